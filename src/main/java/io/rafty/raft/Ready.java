@@ -1,0 +1,55 @@
+package io.rafty.raft;
+
+import io.rafty.raft.message.Message;
+import java.util.List;
+
+/**
+ * A batch of work the host must carry out, taken from {@link RaftNode#ready()} and handed back with
+ * {@link RaftNode#advance(Ready)} once done. The host must follow this order:
+ *
+ * <ol>
+ *   <li>{@link #messages()} may be sent at once, even before anything is persisted. They are the
+ *       leader's appends and heartbeats; the leader never counts itself toward a quorum for entries it
+ *       has not persisted, so sending them early is safe (Raft thesis §10.2.1).</li>
+ *   <li>{@link #hardState()} (when not null) and {@link #entries()} must be persisted durably (one
+ *       synced write) <em>before</em> any of {@link #messagesAfterPersist()} is sent: those are votes,
+ *       vote requests and append acknowledgements, each a promise about durable state. Entries
+ *       overwrite the log from {@code entries().get(0).index()}: every stored entry at or after that
+ *       index is removed first (conflict truncation).</li>
+ *   <li>{@link #committedEntries()} are to be applied to the state machine in order. They are always
+ *       entries this node has already persisted (in an earlier Ready or this one).</li>
+ *   <li>{@link #readStates()} are confirmed linearizable reads: serve each once the applied index
+ *       reaches its index.</li>
+ *   <li>Call {@link RaftNode#advance(Ready)} when the persist is done. Applying may lag behind; the
+ *       host reports it with {@link RaftNode#appliedTo(long)}.</li>
+ * </ol>
+ *
+ * @param softState            the role / leader / term when it changed since the last Ready, else null
+ * @param hardState            the hard state to persist when it changed, else null
+ * @param entries              entries to append durably
+ * @param messages             messages that may be sent immediately
+ * @param messagesAfterPersist messages to send only after the persist has completed
+ * @param committedEntries     entries to apply, in index order
+ * @param readStates           reads that are now confirmed
+ */
+public record Ready(SoftState softState, HardState hardState, List<Entry> entries, List<Message> messages,
+                    List<Message> messagesAfterPersist, List<Entry> committedEntries, List<ReadState> readStates) {
+
+    public Ready {
+        entries = List.copyOf(entries);
+        messages = List.copyOf(messages);
+        messagesAfterPersist = List.copyOf(messagesAfterPersist);
+        committedEntries = List.copyOf(committedEntries);
+        readStates = List.copyOf(readStates);
+    }
+
+    /** True when the host has something to persist. */
+    public boolean mustPersist() {
+        return hardState != null || !entries.isEmpty();
+    }
+
+    public boolean isEmpty() {
+        return softState == null && hardState == null && entries.isEmpty() && messages.isEmpty()
+                && messagesAfterPersist.isEmpty() && committedEntries.isEmpty() && readStates.isEmpty();
+    }
+}

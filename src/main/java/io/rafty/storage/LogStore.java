@@ -1,0 +1,39 @@
+package io.rafty.storage;
+
+import io.rafty.raft.Entry;
+import io.rafty.raft.HardState;
+import io.rafty.raft.Membership;
+import java.util.List;
+
+/**
+ * The durable Raft log and hard state of one node. Blocking: call from a worker thread.
+ * Every method either succeeds or throws {@link StorageException}; there is no "false" failure.
+ */
+public interface LogStore extends AutoCloseable {
+
+    /** The hard state last saved, or {@link HardState#INITIAL}. */
+    HardState hardState();
+
+    /** The membership last saved, or null when none was ever saved. */
+    Membership membership();
+
+    /** Every stored entry, in index order, contiguous from index 1. */
+    List<Entry> entries();
+
+    /** The index of the last stored entry, or 0. */
+    long lastIndex();
+
+    /**
+     * In one synced, atomic write: removes every stored entry whose index is at or after
+     * {@code entries.get(0).index()} (conflict truncation), appends {@code entries}, and saves
+     * {@code hardState} when it is not null. {@code entries} must be contiguous and start no later
+     * than {@code lastIndex() + 1}.
+     */
+    void save(HardState hardState, List<Entry> entries);
+
+    /** Durably records the cluster membership. */
+    void saveMembership(Membership membership);
+
+    @Override
+    void close();
+}
