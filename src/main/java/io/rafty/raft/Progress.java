@@ -1,0 +1,101 @@
+package io.rafty.raft;
+
+import java.util.ArrayDeque;
+
+/**
+ * The leader's view of one follower's log (etcd's Progress): how far it is known to match, what to
+ * send next, and how many appends are in flight.
+ *
+ * <p>In {@link State#PROBE} the leader does not know where the logs diverge; it sends one append at
+ * a time and waits for the answer (or the next heartbeat response) before sending another. In
+ * {@link State#REPLICATE} the logs are known to match at {@code match}; the leader streams entries
+ * optimistically, up to {@code maxInflight} messages ahead of the acknowledgements.
+ */
+final class Progress {
+
+    enum State { PROBE, REPLICATE }
+
+    private final int maxInflight;
+    private final ArrayDeque<Long> inflightLastIndexes = new ArrayDeque<>();
+
+    long match;
+    long next;
+    State state = State.PROBE;
+    boolean probeSent;
+    /** Whether the follower was heard from since the last CheckQuorum round. */
+    boolean recentActive;
+    /** {@code match} when the previous heartbeat response arrived; detects a stalled stream. */
+    long matchAtLastHeartbeatResponse = -1;
+    /** The highest ReadIndex round this follower has acknowledged. */
+    long readAck;
+
+    Progress(long next, int maxInflight) {
+        this.next = next;
+        this.maxInflight = maxInflight;
+    }
+
+    boolean isPaused() {
+        return switch (state) {
+            case PROBE -> probeSent;
+            case REPLICATE -> inflightLastIndexes.size() >= maxInflight;
+        };
+    }
+
+    int inflight() {
+        return inflightLastIndexes.size();
+    }
+
+    void becomeProbe() {
+        state = State.PROBE;
+        probeSent = false;
+        inflightLastIndexes.clear();
+        next = match + 1;
+    }
+
+    void becomeReplicate() {
+        state = State.REPLICATE;
+        probeSent = false;
+        inflightLastIndexes.clear();
+        next = match + 1;
+    }
+
+    /** Records an append that was sent, ending at {@code lastIndex}. */
+    void sent(long lastIndex, boolean hasEntries) {
+        switch (state) {
+            case PROBE -> probeSent = true;
+            case REPLICATE -> {
+                if (hasEntries) {
+                    next = lastIndex + 1;
+                    inflightLastIndexes.addLast(lastIndex);
+                }
+            }
+        }
+    }
+
+    /** Accepts an acknowledgement up to {@code index}; returns whether match moved. */
+    boolean acknowledge(long index) {
+        while (!inflightLastIndexes.isEmpty() && inflightLastIndexes.peekFirst() <= index) {
+            inflightLastIndexes.pollFirst();
+        }
+        if (index <= match) {
+            return false;
+        }
+        match = index;
+        next = Math.max(next, index + 1);
+        probeSent = false;
+        return true;
+    }
+
+    /**
+     * Frees one in-flight slot. Called on a heartbeat response: if appends were lost the window would
+     * otherwise stay full forever.
+     */
+    void freeFirstInflight() {
+        inflightLastIndexes.pollFirst();
+    }
+
+    @Override
+    public String toString() {
+        return state + "[match=" + match + " next=" + next + " inflight=" + inflight() + "]";
+    }
+}

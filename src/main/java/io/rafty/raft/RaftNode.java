@@ -1,0 +1,720 @@
+package io.rafty.raft;
+
+import io.rafty.raft.message.AppendEntries;
+import io.rafty.raft.message.AppendResponse;
+import io.rafty.raft.message.Heartbeat;
+import io.rafty.raft.message.HeartbeatResponse;
+import io.rafty.raft.message.Message;
+import io.rafty.raft.message.RequestVote;
+import io.rafty.raft.message.VoteResponse;
+import io.rafty.raft.quorum.MajorityQuorum;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.random.RandomGenerator;
+
+/**
+ * The Raft algorithm as a pure state machine (the etcd/raft "Ready" pattern).
+ *
+ * <p>Inputs are {@link #tick()}, {@link #step(Message)}, {@link #propose(List)} and
+ * {@link #readIndex(long)}; the output is a {@link Ready} that the host carries out and hands back
+ * with {@link #advance(Ready)}. No threads, clocks, files or sockets: the same code runs on a Vert.x
+ * event loop and inside the deterministic simulator. It is not thread-safe; one thread owns it.
+ *
+ * <p>Implements leader election with PreVote and CheckQuorum, log replication with fast conflict
+ * backtracking and per-follower flow control, the §5.4.2 commit rule and ReadIndex.
+ */
+public final class RaftNode {
+
+    private final RaftConfig config;
+    private final int id;
+    private final RandomGenerator random;
+    private final RaftLog log;
+    private Membership membership;
+    private MajorityQuorum quorum;
+
+    private Role role = Role.FOLLOWER;
+    private long term;
+    private int votedFor;
+    private int leaderId;
+
+    private int electionElapsedTicks;
+    private int heartbeatElapsedTicks;
+    private int randomizedElectionTimeoutTicks;
+
+    private final Map<Integer, Boolean> votes = new HashMap<>();
+    private final Map<Integer, Progress> progress = new LinkedHashMap<>();
+    private long uncommittedBytes;
+
+    // ReadIndex: reads wait for the leader to commit in its term, then for a heartbeat round.
+    private final List<Long> readsAwaitingTermCommit = new ArrayList<>();
+    private final List<PendingRead> readsAwaitingQuorum = new ArrayList<>();
+    private long readRoundSent;
+    private boolean readRoundNeeded;
+
+    private final List<Message> messages = new ArrayList<>();
+    private final List<Message> messagesAfterPersist = new ArrayList<>();
+    private final List<ReadState> readStates = new ArrayList<>();
+    private SoftState lastSoftState;
+    private HardState lastHardState;
+    private boolean readyOutstanding;
+
+    private record PendingRead(long requestId, long index, long round) {
+    }
+
+    public RaftNode(RaftConfig config, RecoveredState state, RandomGenerator random) {
+        this.config = config;
+        this.id = config.id();
+        this.random = random;
+        this.membership = state.membership();
+        this.quorum = new MajorityQuorum(membership.voters());
+        this.log = new RaftLog(state.entries(), state.hardState().commit(), state.appliedIndex());
+        this.term = state.hardState().term();
+        this.votedFor = state.hardState().votedFor();
+        this.lastHardState = hardState();
+        this.role = membership.isVoter(id) ? Role.FOLLOWER : Role.LEARNER;
+        this.lastSoftState = softState();
+        resetRandomizedElectionTimeout();
+    }
+
+    // ----- inputs ---------------------------------------------------------------------------
+
+    /** Advances logical time by one tick: elections on followers, heartbeats and CheckQuorum on leaders. */
+    public void tick() {
+        if (role == Role.LEADER) {
+            tickLeader();
+        } else {
+            tickElection();
+        }
+    }
+
+    private void tickElection() {
+        electionElapsedTicks++;
+        if (isPromotable() && electionElapsedTicks >= randomizedElectionTimeoutTicks) {
+            electionElapsedTicks = 0;
+            campaign(config.preVote() ? Role.PRE_CANDIDATE : Role.CANDIDATE);
+        }
+    }
+
+    private void tickLeader() {
+        heartbeatElapsedTicks++;
+        electionElapsedTicks++;
+        if (electionElapsedTicks >= config.electionTimeoutTicksMin()) {
+            electionElapsedTicks = 0;
+            if (config.checkQuorum() && !quorumRecentlyActive()) {
+                becomeFollower(term, 0);
+                return;
+            }
+        }
+        if (heartbeatElapsedTicks >= config.heartbeatIntervalTicks()) {
+            heartbeatElapsedTicks = 0;
+            broadcastHeartbeat();
+        }
+    }
+
+    private boolean quorumRecentlyActive() {
+        Set<Integer> active = new HashSet<>();
+        active.add(id);
+        progress.forEach((peer, pr) -> {
+            if (pr.recentActive) {
+                active.add(peer);
+            }
+            pr.recentActive = false;
+        });
+        return quorum.isMajority(active);
+    }
+
+    /** Starts an election now, as if the election timeout had passed (used by tests and leadership transfer). */
+    public void campaign() {
+        if (role != Role.LEADER && isPromotable()) {
+            campaign(config.preVote() ? Role.PRE_CANDIDATE : Role.CANDIDATE);
+        }
+    }
+
+    /**
+     * Appends commands to the leader's log and starts replicating them.
+     *
+     * @return the index of the first appended entry; the rest follow contiguously
+     * @throws NotLeaderException       when this node is not the leader (nothing appended)
+     * @throws ProposalDroppedException when too many bytes are uncommitted (nothing appended)
+     */
+    public long propose(List<byte[]> payloads) {
+        if (role != Role.LEADER) {
+            throw new NotLeaderException(leaderId);
+        }
+        long bytes = 0;
+        for (byte[] payload : payloads) {
+            bytes += payload.length;
+        }
+        if (uncommittedBytes > 0 && uncommittedBytes + bytes > config.maxUncommittedBytes()) {
+            throw new ProposalDroppedException("too many uncommitted bytes (" + uncommittedBytes + ")");
+        }
+        uncommittedBytes += bytes;
+        long first = log.lastIndex() + 1;
+        for (byte[] payload : payloads) {
+            log.append(Entry.command(term, log.lastIndex() + 1, payload));
+        }
+        broadcastAppend();
+        return first;
+    }
+
+    /** Proposes one command; see {@link #propose(List)}. */
+    public long propose(byte[] payload) {
+        return propose(List.of(payload));
+    }
+
+    /**
+     * Asks for a linearizable read. The read is confirmed in a later {@link Ready#readStates()} once
+     * a quorum has acknowledged this node's leadership after the request; all reads waiting at the
+     * same moment share one heartbeat round.
+     *
+     * @throws NotLeaderException when this node is not the leader
+     */
+    public void readIndex(long requestId) {
+        if (role != Role.LEADER) {
+            throw new NotLeaderException(leaderId);
+        }
+        if (config.has(DeliberateBug.READ_WITHOUT_READ_INDEX)) {
+            readStates.add(new ReadState(requestId, log.committed()));
+            return;
+        }
+        if (!committedInCurrentTerm()) {
+            // The leader does not know the true commit index until an entry of its own term commits (§8).
+            readsAwaitingTermCommit.add(requestId);
+            return;
+        }
+        queueRead(requestId);
+    }
+
+    private void queueRead(long requestId) {
+        readsAwaitingQuorum.add(new PendingRead(requestId, log.committed(), readRoundSent + 1));
+        readRoundNeeded = true;
+    }
+
+    private boolean committedInCurrentTerm() {
+        return log.term(log.committed()) == term;
+    }
+
+    /** Processes one message from a peer. Messages addressed elsewhere are ignored. */
+    public void step(Message message) {
+        if (message.to() != id || message.from() == id) {
+            return;
+        }
+        if (message.term() > term) {
+            if (!stepHigherTerm(message)) {
+                return;
+            }
+        } else if (message.term() < term) {
+            stepLowerTerm(message);
+            return;
+        }
+        // Java 17 has no pattern switch; this chain covers every permitted Message type.
+        if (message instanceof RequestVote request) {
+            handleRequestVote(request);
+        } else if (message instanceof VoteResponse response) {
+            handleVoteResponse(response);
+        } else if (message instanceof AppendEntries append) {
+            handleAppendEntries(append);
+        } else if (message instanceof Heartbeat heartbeat) {
+            handleHeartbeat(heartbeat);
+        } else if (message instanceof AppendResponse response) {
+            handleAppendResponse(response);
+        } else if (message instanceof HeartbeatResponse response) {
+            handleHeartbeatResponse(response);
+        } else {
+            throw new IllegalArgumentException("unknown message type " + message.getClass());
+        }
+    }
+
+    /** Returns whether to go on processing the message. */
+    private boolean stepHigherTerm(Message message) {
+        if (message instanceof RequestVote request) {
+            boolean inLease = config.checkQuorum() && leaderId != 0
+                    && electionElapsedTicks < config.electionTimeoutTicksMin();
+            if (inLease) {
+                // Leader stickiness (thesis §4.2.3): while we hear from a leader, a disruptive
+                // candidate cannot depose it.
+                return false;
+            }
+            if (request.preVote()) {
+                // A pre-vote asks about a future term; it must not move ours.
+                return true;
+            }
+            becomeFollower(message.term(), 0);
+            return true;
+        }
+        if (message instanceof VoteResponse response && response.preVote() && response.granted()) {
+            // A granted pre-vote carries the term we would campaign at, not a newer leader's term.
+            return true;
+        }
+        int leader = (message instanceof AppendEntries || message instanceof Heartbeat) ? message.from() : 0;
+        becomeFollower(message.term(), leader);
+        return true;
+    }
+
+    private void stepLowerTerm(Message message) {
+        if (message instanceof AppendEntries || message instanceof Heartbeat) {
+            // A stale leader (perhaps cut off, and unable to learn the new term because PreVote keeps
+            // us from disturbing it) learns of our term from this answer and steps down.
+            send(new AppendResponse(id, message.from(), term, false, 0, 0, 0), false);
+        } else if (message instanceof RequestVote request && request.preVote()) {
+            send(new VoteResponse(id, message.from(), term, false, true), false);
+        }
+    }
+
+    // ----- elections ------------------------------------------------------------------------
+
+    private void campaign(Role kind) {
+        long campaignTerm;
+        if (kind == Role.PRE_CANDIDATE) {
+            becomePreCandidate();
+            campaignTerm = term + 1;
+        } else {
+            becomeCandidate();
+            campaignTerm = term;
+        }
+        votes.put(id, true);
+        if (quorum.tally(votes) == MajorityQuorum.VoteResult.WON) {
+            winElection(kind);
+            return;
+        }
+        for (int voter : membership.voters()) {
+            if (voter != id) {
+                send(new RequestVote(id, voter, campaignTerm, log.lastIndex(), log.lastTerm(),
+                        kind == Role.PRE_CANDIDATE), true);
+            }
+        }
+    }
+
+    private void winElection(Role kind) {
+        if (kind == Role.PRE_CANDIDATE) {
+            campaign(Role.CANDIDATE);
+        } else {
+            becomeLeader();
+        }
+    }
+
+    private void handleRequestVote(RequestVote request) {
+        boolean canVote = votedFor == request.from()
+                || (votedFor == HardState.NO_VOTE && leaderId == 0)
+                || (request.preVote() && request.term() > term);
+        if (canVote && log.isUpToDate(request.lastLogIndex(), request.lastLogTerm())) {
+            if (!request.preVote()) {
+                electionElapsedTicks = 0;
+                votedFor = request.from();
+            }
+            // A granted vote is answered at the requested term, so a pre-vote grant is not mistaken
+            // for a rejection from a newer term.
+            send(new VoteResponse(id, request.from(), request.term(), true, request.preVote()), true);
+        } else {
+            send(new VoteResponse(id, request.from(), term, false, request.preVote()), true);
+        }
+    }
+
+    private void handleVoteResponse(VoteResponse response) {
+        boolean expected = (role == Role.PRE_CANDIDATE && response.preVote())
+                || (role == Role.CANDIDATE && !response.preVote());
+        if (!expected) {
+            return;
+        }
+        votes.put(response.from(), response.granted());
+        switch (quorum.tally(votes)) {
+            case WON -> winElection(role);
+            case LOST -> becomeFollower(term, 0);
+            case PENDING -> { }
+        }
+    }
+
+    // ----- replication: follower side -------------------------------------------------------
+
+    private void handleAppendEntries(AppendEntries append) {
+        acceptLeader(append.from());
+        if (append.prevLogIndex() < log.committed()) {
+            // Everything up to our commit index matches any leader's log; acknowledge just that.
+            send(new AppendResponse(id, append.from(), term, true, log.committed(), 0, 0), true);
+            return;
+        }
+        if (log.matchTerm(append.prevLogIndex(), append.prevLogTerm())) {
+            long lastNew = log.appendFollowing(append.prevLogIndex(), append.entries());
+            log.commitTo(Math.min(append.leaderCommit(), lastNew));
+            send(new AppendResponse(id, append.from(), term, true, lastNew, 0, 0), true);
+            return;
+        }
+        long conflictTerm;
+        long conflictIndex;
+        if (append.prevLogIndex() > log.lastIndex()) {
+            conflictTerm = 0;
+            conflictIndex = log.lastIndex() + 1;
+        } else {
+            conflictTerm = log.term(append.prevLogIndex());
+            conflictIndex = Math.max(log.firstIndexOfTerm(append.prevLogIndex()), log.committed() + 1);
+        }
+        send(new AppendResponse(id, append.from(), term, false, append.prevLogIndex(), conflictIndex, conflictTerm),
+                true);
+    }
+
+    private void handleHeartbeat(Heartbeat heartbeat) {
+        acceptLeader(heartbeat.from());
+        log.commitTo(Math.min(heartbeat.commit(), log.lastIndex()));
+        send(new HeartbeatResponse(id, heartbeat.from(), term, heartbeat.readContext(), log.lastIndex()), true);
+    }
+
+    private void acceptLeader(int leader) {
+        if (role == Role.LEADER) {
+            throw new IllegalStateException("node " + id + " leads term " + term + " but node " + leader
+                    + " sent it an append for the same term: election safety is broken");
+        }
+        if (role == Role.CANDIDATE || role == Role.PRE_CANDIDATE) {
+            becomeFollower(term, leader);
+        }
+        leaderId = leader;
+        electionElapsedTicks = 0;
+    }
+
+    // ----- replication: leader side ---------------------------------------------------------
+
+    private void handleAppendResponse(AppendResponse response) {
+        if (role != Role.LEADER) {
+            return;
+        }
+        Progress pr = progress.get(response.from());
+        if (pr == null) {
+            return;
+        }
+        pr.recentActive = true;
+        if (!response.success()) {
+            if (backOff(pr, response)) {
+                sendAppend(response.from(), pr);
+            }
+            return;
+        }
+        boolean moved = pr.acknowledge(response.index());
+        if (moved && pr.state == Progress.State.PROBE) {
+            pr.becomeReplicate();
+        }
+        if (moved && maybeCommit()) {
+            broadcastAppend();
+        } else {
+            sendAppend(response.from(), pr);
+        }
+    }
+
+    /** Moves {@code next} back after a rejection; returns false when the rejection is stale. */
+    private boolean backOff(Progress pr, AppendResponse rejection) {
+        long rejected = rejection.index();
+        if (pr.state == Progress.State.REPLICATE) {
+            if (rejected <= pr.match) {
+                return false;
+            }
+            pr.becomeProbe();
+        } else if (rejected != pr.next - 1) {
+            return false;
+        }
+        long next = rejection.conflictIndex();
+        if (rejection.conflictTerm() > 0) {
+            long ours = log.lastIndexOfTerm(rejection.conflictTerm());
+            if (ours > 0) {
+                next = ours + 1;
+            }
+        }
+        pr.next = Math.max(pr.match + 1, Math.min(next, rejected));
+        pr.probeSent = false;
+        return true;
+    }
+
+    private void handleHeartbeatResponse(HeartbeatResponse response) {
+        if (role != Role.LEADER) {
+            return;
+        }
+        Progress pr = progress.get(response.from());
+        if (pr == null) {
+            return;
+        }
+        pr.recentActive = true;
+        pr.probeSent = false;
+        if (pr.state == Progress.State.REPLICATE) {
+            boolean stalled = pr.match == pr.matchAtLastHeartbeatResponse;
+            if (stalled && response.lastIndex() < pr.next - 1) {
+                // No acknowledgement for a whole heartbeat interval while appends are outstanding:
+                // they were lost. Start again from what the follower is known to hold.
+                pr.becomeProbe();
+            } else if (pr.isPaused()) {
+                pr.freeFirstInflight();
+            }
+        }
+        pr.matchAtLastHeartbeatResponse = pr.match;
+        if (pr.match < log.lastIndex()) {
+            sendAppend(response.from(), pr);
+        }
+        if (response.readContext() > pr.readAck) {
+            pr.readAck = response.readContext();
+            releaseConfirmedReads();
+        }
+    }
+
+    private void releaseConfirmedReads() {
+        Map<Integer, Long> acks = new HashMap<>();
+        acks.put(id, readRoundSent);
+        progress.forEach((peer, pr) -> acks.put(peer, pr.readAck));
+        long confirmedRound = quorum.committedIndex(acks);
+        Iterator<PendingRead> reads = readsAwaitingQuorum.iterator();
+        while (reads.hasNext()) {
+            PendingRead read = reads.next();
+            if (read.round() <= confirmedRound) {
+                readStates.add(new ReadState(read.requestId(), read.index()));
+                reads.remove();
+            }
+        }
+    }
+
+    /** Commits the highest index stored on a quorum, if it is of the current term (§5.4.2). */
+    private boolean maybeCommit() {
+        Map<Integer, Long> matches = new HashMap<>();
+        matches.put(id, log.stableIndex());
+        progress.forEach((peer, pr) -> matches.put(peer, pr.match));
+        long candidate = quorum.committedIndex(matches);
+        if (candidate <= log.committed()) {
+            return false;
+        }
+        if (log.term(candidate) != term && !config.has(DeliberateBug.COMMIT_PREVIOUS_TERM_BY_COUNTING)) {
+            // Figure 8: counting replicas of an older term's entry does not make it committed.
+            return false;
+        }
+        long before = log.committed();
+        log.commitTo(candidate);
+        for (long i = before + 1; i <= candidate; i++) {
+            uncommittedBytes = Math.max(0, uncommittedBytes - log.entry(i).payload().length);
+        }
+        if (committedInCurrentTerm() && !readsAwaitingTermCommit.isEmpty()) {
+            readsAwaitingTermCommit.forEach(this::queueRead);
+            readsAwaitingTermCommit.clear();
+        }
+        return true;
+    }
+
+    private void broadcastAppend() {
+        progress.forEach(this::sendAppend);
+    }
+
+    private void sendAppend(int peer, Progress pr) {
+        if (pr.isPaused()) {
+            return;
+        }
+        long prevIndex = pr.next - 1;
+        List<Entry> entries = log.slice(pr.next, config.maxMessageBytes());
+        if (entries.isEmpty() && pr.state == Progress.State.REPLICATE) {
+            // Nothing new; heartbeats carry the commit index.
+            return;
+        }
+        send(new AppendEntries(id, peer, term, prevIndex, log.term(prevIndex), entries, log.committed()), false);
+        pr.sent(prevIndex + entries.size(), !entries.isEmpty());
+    }
+
+    private void broadcastHeartbeat() {
+        if (readRoundNeeded) {
+            readRoundSent++;
+            readRoundNeeded = false;
+        }
+        progress.forEach((peer, pr) -> send(new Heartbeat(id, peer, term, Math.min(pr.match, log.committed()),
+                readRoundSent), false));
+        releaseConfirmedReads();
+    }
+
+    // ----- role changes ---------------------------------------------------------------------
+
+    private void becomeFollower(long newTerm, int leader) {
+        if (newTerm > term) {
+            term = newTerm;
+            votedFor = HardState.NO_VOTE;
+        }
+        role = membership.isVoter(id) ? Role.FOLLOWER : Role.LEARNER;
+        leaderId = leader;
+        resetRoleState();
+    }
+
+    private void becomePreCandidate() {
+        role = Role.PRE_CANDIDATE;
+        leaderId = 0;
+        resetRoleState();
+    }
+
+    private void becomeCandidate() {
+        term++;
+        votedFor = id;
+        role = Role.CANDIDATE;
+        leaderId = 0;
+        resetRoleState();
+    }
+
+    private void becomeLeader() {
+        role = Role.LEADER;
+        leaderId = id;
+        resetRoleState();
+        for (int member : membership.all()) {
+            if (member != id) {
+                Progress pr = new Progress(log.lastIndex() + 1, config.maxInflightMessages());
+                pr.recentActive = true;
+                progress.put(member, pr);
+            }
+        }
+        // A no-op of the new term lets the leader commit (and learn) everything before it (§8).
+        log.append(Entry.noop(term, log.lastIndex() + 1));
+        broadcastAppend();
+    }
+
+    private void resetRoleState() {
+        electionElapsedTicks = 0;
+        heartbeatElapsedTicks = 0;
+        resetRandomizedElectionTimeout();
+        votes.clear();
+        progress.clear();
+        uncommittedBytes = 0;
+        readsAwaitingTermCommit.clear();
+        readsAwaitingQuorum.clear();
+        readRoundNeeded = false;
+    }
+
+    private void resetRandomizedElectionTimeout() {
+        randomizedElectionTimeoutTicks = random.nextInt(config.electionTimeoutTicksMin(),
+                config.electionTimeoutTicksMax() + 1);
+    }
+
+    private boolean isPromotable() {
+        return membership.isVoter(id);
+    }
+
+    private void send(Message message, boolean afterPersist) {
+        if (afterPersist && !config.has(DeliberateBug.ACK_BEFORE_PERSIST)) {
+            messagesAfterPersist.add(message);
+        } else {
+            messages.add(message);
+        }
+    }
+
+    // ----- output ---------------------------------------------------------------------------
+
+    /** True when {@link #ready()} has work for the host. */
+    public boolean hasReady() {
+        if (readyOutstanding) {
+            return false;
+        }
+        return !softState().equals(lastSoftState) || !hardState().equals(lastHardState) || log.hasUnstable()
+                || !messages.isEmpty() || !messagesAfterPersist.isEmpty() || !readStates.isEmpty()
+                || log.hasCommittedToApply() || readRoundNeeded;
+    }
+
+    /**
+     * Takes the pending work. The host must call {@link #advance(Ready)} with it before taking the
+     * next one; meanwhile the node keeps accepting inputs, which accumulate into the next Ready
+     * (this is what makes group commit natural).
+     */
+    public Ready ready() {
+        if (readyOutstanding) {
+            throw new IllegalStateException("the previous Ready has not been advanced");
+        }
+        if (readRoundNeeded && role == Role.LEADER) {
+            broadcastHeartbeat();
+        }
+        SoftState soft = softState();
+        HardState hard = hardState();
+        Ready ready = new Ready(
+                soft.equals(lastSoftState) ? null : soft,
+                hard.equals(lastHardState) ? null : hard,
+                log.takeUnstable(),
+                messages,
+                messagesAfterPersist,
+                log.takeCommitted(config.maxMessageBytes()),
+                readStates);
+        lastSoftState = soft;
+        lastHardState = hard;
+        messages.clear();
+        messagesAfterPersist.clear();
+        readStates.clear();
+        readyOutstanding = true;
+        return ready;
+    }
+
+    /** Tells the node that {@code ready} has been persisted (and its messages handed to the network). */
+    public void advance(Ready ready) {
+        if (!readyOutstanding) {
+            throw new IllegalStateException("advance without an outstanding Ready");
+        }
+        readyOutstanding = false;
+        if (!ready.entries().isEmpty()) {
+            Entry last = ready.entries().get(ready.entries().size() - 1);
+            log.stableTo(last.index(), last.term());
+            if (role == Role.LEADER && maybeCommit()) {
+                broadcastAppend();
+            }
+        }
+    }
+
+    // ----- observation ----------------------------------------------------------------------
+
+    public int id() {
+        return id;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public long term() {
+        return term;
+    }
+
+    public int leaderId() {
+        return leaderId;
+    }
+
+    public long commitIndex() {
+        return log.committed();
+    }
+
+    public long lastIndex() {
+        return log.lastIndex();
+    }
+
+    public long lastTerm() {
+        return log.lastTerm();
+    }
+
+    /** The term of the entry at {@code index}, or -1 when there is none. */
+    public long termAt(long index) {
+        return log.term(index);
+    }
+
+    /** The entry at {@code index}; for tests and invariant checks. */
+    public Entry entryAt(long index) {
+        return log.entry(index);
+    }
+
+    public Membership membership() {
+        return membership;
+    }
+
+    public SoftState softState() {
+        return new SoftState(role, leaderId, term);
+    }
+
+    public HardState hardState() {
+        return new HardState(term, votedFor, log.committed());
+    }
+
+    /** The leader's view of every member (empty on other roles). */
+    public List<PeerProgress> progress() {
+        List<PeerProgress> out = new ArrayList<>();
+        if (role != Role.LEADER) {
+            return out;
+        }
+        out.add(new PeerProgress(id, membership.isVoter(id), log.stableIndex(), log.lastIndex() + 1, "self"));
+        progress.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership.isVoter(peer), pr.match, pr.next,
+                pr.state.name().toLowerCase(java.util.Locale.ROOT))));
+        return out;
+    }
+}
