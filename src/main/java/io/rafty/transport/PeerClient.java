@@ -1,0 +1,143 @@
+package io.rafty.transport;
+
+import io.rafty.raft.message.AppendEntries;
+import io.rafty.raft.message.Message;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Sends Raft messages to peers as one-way batches: {@code POST /raft/messages}, binary body
+ * ({@link MessageCodec}), answered 204. Raft responses travel as messages of their own, so a lost or
+ * failed request is simply a lost message, which Raft tolerates and retries.
+ *
+ * <p>Per peer there is one keep-alive HTTP/1.1 connection with pipelining, so batches arrive in
+ * order; at most {@code maxInflightRequests} are outstanding. Messages produced while the window is
+ * full queue up and leave together in the next batch — the transport's share of group commit. The
+ * queue is bounded: beyond {@code maxQueuedMessages} the oldest non-append messages are not
+ * preserved; new messages are dropped and counted.
+ *
+ * <p>Not thread-safe: call it from the Raft verticle's event loop only.
+ */
+public final class PeerClient {
+
+    public static final String PATH = "/raft/messages";
+    public static final String CONTENT_TYPE = "application/x-rafty-messages";
+    private static final Logger LOG = Logger.getLogger(PeerClient.class.getName());
+
+    /** Limits of the peer transport. */
+    public record Limits(int maxInflightRequests, int maxQueuedMessages, int maxBatchBytes, int requestTimeoutMs) {
+    }
+
+    private final WebClient client;
+    private final Map<Integer, String> addresses;
+    private final Limits limits;
+    private final Map<Integer, PeerQueue> queues = new HashMap<>();
+    private long droppedMessages;
+    private long failedRequests;
+
+    private static final class PeerQueue {
+        final ArrayDeque<Message> pending = new ArrayDeque<>();
+        int inflight;
+        boolean lastFailed;
+    }
+
+    /**
+     * @param addresses peer id → base URL ({@code http://host:port}); read at every send, so a test
+     *                  may fill it in after the peers have bound their ephemeral ports
+     */
+    public PeerClient(Vertx vertx, Map<Integer, String> addresses, Limits limits) {
+        this.addresses = addresses instanceof ConcurrentHashMap ? addresses : new ConcurrentHashMap<>(addresses);
+        this.limits = limits;
+        WebClientOptions options = new WebClientOptions()
+                .setKeepAlive(true)
+                .setPipelining(true)
+                .setPipeliningLimit(limits.maxInflightRequests())
+                .setConnectTimeout(limits.requestTimeoutMs())
+                .setTcpNoDelay(true)
+                .setUserAgent("rafty-peer");
+        this.client = WebClient.create(vertx, options, new PoolOptions().setHttp1MaxSize(1));
+    }
+
+    public void send(List<Message> messages) {
+        for (Message message : messages) {
+            PeerQueue queue = queues.computeIfAbsent(message.to(), id -> new PeerQueue());
+            if (queue.pending.size() >= limits.maxQueuedMessages()) {
+                droppedMessages++;
+                continue;
+            }
+            queue.pending.add(message);
+        }
+        for (Map.Entry<Integer, PeerQueue> entry : queues.entrySet()) {
+            flush(entry.getKey(), entry.getValue());
+        }
+    }
+
+    private void flush(int peer, PeerQueue queue) {
+        while (queue.inflight < limits.maxInflightRequests() && !queue.pending.isEmpty()) {
+            String base = addresses.get(peer);
+            if (base == null) {
+                droppedMessages += queue.pending.size();
+                queue.pending.clear();
+                return;
+            }
+            List<Message> batch = takeBatch(queue.pending);
+            queue.inflight++;
+            client.postAbs(base + PATH)
+                    .putHeader("content-type", CONTENT_TYPE)
+                    .timeout(limits.requestTimeoutMs())
+                    .sendBuffer(Buffer.buffer(MessageCodec.encode(batch)))
+                    .onComplete(ar -> {
+                        queue.inflight--;
+                        boolean failed = ar.failed() || ar.result().statusCode() / 100 != 2;
+                        if (failed) {
+                            failedRequests++;
+                            if (!queue.lastFailed) {
+                                LOG.log(Level.FINE, "peer " + peer + " unreachable: "
+                                        + (ar.failed() ? ar.cause().getMessage() : "status " + ar.result().statusCode()));
+                            }
+                        }
+                        queue.lastFailed = failed;
+                        flush(peer, queue);
+                    });
+        }
+    }
+
+    private List<Message> takeBatch(ArrayDeque<Message> pending) {
+        List<Message> batch = new ArrayList<>();
+        long bytes = 0;
+        while (!pending.isEmpty()) {
+            Message next = pending.peek();
+            long size = next instanceof AppendEntries append
+                    ? append.entries().stream().mapToLong(e -> e.sizeBytes()).sum() + 64 : 64;
+            if (!batch.isEmpty() && bytes + size > limits.maxBatchBytes()) {
+                break;
+            }
+            bytes += size;
+            batch.add(pending.poll());
+        }
+        return batch;
+    }
+
+    public long droppedMessages() {
+        return droppedMessages;
+    }
+
+    public long failedRequests() {
+        return failedRequests;
+    }
+
+    public void close() {
+        client.close();
+    }
+}
