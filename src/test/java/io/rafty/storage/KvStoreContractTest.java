@@ -56,6 +56,15 @@ abstract class KvStoreContractTest {
         store.write(changes, appliedIndex);
     }
 
+    /** Deletes each key (a null change), as one batch. */
+    protected void deleteAll(long appliedIndex, byte[]... keys) {
+        Map<Key, KvEntry> changes = new HashMap<>();
+        for (byte[] key : keys) {
+            changes.put(new Key(key), null);
+        }
+        store.write(changes, appliedIndex);
+    }
+
     private static List<String> hexKeys(List<KvEntry> entries) {
         return entries.stream().map(entry -> HexFormat.of().formatHex(entry.key())).toList();
     }
@@ -93,9 +102,7 @@ abstract class KvStoreContractTest {
     @Test
     void nullChangeDeletesTheKey() {
         putAll(1, bytes("a"), bytes("b"));
-        Map<Key, KvEntry> delete = new HashMap<>();
-        delete.put(new Key(bytes("a")), null);
-        store.write(delete, 2);
+        deleteAll(2, bytes("a"));
         assertNull(store.get(bytes("a")));
         assertEquals(List.of("b"), textKeys(store.scan(new byte[0], null, 10)));
     }

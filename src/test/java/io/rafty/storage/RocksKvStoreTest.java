@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.rafty.kv.Key;
-import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStore;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -41,9 +39,7 @@ class RocksKvStoreTest extends KvStoreContractTest {
     @Test
     void reopenKeepsDataAndAppliedIndex() {
         putAll(4, bytes("a"), bytes("b"));
-        Map<Key, KvEntry> delete = new HashMap<>();
-        delete.put(new Key(bytes("a")), null);
-        store.write(delete, 6);
+        deleteAll(6, bytes("a"));
 
         reopen();
 
