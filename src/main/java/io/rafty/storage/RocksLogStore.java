@@ -4,6 +4,7 @@ import io.rafty.raft.Entry;
 import io.rafty.raft.HardState;
 import io.rafty.raft.Membership;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -66,7 +67,7 @@ final class RocksLogStore implements LogStore {
         } catch (RocksDBException e) {
             throw storage.failure("reading the log", e);
         }
-        return entries;
+        return Collections.unmodifiableList(entries);
     }
 
     @Override
