@@ -28,6 +28,10 @@ public interface LogStore extends AutoCloseable {
      * {@code entries.get(0).index()} (conflict truncation), appends {@code entries}, and saves
      * {@code hardState} when it is not null. {@code entries} must be contiguous and start no later
      * than {@code lastIndex() + 1}.
+     *
+     * @throws IllegalArgumentException when {@code entries} are not contiguous or would leave a gap
+     *                                  after {@code lastIndex()}; nothing is written then
+     * @throws StorageException         when the write fails
      */
     void save(HardState hardState, List<Entry> entries);
 

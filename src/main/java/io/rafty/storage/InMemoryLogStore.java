@@ -1,0 +1,97 @@
+package io.rafty.storage;
+
+import io.rafty.raft.Entry;
+import io.rafty.raft.HardState;
+import io.rafty.raft.Membership;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The in-memory twin of {@link RocksLogStore}, for tests and the deterministic simulator.
+ *
+ * <p>Every {@link #save} is treated as synced the moment it returns, so this object's state is
+ * exactly its "durable" state. {@link #reopen()} models a restart (clean or {@code kill -9}): it
+ * returns a new store holding the same durable contents and sharing nothing with this one.
+ * Entries are immutable records, so the copy is cheap.
+ */
+public final class InMemoryLogStore implements LogStore {
+
+    /** The entry with index {@code i} is at position {@code i - 1}. */
+    private final List<Entry> entries;
+    private HardState hardState;
+    private Membership membership;
+    private boolean closed;
+
+    public InMemoryLogStore() {
+        this(HardState.INITIAL, null, List.of());
+    }
+
+    private InMemoryLogStore(HardState hardState, Membership membership, List<Entry> entries) {
+        this.hardState = hardState;
+        this.membership = membership;
+        this.entries = new ArrayList<>(entries);
+    }
+
+    /**
+     * A store with this one's durable contents, as a node would find them after a crash and restart.
+     * Works whether or not this store was closed; the simulator simply abandons the old one.
+     */
+    public synchronized InMemoryLogStore reopen() {
+        return new InMemoryLogStore(hardState, membership, entries);
+    }
+
+    @Override
+    public synchronized HardState hardState() {
+        ensureOpen();
+        return hardState;
+    }
+
+    @Override
+    public synchronized Membership membership() {
+        ensureOpen();
+        return membership;
+    }
+
+    @Override
+    public synchronized List<Entry> entries() {
+        ensureOpen();
+        return List.copyOf(entries);
+    }
+
+    @Override
+    public synchronized long lastIndex() {
+        ensureOpen();
+        return entries.size();
+    }
+
+    @Override
+    public synchronized void save(HardState hardState, List<Entry> entries) {
+        ensureOpen();
+        LogAppendRules.requireAppendable(entries, lastIndex());
+        if (!entries.isEmpty()) {
+            int firstPosition = Math.toIntExact(entries.get(0).index() - 1);
+            this.entries.subList(firstPosition, this.entries.size()).clear();
+            this.entries.addAll(entries);
+        }
+        if (hardState != null) {
+            this.hardState = hardState;
+        }
+    }
+
+    @Override
+    public synchronized void saveMembership(Membership membership) {
+        ensureOpen();
+        this.membership = membership;
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new StorageException("in-memory log store is closed");
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package io.rafty.storage;
+
+import io.rafty.kv.KvStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteOptions;
+
+/**
+ * One node's RocksDB: a single database per storage directory with the column families
+ * {@code log}, {@code meta} and {@code kv} (plus {@code default}, which RocksDB requires and we leave
+ * empty). The log store and the kv store are views over the same database, so a node has one
+ * write-ahead log and one lock file. See {@link RocksRecords} for the byte layout.
+ *
+ * <p>Open with {@link #open(Path)}, hand {@link #logStore()} and {@link #kvStore()} to the node, and
+ * {@link #close()} this object (not the views) once every worker using them has stopped. Closing a
+ * view does nothing; using a view after this is closed throws {@link StorageException}.
+ * Blocking throughout: call from worker threads.
+ */
+public final class RocksStorage implements AutoCloseable {
+
+    static final String LOG_FAMILY = "log";
+    static final String META_FAMILY = "meta";
+    static final String KV_FAMILY = "kv";
+
+    /** RocksDB's own diagnostic LOG files are rotated; keep only a few so they cannot fill the disk. */
+    private static final int INFO_LOG_FILES_KEPT = 5;
+
+    private final Path directory;
+    private final DBOptions dbOptions;
+    private final ColumnFamilyOptions familyOptions;
+    private final RocksDB db;
+    /** In open order: default, log, meta, kv. */
+    private final List<ColumnFamilyHandle> familyHandles;
+    /** For the Raft log and hard state, which must be on disk before the node answers a peer. */
+    private final WriteOptions syncedWrites;
+    /** For state-machine applies: after a crash they are replayed from the durable log. */
+    private final WriteOptions bufferedWrites;
+    private final RocksLogStore logStore;
+    private final RocksKvStore kvStore;
+    private volatile boolean closed;
+
+    private RocksStorage(Path directory, DBOptions dbOptions, ColumnFamilyOptions familyOptions, RocksDB db,
+                         List<ColumnFamilyHandle> familyHandles) {
+        this.directory = directory;
+        this.dbOptions = dbOptions;
+        this.familyOptions = familyOptions;
+        this.db = db;
+        this.familyHandles = List.copyOf(familyHandles);
+        this.syncedWrites = new WriteOptions().setSync(true);
+        this.bufferedWrites = new WriteOptions().setSync(false);
+        try {
+            this.logStore = new RocksLogStore(this);
+            this.kvStore = new RocksKvStore(this);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens the database in {@code directory}, creating the directory, the database and any missing
+     * column family.
+     *
+     * @throws StorageException when the directory cannot be created, is locked by another process
+     *                          (or another open in this one), or the database cannot be read
+     */
+    public static RocksStorage open(Path directory) {
+        RocksDB.loadLibrary();
+        try {
+            Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw new StorageException("cannot create storage directory " + directory + ": " + e, e);
+        }
+        DBOptions dbOptions = new DBOptions()
+                .setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(true)
+                .setKeepLogFileNum(INFO_LOG_FILES_KEPT);
+        ColumnFamilyOptions familyOptions = new ColumnFamilyOptions();
+        List<ColumnFamilyDescriptor> descriptors = List.of(
+                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
+                new ColumnFamilyDescriptor(familyName(LOG_FAMILY), familyOptions),
+                new ColumnFamilyDescriptor(familyName(META_FAMILY), familyOptions),
+                new ColumnFamilyDescriptor(familyName(KV_FAMILY), familyOptions));
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
+        RocksDB db;
+        try {
+            db = RocksDB.open(dbOptions, directory.toString(), descriptors, handles);
+        } catch (RocksDBException e) {
+            handles.forEach(ColumnFamilyHandle::close);
+            familyOptions.close();
+            dbOptions.close();
+            throw openFailure(directory, e);
+        }
+        return new RocksStorage(directory, dbOptions, familyOptions, db, handles);
+    }
+
+    /** The Raft log and hard state; do not close it separately. */
+    public LogStore logStore() {
+        return logStore;
+    }
+
+    /** The state machine's keys and applied index; do not close it separately. */
+    public KvStore kvStore() {
+        return kvStore;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    /** Closes the database and everything RocksDB allocated for it, in reverse order of creation. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            for (int i = familyHandles.size() - 1; i >= 0; i--) {
+                familyHandles.get(i).close();
+            }
+            db.closeE();
+        } catch (RocksDBException e) {
+            throw new StorageException("closing storage in " + directory + " failed: " + e.getMessage(), e);
+        } finally {
+            bufferedWrites.close();
+            syncedWrites.close();
+            familyOptions.close();
+            dbOptions.close();
+        }
+    }
+
+    RocksDB db() {
+        return db;
+    }
+
+    ColumnFamilyHandle logFamily() {
+        return familyHandles.get(1);
+    }
+
+    ColumnFamilyHandle metaFamily() {
+        return familyHandles.get(2);
+    }
+
+    ColumnFamilyHandle kvFamily() {
+        return familyHandles.get(3);
+    }
+
+    WriteOptions syncedWrites() {
+        return syncedWrites;
+    }
+
+    WriteOptions bufferedWrites() {
+        return bufferedWrites;
+    }
+
+    /** Fails fast instead of handing a closed native handle to RocksDB, which could crash the JVM. */
+    void ensureOpen() {
+        if (closed) {
+            throw new StorageException("storage in " + directory + " is closed");
+        }
+    }
+
+    /** Wraps a RocksDB failure with what we were doing and where. */
+    StorageException failure(String action, RocksDBException cause) {
+        return new StorageException(action + " failed in " + directory + ": " + cause.getMessage(), cause);
+    }
+
+    private static byte[] familyName(String name) {
+        return name.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static StorageException openFailure(Path directory, RocksDBException cause) {
+        String detail = String.valueOf(cause.getMessage());
+        // RocksDB holds an fcntl lock on <dir>/LOCK for as long as the database is open; both
+        // "another process" and "already open in this process" mention that file.
+        if (detail.contains("LOCK") || detail.contains("lock hold")) {
+            return new StorageException("storage directory " + directory
+                    + " is in use by another process (or already open in this one): " + detail, cause);
+        }
+        return new StorageException("cannot open storage in " + directory + ": " + detail, cause);
+    }
+}

@@ -1,0 +1,18 @@
+/**
+ * Durable storage of one node: the Raft log and hard state ({@link io.rafty.storage.LogStore}) and
+ * the key-value state machine ({@link io.rafty.kv.KvStore}).
+ *
+ * <p>Production: {@link io.rafty.storage.RocksStorage} opens one RocksDB per storage directory with
+ * column families {@code log}, {@code meta} and {@code kv}; the byte layout is documented on
+ * {@code RocksRecords} (DESIGN.md §3). Tests and the simulator: {@link io.rafty.storage.InMemoryLogStore}
+ * and {@link io.rafty.storage.InMemoryKvStore}, checked against the same contract tests.
+ *
+ * <p>Durability rules: a log save (entries, truncation and hard state together) is one synced write.
+ * A state-machine write is one unsynced write that carries its applied index, so after a crash the
+ * kv family is at some earlier applied index and the node replays the synced log from there.
+ *
+ * <p>Errors: storage failures throw {@link io.rafty.storage.StorageException}; caller bugs (a save
+ * that would leave a hole, an applied index moving backwards, a negative scan limit) throw
+ * {@link IllegalArgumentException}. Every method blocks: call from worker threads only.
+ */
+package io.rafty.storage;
