@@ -1,0 +1,360 @@
+package io.rafty.api;
+
+import io.rafty.kv.Command;
+import io.rafty.kv.KvEntry;
+import io.rafty.kv.KvResult;
+import io.rafty.kv.KvStateMachine;
+import io.rafty.kv.Precondition;
+import io.rafty.node.NodeStatus;
+import io.rafty.node.RaftVerticle;
+import io.rafty.node.RequestFailure;
+import io.rafty.raft.PeerProgress;
+import io.rafty.raft.Role;
+import io.rafty.raft.message.Message;
+import io.rafty.transport.MessageCodec;
+import io.rafty.transport.PeerClient;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The HTTP server of a node: the client API of DESIGN §4 and the peer route {@code /raft/messages}.
+ * Runs on its own event loop; every state-machine read goes to a worker, every write and every
+ * linearizable read goes through the {@link RaftVerticle}. A follower forwards what needs the
+ * leader ({@link LeaderForwarder}).
+ */
+public final class ApiVerticle extends VerticleBase {
+
+    private static final Logger LOG = Logger.getLogger(ApiVerticle.class.getName());
+    private static final String JSON = "application/json";
+
+    /** Limits and addresses of the API server. */
+    public record Settings(String host, int port, int maxKeyBytes, int maxValueBytes, int maxHeaderBytes,
+                           int maxUrlBytes, int maxListLimit, int maxPeerBodyBytes, int forwardTimeoutMs,
+                           Map<Integer, String> addresses) {
+    }
+
+    private final RaftVerticle raft;
+    private final KvStateMachine stateMachine;
+    private final Settings settings;
+    private HttpServer server;
+    private LeaderForwarder forwarder;
+
+    public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, Settings settings) {
+        this.raft = raft;
+        this.stateMachine = stateMachine;
+        this.settings = settings;
+    }
+
+    /** The port actually bound (useful when configured as 0). */
+    public int actualPort() {
+        return server.actualPort();
+    }
+
+    @Override
+    public Future<?> start() {
+        forwarder = new LeaderForwarder(vertx, settings.addresses(), settings.forwardTimeoutMs());
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(settings.host())
+                .setPort(settings.port())
+                .setMaxHeaderSize(settings.maxHeaderBytes())
+                .setMaxInitialLineLength(settings.maxUrlBytes())
+                .setTcpNoDelay(true)
+                .setCompressionSupported(false);
+        server = vertx.createHttpServer(options).requestHandler(router());
+        return server.listen();
+    }
+
+    @Override
+    public Future<?> stop() {
+        forwarder.close();
+        return server == null ? Future.succeededFuture() : server.close();
+    }
+
+    private Router router() {
+        Router router = Router.router(vertx);
+        router.post(PeerClient.PATH)
+                .handler(BodyHandler.create(false).setBodyLimit(settings.maxPeerBodyBytes()))
+                .handler(this::peerMessages);
+        router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
+        router.get("/v1/status").handler(this::status);
+        router.get("/v1/cluster").handler(this::cluster);
+        router.get("/v1/kv").handler(this::list);
+        router.route("/v1/kv/*").handler(BodyHandler.create(false).setBodyLimit(settings.maxValueBytes()));
+        router.put("/v1/kv/*").handler(this::put);
+        router.get("/v1/kv/*").handler(this::get);
+        router.delete("/v1/kv/*").handler(this::delete);
+        router.route().failureHandler(this::failure);
+        router.errorHandler(404, ctx -> error(ctx, new ApiException(404, "not_found",
+                "no such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
+        router.errorHandler(405, ctx -> error(ctx, new ApiException(405, "method_not_allowed",
+                "method " + ctx.request().method() + " is not allowed on " + ctx.request().path())));
+        return router;
+    }
+
+    // ----- peer route -------------------------------------------------------------------------
+
+    private void peerMessages(RoutingContext ctx) {
+        List<Message> messages;
+        try {
+            Buffer body = ctx.body().buffer();
+            messages = MessageCodec.decode(body == null ? new byte[0] : body.getBytes());
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("malformed peer message: " + e.getMessage());
+        }
+        raft.receive(messages);
+        ctx.response().setStatusCode(204).end();
+    }
+
+    // ----- status -----------------------------------------------------------------------------
+
+    private void status(RoutingContext ctx) {
+        NodeStatus s = raft.status();
+        JsonArray members = new JsonArray();
+        for (int id : s.members()) {
+            members.add(new JsonObject().put("id", id).put("address", address(id)));
+        }
+        json(ctx, 200, new JsonObject()
+                .put("id", s.id())
+                .put("role", s.role().displayName())
+                .put("term", s.term())
+                .put("leaderId", s.leaderId() == 0 ? null : s.leaderId())
+                .put("commitIndex", s.commitIndex())
+                .put("appliedIndex", s.appliedIndex())
+                .put("lastLogIndex", s.lastLogIndex())
+                .put("members", members)
+                .put("healthy", !s.fenced()));
+    }
+
+    private String address(int id) {
+        return settings.addresses().getOrDefault(id, "");
+    }
+
+    private void cluster(RoutingContext ctx) {
+        NodeStatus s = raft.status();
+        if (s.role() != Role.LEADER) {
+            forwardOrFail(ctx, s, false);
+            return;
+        }
+        raft.progress().onComplete(ar -> {
+            if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+            }
+            long last = raft.status().lastLogIndex();
+            JsonArray members = new JsonArray();
+            for (PeerProgress p : ar.result()) {
+                boolean self = p.id() == s.id();
+                members.add(new JsonObject()
+                        .put("id", p.id())
+                        .put("address", address(p.id()))
+                        .put("role", self ? "leader" : p.voter() ? "follower" : "learner")
+                        .put("voter", p.voter())
+                        .put("matchIndex", p.matchIndex())
+                        .put("lag", Math.max(0, last - p.matchIndex())));
+            }
+            json(ctx, 200, new JsonObject().put("leaderId", s.id()).put("term", s.term()).put("members", members));
+        });
+    }
+
+    // ----- key-value --------------------------------------------------------------------------
+
+    private byte[] key(RoutingContext ctx) {
+        String path = ctx.request().path();
+        String prefix = "/v1/kv/";
+        if (!path.startsWith(prefix)) {
+            throw ApiException.badRequest("key path must start with " + prefix);
+        }
+        byte[] key = KeyCodec.decodePath(path.substring(prefix.length()));
+        if (key.length == 0) {
+            throw ApiException.badRequest("key must not be empty");
+        }
+        if (key.length > settings.maxKeyBytes()) {
+            throw ApiException.badRequest("key is " + key.length + " bytes; the limit is " + settings.maxKeyBytes());
+        }
+        return key;
+    }
+
+    private void put(RoutingContext ctx) {
+        byte[] key = key(ctx);
+        Precondition precondition = RequestParams.precondition(ctx);
+        Buffer body = ctx.body().buffer();
+        byte[] value = body == null ? new byte[0] : body.getBytes();
+        if (value.length > settings.maxValueBytes()) {
+            throw new ApiException(413, "too_large", "value is " + value.length + " bytes; the limit is "
+                    + settings.maxValueBytes());
+        }
+        write(ctx, new Command.Put(key, value, precondition));
+    }
+
+    private void delete(RoutingContext ctx) {
+        write(ctx, new Command.Delete(key(ctx), RequestParams.precondition(ctx)));
+    }
+
+    private void write(RoutingContext ctx, Command command) {
+        raft.propose(command).onComplete(ar -> {
+            if (ar.succeeded()) {
+                writeResult(ctx, ar.result());
+            } else {
+                failedOnLeader(ctx, ar.cause(), true);
+            }
+        });
+    }
+
+    private void writeResult(RoutingContext ctx, KvResult result) {
+        if (result instanceof KvResult.Written w) {
+            json(ctx, 200, new JsonObject().put("key", KeyCodec.display(w.entry().key()))
+                    .put("revision", w.entry().revision()));
+        } else if (result instanceof KvResult.Deleted d) {
+            json(ctx, 200, new JsonObject().put("key", KeyCodec.display(d.key())).put("revision", d.revision())
+                    .put("deleted", true));
+        } else if (result instanceof KvResult.NotFound n) {
+            error(ctx, new ApiException(404, "key_not_found", "key not found: " + KeyCodec.display(n.key())));
+        } else if (result instanceof KvResult.CompareFailed c) {
+            error(ctx, new ApiException(412, "compare_failed", "precondition failed for key "
+                    + KeyCodec.display(c.key()),
+                    new JsonObject().put("current", c.current() == null ? null : KvJson.entry(c.current()))));
+        }
+    }
+
+    private void get(RoutingContext ctx) {
+        byte[] key = key(ctx);
+        boolean raw = ctx.queryParams().contains("raw");
+        afterReadBarrier(ctx, () -> vertx.executeBlocking(() -> stateMachine.get(key), false).onComplete(ar -> {
+            if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+            }
+            KvEntry entry = ar.result();
+            if (entry == null) {
+                error(ctx, new ApiException(404, "key_not_found", "key not found: " + KeyCodec.display(key)));
+            } else if (raw) {
+                ctx.response().setStatusCode(200).putHeader("content-type", "application/octet-stream")
+                        .putHeader("x-rafty-revision", Long.toString(entry.revision()))
+                        .end(Buffer.buffer(entry.value()));
+            } else {
+                json(ctx, 200, KvJson.entry(entry));
+            }
+        }));
+    }
+
+    private void list(RoutingContext ctx) {
+        byte[] prefix = RequestParams.bytes(ctx, "prefix");
+        byte[] after = RequestParams.bytes(ctx, "after");
+        int limit = RequestParams.limit(ctx, settings.maxListLimit());
+        afterReadBarrier(ctx, () -> vertx.executeBlocking(() -> {
+            long revision = stateMachine.appliedIndex();
+            return Map.entry(revision, stateMachine.scan(prefix == null ? new byte[0] : prefix, after, limit + 1));
+        }, false).onComplete(ar -> {
+            if (ar.failed()) {
+                ctx.fail(ar.cause());
+                return;
+            }
+            List<KvEntry> found = ar.result().getValue();
+            JsonArray items = new JsonArray();
+            for (int i = 0; i < Math.min(limit, found.size()); i++) {
+                items.add(KvJson.entry(found.get(i)));
+            }
+            json(ctx, 200, new JsonObject().put("items", items).put("more", found.size() > limit)
+                    .put("revision", ar.result().getKey()));
+        }));
+    }
+
+    /**
+     * Runs {@code read} once it may observe linearizable state: at once for
+     * {@code consistency=stale}, after a ReadIndex round on the leader, or by forwarding the whole
+     * request to the leader from a follower.
+     */
+    private void afterReadBarrier(RoutingContext ctx, Runnable read) {
+        if (RequestParams.stale(ctx)) {
+            read.run();
+            return;
+        }
+        raft.readBarrier().onComplete(ar -> {
+            if (ar.succeeded()) {
+                read.run();
+            } else {
+                failedOnLeader(ctx, ar.cause(), false);
+            }
+        });
+    }
+
+    /** Handles a request the local Raft refused or lost: forward to the leader when it is elsewhere. */
+    private void failedOnLeader(RoutingContext ctx, Throwable cause, boolean isWrite) {
+        if (cause instanceof RequestFailure failure) {
+            if (failure.kind() == RequestFailure.Kind.NO_LEADER && failure.leaderId() != 0
+                    && failure.leaderId() != raft.status().id() && !forwarder.wasForwarded(ctx)) {
+                forwarder.forward(ctx, failure.leaderId(), isWrite);
+                return;
+            }
+            error(ctx, Failures.toApi(failure));
+            return;
+        }
+        ctx.fail(cause);
+    }
+
+    private void forwardOrFail(RoutingContext ctx, NodeStatus s, boolean isWrite) {
+        if (s.leaderId() != 0 && s.leaderId() != s.id() && !forwarder.wasForwarded(ctx)) {
+            forwarder.forward(ctx, s.leaderId(), isWrite);
+        } else {
+            error(ctx, Failures.toApi(RequestFailure.noLeader("no leader is known", 0)));
+        }
+    }
+
+    // ----- responses --------------------------------------------------------------------------
+
+    private void failure(RoutingContext ctx) {
+        Throwable cause = ctx.failure();
+        if (cause instanceof ApiException api) {
+            error(ctx, api);
+        } else if (cause instanceof RequestFailure failure) {
+            error(ctx, Failures.toApi(failure));
+        } else if (ctx.statusCode() == 413) {
+            error(ctx, new ApiException(413, "too_large", "request body exceeds the limit"));
+        } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+            error(ctx, new ApiException(ctx.statusCode(), "bad_request", "the request could not be processed"));
+        } else {
+            LOG.log(Level.SEVERE, "unexpected failure on " + ctx.request().method() + " " + ctx.request().path(),
+                    cause);
+            error(ctx, new ApiException(500, "internal", "internal error"));
+        }
+    }
+
+    static void error(RoutingContext ctx, ApiException e) {
+        if (ctx.response().ended()) {
+            return;
+        }
+        if (e.status() == 503) {
+            ctx.response().putHeader("retry-after", "1");
+        }
+        json(ctx, e.status(), e.body());
+    }
+
+    static void json(RoutingContext ctx, int status, JsonObject body) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
+        ctx.response().setStatusCode(status).putHeader("content-type", JSON).end(body.toBuffer());
+    }
+
+    static boolean isWriteMethod(HttpMethod method) {
+        return method == HttpMethod.PUT || method == HttpMethod.DELETE || method == HttpMethod.POST;
+    }
+
+    static String text(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+}

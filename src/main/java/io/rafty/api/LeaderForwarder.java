@@ -1,0 +1,100 @@
+package io.rafty.api;
+
+import io.rafty.node.RequestFailure;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import java.net.ConnectException;
+import java.util.Map;
+
+/**
+ * Relays a client request from a follower to the leader and the leader's answer back, verbatim
+ * (status, content type, Retry-After, body). A request is forwarded at most once: the hop is marked
+ * with a header, and a node that receives a forwarded request it cannot serve answers 503 itself.
+ *
+ * <p>What a failed hop means for a write: if the connection was never made, the leader never saw
+ * the write (503, not applied); once the request may have been sent, its fate is unknown (504).
+ */
+final class LeaderForwarder {
+
+    static final String FORWARDED_HEADER = "x-rafty-forwarded";
+
+    private final HttpClient client;
+    private final Map<Integer, String> addresses;
+    private final int timeoutMs;
+
+    LeaderForwarder(Vertx vertx, Map<Integer, String> addresses, int timeoutMs) {
+        this.addresses = addresses;
+        this.timeoutMs = timeoutMs;
+        this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
+                .setConnectTimeout(timeoutMs), new PoolOptions().setHttp1MaxSize(32));
+    }
+
+    boolean wasForwarded(RoutingContext ctx) {
+        return ctx.request().getHeader(FORWARDED_HEADER) != null;
+    }
+
+    void forward(RoutingContext ctx, int leaderId, boolean isWrite) {
+        String base = addresses.get(leaderId);
+        if (base == null || base.isEmpty()) {
+            ApiVerticle.error(ctx, Failures.toApi(RequestFailure.noLeader("the leader's address is unknown", 0)));
+            return;
+        }
+        HttpMethod method = ctx.request().method();
+        Buffer body = ctx.body() == null || ctx.body().buffer() == null ? Buffer.buffer() : ctx.body().buffer();
+        RequestOptions options = new RequestOptions()
+                .setAbsoluteURI(base + ctx.request().uri())
+                .setMethod(method)
+                .setTimeout(timeoutMs)
+                .putHeader(FORWARDED_HEADER, "1");
+        String contentType = ctx.request().getHeader("content-type");
+        if (contentType != null) {
+            options.putHeader("content-type", contentType);
+        }
+        client.request(options)
+                .compose(request -> request.send(body).compose(response -> response.body()
+                        .map(responseBody -> new Relayed(response, responseBody))))
+                .onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        relay(ctx, ar.result());
+                    } else {
+                        boolean neverSent = ar.cause() instanceof ConnectException;
+                        RequestFailure failure = (!isWrite || neverSent)
+                                ? RequestFailure.noLeader("the leader could not be reached: " + ar.cause().getMessage(),
+                                        0)
+                                : RequestFailure.outcomeUnknown("the connection to the leader failed after the write "
+                                        + "was sent: " + ar.cause().getMessage());
+                        ApiVerticle.error(ctx, Failures.toApi(failure));
+                    }
+                });
+    }
+
+    private record Relayed(HttpClientResponse response, Buffer body) {
+    }
+
+    private static void relay(RoutingContext ctx, Relayed relayed) {
+        if (ctx.response().ended() || ctx.response().closed()) {
+            return;
+        }
+        MultiMap headers = relayed.response().headers();
+        ctx.response().setStatusCode(relayed.response().statusCode());
+        for (String name : new String[] {"content-type", "retry-after", "x-rafty-revision"}) {
+            String value = headers.get(name);
+            if (value != null) {
+                ctx.response().putHeader(name, value);
+            }
+        }
+        ctx.response().end(relayed.body());
+    }
+
+    void close() {
+        client.close();
+    }
+}
