@@ -86,8 +86,9 @@ public record NodeConfig(
             throw new ConfigException("host", "host must be a non-blank address without spaces, was "
                     + (host == null ? "null" : Peer.quote(host)));
         }
-        if (port < 1 || port > 65535) {
-            throw new ConfigException("port", "port must be between 1 and 65535, was " + port);
+        if (port < 0 || port > 65535) {
+            // 0 asks the OS for a free port (tests bind ephemeral ports this way).
+            throw new ConfigException("port", "port must be between 1 and 65535 (or 0 for any free port), was " + port);
         }
         if (storageDir == null || storageDir.toString().isBlank()) {
             throw new ConfigException("storageDir", "storageDir must not be empty");
@@ -146,6 +147,15 @@ public record NodeConfig(
                 DEFAULT_MAX_INITIAL_LINE_BYTES, DEFAULT_MAX_QUERY_PARAMS, DEFAULT_MAX_LIST_LIMIT,
                 DEFAULT_MAX_PENDING_PROPOSALS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_INFLIGHT_MESSAGES,
                 DEFAULT_MAX_UNCOMMITTED_BYTES, DEFAULT_PEER_REQUEST_TIMEOUT_MS, DEFAULT_CLIENT_REQUEST_TIMEOUT_MS);
+    }
+
+    /** The same configuration with another storage directory. */
+    public NodeConfig withStorageDir(Path directory) {
+        return new NodeConfig(id, host, port, directory, peers, tickIntervalMs, electionTimeoutTicksMin,
+                electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
+                maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
+                maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
+                clientRequestTimeoutMs);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

@@ -339,10 +339,10 @@ class ConfigLoaderTest {
     // --- validation ---
 
     @ParameterizedTest
-    @ValueSource(strings = {"0", "-1", "65536", "70000"})
+    @ValueSource(strings = {"-1", "65536", "70000"})
     void outOfRangePortIsRejected(String port) {
         assertEnvRejected(env("KVSTORE_ID", "1", "KVSTORE_PORT", port),
-                "port must be between 1 and 65535, was " + port, "(from KVSTORE_PORT)");
+                "port must be between 1 and 65535 (or 0 for any free port), was " + port, "(from KVSTORE_PORT)");
     }
 
     @Test
