@@ -1,0 +1,37 @@
+package io.rafty.sim;
+
+import java.time.Duration;
+
+/**
+ * How much work the checker may do before giving up with {@link CheckResult.Verdict#UNKNOWN}.
+ *
+ * <p>Linearizability checking is NP-complete, so a pathological history could otherwise hang CI.
+ * {@code maxStepsPerKey} bounds each key's search (one step is one attempt to place or undo an
+ * operation; the memo cache grows by at most one entry per step, so this also bounds memory) and is
+ * deterministic, which is what the simulator wants. {@code maxDuration}, when not null, bounds the
+ * whole check by wall-clock time, for fault tests that care more about CI time than reproducibility.
+ */
+public record Budget(long maxStepsPerKey, Duration maxDuration) {
+
+    /** Ample for histories of a few thousand operations per key with ~10 concurrent clients. */
+    public static final long DEFAULT_MAX_STEPS_PER_KEY = 2_000_000;
+
+    public static final Budget DEFAULT = new Budget(DEFAULT_MAX_STEPS_PER_KEY, null);
+
+    public Budget {
+        if (maxStepsPerKey <= 0) {
+            throw new IllegalArgumentException("maxStepsPerKey must be positive: " + maxStepsPerKey);
+        }
+        if (maxDuration != null && maxDuration.isNegative()) {
+            throw new IllegalArgumentException("maxDuration must not be negative: " + maxDuration);
+        }
+    }
+
+    public static Budget steps(long maxStepsPerKey) {
+        return new Budget(maxStepsPerKey, null);
+    }
+
+    public static Budget of(long maxStepsPerKey, Duration maxDuration) {
+        return new Budget(maxStepsPerKey, maxDuration);
+    }
+}
