@@ -13,10 +13,15 @@ import java.util.Set;
  * The Wing &amp; Gong / Lowe search (as in Porcupine) over one key's sub-history, modelled as a
  * register holding a string or nothing.
  *
- * <p>Values are interned to ints (0 = absent) so the model state is an int and a memo entry is a
- * small bitset plus that int. Operations are indexed in invocation order, so the set of linearized
- * operations is mostly a dense prefix; memo entries store only the words from the first incomplete
- * one, which keeps them a few words long however long the history is.
+ * <p>Values are interned to ints (0 = absent) so the model state is an int. The memo maps (bitset
+ * of placed definite operations, value) to the bitsets of placed unknown operations explored with
+ * them. Operations are indexed in invocation order, so the definite set is mostly a dense prefix;
+ * memo keys store only the words from the first incomplete one, which keeps them a few words long
+ * however long the history is.
+ *
+ * <p>One class on purpose: the model, the linked event lists and the reductions are only sound
+ * together (each reduction's argument leans on how the others order the search), so they stay side
+ * by side rather than behind interfaces.
  */
 final class RegisterSearch {
 
