@@ -20,7 +20,10 @@ class BruteForceCheckerTest {
     private static final int HISTORIES = 3000;
     private static final int OPERATIONS_MAX = 7;
     private static final String KEY = "k";
+    /** What gets and cas expectations observe. */
     private static final String[] VALUES = {null, "a", "b"};
+    /** What puts and cas write; "c" is never observed, which exercises the opaque-value state. */
+    private static final String[] WRITTEN_VALUES = {"a", "b", "c"};
 
     @Test
     void checkerAgreesWithExhaustiveEnumerationOnSmallRandomHistories() {
@@ -46,7 +49,7 @@ class BruteForceCheckerTest {
         for (int id = 0; id < count; id++) {
             long invoke = random.nextInt(10);
             long complete = invoke + random.nextInt(6);
-            String value = VALUES[1 + random.nextInt(2)];
+            String value = WRITTEN_VALUES[random.nextInt(WRITTEN_VALUES.length)];
             KvInput input;
             KvOutput output;
             switch (random.nextInt(4)) {
