@@ -167,6 +167,20 @@ class ConfigLoaderTest {
         assertTrue(raft.preVote());
     }
 
+    @Test
+    void shippedThreeNodeConfigsFormOneCluster() {
+        for (int id = 1; id <= 3; id++) {
+            NodeConfig config = ConfigLoader.load(new String[] {"conf/node" + id + ".json"}, Map.of());
+            assertEquals(id, config.id());
+            assertEquals(3000 + id, config.port());
+            assertEquals(Path.of("data", "node" + id), config.storageDir());
+            assertEquals(List.of(1, 2, 3), config.memberIds());
+            for (Peer peer : config.peers()) {
+                assertEquals("http://127.0.0.1:" + (3000 + peer.id()), peer.url());
+            }
+        }
+    }
+
     // --- peers ---
 
     @Test
