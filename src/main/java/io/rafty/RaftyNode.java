@@ -85,8 +85,8 @@ public final class RaftyNode implements AutoCloseable {
                     new RaftVerticle.Settings(config.tickIntervalMs(), config.maxPendingProposals(), MAX_PENDING_READS,
                             config.clientRequestTimeoutMs(), MAX_APPLY_BATCH_ENTRIES));
             ApiVerticle api = new ApiVerticle(raft, stateMachine, new ApiVerticle.Settings(config.host(), config.port(),
-                    config.maxKeyBytes(), config.maxValueBytes(), config.maxHeaderBytes(),
-                    config.maxInitialLineBytes(), config.maxListLimit(),
+                    config.maxKeyBytes(), config.maxValueBytes(), config.maxRequestBodyBytes(), config.maxHeaderBytes(),
+                    config.maxInitialLineBytes(), config.maxQueryParams(), config.maxListLimit(),
                     config.maxMessageBytes() + config.maxValueBytes() + 4096,
                     config.clientRequestTimeoutMs(), addresses));
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");

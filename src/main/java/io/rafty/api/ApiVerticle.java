@@ -42,9 +42,9 @@ public final class ApiVerticle extends VerticleBase {
     private static final String JSON = "application/json";
 
     /** Limits and addresses of the API server. */
-    public record Settings(String host, int port, int maxKeyBytes, int maxValueBytes, int maxHeaderBytes,
-                           int maxUrlBytes, int maxListLimit, int maxPeerBodyBytes, int forwardTimeoutMs,
-                           Map<Integer, String> addresses) {
+    public record Settings(String host, int port, int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes,
+                           int maxHeaderBytes, int maxUrlBytes, int maxQueryParams, int maxListLimit,
+                           int maxPeerBodyBytes, int forwardTimeoutMs, Map<Integer, String> addresses) {
     }
 
     private final RaftVerticle raft;
@@ -89,11 +89,12 @@ public final class ApiVerticle extends VerticleBase {
         router.post(PeerClient.PATH)
                 .handler(BodyHandler.create(false).setBodyLimit(settings.maxPeerBodyBytes()))
                 .handler(this::peerMessages);
+        router.route("/v1/*").handler(this::limitQueryParams);
         router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
         router.get("/v1/status").handler(this::status);
         router.get("/v1/cluster").handler(this::cluster);
         router.get("/v1/kv").handler(this::list);
-        router.route("/v1/kv/*").handler(BodyHandler.create(false).setBodyLimit(settings.maxValueBytes()));
+        router.route("/v1/kv/*").handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBodyBytes()));
         router.put("/v1/kv/*").handler(this::put);
         router.get("/v1/kv/*").handler(this::get);
         router.delete("/v1/kv/*").handler(this::delete);
@@ -105,6 +106,14 @@ public final class ApiVerticle extends VerticleBase {
         router.errorHandler(405, ctx -> error(ctx, new ApiException(405, "method_not_allowed",
                 "method " + ctx.request().method() + " is not allowed on " + ctx.request().path())));
         return router;
+    }
+
+    private void limitQueryParams(RoutingContext ctx) {
+        if (ctx.queryParams().size() > settings.maxQueryParams()) {
+            throw ApiException.badRequest("too many query parameters (" + ctx.queryParams().size() + "); the limit is "
+                    + settings.maxQueryParams());
+        }
+        ctx.next();
     }
 
     // ----- peer route -------------------------------------------------------------------------
