@@ -88,20 +88,24 @@ public final class RaftyNode implements AutoCloseable {
             SnapshotSender snapshotSender = new SnapshotSender(vertx, addresses, snapshotWorker,
                     config.snapshotChunkBytes(), config.peerRequestTimeoutMs() * 5, SNAPSHOT_CHUNK_ATTEMPTS);
             SnapshotStaging staging = new SnapshotStaging(stagingFile(config));
-            RaftVerticle raft = new RaftVerticle(config.raftConfig(),
-                    Membership.ofVoters(new HashSet<>(config.memberIds())),
+            Membership initialMembership = storage.logStore().membership() == null && !config.join().isEmpty()
+                    ? ClusterJoin.discover(config, addresses)
+                    : Membership.ofVoters(new HashSet<>(config.memberIds()));
+            RaftVerticle raft = new RaftVerticle(config.raftConfig(), initialMembership,
                     new RaftVerticle.Storage(storage.logStore(), storage.snapshotStore(), staging,
                             storage::compactLogFiles),
                     stateMachine, peers, snapshotSender, snapshotWorker,
                     new RaftVerticle.Settings(config.tickIntervalMs(), config.maxPendingProposals(), MAX_PENDING_READS,
-                            config.clientRequestTimeoutMs(), MAX_APPLY_BATCH_ENTRIES),
+                            config.clientRequestTimeoutMs(), MAX_APPLY_BATCH_ENTRIES,
+                            config.learnerPromotionLagEntries()),
                     new RaftVerticle.SnapshotSettings(config.snapshotEntries(), config.snapshotLogBytes(),
-                            config.snapshotTailEntries()));
+                            config.snapshotTailEntries()),
+                    addresses);
             ApiVerticle api = new ApiVerticle(raft, stateMachine, staging, snapshotWorker, new ApiVerticle.Settings(config.host(), config.port(),
                     config.maxKeyBytes(), config.maxValueBytes(), config.maxRequestBodyBytes(), config.maxHeaderBytes(),
                     config.maxInitialLineBytes(), config.maxQueryParams(), config.maxListLimit(),
                     Math.max(config.maxMessageBytes(), config.snapshotChunkBytes()) + config.maxValueBytes() + 4096,
-                    config.clientRequestTimeoutMs(), addresses));
+                    config.clientRequestTimeoutMs(), config.learnerPromotionLagEntries(), addresses));
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());

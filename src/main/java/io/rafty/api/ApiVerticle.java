@@ -43,11 +43,13 @@ public final class ApiVerticle extends VerticleBase {
 
     private static final Logger LOG = Logger.getLogger(ApiVerticle.class.getName());
     private static final String JSON = "application/json";
+    private static final int MAX_ADMIN_BODY_BYTES = 4096;
 
     /** Limits and addresses of the API server. */
     public record Settings(String host, int port, int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes,
                            int maxHeaderBytes, int maxUrlBytes, int maxQueryParams, int maxListLimit,
-                           int maxPeerBodyBytes, int forwardTimeoutMs, Map<Integer, String> addresses) {
+                           int maxPeerBodyBytes, int forwardTimeoutMs, long learnerPromotionLagEntries,
+                           Map<Integer, String> addresses) {
     }
 
     private final RaftVerticle raft;
@@ -105,6 +107,13 @@ public final class ApiVerticle extends VerticleBase {
         router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
         router.get("/v1/status").handler(this::status);
         router.get("/v1/cluster").handler(this::cluster);
+        AdminRoutes admin = new AdminRoutes(raft, settings.learnerPromotionLagEntries(),
+                (ctx, cause) -> failedOnLeader(ctx, cause, true), this::address);
+        BodyHandler adminBody = BodyHandler.create(false).setBodyLimit(MAX_ADMIN_BODY_BYTES);
+        router.post("/v1/cluster/members").handler(adminBody).handler(admin::addMember);
+        router.delete("/v1/cluster/members/:id").handler(admin::removeMember);
+        router.post("/v1/cluster/members/:id/promote").handler(adminBody).handler(admin::promoteMember);
+        router.post("/v1/cluster/leader").handler(adminBody).handler(admin::transferLeader);
         router.get("/v1/kv").handler(this::list);
         router.route("/v1/kv/*").handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBodyBytes()));
         router.put("/v1/kv/*").handler(this::put);

@@ -332,7 +332,9 @@ public final class ConfigLoader {
                 s.longValue("snapshotEntries", NodeConfig.DEFAULT_SNAPSHOT_ENTRIES),
                 s.longValue("snapshotLogBytes", NodeConfig.DEFAULT_SNAPSHOT_LOG_BYTES),
                 s.longValue("snapshotTailEntries", NodeConfig.DEFAULT_SNAPSHOT_TAIL_ENTRIES),
-                s.intValue("snapshotChunkBytes", NodeConfig.DEFAULT_SNAPSHOT_CHUNK_BYTES));
+                s.intValue("snapshotChunkBytes", NodeConfig.DEFAULT_SNAPSHOT_CHUNK_BYTES),
+                s.longValue("learnerPromotionLagEntries", NodeConfig.DEFAULT_LEARNER_PROMOTION_LAG_ENTRIES),
+                (String) s.values.getOrDefault("join", ""));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

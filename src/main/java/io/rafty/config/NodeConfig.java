@@ -48,6 +48,10 @@ import java.util.stream.Stream;
  * @param snapshotTailEntries     log entries kept after a snapshot, so a slightly slow follower catches up
  *                                from the log instead of by a whole snapshot
  * @param snapshotChunkBytes      the size of one chunk when a snapshot is streamed to a follower
+ * @param learnerPromotionLagEntries a learner added for automatic promotion becomes a voter once it is
+ *                                this close to the leader's log
+ * @param join                    the base URL of any member of an existing cluster to join (empty: none);
+ *                                the node then learns the members from it instead of from {@code peers}
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -57,7 +61,8 @@ public record NodeConfig(
         int maxQueryParams, int maxListLimit,
         int maxPendingProposals, int maxMessageBytes, int maxInflightMessages, long maxUncommittedBytes,
         int peerRequestTimeoutMs, int clientRequestTimeoutMs,
-        long snapshotEntries, long snapshotLogBytes, long snapshotTailEntries, int snapshotChunkBytes) {
+        long snapshotEntries, long snapshotLogBytes, long snapshotTailEntries, int snapshotChunkBytes,
+        long learnerPromotionLagEntries, String join) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -82,6 +87,7 @@ public record NodeConfig(
     public static final long DEFAULT_SNAPSHOT_LOG_BYTES = 64L << 20;
     public static final long DEFAULT_SNAPSHOT_TAIL_ENTRIES = 1_000;
     public static final int DEFAULT_SNAPSHOT_CHUNK_BYTES = 1 << 20;
+    public static final long DEFAULT_LEARNER_PROMOTION_LAG_ENTRIES = 100;
 
     /** The storage directory used when none is configured: {@code data/node<id>}. */
     public static Path defaultStorageDir(int id) {
@@ -153,6 +159,14 @@ public record NodeConfig(
                     + snapshotTailEntries);
         }
         positive("snapshotChunkBytes", snapshotChunkBytes);
+        positive("learnerPromotionLagEntries", learnerPromotionLagEntries);
+        join = join == null ? "" : join.trim();
+        if (!join.isEmpty()) {
+            if (!join.startsWith("http://") && !join.startsWith("https://")) {
+                throw new ConfigException("join", "join must be a member's URL such as http://127.0.0.1:3001, was "
+                        + join);
+            }
+        }
     }
 
     /** A node with every tunable at its default, for tests and embedding. */
@@ -165,7 +179,7 @@ public record NodeConfig(
                 DEFAULT_MAX_PENDING_PROPOSALS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_INFLIGHT_MESSAGES,
                 DEFAULT_MAX_UNCOMMITTED_BYTES, DEFAULT_PEER_REQUEST_TIMEOUT_MS, DEFAULT_CLIENT_REQUEST_TIMEOUT_MS,
                 DEFAULT_SNAPSHOT_ENTRIES, DEFAULT_SNAPSHOT_LOG_BYTES, DEFAULT_SNAPSHOT_TAIL_ENTRIES,
-                DEFAULT_SNAPSHOT_CHUNK_BYTES);
+                DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_LEARNER_PROMOTION_LAG_ENTRIES, "");
     }
 
     /** The same configuration with another storage directory. */
@@ -174,7 +188,8 @@ public record NodeConfig(
                 electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
                 maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
                 maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
-                clientRequestTimeoutMs, snapshotEntries, snapshotLogBytes, snapshotTailEntries, snapshotChunkBytes);
+                clientRequestTimeoutMs, snapshotEntries, snapshotLogBytes, snapshotTailEntries, snapshotChunkBytes,
+                learnerPromotionLagEntries, join);
     }
 
     /** The same configuration with other snapshot thresholds. */
@@ -183,7 +198,18 @@ public record NodeConfig(
                 electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
                 maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
                 maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
-                clientRequestTimeoutMs, entries, logBytes, tailEntries, snapshotChunkBytes);
+                clientRequestTimeoutMs, entries, logBytes, tailEntries, snapshotChunkBytes, learnerPromotionLagEntries,
+                join);
+    }
+
+    /** The same configuration joining the cluster that {@code memberUrl} belongs to. */
+    public NodeConfig withJoin(String memberUrl) {
+        return new NodeConfig(id, host, port, storageDir, List.of(), tickIntervalMs, electionTimeoutTicksMin,
+                electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
+                maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
+                maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
+                clientRequestTimeoutMs, snapshotEntries, snapshotLogBytes, snapshotTailEntries, snapshotChunkBytes,
+                learnerPromotionLagEntries, memberUrl);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

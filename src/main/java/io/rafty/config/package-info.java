@@ -69,6 +69,10 @@
  *     snapshot point for slow followers</td></tr>
  * <tr><td>snapshotChunkBytes</td><td>KVSTORE_SNAPSHOT_CHUNK_BYTES</td><td>1048576 (1 MiB)</td><td>chunk size when
  *     streaming a snapshot to a follower</td></tr>
+ * <tr><td>learnerPromotionLagEntries</td><td>KVSTORE_LEARNER_PROMOTION_LAG_ENTRIES</td><td>100</td><td>a learner
+ *     added for automatic promotion becomes a voter once this close to the leader's log</td></tr>
+ * <tr><td>join</td><td>KVSTORE_JOIN</td><td>none</td><td>URL of any member of a running cluster: a new node with
+ *     empty storage learns the members from it (see the README's membership section)</td></tr>
  * </table>
  *
  * <p>Every limit must be positive.

@@ -1,5 +1,6 @@
 package io.rafty.node;
 
+import io.rafty.raft.Membership;
 import io.rafty.raft.Role;
 import java.util.Set;
 
@@ -9,5 +10,5 @@ import java.util.Set;
  */
 public record NodeStatus(int id, Role role, long term, int leaderId, long commitIndex, long appliedIndex,
                          long lastLogIndex, Set<Integer> members, boolean fenced, long snapshotIndex,
-                         long firstLogIndex) {
+                         long firstLogIndex, Membership membership) {
 }

@@ -49,6 +49,14 @@ final class PendingProposals {
         all.forEach(p -> p.promise().tryFail(failure));
     }
 
+    /** Fails every pending proposal at an index above {@code index}; the ones below stay to be applied. */
+    void failAbove(long index, RuntimeException failure) {
+        Map<Long, Pending> above = byIndex.tailMap(index, false);
+        List<Pending> failed = new ArrayList<>(above.values());
+        above.clear();
+        failed.forEach(p -> p.promise().tryFail(failure));
+    }
+
     /** Fails the proposals whose deadline has passed: their outcome is unknown. */
     void expire(long nowNanos) {
         Iterator<Map.Entry<Long, Pending>> it = byIndex.entrySet().iterator();

@@ -60,7 +60,7 @@ public final class RaftVerticle extends VerticleBase {
 
     /** Host-side settings: timing and limits that the pure core does not know about. */
     public record Settings(int tickIntervalMs, int maxPendingProposals, int maxPendingReads,
-                           int clientRequestTimeoutMs, int maxApplyBatchEntries) {
+                           int clientRequestTimeoutMs, int maxApplyBatchEntries, long learnerPromotionLagEntries) {
     }
 
     /**
@@ -115,14 +115,25 @@ public final class RaftVerticle extends VerticleBase {
     private long logBytesSinceSnapshot;
     private boolean snapshotInProgress;
     private final Set<Integer> snapshotTransfers = new HashSet<>();
+    private final Map<Integer, String> directory;
+    private Membership publishedMembership;
+    /** Membership changes waiting for their configuration entry to be applied, by log index. */
+    private final Map<Long, PendingChange> pendingChanges = new HashMap<>();
+    /** Leadership transfers waiting for the target to lead. */
+    private final Map<Integer, List<Promise<Void>>> pendingTransfers = new HashMap<>();
     private volatile NodeStatus status;
 
     private record PendingRead(Promise<Long> promise, long deadlineNanos) {
     }
 
+    private record PendingChange(long term, Membership next, Promise<Membership> promise, long deadlineNanos) {
+    }
+
     public RaftVerticle(RaftConfig raftConfig, Membership initialMembership, Storage storage,
                         KvStateMachine stateMachine, PeerClient peers, SnapshotSender snapshotSender,
-                        WorkerExecutor snapshotWorker, Settings settings, SnapshotSettings snapshotSettings) {
+                        WorkerExecutor snapshotWorker, Settings settings, SnapshotSettings snapshotSettings,
+                        Map<Integer, String> directory) {
+        this.directory = directory;
         this.raftConfig = raftConfig;
         this.initialMembership = initialMembership;
         this.logStore = storage.log();
@@ -242,6 +253,55 @@ public final class RaftVerticle extends VerticleBase {
         });
     }
 
+    /**
+     * Proposes the configuration {@code change} computes from the current one (which it may refuse by
+     * throwing {@link io.rafty.raft.MembershipChangeException} or {@link IllegalArgumentException}).
+     * Completes with the new configuration once its entry is applied here; returning the current
+     * configuration unchanged completes at once (an idempotent request).
+     */
+    public Future<Membership> changeMembership(java.util.function.UnaryOperator<Membership> change) {
+        return onRaftContext(promise -> {
+            if (fenced) {
+                promise.fail(new RequestFailure(RequestFailure.Kind.UNAVAILABLE, "storage failed on this node", 0));
+                return;
+            }
+            try {
+                Membership current = node.membership();
+                Membership next = change.apply(current);
+                if (next.equals(current)) {
+                    promise.complete(current);
+                    return;
+                }
+                long index = node.proposeMembership(next);
+                pendingChanges.put(index, new PendingChange(node.term(), next, promise, deadline()));
+            } catch (NotLeaderException e) {
+                promise.fail(RequestFailure.noLeader(e.getMessage(), e.leaderId()));
+            } catch (RuntimeException e) {
+                promise.fail(e);
+            }
+            drive();
+        });
+    }
+
+    /** Hands leadership to {@code target}; completes when this node sees it lead. */
+    public Future<Void> transferLeadership(int target) {
+        return onRaftContext(promise -> {
+            try {
+                if (node.role() == Role.LEADER && target == raftConfig.id()) {
+                    promise.complete();
+                    return;
+                }
+                node.transferLeadership(target);
+                pendingTransfers.computeIfAbsent(target, t -> new ArrayList<>()).add(promise);
+            } catch (NotLeaderException e) {
+                promise.fail(RequestFailure.noLeader(e.getMessage(), e.leaderId()));
+            } catch (RuntimeException e) {
+                promise.fail(e);
+            }
+            drive();
+        });
+    }
+
     /** The leader's view of every member; empty on a non-leader. */
     public Future<List<PeerProgress>> progress() {
         return onRaftContext(promise -> promise.complete(node.progress()));
@@ -298,7 +358,43 @@ public final class RaftVerticle extends VerticleBase {
         long now = System.nanoTime();
         proposals.expire(now);
         expireReads(now);
+        expireAdmin(now);
+        promoteCaughtUpLearners();
         drive();
+    }
+
+    private void expireAdmin(long now) {
+        pendingChanges.values().removeIf(change -> {
+            if (now - change.deadlineNanos() > 0) {
+                change.promise().tryFail(RequestFailure.outcomeUnknown(
+                        "the membership change was not applied within the request timeout; it may still commit"));
+                return true;
+            }
+            return false;
+        });
+        if (node.role() == Role.LEADER && !pendingTransfers.isEmpty() && !node.isTransferringLeadership()) {
+            // The core gave the transfer up (the target did not catch up in an election timeout).
+            RequestFailure failed = RequestFailure.outcomeUnknown("the leadership transfer did not complete in time");
+            pendingTransfers.values().forEach(list -> list.forEach(p -> p.tryFail(failed)));
+            pendingTransfers.clear();
+        }
+    }
+
+    /** The leader promotes a learner added for automatic promotion once its log is close to the leader's. */
+    private void promoteCaughtUpLearners() {
+        Membership membership = node.membership();
+        if (node.role() != Role.LEADER || membership.autoPromote().isEmpty() || !pendingChanges.isEmpty()) {
+            return;
+        }
+        for (PeerProgress peer : node.progress()) {
+            boolean caughtUp = node.lastIndex() - peer.matchIndex() <= settings.learnerPromotionLagEntries();
+            if (membership.autoPromote().contains(peer.id()) && caughtUp) {
+                LOG.info(() -> "node " + raftConfig.id() + " promotes learner " + peer.id() + " to voter");
+                changeMembership(current -> current.isLearner(peer.id()) ? current.promoted(peer.id()) : current)
+                        .onFailure(e -> LOG.fine(() -> "promotion of " + peer.id() + " deferred: " + e.getMessage()));
+                return;
+            }
+        }
     }
 
     /**
@@ -361,9 +457,30 @@ public final class RaftVerticle extends VerticleBase {
     }
 
     private void onSoftState(SoftState soft) {
+        List<Promise<Void>> transferred = pendingTransfers.remove(soft.leaderId());
+        if (transferred != null) {
+            transferred.forEach(Promise::tryComplete);
+        }
+        if (soft.role() != Role.LEADER && soft.leaderId() != 0 && !pendingTransfers.isEmpty()) {
+            RequestFailure other = RequestFailure.outcomeUnknown("node " + soft.leaderId()
+                    + " became leader instead of the transfer target");
+            pendingTransfers.values().forEach(list -> list.forEach(p -> p.tryFail(other)));
+            pendingTransfers.clear();
+        }
         if (lastRole == Role.LEADER && soft.role() != Role.LEADER) {
-            // Entries this leader appended may still be committed by the next one: we cannot know.
-            proposals.failAll(RequestFailure.outcomeUnknown(
+            // Requests whose entries are already committed will be applied here as a follower and
+            // answered then. For the rest we cannot know: the next leader may still commit them.
+            long committed = node.commitIndex();
+            RequestFailure lost = RequestFailure.outcomeUnknown(
+                    "leadership was lost before the membership change was applied; it may still commit");
+            pendingChanges.entrySet().removeIf(e -> {
+                if (e.getKey() > committed) {
+                    e.getValue().promise().tryFail(lost);
+                    return true;
+                }
+                return false;
+            });
+            proposals.failAbove(committed, RequestFailure.outcomeUnknown(
                     "leadership was lost before the write was applied; it may still commit"));
             RequestFailure notLeader = RequestFailure.noLeader("leadership was lost before the read was confirmed",
                     soft.leaderId());
@@ -403,6 +520,15 @@ public final class RaftVerticle extends VerticleBase {
             byIndex.put(result.index(), result);
         }
         for (Entry entry : batch) {
+            PendingChange change = pendingChanges.remove(entry.index());
+            if (change != null) {
+                if (change.term() == entry.term() && entry.type() == EntryType.CONFIGURATION) {
+                    change.promise().tryComplete(change.next());
+                } else {
+                    change.promise().tryFail(RequestFailure.noLeader(
+                            "the membership change was discarded by a leader change; it was not applied", 0));
+                }
+            }
             PendingProposals.Pending pending = proposals.remove(entry.index());
             if (pending == null) {
                 continue;
@@ -589,7 +715,15 @@ public final class RaftVerticle extends VerticleBase {
         if (node == null) {
             return;
         }
+        Membership membership = node.membership();
+        if (!membership.equals(publishedMembership)) {
+            publishedMembership = membership;
+            // Addresses of members added at runtime travel in the configuration; the ones this node
+            // was started with stay as configured.
+            membership.addresses().forEach(directory::putIfAbsent);
+        }
         status = new NodeStatus(node.id(), node.role(), node.term(), node.leaderId(), node.commitIndex(), appliedIndex,
-                node.lastIndex(), node.membership().all(), fenced, snapshotIndex, node.logStartIndex() + 1);
+                node.lastIndex(), node.membership().all(), fenced, snapshotIndex, node.logStartIndex() + 1,
+                membership);
     }
 }

@@ -245,6 +245,11 @@ public final class RaftNode {
         }
     }
 
+    /** True while a leadership transfer started by {@link #transferLeadership(int)} is under way. */
+    public boolean isTransferringLeadership() {
+        return leadTransferee != 0;
+    }
+
     /** Proposes one command; see {@link #propose(List)}. */
     public long propose(byte[] payload) {
         return propose(List.of(payload));

@@ -34,7 +34,8 @@ final class TestCluster implements AutoCloseable {
     private final int size;
     private final VertxOptions vertxOptions;
     private final UnaryOperator<NodeConfig> tweak;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
 
     TestCluster(Path root, int size) throws Exception {
         this(root, size, new VertxOptions());
@@ -70,6 +71,31 @@ final class TestCluster implements AutoCloseable {
         nodes.put(id, node);
         ports.put(id, node.port());
         addresses.put(id, node.url());
+    }
+
+    /**
+     * Starts a brand-new node that joins through {@code memberUrl} (KVSTORE_JOIN) on {@code port}; it must
+     * already have been added with POST /v1/cluster/members.
+     */
+    void startJoining(int id, int port, String memberUrl) throws Exception {
+        NodeConfig config = tweak.apply(NodeConfig.defaults(id, port, List.of())
+                .withStorageDir(root.resolve("node" + id))).withJoin(memberUrl);
+        RaftyNode node = RaftyNode.start(config, addresses, vertxOptions);
+        nodes.put(id, node);
+        ports.put(id, node.port());
+        addresses.put(id, node.url());
+    }
+
+    static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    HttpResponse<String> post(int node, String path, String json) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(url(node) + path))
+                .header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
     void stop(int id) {
