@@ -130,6 +130,17 @@ class MembershipIntegrationTest {
         }
     }
 
+    /** Sends an admin request again while it is answered 503 (definitely not applied), as a client would. */
+    private HttpResponse<String> untilNot503(java.util.concurrent.Callable<HttpResponse<String>> request)
+            throws Exception {
+        HttpResponse<String> response = request.call();
+        for (int attempt = 1; response.statusCode() == 503 && attempt < 5; attempt++) {
+            cluster.awaitLeader(Duration.ofSeconds(10));
+            response = request.call();
+        }
+        return response;
+    }
+
     private void awaitOperations(int count) {
         await().atMost(Duration.ofSeconds(30)).until(() -> history.operations().size() >= count);
     }
@@ -167,20 +178,21 @@ class MembershipIntegrationTest {
         for (int id = 4; id <= 5; id++) {
             int port = TestCluster.freePort();
             int via = 1 + ThreadLocalRandom.current().nextInt(3);
-            HttpResponse<String> added = cluster.post(via, "/v1/cluster/members",
-                    new JsonObject().put("id", id).put("address", "http://127.0.0.1:" + port).encode());
+            int member = id;
+            HttpResponse<String> added = untilNot503(() -> cluster.post(via, "/v1/cluster/members",
+                    new JsonObject().put("id", member).put("address", "http://127.0.0.1:" + port).encode()));
             assertEquals(200, added.statusCode(), added.body());
             HttpResponse<String> again = cluster.post(via, "/v1/cluster/members",
                     new JsonObject().put("id", id).put("address", "http://127.0.0.1:" + port).encode());
             assertEquals(200, again.statusCode(), "adding the same member again is idempotent: " + again.body());
             cluster.startJoining(id, port, cluster.url(via));
-            int member = id;
             awaitEveryNode(view -> view.isVoter(member));
         }
         assertEquals(5, cluster.nodes.get(cluster.awaitLeader(Duration.ofSeconds(10))).status().membership()
                 .voters().size());
         for (int id = 5; id >= 4; id--) {
-            HttpResponse<String> removed = cluster.delete(1, "/v1/cluster/members/" + id);
+            int gone = id;
+            HttpResponse<String> removed = untilNot503(() -> cluster.delete(1, "/v1/cluster/members/" + gone));
             assertEquals(200, removed.statusCode(), removed.body());
             int member = id;
             awaitEveryNode(view -> !view.contains(member) || view.status().id() == member);
@@ -195,7 +207,8 @@ class MembershipIntegrationTest {
         int leader = cluster.awaitLeader(Duration.ofSeconds(10));
         startClients();
         awaitOperations(50);
-        HttpResponse<String> removed = cluster.delete(cluster.anyFollower(leader), "/v1/cluster/members/" + leader);
+        HttpResponse<String> removed = untilNot503(
+                () -> cluster.delete(cluster.anyFollower(leader), "/v1/cluster/members/" + leader));
         assertEquals(200, removed.statusCode(), removed.body());
         await().atMost(Duration.ofSeconds(10)).until(() -> cluster.nodes.get(leader).status().role() != Role.LEADER);
         cluster.stop(leader);
@@ -213,8 +226,8 @@ class MembershipIntegrationTest {
         startClients();
         int target = cluster.anyFollower(leader);
         awaitOperations(50);
-        HttpResponse<String> moved = cluster.post(target, "/v1/cluster/leader",
-                new JsonObject().put("id", target).encode());
+        HttpResponse<String> moved = untilNot503(() -> cluster.post(target, "/v1/cluster/leader",
+                new JsonObject().put("id", target).encode()));
         assertEquals(200, moved.statusCode(), moved.body());
         assertEquals(target, cluster.awaitLeader(Duration.ofSeconds(5)));
         awaitOperations(history.operations().size() + 50);
