@@ -10,6 +10,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 readonly JAR=target/rafty.jar
 readonly NODES=(1 2 3)
+# Nodes 4 and 5 join and leave at runtime (`add` / `remove`); stop, status and clean include them.
+readonly EXTRA_NODES=(4 5)
 readonly HOST=127.0.0.1
 readonly PID_DIR=data
 readonly LOG_DIR=logs
@@ -20,7 +22,7 @@ readonly JAVA=${JAVA:-java}
 # Extra JVM options for every node, split on spaces, e.g. RAFTY_JAVA_OPTS="-Xmx512m".
 read -r -a JAVA_OPTS <<<"${RAFTY_JAVA_OPTS:-}"
 # A node's identity comes from its conf file; these variables would override it for all three nodes at once.
-readonly IDENTITY_ENV=(KVSTORE_CONFIG KVSTORE_ID KVSTORE_HOST KVSTORE_PORT KVSTORE_STORAGE_DIR KVSTORE_PEERS)
+readonly IDENTITY_ENV=(KVSTORE_CONFIG KVSTORE_ID KVSTORE_HOST KVSTORE_PORT KVSTORE_STORAGE_DIR KVSTORE_PEERS KVSTORE_JOIN)
 
 usage() {
     cat <<EOF
@@ -32,6 +34,10 @@ usage: ./run-cluster.sh [command]
   status         show each node: up/down, role, term, commitIndex; exit 1 unless all are up
   restart        stop, then start
   clean          stop, then delete data/node1..3 and logs/
+  add [N]        add node N (4 or 5; default the first not running) to the running cluster:
+                 POST /v1/cluster/members, then start it with KVSTORE_JOIN; it joins as a learner
+                 and is promoted to voter once it has caught up
+  remove [N]     DELETE /v1/cluster/members/N (default the highest added node), then stop it
   bench [args]   java -jar $JAR bench --endpoints <the three nodes> [args]
   help           this text
 
@@ -217,8 +223,12 @@ start_node() {
         unset_identity+=(-u "$variable")
     done
     # nohup and env both exec, so $! is the JVM's own pid.
-    nohup env "${unset_identity[@]}" "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} -jar "$JAR" "$(conf_file "$n")" \
-        >>"$log" 2>&1 </dev/null &
+    local join_env=()
+    if [[ -n ${RAFTY_JOIN_URL:-} ]]; then
+        join_env=("KVSTORE_JOIN=$RAFTY_JOIN_URL")
+    fi
+    nohup env "${unset_identity[@]}" ${join_env[@]+"${join_env[@]}"} "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} \
+        -jar "$JAR" "$(conf_file "$n")" >>"$log" 2>&1 </dev/null &
     echo "$!" >"$file"
     echo "node$n: started (pid $!), port $port, log $log"
 }
@@ -279,7 +289,10 @@ cmd_start() {
 
 cmd_stop() {
     local n pid file pids=() names=()
-    for n in "${NODES[@]}"; do
+    for n in "${NODES[@]}" "${EXTRA_NODES[@]}"; do
+        if [[ " ${EXTRA_NODES[*]} " == *" $n "* && ! -f $(pid_file "$n") ]]; then
+            continue
+        fi
         file=$(pid_file "$n")
         if [[ ! -f $file ]]; then
             echo "node$n: not running (no pid file)"
@@ -322,7 +335,7 @@ cmd_stop() {
             sleep 0.1
         done
     done
-    for n in "${NODES[@]}"; do
+    for n in "${NODES[@]}" "${EXTRA_NODES[@]}"; do
         if [[ -f $(pid_file "$n") ]] && ! live_pid "$n" >/dev/null; then
             rm -f "$(pid_file "$n")"
         fi
@@ -331,7 +344,10 @@ cmd_stop() {
 
 cmd_status() {
     local n pid body url all_up=0
-    for n in "${NODES[@]}"; do
+    for n in "${NODES[@]}" "${EXTRA_NODES[@]}"; do
+        if [[ " ${EXTRA_NODES[*]} " == *" $n "* ]] && ! live_pid "$n" >/dev/null; then
+            continue
+        fi
         url=$(node_url "$n")
         if body=$(http_get "$url/v1/status"); then
             printf 'node%s  %-22s  up    role=%-9s term=%-5s commitIndex=%s\n' "$n" "$url" \
@@ -351,17 +367,84 @@ cmd_status() {
 cmd_clean() {
     cmd_stop
     local n
-    for n in "${NODES[@]}"; do
-        rm -rf "data/node$n"
+    for n in "${NODES[@]}" "${EXTRA_NODES[@]}"; do
+        rm -rf "data/node$n" "data/node$n.incoming-snapshot"
     done
     rm -rf "$LOG_DIR"
-    echo "removed data/node1..3 and $LOG_DIR/"
+    echo "removed data/node1..5 and $LOG_DIR/"
 }
 
 cmd_bench() {
     have "$JAVA" || die "$JAVA not found; install a Java 17+ runtime or set JAVA"
     build_jar_if_missing
     exec "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} -jar "$JAR" bench --endpoints "$(endpoints)" "$@"
+}
+
+# Sends an admin request to the first member that answers; prints the body, fails on a non-2xx status.
+admin_request() {
+    local method=$1 path=$2 body=${3:-} n out status
+    have curl || die "curl is needed for add and remove"
+    for n in "${NODES[@]}" "${EXTRA_NODES[@]}"; do
+        out=$(curl -s -m 30 -w '\n%{http_code}' -X "$method" -H 'content-type: application/json' \
+            ${body:+--data "$body"} "$(node_url "$n")$path") || continue
+        status=${out##*$'\n'}
+        [[ $status == 000 ]] && continue
+        echo "${out%$'\n'*}"
+        [[ $status == 2* ]] && return 0
+        return 1
+    done
+    die "no member answered $method $path"
+}
+
+# Prints the URL of a member that answers, for KVSTORE_JOIN.
+live_member_url() {
+    local n
+    for n in "${NODES[@]}" "${EXTRA_NODES[@]}"; do
+        if http_get "$(node_url "$n")/health" >/dev/null; then
+            node_url "$n"
+            return 0
+        fi
+    done
+    return 1
+}
+
+cmd_add() {
+    local n=${1:-} join
+    if [[ -z $n ]]; then
+        for n in "${EXTRA_NODES[@]}"; do
+            live_pid "$n" >/dev/null || break
+        done
+    fi
+    [[ " ${EXTRA_NODES[*]} " == *" $n "* ]] || die "add takes node 4 or 5, not $n"
+    if live_pid "$n" >/dev/null; then
+        die "node$n is already running"
+    fi
+    build_jar_if_missing
+    join=$(live_member_url) || die "no running member to join; start the cluster first"
+    echo "adding node$n at $(node_url "$n") through $join"
+    admin_request POST /v1/cluster/members "{\"id\":$n,\"address\":\"$(node_url "$n")\"}" \
+        || die "the cluster refused node$n"
+    echo
+    RAFTY_JOIN_URL=$join start_node "$n"
+    echo "node$n joins as a learner and becomes a voter once caught up; watch ./run-cluster.sh status"
+}
+
+cmd_remove() {
+    local n=${1:-}
+    if [[ -z $n ]]; then
+        for n in 5 4; do
+            live_pid "$n" >/dev/null && break
+        done
+    fi
+    [[ $n =~ ^[0-9]+$ ]] || die "remove takes a node id"
+    echo "removing node$n"
+    admin_request DELETE "/v1/cluster/members/$n" || die "the cluster refused to remove node$n"
+    echo
+    local pid
+    if pid=$(live_pid "$n"); then
+        kill -TERM "$pid" 2>/dev/null || true
+        echo "node$n: stopping (pid $pid)"
+    fi
 }
 
 no_more_args() {
@@ -384,6 +467,8 @@ main() {
         restart) no_more_args "$@"; cmd_stop; cmd_start ;;
         clean) no_more_args "$@"; cmd_clean ;;
         bench) cmd_bench "$@" ;;
+        add) cmd_add "$@" ;;
+        remove) cmd_remove "$@" ;;
         help | -h | --help) usage; exit 0 ;;
         *)
             echo "run-cluster: unknown command: $command" >&2

@@ -84,7 +84,8 @@ final class AdminRoutes {
             if (progress.succeeded() && !progress.result().isEmpty()) {
                 long leaderLast = raft.status().lastLogIndex();
                 for (PeerProgress peer : progress.result()) {
-                    boolean behind = peer.matchIndex() == 0 || leaderLast - peer.matchIndex() > promotionLagEntries;
+                    boolean behind = peer.matchIndex() == 0 || !peer.state().equals("replicate")
+                            || leaderLast - peer.matchIndex() > promotionLagEntries;
                     if (peer.id() == id && !peer.voter() && behind) {
                         ApiVerticle.error(ctx, new ApiException(409, "learner_not_ready", "learner " + id + " is "
                                 + (leaderLast - peer.matchIndex()) + " entries behind; promote it once it has caught up"));

@@ -314,21 +314,23 @@ public final class RaftVerticle extends VerticleBase {
                 return;
             }
             for (Message message : messages) {
-                if (message.to() != raftConfig.id() || !node.membership().contains(message.from())) {
-                    continue;
-                }
-                try {
-                    long logStartBefore = node.logStartIndex();
-                    node.step(message);
-                    if (message instanceof InstallSnapshot snapshot && node.logStartIndex() == logStartBefore) {
-                        // The core declined it (stale, or already in our log): drop the staged copy.
-                        blocking(snapshotWorker, () -> {
-                            staging.clear();
-                            return null;
-                        });
+                boolean stepped = false;
+                long logStartBefore = node.logStartIndex();
+                if (message.to() == raftConfig.id() && node.membership().contains(message.from())) {
+                    try {
+                        node.step(message);
+                        stepped = true;
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, "dropped peer message " + message + ": " + e.getMessage());
                     }
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "dropped peer message " + message + ": " + e.getMessage());
+                }
+                if (message instanceof InstallSnapshot && (!stepped || node.logStartIndex() == logStartBefore)) {
+                    // Dropped or declined (stale, or already in our log): free the staging area,
+                    // which holds a complete snapshot only until it is installed or declined.
+                    blocking(snapshotWorker, () -> {
+                        staging.clear();
+                        return null;
+                    });
                 }
             }
             drive();
@@ -387,7 +389,9 @@ public final class RaftVerticle extends VerticleBase {
             return;
         }
         for (PeerProgress peer : node.progress()) {
-            boolean caughtUp = node.lastIndex() - peer.matchIndex() <= settings.learnerPromotionLagEntries();
+            // A learner that never acknowledged anything is not caught up, however short the log.
+            boolean caughtUp = peer.matchIndex() > 0 && peer.state().equals("replicate")
+                    && node.lastIndex() - peer.matchIndex() <= settings.learnerPromotionLagEntries();
             if (membership.autoPromote().contains(peer.id()) && caughtUp) {
                 LOG.info(() -> "node " + raftConfig.id() + " promotes learner " + peer.id() + " to voter");
                 changeMembership(current -> current.isLearner(peer.id()) ? current.promoted(peer.id()) : current)

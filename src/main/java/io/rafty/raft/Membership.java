@@ -2,6 +2,7 @@ package io.rafty.raft;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -25,10 +26,12 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
     private static final byte VERSION_WITH_ADDRESSES = 2;
 
     public Membership {
-        voters = Set.copyOf(new TreeSet<>(voters));
-        learners = Set.copyOf(new TreeSet<>(learners));
-        autoPromote = Set.copyOf(new TreeSet<>(autoPromote));
-        addresses = Map.copyOf(new TreeMap<>(addresses));
+        // Sorted, so iteration order (and with it the order messages are produced in) is the same
+        // in every JVM: the simulator replays a seed byte for byte.
+        voters = Collections.unmodifiableSortedSet(new TreeSet<>(voters));
+        learners = Collections.unmodifiableSortedSet(new TreeSet<>(learners));
+        autoPromote = Collections.unmodifiableSortedSet(new TreeSet<>(autoPromote));
+        addresses = Collections.unmodifiableSortedMap(new TreeMap<>(addresses));
         if (voters.isEmpty()) {
             throw new IllegalArgumentException("a cluster needs at least one voter");
         }

@@ -19,7 +19,8 @@ import java.util.zip.CRC32;
 /**
  * A snapshot arriving from the leader in chunks, staged in a file next to the database until it is
  * complete, verified and installed. One transfer at a time: a chunk of a different transfer (another
- * leader, term or index) starting at offset 0 replaces the staged one. Chunks may be re-sent (a lost
+ * leader, term or index) starting at offset 0 replaces the staged one, unless the staged one is
+ * complete and waiting to be installed or declined: then it is refused until {@link #clear()}. Chunks may be re-sent (a lost
  * acknowledgement): a chunk at an offset already held is accepted without rewriting, which is what
  * makes a transfer resumable.
  *
@@ -66,6 +67,11 @@ public final class SnapshotStaging {
      */
     public synchronized boolean accept(TransferId id, long offset, byte[] chunk) throws OffsetMismatch {
         if (!id.equals(current)) {
+            if (complete) {
+                // A complete snapshot is waiting for the node to install or decline it; replacing
+                // it now would pull the file from under the install. The sender retries later.
+                throw new OffsetMismatch(0);
+            }
             if (offset != 0) {
                 throw new OffsetMismatch(0);
             }
