@@ -156,7 +156,7 @@ final class SimHost {
         while (up && !paused && outstanding == null && node.hasReady()) {
             Ready ready = node.ready();
             sim.invariants().onReady(this, ready);
-            for (Message message : ready.messages()) {
+            for (Message message : canonicalOrder(ready.messages())) {
                 sim.send(message);
             }
             if (ready.softState() != null) {
@@ -193,7 +193,7 @@ final class SimHost {
     }
 
     private void finish(Ready ready) {
-        for (Message message : ready.messagesAfterPersist()) {
+        for (Message message : canonicalOrder(ready.messagesAfterPersist())) {
             sim.send(message);
         }
         if (!ready.committedEntries().isEmpty()) {
@@ -208,6 +208,21 @@ final class SimHost {
         }
         serveReads();
         node.advance(ready);
+    }
+
+    /**
+     * The Ready's messages, stably sorted by destination. RaftNode sends vote requests in the
+     * iteration order of {@code Membership.voters()}, an immutable {@code Set.copyOf} whose order
+     * changes from one JVM to the next; the network's random draws follow send order, so without
+     * this a seed would not replay across JVMs. Messages to one peer keep their relative order.
+     */
+    private static List<Message> canonicalOrder(List<Message> messages) {
+        if (messages.size() < 2) {
+            return messages;
+        }
+        List<Message> sorted = new ArrayList<>(messages);
+        sorted.sort(java.util.Comparator.comparingInt(Message::to));
+        return sorted;
     }
 
     private void apply(List<Entry> committed) {

@@ -35,13 +35,13 @@ final class Simulation {
 
     /** What one run found. {@code failure} is null when every check passed. */
     record Result(long seed, long events, long fingerprint, String failure, List<String> traceTail,
-                  int operations, String parameters) {
+                  int operations, String parameters, Set<io.rafty.raft.DeliberateBug> bugs) {
         boolean failed() {
             return failure != null;
         }
     }
 
-    private static final int TRACE_TAIL_LINES = 60;
+    private static final int TRACE_TAIL_LINES = 400;
     private static final double SLOW_MESSAGE_FACTOR = 20;
 
     private static final class Event {
@@ -154,7 +154,7 @@ final class Simulation {
             trace("FAILURE " + failure);
         }
         return new Result(parameters.seed(), events, trace.fingerprint(), failure, trace.tail(),
-                recorder.operationCount(), parameters.describe());
+                recorder.operationCount(), parameters.describe(), parameters.bugs());
     }
 
     private static String stackTop(Throwable e) {
@@ -224,9 +224,21 @@ final class Simulation {
                 + roles());
         trace("heal: leader n" + stableLeader() + " elected " + (now - healedAt) + "us after healing");
         long target = invariants.maxCommitted();
-        long catchUpDeadline = now + parameters.livenessTicks() * slowestTick;
-        runUntil(() -> allCommitted(target), catchUpDeadline, () -> "after healing, not every node committed up to "
-                + target + " (the highest index ever committed): " + roles());
+        // A far-behind follower may need many round trips (one entry per message, one persist each):
+        // demand progress within every window rather than a fixed total time.
+        long window = parameters.livenessTicks() * slowestTick;
+        long progressMark = -1;
+        while (!allCommitted(target)) {
+            long lowest = lowestApplied();
+            if (lowest == progressMark) {
+                throw new InvariantViolation("after healing, nodes stopped catching up to index " + target
+                        + " (the highest index ever committed) for " + window + "us: " + roles());
+            }
+            progressMark = lowest;
+            long deadline = now + window;
+            runUntil(() -> allCommitted(target) || lowestApplied() > lowest, deadline, () -> "after healing, nodes"
+                    + " stopped catching up to index " + target + " (the highest index ever committed): " + roles());
+        }
         for (SimClient client : clients) {
             client.stop();
         }
@@ -269,6 +281,14 @@ final class Simulation {
             }
         }
         return true;
+    }
+
+    private long lowestApplied() {
+        long lowest = Long.MAX_VALUE;
+        for (int id = 1; id < hosts.length; id++) {
+            lowest = Math.min(lowest, Math.min(hosts[id].node.commitIndex(), hosts[id].appliedIndex()));
+        }
+        return lowest;
     }
 
     private String roles() {

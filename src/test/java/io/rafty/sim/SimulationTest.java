@@ -28,7 +28,7 @@ class SimulationTest {
     static final int DEFAULT_SEEDS = 500;
     static final long EVENTS_PER_SEED = 20_000;
 
-    record Sweep(int seeds, long events, List<Simulation.Result> failures) {
+    record Sweep(int seeds, long events, List<Simulation.Result> failures, List<String> fingerprints) {
     }
 
     static Simulation.Result runSeed(long seed, long events, Set<DeliberateBug> bugs) {
@@ -43,6 +43,7 @@ class SimulationTest {
         try {
             long totalEvents = 0;
             List<Simulation.Result> failures = new ArrayList<>();
+            List<String> fingerprints = new ArrayList<>();
             int ran = 0;
             int batch = threads * 4;
             for (long start = firstSeed; start < firstSeed + seeds; start += batch) {
@@ -55,6 +56,7 @@ class SimulationTest {
                     Simulation.Result result = future.get();
                     ran++;
                     totalEvents += result.events();
+                    fingerprints.add(result.seed() + ":" + Long.toHexString(result.fingerprint()));
                     if (result.failed()) {
                         failures.add(result);
                     }
@@ -63,7 +65,7 @@ class SimulationTest {
                     break;
                 }
             }
-            return new Sweep(ran, totalEvents, failures);
+            return new Sweep(ran, totalEvents, failures, fingerprints);
         } catch (InterruptedException | ExecutionException e) {
             throw new IllegalStateException(e);
         } finally {
@@ -76,12 +78,25 @@ class SimulationTest {
         out.append("sim: FAILED seed=").append(failure.seed()).append(": ").append(failure.failure()).append('\n');
         out.append("sim: world: ").append(failure.parameters()).append('\n');
         out.append("sim: replay: ./mvnw -q test -Dtest=SimulationTest -Dsim.seeds=1 -Dsim.firstSeed=")
-                .append(failure.seed()).append('\n');
+                .append(failure.seed()).append(failure.bugs().isEmpty() ? "" : " -Dsim.bugs="
+                        + String.join(",", failure.bugs().stream().map(Enum::name).toList())).append('\n');
         out.append("sim: last ").append(failure.traceTail().size()).append(" trace lines:\n");
         for (String line : failure.traceTail()) {
             out.append("  ").append(line).append('\n');
         }
         return out.toString();
+    }
+
+    /** {@code -Dsim.bugs=ACK_BEFORE_PERSIST,...} replays a seed of {@link DeliberateBugTest}. */
+    private static Set<DeliberateBug> bugsFromProperty() {
+        String property = System.getProperty("sim.bugs");
+        Set<DeliberateBug> bugs = new java.util.TreeSet<>();
+        if (property != null && !property.isBlank()) {
+            for (String name : property.split(",")) {
+                bugs.add(DeliberateBug.valueOf(name.trim()));
+            }
+        }
+        return bugs;
     }
 
     @Test
@@ -92,17 +107,21 @@ class SimulationTest {
                 : Long.parseLong(firstProperty);
         int seeds = seedsProperty == null || seedsProperty.isBlank() ? DEFAULT_SEEDS : Integer.parseInt(seedsProperty);
         boolean explicit = seedsProperty != null && !seedsProperty.isBlank();
+        Set<DeliberateBug> bugs = bugsFromProperty();
         if (explicit && seeds <= 4) {
             for (long seed = firstSeed; seed < firstSeed + seeds; seed++) {
-                System.out.println("sim: " + SimParameters.draw(seed, EVENTS_PER_SEED, Set.of()).describe());
+                System.out.println("sim: " + SimParameters.draw(seed, EVENTS_PER_SEED, bugs).describe());
             }
         } else {
             System.out.println("sim: seeds " + firstSeed + ".." + (firstSeed + seeds - 1) + ", " + EVENTS_PER_SEED
                     + " chaos events each (worlds are printed for failing seeds)");
         }
         long startNanos = System.nanoTime();
-        Sweep sweep = sweep(firstSeed, seeds, EVENTS_PER_SEED, Set.of(), false);
+        Sweep sweep = sweep(firstSeed, seeds, EVENTS_PER_SEED, bugs, false);
         long millis = (System.nanoTime() - startNanos) / 1_000_000;
+        if (explicit && seeds <= 4) {
+            System.out.println("sim: trace fingerprints " + sweep.fingerprints());
+        }
         for (Simulation.Result failure : sweep.failures()) {
             System.out.print(report(failure));
         }
