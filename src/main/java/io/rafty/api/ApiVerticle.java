@@ -98,6 +98,8 @@ public final class ApiVerticle extends VerticleBase {
         router.get("/v1/kv/*").handler(this::get);
         router.delete("/v1/kv/*").handler(this::delete);
         router.route().failureHandler(this::failure);
+        router.errorHandler(400, ctx -> error(ctx, ctx.failure() instanceof ApiException api ? api
+                : ApiException.badRequest("malformed request (check the percent-encoding of the path)")));
         router.errorHandler(404, ctx -> error(ctx, new ApiException(404, "not_found",
                 "no such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
         router.errorHandler(405, ctx -> error(ctx, new ApiException(405, "method_not_allowed",

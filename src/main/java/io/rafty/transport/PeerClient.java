@@ -45,6 +45,7 @@ public final class PeerClient {
     private final Map<Integer, PeerQueue> queues = new HashMap<>();
     private long droppedMessages;
     private long failedRequests;
+    private boolean closed;
 
     private static final class PeerQueue {
         final ArrayDeque<Message> pending = new ArrayDeque<>();
@@ -70,6 +71,9 @@ public final class PeerClient {
     }
 
     public void send(List<Message> messages) {
+        if (closed) {
+            return;
+        }
         for (Message message : messages) {
             PeerQueue queue = queues.computeIfAbsent(message.to(), id -> new PeerQueue());
             if (queue.pending.size() >= limits.maxQueuedMessages()) {
@@ -138,6 +142,7 @@ public final class PeerClient {
     }
 
     public void close() {
+        closed = true;
         client.close();
     }
 }

@@ -1,0 +1,396 @@
+#!/usr/bin/env bash
+# Runs a local three-node Rafty cluster from conf/node{1,2,3}.json.
+#
+# Each node is `java -jar target/rafty.jar conf/nodeN.json`, started in the background with its output in
+# logs/nodeN.log and its pid in data/nodeN.pid. Only processes named in those pid files, and whose command
+# line still contains rafty.jar, are ever signalled. Run `./run-cluster.sh help` for the commands.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+readonly JAR=target/rafty.jar
+readonly NODES=(1 2 3)
+readonly HOST=127.0.0.1
+readonly PID_DIR=data
+readonly LOG_DIR=logs
+# Bounded waits, in seconds; override from the environment when a machine is slow.
+readonly START_TIMEOUT_S=${RAFTY_START_TIMEOUT_S:-30}
+readonly STOP_TIMEOUT_S=${RAFTY_STOP_TIMEOUT_S:-15}
+readonly JAVA=${JAVA:-java}
+# Extra JVM options for every node, split on spaces, e.g. RAFTY_JAVA_OPTS="-Xmx512m".
+read -r -a JAVA_OPTS <<<"${RAFTY_JAVA_OPTS:-}"
+# A node's identity comes from its conf file; these variables would override it for all three nodes at once.
+readonly IDENTITY_ENV=(KVSTORE_CONFIG KVSTORE_ID KVSTORE_HOST KVSTORE_PORT KVSTORE_STORAGE_DIR KVSTORE_PEERS)
+
+usage() {
+    cat <<EOF
+usage: ./run-cluster.sh [command]
+
+  start          build $JAR if missing, start nodes 1-3 (skipping any already running),
+                 wait up to ${START_TIMEOUT_S}s for a leader (the default command)
+  stop           stop the nodes this script started (SIGTERM, SIGKILL after ${STOP_TIMEOUT_S}s)
+  status         show each node: up/down, role, term, commitIndex; exit 1 unless all are up
+  restart        stop, then start
+  clean          stop, then delete data/node1..3 and logs/
+  bench [args]   java -jar $JAR bench --endpoints <the three nodes> [args]
+  help           this text
+
+Environment: RAFTY_JAVA_OPTS (JVM options), RAFTY_START_TIMEOUT_S, RAFTY_STOP_TIMEOUT_S, JAVA.
+Tunables such as KVSTORE_TICK_INTERVAL_MS pass through to every node.
+EOF
+}
+
+die() {
+    echo "run-cluster: $*" >&2
+    exit 1
+}
+
+have() {
+    command -v "$1" >/dev/null 2>&1
+}
+
+conf_file() {
+    echo "conf/node$1.json"
+}
+
+pid_file() {
+    echo "$PID_DIR/node$1.pid"
+}
+
+log_file() {
+    echo "$LOG_DIR/node$1.log"
+}
+
+# The node's HTTP port, read from its conf file so the two cannot disagree.
+node_port() {
+    local port
+    port=$(sed -n -E 's/.*"port"[[:space:]]*:[[:space:]]*([0-9]+).*/\1/p' "$(conf_file "$1")" | sed -n 1p)
+    [[ -n $port ]] || die "no \"port\" in $(conf_file "$1")"
+    echo "$port"
+}
+
+node_url() {
+    echo "http://$HOST:$(node_port "$1")"
+}
+
+endpoints() {
+    local n list=""
+    for n in "${NODES[@]}"; do
+        list="${list:+$list,}$(node_url "$n")"
+    done
+    echo "$list"
+}
+
+# The command line of a live process, or nothing. A zombie has an empty command line.
+process_args() {
+    local pid=$1
+    if [[ -r /proc/$pid/cmdline ]]; then
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true
+    else
+        ps -p "$pid" -o args= 2>/dev/null || true
+    fi
+}
+
+# Succeeds when pid is a live process of ours running rafty.jar, so a recycled pid is never signalled.
+is_rafty() {
+    local pid=$1
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
+    [[ $(process_args "$pid") == *rafty.jar* ]]
+}
+
+# Prints the pid of node N if its pid file names a live rafty process.
+live_pid() {
+    local file pid
+    file=$(pid_file "$1")
+    [[ -f $file ]] || return 1
+    pid=$(tr -dc '0-9' <"$file")
+    is_rafty "$pid" || return 1
+    echo "$pid"
+}
+
+# GET a URL and print the body; fails on no connection, a timeout or a non-2xx answer.
+http_get() {
+    local url=$1
+    if have curl; then
+        curl -fsS --connect-timeout 1 --max-time 2 "$url" 2>/dev/null
+        return
+    fi
+    # Without curl: HTTP/1.0 over bash's /dev/tcp, in a subshell so the descriptor closes with it.
+    local rest=${url#http://}
+    (http_get_devtcp "${rest%%/*}" "/${rest#*/}")
+}
+
+# A loopback connect succeeds or is refused at once; every read is bounded by read -t.
+http_get_devtcp() {
+    local hostport=$1 path=$2 status line body=""
+    exec 2>/dev/null 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}" || return 1
+    printf 'GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$path" "$hostport" >&3
+    IFS= read -r -t 2 status <&3 || return 1
+    [[ $status =~ ^HTTP/1\.[01]\ 2[0-9][0-9] ]] || return 1
+    while IFS= read -r -t 2 line <&3; do
+        if [[ $line == $'\r' || -z $line ]]; then
+            break
+        fi
+    done
+    while IFS= read -r -t 2 line <&3 || [[ -n $line ]]; do
+        body+=$line$'\n'
+    done
+    printf '%s' "$body"
+}
+
+# Succeeds when something accepts TCP connections on the port.
+port_in_use() {
+    (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+}
+
+# The first (top-level) value of a JSON field: a string without its quotes, a number, true, false or null.
+json_field() {
+    local field=$1 json=$2
+    if have python3; then
+        python3 -c '
+import json, sys
+try:
+    value = json.loads(sys.argv[2]).get(sys.argv[1])
+except Exception:
+    sys.exit(0)
+if value is not None:
+    print(str(value).lower() if isinstance(value, bool) else value)
+' "$field" "$json"
+        return
+    fi
+    printf '%s' "$json" | tr -d '\n' \
+        | grep -o -E "\"$field\"[[:space:]]*:[[:space:]]*(\"[^\"]*\"|-?[0-9]+|true|false)" \
+        | sed -n -E '1s/^[^:]*:[[:space:]]*"?([^"]*)"?$/\1/p' || true
+}
+
+build_jar_if_missing() {
+    if [[ ! -f $JAR ]]; then
+        echo "building $JAR ..."
+        ./mvnw -B -q -DskipTests package
+        [[ -f $JAR ]] || die "the build finished but $JAR is missing"
+    elif [[ -n $(find src pom.xml -newer "$JAR" -print -quit 2>/dev/null) ]]; then
+        echo "note: $JAR is older than the sources; rebuild with ./mvnw -B -q -DskipTests package"
+    fi
+}
+
+show_log_tails() {
+    local n
+    for n in "${NODES[@]}"; do
+        echo "--- $(log_file "$n") (last 20 lines) ---" >&2
+        tail -n 20 "$(log_file "$n")" >&2 2>/dev/null || echo "(no log)" >&2
+    done
+}
+
+# Checks, before anything starts, that every node not already running has its conf file and a free port,
+# so that a conflict does not leave half a cluster behind.
+preflight() {
+    local n port
+    for n in "${NODES[@]}"; do
+        if live_pid "$n" >/dev/null; then
+            continue
+        fi
+        [[ -f $(conf_file "$n") ]] || die "$(conf_file "$n") is missing"
+        port=$(node_port "$n")
+        if port_in_use "$port"; then
+            die "node$n: port $port on $HOST is in use by a process this script did not start"
+        fi
+    done
+}
+
+# Starts node N unless it is already running.
+start_node() {
+    local n=$1 pid port file log
+    file=$(pid_file "$n")
+    log=$(log_file "$n")
+    if pid=$(live_pid "$n"); then
+        echo "node$n: already running (pid $pid), not starting it again"
+        return 0
+    fi
+    port=$(node_port "$n")
+    rm -f "$file"
+    {
+        echo "=== $(date '+%Y-%m-%d %H:%M:%S') run-cluster.sh: starting node$n ==="
+    } >>"$log"
+    local unset_identity=() variable
+    for variable in "${IDENTITY_ENV[@]}"; do
+        unset_identity+=(-u "$variable")
+    done
+    # nohup and env both exec, so $! is the JVM's own pid.
+    nohup env "${unset_identity[@]}" "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} -jar "$JAR" "$(conf_file "$n")" \
+        >>"$log" 2>&1 </dev/null &
+    echo "$!" >"$file"
+    echo "node$n: started (pid $!), port $port, log $log"
+}
+
+# Prints the id of a node that reports itself leader; fails when none does.
+find_leader() {
+    local n body
+    for n in "${NODES[@]}"; do
+        body=$(http_get "$(node_url "$n")/v1/status") || continue
+        if [[ $(json_field role "$body") == leader ]]; then
+            echo "$n"
+            return 0
+        fi
+    done
+    return 1
+}
+
+cmd_start() {
+    have "$JAVA" || die "$JAVA not found; install a Java 17+ runtime or set JAVA"
+    build_jar_if_missing
+    mkdir -p "$PID_DIR" "$LOG_DIR"
+    preflight
+    local n
+    for n in "${NODES[@]}"; do
+        start_node "$n"
+    done
+
+    echo "waiting up to ${START_TIMEOUT_S}s for a leader ..."
+    local deadline=$((SECONDS + START_TIMEOUT_S)) leader
+    while ((SECONDS < deadline)); do
+        if leader=$(find_leader); then
+            echo "node$leader is the leader."
+            echo
+            for n in "${NODES[@]}"; do
+                echo "  node$n  $(node_url "$n")"
+            done
+            echo
+            echo "try:"
+            echo "  curl -X PUT --data-binary 'world' $(node_url 1)/v1/kv/hello"
+            echo "  curl $(node_url 2)/v1/kv/hello"
+            echo "  ./run-cluster.sh status"
+            return 0
+        fi
+        for n in "${NODES[@]}"; do
+            if ! live_pid "$n" >/dev/null; then
+                echo "run-cluster: node$n exited during startup (any others are still running;" \
+                    "see ./run-cluster.sh status / stop)" >&2
+                show_log_tails
+                exit 1
+            fi
+        done
+        sleep 0.5
+    done
+    echo "run-cluster: no leader after ${START_TIMEOUT_S}s (the nodes are still running; see ./run-cluster.sh stop)" >&2
+    show_log_tails
+    exit 1
+}
+
+cmd_stop() {
+    local n pid file pids=() names=()
+    for n in "${NODES[@]}"; do
+        file=$(pid_file "$n")
+        if [[ ! -f $file ]]; then
+            echo "node$n: not running (no pid file)"
+            continue
+        fi
+        if pid=$(live_pid "$n"); then
+            kill -TERM "$pid" 2>/dev/null || true
+            pids+=("$pid")
+            names+=("node$n")
+            echo "node$n: stopping (pid $pid)"
+        else
+            echo "node$n: not running (stale pid file removed)"
+            rm -f "$file"
+        fi
+    done
+
+    local deadline=$((SECONDS + STOP_TIMEOUT_S)) i alive
+    while ((${#pids[@]} > 0)); do
+        alive=0
+        for i in "${!pids[@]}"; do
+            if is_rafty "${pids[$i]}"; then
+                alive=1
+            fi
+        done
+        if ((alive == 0 || SECONDS >= deadline)); then
+            break
+        fi
+        sleep 0.2
+    done
+    for i in "${!pids[@]}"; do
+        if is_rafty "${pids[$i]}"; then
+            echo "${names[$i]}: still running after ${STOP_TIMEOUT_S}s, sending SIGKILL"
+            kill -KILL "${pids[$i]}" 2>/dev/null || true
+        fi
+    done
+    # SIGKILL is not instant either; give the kernel a moment so a following start finds the port free.
+    deadline=$((SECONDS + 3))
+    for i in "${!pids[@]}"; do
+        while is_rafty "${pids[$i]}" && ((SECONDS < deadline)); do
+            sleep 0.1
+        done
+    done
+    for n in "${NODES[@]}"; do
+        if [[ -f $(pid_file "$n") ]] && ! live_pid "$n" >/dev/null; then
+            rm -f "$(pid_file "$n")"
+        fi
+    done
+}
+
+cmd_status() {
+    local n pid body url all_up=0
+    for n in "${NODES[@]}"; do
+        url=$(node_url "$n")
+        if body=$(http_get "$url/v1/status"); then
+            printf 'node%s  %-22s  up    role=%-9s term=%-5s commitIndex=%s\n' "$n" "$url" \
+                "$(json_field role "$body")" "$(json_field term "$body")" "$(json_field commitIndex "$body")"
+        elif pid=$(live_pid "$n"); then
+            printf 'node%s  %-22s  down  (pid %s is running but %s/v1/status does not answer)\n' \
+                "$n" "$url" "$pid" "$url"
+            all_up=1
+        else
+            printf 'node%s  %-22s  down\n' "$n" "$url"
+            all_up=1
+        fi
+    done
+    return "$all_up"
+}
+
+cmd_clean() {
+    cmd_stop
+    local n
+    for n in "${NODES[@]}"; do
+        rm -rf "data/node$n"
+    done
+    rm -rf "$LOG_DIR"
+    echo "removed data/node1..3 and $LOG_DIR/"
+}
+
+cmd_bench() {
+    have "$JAVA" || die "$JAVA not found; install a Java 17+ runtime or set JAVA"
+    build_jar_if_missing
+    exec "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} -jar "$JAR" bench --endpoints "$(endpoints)" "$@"
+}
+
+no_more_args() {
+    if (($# > 0)); then
+        echo "run-cluster: unexpected argument: $1" >&2
+        usage >&2
+        exit 2
+    fi
+}
+
+main() {
+    local command=${1:-start}
+    if (($# > 0)); then
+        shift
+    fi
+    case $command in
+        start) no_more_args "$@"; cmd_start ;;
+        stop) no_more_args "$@"; cmd_stop ;;
+        status) no_more_args "$@"; cmd_status ;;
+        restart) no_more_args "$@"; cmd_stop; cmd_start ;;
+        clean) no_more_args "$@"; cmd_clean ;;
+        bench) cmd_bench "$@" ;;
+        help | -h | --help) usage; exit 0 ;;
+        *)
+            echo "run-cluster: unknown command: $command" >&2
+            usage >&2
+            exit 2
+            ;;
+    esac
+}
+
+main "$@"

@@ -1,0 +1,178 @@
+package io.rafty.config;
+
+import io.rafty.raft.RaftConfig;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Everything one node needs to start: who it is, where it listens and stores, who its peers are, and
+ * every tunable limit. Built by {@link ConfigLoader}; the constructor validates, so an instance is
+ * always runnable as far as configuration alone can tell (a port in use or a locked storage directory
+ * are found later, by the bind and by RocksDB).
+ *
+ * <p>Every name carries its unit. The defaults are the {@code DEFAULT_*} constants; the table in the
+ * package documentation lists them with their config-file keys and environment variables.
+ *
+ * @param id                      this node's id, positive and unique in the cluster
+ * @param host                    the address the HTTP server binds to
+ * @param port                    the HTTP port, serving both the client API and peer RPC
+ * @param storageDir              the RocksDB directory, relative to the working directory unless absolute
+ * @param peers                   the other voters; never contains {@code id}
+ * @param tickIntervalMs          how long one Raft tick is on the wall clock
+ * @param electionTimeoutTicksMin the smallest randomized election timeout, in ticks
+ * @param electionTimeoutTicksMax the largest randomized election timeout, in ticks (inclusive)
+ * @param heartbeatIntervalTicks  how often a leader sends heartbeats, in ticks
+ * @param preVote                 run a PreVote round before a real election (thesis §9.6)
+ * @param checkQuorum             a leader steps down when it has not heard from a quorum for an election timeout
+ * @param maxKeyBytes             the longest key, in bytes after URL-decoding
+ * @param maxValueBytes           the largest value a client may store
+ * @param maxRequestBodyBytes     the largest client request body; a PUT body is the value itself, so this
+ *                                defaults to {@code maxValueBytes} and may not be smaller
+ * @param maxHeaderBytes          the total size of one request's HTTP headers
+ * @param maxInitialLineBytes     the longest HTTP request line (method, path with query, version); a
+ *                                percent-encoded 1 KiB key alone can take 3 KiB of it
+ * @param maxQueryParams          the most query parameters one client request may carry
+ * @param maxListLimit            the largest page a prefix listing returns ({@code ?limit=} is capped to it)
+ * @param maxPendingProposals     client writes waiting for commit on one node before new ones get 503
+ * @param maxMessageBytes         entries in one AppendEntries are cut at about this many bytes (at least one
+ *                                entry is always sent, so a peer's request body may reach this plus one value)
+ * @param maxInflightMessages     appends in flight to one follower before the leader waits for acknowledgements
+ * @param maxUncommittedBytes     the leader refuses proposals while this many bytes are appended but uncommitted
+ * @param peerRequestTimeoutMs    how long one peer RPC may take before it counts as lost
+ * @param clientRequestTimeoutMs  how long a client write may wait for commit before it gets 504 outcome_unknown
+ */
+public record NodeConfig(
+        int id, String host, int port, Path storageDir, List<Peer> peers,
+        int tickIntervalMs, int electionTimeoutTicksMin, int electionTimeoutTicksMax, int heartbeatIntervalTicks,
+        boolean preVote, boolean checkQuorum,
+        int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes, int maxHeaderBytes, int maxInitialLineBytes,
+        int maxQueryParams, int maxListLimit,
+        int maxPendingProposals, int maxMessageBytes, int maxInflightMessages, long maxUncommittedBytes,
+        int peerRequestTimeoutMs, int clientRequestTimeoutMs) {
+
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_TICK_INTERVAL_MS = 50;
+    public static final int DEFAULT_ELECTION_TIMEOUT_TICKS_MIN = 10;
+    public static final int DEFAULT_ELECTION_TIMEOUT_TICKS_MAX = 20;
+    public static final int DEFAULT_HEARTBEAT_INTERVAL_TICKS = 2;
+    public static final boolean DEFAULT_PRE_VOTE = true;
+    public static final boolean DEFAULT_CHECK_QUORUM = true;
+    public static final int DEFAULT_MAX_KEY_BYTES = 1024;
+    public static final int DEFAULT_MAX_VALUE_BYTES = 1 << 20;
+    public static final int DEFAULT_MAX_HEADER_BYTES = 8192;
+    public static final int DEFAULT_MAX_INITIAL_LINE_BYTES = 8192;
+    public static final int DEFAULT_MAX_QUERY_PARAMS = 32;
+    public static final int DEFAULT_MAX_LIST_LIMIT = 1000;
+    public static final int DEFAULT_MAX_PENDING_PROPOSALS = 10_000;
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
+    public static final int DEFAULT_MAX_INFLIGHT_MESSAGES = 64;
+    public static final long DEFAULT_MAX_UNCOMMITTED_BYTES = 64L << 20;
+    public static final int DEFAULT_PEER_REQUEST_TIMEOUT_MS = 2000;
+    public static final int DEFAULT_CLIENT_REQUEST_TIMEOUT_MS = 5000;
+
+    /** The storage directory used when none is configured: {@code data/node<id>}. */
+    public static Path defaultStorageDir(int id) {
+        return Path.of("data", "node" + id);
+    }
+
+    public NodeConfig {
+        if (id <= 0) {
+            throw new ConfigException("id", "id must be a positive integer, was " + id);
+        }
+        if (host == null || host.isBlank() || !host.equals(host.strip())) {
+            throw new ConfigException("host", "host must be a non-blank address without spaces, was "
+                    + (host == null ? "null" : Peer.quote(host)));
+        }
+        if (port < 0 || port > 65535) {
+            // 0 asks the OS for a free port (tests bind ephemeral ports this way).
+            throw new ConfigException("port", "port must be between 1 and 65535 (or 0 for any free port), was " + port);
+        }
+        if (storageDir == null || storageDir.toString().isBlank()) {
+            throw new ConfigException("storageDir", "storageDir must not be empty");
+        }
+        peers = List.copyOf(peers);
+        Set<Integer> peerIds = new HashSet<>();
+        Set<String> peerUrls = new HashSet<>();
+        for (Peer peer : peers) {
+            if (peer.id() == id) {
+                throw new ConfigException("peers", "peers must not contain this node's own id " + id + " ("
+                        + peer.url() + ")");
+            }
+            if (!peerIds.add(peer.id())) {
+                throw new ConfigException("peers", "peers contain id " + peer.id() + " more than once");
+            }
+            if (!peerUrls.add(peer.url())) {
+                throw new ConfigException("peers", "peers contain url " + peer.url() + " more than once");
+            }
+        }
+        positive("tickIntervalMs", tickIntervalMs);
+        positive("heartbeatIntervalTicks", heartbeatIntervalTicks);
+        if (electionTimeoutTicksMin <= heartbeatIntervalTicks) {
+            // A follower must hear several heartbeats per election timeout, or it campaigns against a live leader.
+            throw new ConfigException("electionTimeoutTicksMin", "electionTimeoutTicksMin (" + electionTimeoutTicksMin
+                    + ") must be greater than heartbeatIntervalTicks (" + heartbeatIntervalTicks + ")");
+        }
+        if (electionTimeoutTicksMax < electionTimeoutTicksMin) {
+            throw new ConfigException("electionTimeoutTicksMax", "electionTimeoutTicksMax (" + electionTimeoutTicksMax
+                    + ") must be at least electionTimeoutTicksMin (" + electionTimeoutTicksMin + ")");
+        }
+        positive("maxKeyBytes", maxKeyBytes);
+        positive("maxValueBytes", maxValueBytes);
+        positive("maxRequestBodyBytes", maxRequestBodyBytes);
+        if (maxRequestBodyBytes < maxValueBytes) {
+            throw new ConfigException("maxRequestBodyBytes", "maxRequestBodyBytes (" + maxRequestBodyBytes
+                    + ") must be at least maxValueBytes (" + maxValueBytes + "), since a PUT body is the value");
+        }
+        positive("maxHeaderBytes", maxHeaderBytes);
+        positive("maxInitialLineBytes", maxInitialLineBytes);
+        positive("maxQueryParams", maxQueryParams);
+        positive("maxListLimit", maxListLimit);
+        positive("maxPendingProposals", maxPendingProposals);
+        positive("maxMessageBytes", maxMessageBytes);
+        positive("maxInflightMessages", maxInflightMessages);
+        positive("maxUncommittedBytes", maxUncommittedBytes);
+        positive("peerRequestTimeoutMs", peerRequestTimeoutMs);
+        positive("clientRequestTimeoutMs", clientRequestTimeoutMs);
+    }
+
+    /** A node with every tunable at its default, for tests and embedding. */
+    public static NodeConfig defaults(int id, int port, List<Peer> peers) {
+        return new NodeConfig(id, DEFAULT_HOST, port, defaultStorageDir(id), peers,
+                DEFAULT_TICK_INTERVAL_MS, DEFAULT_ELECTION_TIMEOUT_TICKS_MIN, DEFAULT_ELECTION_TIMEOUT_TICKS_MAX,
+                DEFAULT_HEARTBEAT_INTERVAL_TICKS, DEFAULT_PRE_VOTE, DEFAULT_CHECK_QUORUM,
+                DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_HEADER_BYTES,
+                DEFAULT_MAX_INITIAL_LINE_BYTES, DEFAULT_MAX_QUERY_PARAMS, DEFAULT_MAX_LIST_LIMIT,
+                DEFAULT_MAX_PENDING_PROPOSALS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_INFLIGHT_MESSAGES,
+                DEFAULT_MAX_UNCOMMITTED_BYTES, DEFAULT_PEER_REQUEST_TIMEOUT_MS, DEFAULT_CLIENT_REQUEST_TIMEOUT_MS);
+    }
+
+    /** The same configuration with another storage directory. */
+    public NodeConfig withStorageDir(Path directory) {
+        return new NodeConfig(id, host, port, directory, peers, tickIntervalMs, electionTimeoutTicksMin,
+                electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
+                maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
+                maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
+                clientRequestTimeoutMs);
+    }
+
+    /** The ids of every voter, this node included, in ascending order. */
+    public List<Integer> memberIds() {
+        return Stream.concat(Stream.of(id), peers.stream().map(Peer::id))
+                .sorted().toList();
+    }
+
+    /** The Raft core's share of this configuration. */
+    public RaftConfig raftConfig() {
+        return new RaftConfig(id, electionTimeoutTicksMin, electionTimeoutTicksMax, heartbeatIntervalTicks,
+                maxMessageBytes, maxInflightMessages, maxUncommittedBytes, preVote, checkQuorum, Set.of());
+    }
+
+    private static void positive(String key, long value) {
+        if (value <= 0) {
+            throw new ConfigException(key, key + " must be positive, was " + value);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+/**
+ * Node configuration: the {@link io.rafty.config.NodeConfig} record, its loading and its validation.
+ *
+ * <h2>Precedence</h2>
+ *
+ * <p>Built-in defaults &lt; a JSON config file &lt; the environment. The file is the first command-line
+ * argument, or else the file named by {@code KVSTORE_CONFIG}; with neither, only defaults and the
+ * environment apply. Relative paths (the file, {@code storageDir}) are relative to the working directory.
+ *
+ * <p>The file holds one JSON object whose keys are the camelCase names below, for example:
+ * <pre>{@code
+ * {"id": 1, "port": 3001, "storageDir": "data/node1",
+ *  "peers": "2@http://127.0.0.1:3002;3@http://127.0.0.1:3003"}
+ * }</pre>
+ * In the file, {@code peers} is either that string or an array of objects,
+ * {@code [{"id": 2, "url": "http://127.0.0.1:3002"}, ...]}. Types are strict: a port is {@code 3001},
+ * not {@code "3001"}. Duplicate keys, trailing content, unknown keys and {@code null} values are errors.
+ *
+ * <p>Every key can also be set by an environment variable: {@code KVSTORE_} and the key in upper snake
+ * case. Any other {@code KVSTORE_*} variable (a typo such as {@code KVSTORE_PROT}) is an error, so that a
+ * misspelt override cannot be silently ignored. An empty {@code KVSTORE_PEERS} means no peers (a
+ * single-node cluster).
+ *
+ * <h2>Keys</h2>
+ *
+ * <table>
+ * <caption>Every setting</caption>
+ * <tr><th>file key</th><th>environment</th><th>default</th><th>meaning</th></tr>
+ * <tr><td>id</td><td>KVSTORE_ID</td><td>required</td><td>this node's id, a positive integer unique in the cluster</td></tr>
+ * <tr><td>host</td><td>KVSTORE_HOST</td><td>127.0.0.1</td><td>the address the HTTP server binds to</td></tr>
+ * <tr><td>port</td><td>KVSTORE_PORT</td><td>required</td><td>HTTP port (1–65535) for the client API and peer RPC</td></tr>
+ * <tr><td>storageDir</td><td>KVSTORE_STORAGE_DIR</td><td>data/node&lt;id&gt;</td><td>RocksDB directory</td></tr>
+ * <tr><td>peers</td><td>KVSTORE_PEERS</td><td>none</td><td>the other voters, {@code id@http(s)://host:port} joined by
+ *     {@code ;}; must not contain this node's id, nor any id or URL twice</td></tr>
+ * <tr><td>tickIntervalMs</td><td>KVSTORE_TICK_INTERVAL_MS</td><td>50</td><td>wall-clock length of one Raft tick</td></tr>
+ * <tr><td>electionTimeoutTicksMin</td><td>KVSTORE_ELECTION_TIMEOUT_TICKS_MIN</td><td>10</td><td>smallest randomized
+ *     election timeout; must exceed heartbeatIntervalTicks</td></tr>
+ * <tr><td>electionTimeoutTicksMax</td><td>KVSTORE_ELECTION_TIMEOUT_TICKS_MAX</td><td>20</td><td>largest randomized
+ *     election timeout (inclusive); at least the minimum</td></tr>
+ * <tr><td>heartbeatIntervalTicks</td><td>KVSTORE_HEARTBEAT_INTERVAL_TICKS</td><td>2</td><td>leader heartbeat period</td></tr>
+ * <tr><td>preVote</td><td>KVSTORE_PRE_VOTE</td><td>true</td><td>PreVote before elections (thesis §9.6)</td></tr>
+ * <tr><td>checkQuorum</td><td>KVSTORE_CHECK_QUORUM</td><td>true</td><td>a leader that loses touch with a quorum steps down</td></tr>
+ * <tr><td>maxKeyBytes</td><td>KVSTORE_MAX_KEY_BYTES</td><td>1024</td><td>longest key, bytes after URL-decoding</td></tr>
+ * <tr><td>maxValueBytes</td><td>KVSTORE_MAX_VALUE_BYTES</td><td>1048576 (1 MiB)</td><td>largest value</td></tr>
+ * <tr><td>maxRequestBodyBytes</td><td>KVSTORE_MAX_REQUEST_BODY_BYTES</td><td>maxValueBytes</td><td>largest client
+ *     request body; a PUT body is the raw value, so it defaults to, and may not be below, maxValueBytes</td></tr>
+ * <tr><td>maxHeaderBytes</td><td>KVSTORE_MAX_HEADER_BYTES</td><td>8192</td><td>total HTTP header size of one request</td></tr>
+ * <tr><td>maxInitialLineBytes</td><td>KVSTORE_MAX_INITIAL_LINE_BYTES</td><td>8192</td><td>longest HTTP request line
+ *     (a percent-encoded 1 KiB key alone can take 3 KiB)</td></tr>
+ * <tr><td>maxQueryParams</td><td>KVSTORE_MAX_QUERY_PARAMS</td><td>32</td><td>query parameters per client request</td></tr>
+ * <tr><td>maxListLimit</td><td>KVSTORE_MAX_LIST_LIMIT</td><td>1000</td><td>largest page of a prefix listing</td></tr>
+ * <tr><td>maxPendingProposals</td><td>KVSTORE_MAX_PENDING_PROPOSALS</td><td>10000</td><td>client writes awaiting
+ *     commit on one node; beyond it new writes get 503</td></tr>
+ * <tr><td>maxMessageBytes</td><td>KVSTORE_MAX_MESSAGE_BYTES</td><td>1048576 (1 MiB)</td><td>entries per AppendEntries
+ *     are cut at about this size; one entry is always sent, so a peer request body may reach this plus one
+ *     value</td></tr>
+ * <tr><td>maxInflightMessages</td><td>KVSTORE_MAX_INFLIGHT_MESSAGES</td><td>64</td><td>unacknowledged appends per
+ *     follower</td></tr>
+ * <tr><td>maxUncommittedBytes</td><td>KVSTORE_MAX_UNCOMMITTED_BYTES</td><td>67108864 (64 MiB)</td><td>the leader refuses
+ *     proposals while this much is appended but uncommitted</td></tr>
+ * <tr><td>peerRequestTimeoutMs</td><td>KVSTORE_PEER_REQUEST_TIMEOUT_MS</td><td>2000</td><td>one peer RPC</td></tr>
+ * <tr><td>clientRequestTimeoutMs</td><td>KVSTORE_CLIENT_REQUEST_TIMEOUT_MS</td><td>5000</td><td>a client write waiting
+ *     for commit, after which it gets 504 outcome_unknown</td></tr>
+ * </table>
+ *
+ * <p>Every limit must be positive.
+ *
+ * <h2>Errors</h2>
+ *
+ * <p>{@link io.rafty.config.ConfigLoader#load} throws {@link io.rafty.config.ConfigException} with one line
+ * naming the setting and where its value came from, e.g.
+ * {@code invalid KVSTORE_PEERS "2@localhost": url "localhost" must start with http:// or https://; expected
+ * id@http://host:port, entries separated by ';'}. The composition root calls
+ * {@link io.rafty.config.ConfigLoader#loadOrExit}, the one place that turns it into {@code rafty: <message>}
+ * on stderr and exit status 2. A port already in use or a storage directory held by another process are
+ * found later, by the HTTP bind and by RocksDB's lock, and must be reported the same way by the
+ * composition root.
+ */
+package io.rafty.config;

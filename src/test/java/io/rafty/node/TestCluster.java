@@ -1,0 +1,144 @@
+package io.rafty.node;
+
+import static org.awaitility.Awaitility.await;
+
+import io.rafty.RaftyNode;
+import io.rafty.config.NodeConfig;
+import io.rafty.config.Peer;
+import io.rafty.raft.Role;
+import io.vertx.core.VertxOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Real nodes in one JVM: each with its own Vert.x, RocksDB directory and HTTP server on an ephemeral
+ * port. Peers learn each other's ports through a shared address map filled in after binding.
+ */
+final class TestCluster implements AutoCloseable {
+
+    final Map<Integer, String> addresses = new ConcurrentHashMap<>();
+    final Map<Integer, RaftyNode> nodes = new TreeMap<>();
+    private final Map<Integer, Integer> ports = new TreeMap<>();
+    private final Path root;
+    private final int size;
+    private final VertxOptions vertxOptions;
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    TestCluster(Path root, int size) throws Exception {
+        this(root, size, new VertxOptions());
+    }
+
+    TestCluster(Path root, int size, VertxOptions vertxOptions) throws Exception {
+        this.root = root;
+        this.size = size;
+        this.vertxOptions = vertxOptions;
+        for (int id = 1; id <= size; id++) {
+            start(id, 0);
+        }
+    }
+
+    private NodeConfig config(int id, int port) {
+        List<Peer> peers = new ArrayList<>();
+        for (int other = 1; other <= size; other++) {
+            if (other != id) {
+                // The real address is in the shared map; the configured one only has to be well formed.
+                peers.add(new Peer(other, "http://127.0.0.1:" + ports.getOrDefault(other, other)));
+            }
+        }
+        return NodeConfig.defaults(id, port, peers).withStorageDir(root.resolve("node" + id));
+    }
+
+    private void start(int id, int port) throws Exception {
+        RaftyNode node = RaftyNode.start(config(id, port), addresses, vertxOptions);
+        nodes.put(id, node);
+        ports.put(id, node.port());
+        addresses.put(id, node.url());
+    }
+
+    void stop(int id) {
+        RaftyNode node = nodes.remove(id);
+        if (node != null) {
+            node.close();
+        }
+    }
+
+    /** Restarts a stopped node on its previous port and storage. */
+    void restart(int id) throws Exception {
+        start(id, ports.get(id));
+    }
+
+    boolean isRunning(int id) {
+        return nodes.containsKey(id);
+    }
+
+    String url(int id) {
+        return addresses.get(id);
+    }
+
+    /** Waits until exactly one running node leads and the others follow it; returns its id. */
+    int awaitLeader(Duration budget) {
+        int[] found = new int[1];
+        await().atMost(budget).pollInterval(Duration.ofMillis(20)).until(() -> {
+            int leader = 0;
+            for (RaftyNode node : nodes.values()) {
+                NodeStatus s = node.status();
+                if (s != null && s.role() == Role.LEADER) {
+                    if (leader != 0) {
+                        return false;
+                    }
+                    leader = s.id();
+                }
+            }
+            if (leader == 0) {
+                return false;
+            }
+            for (RaftyNode node : nodes.values()) {
+                if (node.status().leaderId() != leader) {
+                    return false;
+                }
+            }
+            found[0] = leader;
+            return true;
+        });
+        return found[0];
+    }
+
+    int anyFollower(int leader) {
+        return nodes.keySet().stream().filter(id -> id != leader).findFirst().orElseThrow();
+    }
+
+    HttpResponse<String> put(int node, String key, String value) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(url(node) + "/v1/kv/" + key))
+                .PUT(HttpRequest.BodyPublishers.ofString(value)));
+    }
+
+    HttpResponse<String> get(int node, String pathAndQuery) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(url(node) + pathAndQuery)).GET());
+    }
+
+    HttpResponse<String> delete(int node, String pathAndQuery) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(url(node) + pathAndQuery)).DELETE());
+    }
+
+    HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return http.send(request.timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void close() {
+        for (int id : new ArrayList<>(nodes.keySet())) {
+            stop(id);
+        }
+    }
+}
