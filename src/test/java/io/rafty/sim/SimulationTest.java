@@ -33,7 +33,7 @@ class SimulationTest {
 
     static Simulation.Result runSeed(long seed, long events, Set<DeliberateBug> bugs) {
         SimParameters parameters = SimParameters.draw(seed, events, bugs);
-        return new Simulation(parameters, new UncheckedRecorder()).run();
+        return new Simulation(parameters, new CheckedRecorder()).run();
     }
 
     /** Runs seeds in parallel (each seed is single-threaded and deterministic); results in seed order. */
