@@ -164,6 +164,8 @@ final class SimHost {
                         + " leader=" + ready.softState().leaderId());
                 if (ready.softState().role() != Role.LEADER) {
                     abortUnconfirmedReads();
+                } else {
+                    sim.onBecameLeader(this);
                 }
             }
             if (ready.mustPersist()) {

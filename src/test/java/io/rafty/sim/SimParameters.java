@@ -34,6 +34,8 @@ record SimParameters(
         int crashWeight,
         int pauseWeight,
         int healWeight,
+        int leaderKillerWeight,
+        long leaderKillerDelayMaxMicros,
         long downtimeMaxMicros,
         int clients,
         int keys,
@@ -71,6 +73,8 @@ record SimParameters(
         int crashWeight = random.nextInt(0, 5);
         int pauseWeight = random.nextInt(0, 3);
         int healWeight = random.nextInt(1, 5);
+        int leaderKillerWeight = random.nextInt(0, 4);
+        long leaderKillerDelayMax = random.nextLong(1_000, 30_000);
         long downtimeMax = random.nextLong(20_000, 600_000);
         int clients = random.nextInt(2, 6);
         int keys = random.nextInt(3, 6);
@@ -78,7 +82,8 @@ record SimParameters(
         long timeout = random.nextLong(100_000, 400_000);
         return new SimParameters(seed, clusterSize, baseTick, skew, electionMin, electionMax, heartbeat,
                 maxMessageBytes, maxInflight, delayMin, delayMean, slow, loss, duplicate, reorder, persistMin,
-                persistMax, nemesisMean, partitionWeight, crashWeight, pauseWeight, healWeight, downtimeMax, clients,
+                persistMax, nemesisMean, partitionWeight, crashWeight, pauseWeight, healWeight, leaderKillerWeight,
+                leaderKillerDelayMax, downtimeMax, clients,
                 keys, think, timeout, chaosEvents, bugs);
     }
 
@@ -86,13 +91,13 @@ record SimParameters(
         return String.format(java.util.Locale.ROOT,
                 "seed=%d nodes=%d tick=%dus skew=%.2f election=%d..%d heartbeat=%d msgBytes=%d inflight=%d"
                         + " delay=%d+exp(%d)us slow=%.3f loss=%.3f dup=%.3f reorder=%s persist=%d..%dus"
-                        + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d) downtime<=%dus"
+                        + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d leader-killer=%d) kill-delay<=%dus downtime<=%dus"
                         + " clients=%d keys=%d think<=%dus timeout=%dus events=%d bugs=%s",
                 seed, clusterSize, baseTickMicros, tickSkew, electionTimeoutTicksMin, electionTimeoutTicksMax,
                 heartbeatIntervalTicks, maxMessageBytes, maxInflightMessages, messageDelayMinMicros,
                 messageDelayMeanMicros - messageDelayMinMicros, slowMessageRate, lossRate, duplicateRate, reorder,
                 persistDelayMinMicros, persistDelayMaxMicros, nemesisIntervalMeanMicros, partitionWeight,
-                crashWeight, pauseWeight, healWeight, downtimeMaxMicros, clients, keys, clientThinkMaxMicros,
+                crashWeight, pauseWeight, healWeight, leaderKillerWeight, leaderKillerDelayMaxMicros, downtimeMaxMicros, clients, keys, clientThinkMaxMicros,
                 clientTimeoutMicros, chaosEvents, bugs);
     }
 }

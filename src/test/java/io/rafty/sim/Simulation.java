@@ -80,6 +80,7 @@ final class Simulation {
     private long events;
     private long attemptIds;
     private boolean chaos = true;
+    private int leadersToKill;
     private double lossRate;
     private double duplicateRate;
     private double slowMessageRate;
@@ -483,8 +484,11 @@ final class Simulation {
         int crash = parameters.crashWeight();
         int pause = parameters.pauseWeight();
         int heal = parameters.healWeight();
-        int dice = nemesisRandom.nextInt(partition + crash + pause + heal);
-        if (dice < partition) {
+        int killer = parameters.leaderKillerWeight();
+        int dice = nemesisRandom.nextInt(partition + crash + pause + heal + killer);
+        if (dice >= partition + crash + pause + heal) {
+            armLeaderKiller();
+        } else if (dice < partition) {
             partition();
         } else if (dice < partition + crash) {
             crashSomeNode();
@@ -575,8 +579,35 @@ final class Simulation {
         trace("nemesis partition " + network);
     }
 
+    /**
+     * Arms the leader killer: each of the next few nodes to become leader is crashed a moment
+     * after its election, often before its no-op reaches a majority. Quick leader changes with
+     * partial replication are the schedules of Raft's Figure 8.
+     */
+    private void armLeaderKiller() {
+        leadersToKill = 1 + nemesisRandom.nextInt(5);
+        trace("nemesis will crash the next " + leadersToKill + " new leaders");
+    }
+
+    /** Called by a host whose Ready reports that it became leader. */
+    void onBecameLeader(SimHost host) {
+        if (!chaos || leadersToKill == 0) {
+            return;
+        }
+        leadersToKill--;
+        int incarnation = host.incarnation;
+        schedule(nemesisRandom.nextLong(0, parameters.leaderKillerDelayMaxMicros()), 0, -1, () -> {
+            if (chaos && host.up && host.incarnation == incarnation) {
+                crash(host);
+            }
+        });
+    }
+
     private void crashSomeNode() {
-        SimHost host = hosts[leaderOrRandom()];
+        crash(hosts[leaderOrRandom()]);
+    }
+
+    private void crash(SimHost host) {
         if (!host.up) {
             return;
         }
