@@ -19,7 +19,7 @@ class DeliberateBugTest {
         SimulationTest.Sweep sweep = SimulationTest.sweep(1, MAX_SEEDS, EVENTS_PER_SEED, Set.of(bug), true);
         System.out.println("sim: " + bug + ": " + (sweep.failures().isEmpty() ? "no failure" : "seed "
                 + sweep.failures().get(0).seed() + " fails: " + sweep.failures().get(0).failure())
-                + " (" + sweep.seeds() + " seeds run) counting=" + Invariants.COUNTING.get());
+                + " (" + sweep.seeds() + " seeds run)");
         assertFalse(sweep.failures().isEmpty(), bug + ": no failing seed among " + MAX_SEEDS);
     }
 
