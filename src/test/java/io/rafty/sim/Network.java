@@ -42,6 +42,19 @@ final class Network {
         description = "split " + side + " | rest";
     }
 
+    /** Cuts each of {@code nodes} off from every other node, both ways. */
+    void isolate(Set<Integer> nodes) {
+        heal();
+        for (int a = 1; a <= size; a++) {
+            for (int b = 1; b <= size; b++) {
+                if (a != b && (nodes.contains(a) || nodes.contains(b))) {
+                    cut[a][b] = true;
+                }
+            }
+        }
+        description = "isolated " + nodes;
+    }
+
     /** Cuts the links from {@code senders} to {@code receivers} only. */
     void oneWay(Set<Integer> senders, Set<Integer> receivers) {
         heal();

@@ -36,6 +36,7 @@ record SimParameters(
         int healWeight,
         int leaderKillerWeight,
         long leaderKillerDelayMaxMicros,
+        int figure8Weight,
         long downtimeMaxMicros,
         int clients,
         int keys,
@@ -75,6 +76,7 @@ record SimParameters(
         int healWeight = random.nextInt(1, 5);
         int leaderKillerWeight = random.nextInt(0, 4);
         long leaderKillerDelayMax = random.nextLong(1_000, 30_000);
+        int figure8Weight = random.nextInt(0, 4);
         long downtimeMax = random.nextLong(20_000, 600_000);
         int clients = random.nextInt(2, 6);
         int keys = random.nextInt(3, 6);
@@ -83,7 +85,7 @@ record SimParameters(
         return new SimParameters(seed, clusterSize, baseTick, skew, electionMin, electionMax, heartbeat,
                 maxMessageBytes, maxInflight, delayMin, delayMean, slow, loss, duplicate, reorder, persistMin,
                 persistMax, nemesisMean, partitionWeight, crashWeight, pauseWeight, healWeight, leaderKillerWeight,
-                leaderKillerDelayMax, downtimeMax, clients,
+                leaderKillerDelayMax, figure8Weight, downtimeMax, clients,
                 keys, think, timeout, chaosEvents, bugs);
     }
 
@@ -91,13 +93,14 @@ record SimParameters(
         return String.format(java.util.Locale.ROOT,
                 "seed=%d nodes=%d tick=%dus skew=%.2f election=%d..%d heartbeat=%d msgBytes=%d inflight=%d"
                         + " delay=%d+exp(%d)us slow=%.3f loss=%.3f dup=%.3f reorder=%s persist=%d..%dus"
-                        + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d leader-killer=%d) kill-delay<=%dus downtime<=%dus"
+                        + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d leader-killer=%d figure8=%d) kill-delay<=%dus downtime<=%dus"
                         + " clients=%d keys=%d think<=%dus timeout=%dus events=%d bugs=%s",
                 seed, clusterSize, baseTickMicros, tickSkew, electionTimeoutTicksMin, electionTimeoutTicksMax,
                 heartbeatIntervalTicks, maxMessageBytes, maxInflightMessages, messageDelayMinMicros,
                 messageDelayMeanMicros - messageDelayMinMicros, slowMessageRate, lossRate, duplicateRate, reorder,
                 persistDelayMinMicros, persistDelayMaxMicros, nemesisIntervalMeanMicros, partitionWeight,
-                crashWeight, pauseWeight, healWeight, leaderKillerWeight, leaderKillerDelayMaxMicros, downtimeMaxMicros, clients, keys, clientThinkMaxMicros,
+                crashWeight, pauseWeight, healWeight, leaderKillerWeight, figure8Weight, leaderKillerDelayMaxMicros,
+                downtimeMaxMicros, clients, keys, clientThinkMaxMicros,
                 clientTimeoutMicros, chaosEvents, bugs);
     }
 }

@@ -81,6 +81,9 @@ final class Simulation {
     private long attemptIds;
     private boolean chaos = true;
     private int leadersToKill;
+    private int figure8Stage;
+    private int figure8Isolated;
+    private final Set<Integer> figure8Minority = new TreeSet<>();
     private double lossRate;
     private double duplicateRate;
     private double slowMessageRate;
@@ -410,6 +413,9 @@ final class Simulation {
             } else {
                 trace("deliver " + describe(message));
                 host.receive(message);
+                if (message instanceof AppendResponse response && response.success()) {
+                    onAppendAcknowledged(host, response);
+                }
             }
         });
     }
@@ -485,8 +491,15 @@ final class Simulation {
         int pause = parameters.pauseWeight();
         int heal = parameters.healWeight();
         int killer = parameters.leaderKillerWeight();
-        int dice = nemesisRandom.nextInt(partition + crash + pause + heal + killer);
-        if (dice >= partition + crash + pause + heal) {
+        int figure8 = parameters.figure8Weight();
+        int dice = nemesisRandom.nextInt(partition + crash + pause + heal + killer + figure8);
+        if (figure8Stage != 0 && (dice < partition || dice >= partition + crash + pause)) {
+            // The network belongs to the running Figure 8 script; crashes and pauses still happen.
+            return;
+        }
+        if (dice >= partition + crash + pause + heal + killer) {
+            startFigure8();
+        } else if (dice >= partition + crash + pause + heal) {
             armLeaderKiller();
         } else if (dice < partition) {
             partition();
@@ -589,8 +602,79 @@ final class Simulation {
         trace("nemesis will crash the next " + leadersToKill + " new leaders");
     }
 
+    /**
+     * Starts a Figure 8 script (Raft paper §5.4.2): leader changes with partial replication.
+     * <ol>
+     *   <li>The leader A (with one companion in a five-node cluster) is cut off; clients that still
+     *       believe in A keep appending entries there that the majority never sees.</li>
+     *   <li>The moment the majority elects C, C is isolated too: its new-term entries stay on C.</li>
+     *   <li>A rejoins; when the next leader L receives an acknowledgement that covers only part of its
+     *       log (an older term's entries may now be on a majority, its own no-op not yet), L is
+     *       isolated and C rejoins. C's log ends in a newer term than the older entries L just
+     *       spread, so C can win and overwrite them: safe only if L did not count them as committed.</li>
+     * </ol>
+     */
+    private void startFigure8() {
+        int leader = currentLeader();
+        if (figure8Stage != 0 || leader == 0) {
+            return;
+        }
+        figure8Minority.clear();
+        figure8Minority.add(leader);
+        if (parameters.clusterSize() == 5) {
+            int companion = leader;
+            while (companion == leader) {
+                companion = 1 + nemesisRandom.nextInt(5);
+            }
+            figure8Minority.add(companion);
+        }
+        network.split(figure8Minority);
+        figure8Stage = 1;
+        trace("nemesis figure8 stage 1: " + network);
+        long script = nemesisRandom.nextLong(30, 120) * parameters.baseTickMicros();
+        schedule(script, 0, -1, () -> {
+            if (figure8Stage != 0) {
+                figure8Stage = 0;
+                if (chaos) {
+                    network.heal();
+                }
+                trace("nemesis figure8 over: " + network);
+            }
+        });
+    }
+
+    private int currentLeader() {
+        int best = 0;
+        long bestTerm = -1;
+        for (int id = 1; id < hosts.length; id++) {
+            SimHost host = hosts[id];
+            if (host.up && host.node.role() == Role.LEADER && host.node.term() > bestTerm) {
+                best = id;
+                bestTerm = host.node.term();
+            }
+        }
+        return best;
+    }
+
+    /** Called after a leader processed a successful append acknowledgement. */
+    private void onAppendAcknowledged(SimHost leader, AppendResponse response) {
+        if (figure8Stage == 2 && chaos && leader.up && leader.node.role() == Role.LEADER
+                && leader.id != figure8Isolated && response.index() < leader.node.lastIndex()) {
+            network.isolate(Set.of(leader.id));
+            figure8Stage = 3;
+            trace("nemesis figure8 stage 3: partial ack " + response.index() + " < " + leader.node.lastIndex()
+                    + "; " + network);
+        }
+    }
+
     /** Called by a host whose Ready reports that it became leader. */
     void onBecameLeader(SimHost host) {
+        if (figure8Stage == 1 && chaos && !figure8Minority.contains(host.id)) {
+            figure8Isolated = host.id;
+            network.isolate(Set.of(host.id));
+            figure8Stage = 2;
+            trace("nemesis figure8 stage 2: " + network);
+        }
         if (!chaos || leadersToKill == 0) {
             return;
         }
