@@ -34,14 +34,18 @@ import java.util.function.Supplier;
 final class Simulation {
 
     /** What one run found. {@code failure} is null when every check passed. */
-    record Result(long seed, long events, long fingerprint, String failure, List<String> traceTail,
-                  int operations, String parameters, Set<io.rafty.raft.DeliberateBug> bugs) {
+    record Result(SimParameters parameters, long events, long fingerprint, String failure, List<String> traceTail,
+                  int operations) {
+        long seed() {
+            return parameters.seed();
+        }
+
         boolean failed() {
             return failure != null;
         }
     }
 
-    private static final int TRACE_TAIL_LINES = 400;
+    private static final int TRACE_TAIL_LINES = 50;
     private static final double SLOW_MESSAGE_FACTOR = 20;
 
     private static final class Event {
@@ -157,8 +161,7 @@ final class Simulation {
         if (failure != null) {
             trace("FAILURE " + failure);
         }
-        return new Result(parameters.seed(), events, trace.fingerprint(), failure, trace.tail(),
-                recorder.operationCount(), parameters.describe(), parameters.bugs());
+        return new Result(parameters, events, trace.fingerprint(), failure, trace.tail(), recorder.operationCount());
     }
 
     private static String stackTop(Throwable e) {

@@ -1,7 +1,7 @@
 package io.rafty.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -9,6 +9,7 @@ import io.rafty.raft.DeliberateBug;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,21 +20,24 @@ import org.junit.jupiter.api.Test;
  * The deterministic cluster simulator's sweeps.
  *
  * <p>{@code ./mvnw -q test -Dtest=SimulationTest -Dsim.seeds=N -Dsim.firstSeed=S} runs seeds
- * S..S+N-1 and nothing else; without those properties the default sweep runs. The last line of
- * output is {@code sim: seeds=N events=E failures=F}.
+ * S..S+N-1; without those properties the default sweep runs. {@code -Dsim.events=E} changes the
+ * chaos phase's length and {@code -Dsim.bugs=BUG,...} switches on {@link DeliberateBug}s (to replay
+ * a seed of {@link DeliberateBugTest}). The last line of output is
+ * {@code sim: seeds=N events=E failures=F}.
  */
 class SimulationTest {
 
     static final long DEFAULT_FIRST_SEED = 1;
     static final int DEFAULT_SEEDS = 500;
-    static final long EVENTS_PER_SEED = 20_000;
+    static final long DEFAULT_EVENTS_PER_SEED = 20_000;
+    /** Failing seeds that get shrunk and reported in full; the rest are listed by number. */
+    static final int FAILURES_REPORTED_MAX = 3;
 
-    record Sweep(int seeds, long events, List<Simulation.Result> failures, List<String> fingerprints) {
+    record Sweep(int seeds, long events, List<Simulation.Result> failures, List<Simulation.Result> results) {
     }
 
     static Simulation.Result runSeed(long seed, long events, Set<DeliberateBug> bugs) {
-        SimParameters parameters = SimParameters.draw(seed, events, bugs);
-        return new Simulation(parameters, new CheckedRecorder()).run();
+        return new Simulation(SimParameters.draw(seed, events, bugs), new CheckedRecorder()).run();
     }
 
     /** Runs seeds in parallel (each seed is single-threaded and deterministic); results in seed order. */
@@ -43,7 +47,7 @@ class SimulationTest {
         try {
             long totalEvents = 0;
             List<Simulation.Result> failures = new ArrayList<>();
-            List<String> fingerprints = new ArrayList<>();
+            List<Simulation.Result> results = new ArrayList<>();
             int ran = 0;
             int batch = threads * 4;
             for (long start = firstSeed; start < firstSeed + seeds; start += batch) {
@@ -56,7 +60,9 @@ class SimulationTest {
                     Simulation.Result result = future.get();
                     ran++;
                     totalEvents += result.events();
-                    fingerprints.add(result.seed() + ":" + Long.toHexString(result.fingerprint()));
+                    if (seeds <= 16) {
+                        results.add(result);
+                    }
                     if (result.failed()) {
                         failures.add(result);
                     }
@@ -65,7 +71,7 @@ class SimulationTest {
                     break;
                 }
             }
-            return new Sweep(ran, totalEvents, failures, fingerprints);
+            return new Sweep(ran, totalEvents, failures, results);
         } catch (InterruptedException | ExecutionException e) {
             throw new IllegalStateException(e);
         } finally {
@@ -73,13 +79,24 @@ class SimulationTest {
         }
     }
 
+    static String replayCommand(SimParameters parameters) {
+        StringBuilder out = new StringBuilder("./mvnw -q test -Dtest=SimulationTest -Dsim.seeds=1 -Dsim.firstSeed=")
+                .append(parameters.seed());
+        if (parameters.chaosEvents() != DEFAULT_EVENTS_PER_SEED) {
+            out.append(" -Dsim.events=").append(parameters.chaosEvents());
+        }
+        if (!parameters.bugs().isEmpty()) {
+            out.append(" -Dsim.bugs=").append(String.join(",", new TreeSet<>(parameters.bugs()).stream()
+                    .map(Enum::name).toList()));
+        }
+        return out.toString();
+    }
+
     static String report(Simulation.Result failure) {
         StringBuilder out = new StringBuilder();
         out.append("sim: FAILED seed=").append(failure.seed()).append(": ").append(failure.failure()).append('\n');
-        out.append("sim: world: ").append(failure.parameters()).append('\n');
-        out.append("sim: replay: ./mvnw -q test -Dtest=SimulationTest -Dsim.seeds=1 -Dsim.firstSeed=")
-                .append(failure.seed()).append(failure.bugs().isEmpty() ? "" : " -Dsim.bugs="
-                        + String.join(",", failure.bugs().stream().map(Enum::name).toList())).append('\n');
+        out.append("sim: world: ").append(failure.parameters().describe()).append('\n');
+        out.append("sim: replay: ").append(replayCommand(failure.parameters())).append('\n');
         out.append("sim: last ").append(failure.traceTail().size()).append(" trace lines:\n");
         for (String line : failure.traceTail()) {
             out.append("  ").append(line).append('\n');
@@ -87,11 +104,39 @@ class SimulationTest {
         return out.toString();
     }
 
-    /** {@code -Dsim.bugs=ACK_BEFORE_PERSIST,...} replays a seed of {@link DeliberateBugTest}. */
+    /**
+     * Shrinks a failing run by its only free dimension: the length of the chaos phase. The run with
+     * a shorter budget is the same schedule cut short and then healed, so the smallest budget that
+     * still fails is the shortest prefix of the schedule that reproduces a failure (binary search; the
+     * property is not strictly monotone, so this finds a small failing budget, not the minimum).
+     */
+    static Simulation.Result shrink(Simulation.Result failure) {
+        SimParameters parameters = failure.parameters();
+        Simulation.Result smallest = failure;
+        long low = 0;
+        long high = parameters.chaosEvents();
+        while (high - low > Math.max(50, high / 100)) {
+            long middle = (low + high) / 2;
+            Simulation.Result attempt = runSeed(parameters.seed(), middle, parameters.bugs());
+            if (attempt.failed()) {
+                smallest = attempt;
+                high = middle;
+            } else {
+                low = middle;
+            }
+        }
+        return smallest;
+    }
+
+    private static String property(String name) {
+        String value = System.getProperty(name);
+        return value == null || value.isBlank() ? null : value.trim();
+    }
+
     private static Set<DeliberateBug> bugsFromProperty() {
-        String property = System.getProperty("sim.bugs");
-        Set<DeliberateBug> bugs = new java.util.TreeSet<>();
-        if (property != null && !property.isBlank()) {
+        Set<DeliberateBug> bugs = new TreeSet<>();
+        String property = property("sim.bugs");
+        if (property != null) {
             for (String name : property.split(",")) {
                 bugs.add(DeliberateBug.valueOf(name.trim()));
             }
@@ -101,50 +146,67 @@ class SimulationTest {
 
     @Test
     void sweepFindsNoFailure() {
-        String seedsProperty = System.getProperty("sim.seeds");
-        String firstProperty = System.getProperty("sim.firstSeed");
-        long firstSeed = firstProperty == null || firstProperty.isBlank() ? DEFAULT_FIRST_SEED
-                : Long.parseLong(firstProperty);
-        int seeds = seedsProperty == null || seedsProperty.isBlank() ? DEFAULT_SEEDS : Integer.parseInt(seedsProperty);
-        boolean explicit = seedsProperty != null && !seedsProperty.isBlank();
+        long firstSeed = property("sim.firstSeed") == null ? DEFAULT_FIRST_SEED : Long.parseLong(property("sim.firstSeed"));
+        int seeds = property("sim.seeds") == null ? DEFAULT_SEEDS : Integer.parseInt(property("sim.seeds"));
+        long events = property("sim.events") == null ? DEFAULT_EVENTS_PER_SEED : Long.parseLong(property("sim.events"));
         Set<DeliberateBug> bugs = bugsFromProperty();
-        if (explicit && seeds <= 4) {
+        boolean few = seeds <= 16;
+        if (few) {
             for (long seed = firstSeed; seed < firstSeed + seeds; seed++) {
-                System.out.println("sim: " + SimParameters.draw(seed, EVENTS_PER_SEED, bugs).describe());
+                System.out.println("sim: " + SimParameters.draw(seed, events, bugs).describe());
             }
         } else {
-            System.out.println("sim: seeds " + firstSeed + ".." + (firstSeed + seeds - 1) + ", " + EVENTS_PER_SEED
-                    + " chaos events each (worlds are printed for failing seeds)");
+            System.out.println("sim: seeds " + firstSeed + ".." + (firstSeed + seeds - 1) + ", " + events
+                    + " chaos events each" + (bugs.isEmpty() ? "" : ", bugs " + bugs)
+                    + " (each failing seed's world is printed with it)");
         }
         long startNanos = System.nanoTime();
-        Sweep sweep = sweep(firstSeed, seeds, EVENTS_PER_SEED, bugs, false);
+        Sweep sweep = sweep(firstSeed, seeds, events, bugs, false);
         long millis = (System.nanoTime() - startNanos) / 1_000_000;
-        if (explicit && seeds <= 4) {
-            System.out.println("sim: trace fingerprints " + sweep.fingerprints());
+        for (Simulation.Result result : sweep.results()) {
+            System.out.println("sim: seed " + result.seed() + ": " + result.events() + " events, "
+                    + result.operations() + " client operations, trace fingerprint "
+                    + Long.toHexString(result.fingerprint()) + (result.failed() ? ", FAILED" : ", ok"));
         }
-        for (Simulation.Result failure : sweep.failures()) {
+        List<Simulation.Result> failures = sweep.failures();
+        for (int i = 0; i < failures.size(); i++) {
+            Simulation.Result failure = failures.get(i);
+            if (i >= FAILURES_REPORTED_MAX) {
+                System.out.println("sim: FAILED seed=" + failure.seed() + ": " + failure.failure().lines().findFirst()
+                        .orElse(""));
+                continue;
+            }
             System.out.print(report(failure));
+            Simulation.Result shrunk = shrink(failure);
+            if (shrunk.parameters().chaosEvents() < failure.parameters().chaosEvents()) {
+                System.out.println("sim: shrunk: seed " + shrunk.seed() + " fails already with a chaos phase of "
+                        + shrunk.parameters().chaosEvents() + " events: " + shrunk.failure().lines().findFirst()
+                        .orElse(""));
+                System.out.println("sim: replay the shrunk run: " + replayCommand(shrunk.parameters()));
+            }
         }
         System.out.println("sim: " + millis + " ms");
         System.out.println("sim: seeds=" + sweep.seeds() + " events=" + sweep.events() + " failures="
-                + sweep.failures().size());
+                + failures.size());
         System.out.flush();
-        if (!sweep.failures().isEmpty()) {
-            fail(sweep.failures().size() + " failing seed(s), first " + sweep.failures().get(0).seed() + ": "
-                    + sweep.failures().get(0).failure());
+        if (!failures.isEmpty()) {
+            fail(failures.size() + " failing seed(s), first " + failures.get(0).seed() + ": "
+                    + failures.get(0).failure());
         }
     }
 
     @Test
     void sameSeedGivesTheSameTrace() {
         for (long seed : new long[] {7, 8, 9}) {
-            Simulation.Result first = runSeed(seed, EVENTS_PER_SEED, Set.of());
-            Simulation.Result second = runSeed(seed, EVENTS_PER_SEED, Set.of());
+            Simulation.Result first = runSeed(seed, DEFAULT_EVENTS_PER_SEED, Set.of());
+            Simulation.Result second = runSeed(seed, DEFAULT_EVENTS_PER_SEED, Set.of());
             assertEquals(first.fingerprint(), second.fingerprint(), "seed " + seed + " trace differs between runs");
             assertEquals(first.events(), second.events());
-            assertTrue(first.events() >= EVENTS_PER_SEED, "seed " + seed + " ran only " + first.events() + " events");
+            assertTrue(first.events() >= DEFAULT_EVENTS_PER_SEED, "seed " + seed + " ran only " + first.events()
+                    + " events");
         }
-        assertTrue(runSeed(7, EVENTS_PER_SEED, Set.of()).fingerprint() != runSeed(8, EVENTS_PER_SEED, Set.of())
-                .fingerprint(), "different seeds should build different worlds");
+        assertNotEquals(runSeed(7, DEFAULT_EVENTS_PER_SEED, Set.of()).fingerprint(),
+                runSeed(8, DEFAULT_EVENTS_PER_SEED, Set.of()).fingerprint(),
+                "different seeds should build different worlds");
     }
 }
