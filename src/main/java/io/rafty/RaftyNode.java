@@ -8,7 +8,10 @@ import io.rafty.node.NodeStatus;
 import io.rafty.node.RaftVerticle;
 import io.rafty.raft.Membership;
 import io.rafty.storage.RocksStorage;
+import io.rafty.storage.SnapshotStaging;
 import io.rafty.transport.PeerClient;
+import io.rafty.transport.SnapshotSender;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -31,6 +34,7 @@ public final class RaftyNode implements AutoCloseable {
     private static final int PEER_QUEUED_MESSAGES = 4096;
     private static final int MAX_PENDING_READS = 10_000;
     private static final int MAX_APPLY_BATCH_ENTRIES = 1024;
+    private static final int SNAPSHOT_CHUNK_ATTEMPTS = 5;
 
     private final NodeConfig config;
     private final RocksStorage storage;
@@ -80,14 +84,23 @@ public final class RaftyNode implements AutoCloseable {
             KvStateMachine stateMachine = new KvStateMachine(storage.kvStore());
             PeerClient peers = new PeerClient(vertx, addresses, new PeerClient.Limits(PEER_INFLIGHT_REQUESTS,
                     PEER_QUEUED_MESSAGES, config.maxMessageBytes(), config.peerRequestTimeoutMs()));
+            WorkerExecutor snapshotWorker = vertx.createSharedWorkerExecutor("rafty-snapshot-" + config.id(), 1);
+            SnapshotSender snapshotSender = new SnapshotSender(vertx, addresses, snapshotWorker,
+                    config.snapshotChunkBytes(), config.peerRequestTimeoutMs() * 5, SNAPSHOT_CHUNK_ATTEMPTS);
+            SnapshotStaging staging = new SnapshotStaging(stagingFile(config));
             RaftVerticle raft = new RaftVerticle(config.raftConfig(),
-                    Membership.ofVoters(new HashSet<>(config.memberIds())), storage.logStore(), stateMachine, peers,
+                    Membership.ofVoters(new HashSet<>(config.memberIds())),
+                    new RaftVerticle.Storage(storage.logStore(), storage.snapshotStore(), staging,
+                            storage::compactLogFiles),
+                    stateMachine, peers, snapshotSender, snapshotWorker,
                     new RaftVerticle.Settings(config.tickIntervalMs(), config.maxPendingProposals(), MAX_PENDING_READS,
-                            config.clientRequestTimeoutMs(), MAX_APPLY_BATCH_ENTRIES));
-            ApiVerticle api = new ApiVerticle(raft, stateMachine, new ApiVerticle.Settings(config.host(), config.port(),
-                    config.maxKeyBytes(), config.maxValueBytes(), config.maxHeaderBytes(),
-                    config.maxInitialLineBytes(), config.maxListLimit(),
-                    config.maxMessageBytes() + config.maxValueBytes() + 4096,
+                            config.clientRequestTimeoutMs(), MAX_APPLY_BATCH_ENTRIES),
+                    new RaftVerticle.SnapshotSettings(config.snapshotEntries(), config.snapshotLogBytes(),
+                            config.snapshotTailEntries()));
+            ApiVerticle api = new ApiVerticle(raft, stateMachine, staging, snapshotWorker, new ApiVerticle.Settings(config.host(), config.port(),
+                    config.maxKeyBytes(), config.maxValueBytes(), config.maxRequestBodyBytes(), config.maxHeaderBytes(),
+                    config.maxInitialLineBytes(), config.maxQueryParams(), config.maxListLimit(),
+                    Math.max(config.maxMessageBytes(), config.snapshotChunkBytes()) + config.maxValueBytes() + 4096,
                     config.clientRequestTimeoutMs(), addresses));
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
@@ -98,6 +111,12 @@ public final class RaftyNode implements AutoCloseable {
             storage.close();
             throw e instanceof StartupException s ? s : new StartupException(e.getMessage(), e);
         }
+    }
+
+    /** Incoming snapshots are staged beside the database directory, never inside RocksDB's own. */
+    private static java.nio.file.Path stagingFile(NodeConfig config) {
+        java.nio.file.Path dir = config.storageDir().toAbsolutePath();
+        return dir.resolveSibling(dir.getFileName() + ".incoming-snapshot");
     }
 
     private static <T> T await(io.vertx.core.Future<T> future, String what) throws StartupException {

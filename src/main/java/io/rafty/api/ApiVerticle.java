@@ -12,7 +12,10 @@ import io.rafty.raft.PeerProgress;
 import io.rafty.raft.Role;
 import io.rafty.raft.message.Message;
 import io.rafty.transport.MessageCodec;
+import io.rafty.storage.SnapshotStaging;
 import io.rafty.transport.PeerClient;
+import io.rafty.transport.SnapshotSender;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -42,20 +45,23 @@ public final class ApiVerticle extends VerticleBase {
     private static final String JSON = "application/json";
 
     /** Limits and addresses of the API server. */
-    public record Settings(String host, int port, int maxKeyBytes, int maxValueBytes, int maxHeaderBytes,
-                           int maxUrlBytes, int maxListLimit, int maxPeerBodyBytes, int forwardTimeoutMs,
-                           Map<Integer, String> addresses) {
+    public record Settings(String host, int port, int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes,
+                           int maxHeaderBytes, int maxUrlBytes, int maxQueryParams, int maxListLimit,
+                           int maxPeerBodyBytes, int forwardTimeoutMs, Map<Integer, String> addresses) {
     }
 
     private final RaftVerticle raft;
     private final KvStateMachine stateMachine;
+    private final SnapshotRoute snapshotRoute;
     private final Settings settings;
     private HttpServer server;
     private LeaderForwarder forwarder;
 
-    public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, Settings settings) {
+    public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
+                       WorkerExecutor snapshotWorker, Settings settings) {
         this.raft = raft;
         this.stateMachine = stateMachine;
+        this.snapshotRoute = new SnapshotRoute(raft, staging, snapshotWorker);
         this.settings = settings;
     }
 
@@ -73,6 +79,9 @@ public final class ApiVerticle extends VerticleBase {
                 .setMaxHeaderSize(settings.maxHeaderBytes())
                 .setMaxInitialLineLength(settings.maxUrlBytes())
                 .setTcpNoDelay(true)
+                // HTTP/1.1 only: h2c upgrades (sent by default by java.net.http clients) broke large
+                // responses in testing, and the API gains nothing from HTTP/2 on a LAN.
+                .setHttp2ClearTextEnabled(false)
                 .setCompressionSupported(false);
         server = vertx.createHttpServer(options).requestHandler(router());
         return server.listen();
@@ -89,11 +98,15 @@ public final class ApiVerticle extends VerticleBase {
         router.post(PeerClient.PATH)
                 .handler(BodyHandler.create(false).setBodyLimit(settings.maxPeerBodyBytes()))
                 .handler(this::peerMessages);
+        router.post(SnapshotSender.PATH)
+                .handler(BodyHandler.create(false).setBodyLimit(settings.maxPeerBodyBytes()))
+                .handler(snapshotRoute::handle);
+        router.route("/v1/*").handler(this::limitQueryParams);
         router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
         router.get("/v1/status").handler(this::status);
         router.get("/v1/cluster").handler(this::cluster);
         router.get("/v1/kv").handler(this::list);
-        router.route("/v1/kv/*").handler(BodyHandler.create(false).setBodyLimit(settings.maxValueBytes()));
+        router.route("/v1/kv/*").handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBodyBytes()));
         router.put("/v1/kv/*").handler(this::put);
         router.get("/v1/kv/*").handler(this::get);
         router.delete("/v1/kv/*").handler(this::delete);
@@ -105,6 +118,14 @@ public final class ApiVerticle extends VerticleBase {
         router.errorHandler(405, ctx -> error(ctx, new ApiException(405, "method_not_allowed",
                 "method " + ctx.request().method() + " is not allowed on " + ctx.request().path())));
         return router;
+    }
+
+    private void limitQueryParams(RoutingContext ctx) {
+        if (ctx.queryParams().size() > settings.maxQueryParams()) {
+            throw ApiException.badRequest("too many query parameters (" + ctx.queryParams().size() + "); the limit is "
+                    + settings.maxQueryParams());
+        }
+        ctx.next();
     }
 
     // ----- peer route -------------------------------------------------------------------------
@@ -137,6 +158,8 @@ public final class ApiVerticle extends VerticleBase {
                 .put("commitIndex", s.commitIndex())
                 .put("appliedIndex", s.appliedIndex())
                 .put("lastLogIndex", s.lastLogIndex())
+                .put("snapshotIndex", s.snapshotIndex())
+                .put("firstLogIndex", s.firstLogIndex())
                 .put("members", members)
                 .put("healthy", !s.fenced()));
     }

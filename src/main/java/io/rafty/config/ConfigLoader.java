@@ -328,7 +328,11 @@ public final class ConfigLoader {
                 s.intValue("maxInflightMessages", NodeConfig.DEFAULT_MAX_INFLIGHT_MESSAGES),
                 s.longValue("maxUncommittedBytes", NodeConfig.DEFAULT_MAX_UNCOMMITTED_BYTES),
                 s.intValue("peerRequestTimeoutMs", NodeConfig.DEFAULT_PEER_REQUEST_TIMEOUT_MS),
-                s.intValue("clientRequestTimeoutMs", NodeConfig.DEFAULT_CLIENT_REQUEST_TIMEOUT_MS));
+                s.intValue("clientRequestTimeoutMs", NodeConfig.DEFAULT_CLIENT_REQUEST_TIMEOUT_MS),
+                s.longValue("snapshotEntries", NodeConfig.DEFAULT_SNAPSHOT_ENTRIES),
+                s.longValue("snapshotLogBytes", NodeConfig.DEFAULT_SNAPSHOT_LOG_BYTES),
+                s.longValue("snapshotTailEntries", NodeConfig.DEFAULT_SNAPSHOT_TAIL_ENTRIES),
+                s.intValue("snapshotChunkBytes", NodeConfig.DEFAULT_SNAPSHOT_CHUNK_BYTES));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

@@ -43,6 +43,11 @@ import java.util.stream.Stream;
  * @param maxUncommittedBytes     the leader refuses proposals while this many bytes are appended but uncommitted
  * @param peerRequestTimeoutMs    how long one peer RPC may take before it counts as lost
  * @param clientRequestTimeoutMs  how long a client write may wait for commit before it gets 504 outcome_unknown
+ * @param snapshotEntries         take a snapshot (and compact the log) after this many applied entries
+ * @param snapshotLogBytes        ... or after this many log bytes written since the last snapshot
+ * @param snapshotTailEntries     log entries kept after a snapshot, so a slightly slow follower catches up
+ *                                from the log instead of by a whole snapshot
+ * @param snapshotChunkBytes      the size of one chunk when a snapshot is streamed to a follower
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -51,7 +56,8 @@ public record NodeConfig(
         int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes, int maxHeaderBytes, int maxInitialLineBytes,
         int maxQueryParams, int maxListLimit,
         int maxPendingProposals, int maxMessageBytes, int maxInflightMessages, long maxUncommittedBytes,
-        int peerRequestTimeoutMs, int clientRequestTimeoutMs) {
+        int peerRequestTimeoutMs, int clientRequestTimeoutMs,
+        long snapshotEntries, long snapshotLogBytes, long snapshotTailEntries, int snapshotChunkBytes) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -72,6 +78,10 @@ public record NodeConfig(
     public static final long DEFAULT_MAX_UNCOMMITTED_BYTES = 64L << 20;
     public static final int DEFAULT_PEER_REQUEST_TIMEOUT_MS = 2000;
     public static final int DEFAULT_CLIENT_REQUEST_TIMEOUT_MS = 5000;
+    public static final long DEFAULT_SNAPSHOT_ENTRIES = 10_000;
+    public static final long DEFAULT_SNAPSHOT_LOG_BYTES = 64L << 20;
+    public static final long DEFAULT_SNAPSHOT_TAIL_ENTRIES = 1_000;
+    public static final int DEFAULT_SNAPSHOT_CHUNK_BYTES = 1 << 20;
 
     /** The storage directory used when none is configured: {@code data/node<id>}. */
     public static Path defaultStorageDir(int id) {
@@ -136,6 +146,13 @@ public record NodeConfig(
         positive("maxUncommittedBytes", maxUncommittedBytes);
         positive("peerRequestTimeoutMs", peerRequestTimeoutMs);
         positive("clientRequestTimeoutMs", clientRequestTimeoutMs);
+        positive("snapshotEntries", snapshotEntries);
+        positive("snapshotLogBytes", snapshotLogBytes);
+        if (snapshotTailEntries < 0) {
+            throw new ConfigException("snapshotTailEntries", "snapshotTailEntries must not be negative, was "
+                    + snapshotTailEntries);
+        }
+        positive("snapshotChunkBytes", snapshotChunkBytes);
     }
 
     /** A node with every tunable at its default, for tests and embedding. */
@@ -146,7 +163,9 @@ public record NodeConfig(
                 DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_HEADER_BYTES,
                 DEFAULT_MAX_INITIAL_LINE_BYTES, DEFAULT_MAX_QUERY_PARAMS, DEFAULT_MAX_LIST_LIMIT,
                 DEFAULT_MAX_PENDING_PROPOSALS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_INFLIGHT_MESSAGES,
-                DEFAULT_MAX_UNCOMMITTED_BYTES, DEFAULT_PEER_REQUEST_TIMEOUT_MS, DEFAULT_CLIENT_REQUEST_TIMEOUT_MS);
+                DEFAULT_MAX_UNCOMMITTED_BYTES, DEFAULT_PEER_REQUEST_TIMEOUT_MS, DEFAULT_CLIENT_REQUEST_TIMEOUT_MS,
+                DEFAULT_SNAPSHOT_ENTRIES, DEFAULT_SNAPSHOT_LOG_BYTES, DEFAULT_SNAPSHOT_TAIL_ENTRIES,
+                DEFAULT_SNAPSHOT_CHUNK_BYTES);
     }
 
     /** The same configuration with another storage directory. */
@@ -155,7 +174,16 @@ public record NodeConfig(
                 electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
                 maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
                 maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
-                clientRequestTimeoutMs);
+                clientRequestTimeoutMs, snapshotEntries, snapshotLogBytes, snapshotTailEntries, snapshotChunkBytes);
+    }
+
+    /** The same configuration with other snapshot thresholds. */
+    public NodeConfig withSnapshots(long entries, long logBytes, long tailEntries) {
+        return new NodeConfig(id, host, port, storageDir, peers, tickIntervalMs, electionTimeoutTicksMin,
+                electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
+                maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
+                maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
+                clientRequestTimeoutMs, entries, logBytes, tailEntries, snapshotChunkBytes);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

@@ -61,6 +61,14 @@
  * <tr><td>peerRequestTimeoutMs</td><td>KVSTORE_PEER_REQUEST_TIMEOUT_MS</td><td>2000</td><td>one peer RPC</td></tr>
  * <tr><td>clientRequestTimeoutMs</td><td>KVSTORE_CLIENT_REQUEST_TIMEOUT_MS</td><td>5000</td><td>a client write waiting
  *     for commit, after which it gets 504 outcome_unknown</td></tr>
+ * <tr><td>snapshotEntries</td><td>KVSTORE_SNAPSHOT_ENTRIES</td><td>10000</td><td>take a snapshot and compact the log
+ *     after this many applied entries</td></tr>
+ * <tr><td>snapshotLogBytes</td><td>KVSTORE_SNAPSHOT_LOG_BYTES</td><td>67108864 (64 MiB)</td><td>... or after this many
+ *     log bytes</td></tr>
+ * <tr><td>snapshotTailEntries</td><td>KVSTORE_SNAPSHOT_TAIL_ENTRIES</td><td>1000</td><td>entries kept after the
+ *     snapshot point for slow followers</td></tr>
+ * <tr><td>snapshotChunkBytes</td><td>KVSTORE_SNAPSHOT_CHUNK_BYTES</td><td>1048576 (1 MiB)</td><td>chunk size when
+ *     streaming a snapshot to a follower</td></tr>
  * </table>
  *
  * <p>Every limit must be positive.

@@ -8,5 +8,6 @@ import java.util.Set;
  * step so other threads can read it without touching the {@code RaftNode}.
  */
 public record NodeStatus(int id, Role role, long term, int leaderId, long commitIndex, long appliedIndex,
-                         long lastLogIndex, Set<Integer> members, boolean fenced) {
+                         long lastLogIndex, Set<Integer> members, boolean fenced, long snapshotIndex,
+                         long firstLogIndex) {
 }

@@ -17,9 +17,14 @@ import io.rafty.raft.Ready;
 import io.rafty.raft.RecoveredState;
 import io.rafty.raft.Role;
 import io.rafty.raft.SoftState;
+import io.rafty.raft.SnapshotMeta;
+import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
 import io.rafty.storage.LogStore;
+import io.rafty.storage.SnapshotStaging;
+import io.rafty.storage.SnapshotStore;
 import io.rafty.transport.PeerClient;
+import io.rafty.transport.SnapshotSender;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -32,12 +37,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
+import java.util.function.LongConsumer;
 import java.util.logging.Logger;
 
 /**
@@ -55,18 +63,43 @@ public final class RaftVerticle extends VerticleBase {
                            int clientRequestTimeoutMs, int maxApplyBatchEntries) {
     }
 
+    /**
+     * When to snapshot and how much log to keep.
+     *
+     * @param snapshotEntries  take a snapshot once this many entries were applied since the last one
+     * @param snapshotLogBytes ... or once this many log bytes were written since the last one
+     * @param logTailEntries   entries kept after the snapshot point, so slightly slow followers
+     *                         catch up from the log rather than by a full snapshot
+     */
+    public record SnapshotSettings(long snapshotEntries, long snapshotLogBytes, long logTailEntries) {
+    }
+
+    /**
+     * The node's durable state: the log, the state-machine snapshots, the staging area for snapshots
+     * arriving from a leader, and a hook that reclaims compacted log space on disk.
+     */
+    public record Storage(LogStore log, SnapshotStore snapshots, SnapshotStaging staging,
+                          LongConsumer reclaimLogSpace) {
+    }
+
     private final RaftConfig raftConfig;
     private final Membership initialMembership;
     private final LogStore logStore;
+    private final SnapshotStore snapshots;
+    private final SnapshotStaging staging;
+    private final LongConsumer reclaimLogSpace;
     private final KvStateMachine stateMachine;
     private final PeerClient peers;
+    private final SnapshotSender snapshotSender;
     private final Settings settings;
+    private final SnapshotSettings snapshotSettings;
 
     // Everything below is touched only on this verticle's event loop.
     private Context raftContext;
     private RaftNode node;
     private WorkerExecutor persistWorker;
     private WorkerExecutor applyWorker;
+    private WorkerExecutor snapshotWorker;
     private long tickTimer = -1;
     private boolean readyInFlight;
     private boolean applyInFlight;
@@ -78,19 +111,30 @@ public final class RaftVerticle extends VerticleBase {
     private long appliedIndex;
     private Role lastRole = Role.FOLLOWER;
     private boolean fenced;
+    private long snapshotIndex;
+    private long logBytesSinceSnapshot;
+    private boolean snapshotInProgress;
+    private final Set<Integer> snapshotTransfers = new HashSet<>();
     private volatile NodeStatus status;
 
     private record PendingRead(Promise<Long> promise, long deadlineNanos) {
     }
 
-    public RaftVerticle(RaftConfig raftConfig, Membership initialMembership, LogStore logStore,
-                        KvStateMachine stateMachine, PeerClient peers, Settings settings) {
+    public RaftVerticle(RaftConfig raftConfig, Membership initialMembership, Storage storage,
+                        KvStateMachine stateMachine, PeerClient peers, SnapshotSender snapshotSender,
+                        WorkerExecutor snapshotWorker, Settings settings, SnapshotSettings snapshotSettings) {
         this.raftConfig = raftConfig;
         this.initialMembership = initialMembership;
-        this.logStore = logStore;
+        this.logStore = storage.log();
+        this.snapshots = storage.snapshots();
+        this.staging = storage.staging();
+        this.reclaimLogSpace = storage.reclaimLogSpace();
         this.stateMachine = stateMachine;
         this.peers = peers;
+        this.snapshotSender = snapshotSender;
+        this.snapshotWorker = snapshotWorker;
         this.settings = settings;
+        this.snapshotSettings = snapshotSettings;
     }
 
     @Override
@@ -102,6 +146,7 @@ public final class RaftVerticle extends VerticleBase {
         return persistWorker.executeBlocking(this::recover).map(recovered -> {
             node = new RaftNode(raftConfig, recovered, new SplittableRandom(new SecureRandom().nextLong()));
             appliedIndex = recovered.appliedIndex();
+            snapshotIndex = recovered.logStartIndex();
             lastRole = node.role();
             publishStatus();
             tickTimer = vertx.setPeriodic(settings.tickIntervalMs(), id -> onTick());
@@ -117,7 +162,8 @@ public final class RaftVerticle extends VerticleBase {
             membership = initialMembership;
             logStore.saveMembership(membership);
         }
-        return new RecoveredState(logStore.hardState(), membership, logStore.entries(), stateMachine.appliedIndex());
+        return new RecoveredState(logStore.hardState(), membership, logStore.logStartIndex(), logStore.logStartTerm(),
+                logStore.entries(), stateMachine.appliedIndex());
     }
 
     @Override
@@ -131,7 +177,8 @@ public final class RaftVerticle extends VerticleBase {
         }
         failReads(shutdown);
         peers.close();
-        return Future.all(persistWorker.close(), applyWorker.close());
+        snapshotSender.close();
+        return Future.all(persistWorker.close(), applyWorker.close(), snapshotWorker.close());
     }
 
     // ----- thread-safe entry points -----------------------------------------------------------
@@ -211,7 +258,15 @@ public final class RaftVerticle extends VerticleBase {
                     continue;
                 }
                 try {
+                    long logStartBefore = node.logStartIndex();
                     node.step(message);
+                    if (message instanceof InstallSnapshot snapshot && node.logStartIndex() == logStartBefore) {
+                        // The core declined it (stale, or already in our log): drop the staged copy.
+                        blocking(snapshotWorker, () -> {
+                            staging.clear();
+                            return null;
+                        });
+                    }
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "dropped peer message " + message + ": " + e.getMessage());
                 }
@@ -265,8 +320,18 @@ public final class RaftVerticle extends VerticleBase {
         for (ReadState read : ready.readStates()) {
             confirmRead(read);
         }
+        for (int peer : ready.peersNeedingSnapshot()) {
+            sendSnapshot(peer);
+        }
+        for (Entry entry : ready.entries()) {
+            logBytesSinceSnapshot += entry.sizeBytes();
+        }
+        SnapshotMeta install = ready.snapshot();
         Future<Void> persisted = ready.mustPersist()
                 ? blocking(persistWorker, () -> {
+                    if (install != null) {
+                        installSnapshot(install);
+                    }
                     logStore.save(ready.hardState(), ready.entries());
                     return null;
                 })
@@ -275,6 +340,12 @@ public final class RaftVerticle extends VerticleBase {
             if (ar.failed()) {
                 fence("persisting the log failed", ar.cause());
                 return;
+            }
+            if (install != null) {
+                LOG.info(() -> "node " + raftConfig.id() + " installed a snapshot through index " + install.index());
+                snapshotIndex = install.index();
+                appliedIndex = Math.max(appliedIndex, install.index());
+                releaseReads();
             }
             peers.send(ready.messagesAfterPersist());
             applyQueue.addAll(ready.committedEntries());
@@ -345,9 +416,96 @@ public final class RaftVerticle extends VerticleBase {
                         "the write was discarded by a leader change; it was not applied", node.leaderId()));
             }
         }
-        appliedIndex = batch.get(batch.size() - 1).index();
+        appliedIndex = Math.max(appliedIndex, batch.get(batch.size() - 1).index());
         releaseReads();
+        maybeSnapshot();
         publishStatus();
+    }
+
+    // ----- snapshots --------------------------------------------------------------------------
+
+    /** Runs on the persist worker: replaces the state machine and the log with the staged snapshot. */
+    private void installSnapshot(SnapshotMeta meta) {
+        if (staging.completed(meta.index()) == null) {
+            throw new IllegalStateException("no complete staged snapshot for index " + meta.index());
+        }
+        snapshots.install(meta, staging.read());
+        staging.clear();
+    }
+
+    /**
+     * Takes a snapshot when enough was applied or logged since the last one: the state machine is
+     * synced through its applied index (the snapshot), then the log before it, less a tail, is
+     * dropped — in the core at once, on disk by the persist worker, and its space reclaimed later.
+     */
+    private void maybeSnapshot() {
+        boolean due = appliedIndex - snapshotIndex >= snapshotSettings.snapshotEntries()
+                || logBytesSinceSnapshot >= snapshotSettings.snapshotLogBytes();
+        if (!due || snapshotInProgress || fenced) {
+            return;
+        }
+        snapshotInProgress = true;
+        blocking(snapshotWorker, snapshots::syncStateMachine).onComplete(ar -> {
+            snapshotInProgress = false;
+            if (ar.failed()) {
+                fence("taking a snapshot failed", ar.cause());
+                return;
+            }
+            long synced = ar.result();
+            snapshotIndex = synced;
+            logBytesSinceSnapshot = 0;
+            node.compact(synced - snapshotSettings.logTailEntries());
+            long compactedThrough = node.logStartIndex();
+            blocking(persistWorker, () -> {
+                logStore.compact(compactedThrough);
+                return null;
+            }).compose(v -> blocking(snapshotWorker, () -> {
+                reclaimLogSpace.accept(compactedThrough);
+                return null;
+            })).onFailure(e -> fence("compacting the log failed", e));
+            publishStatus();
+        });
+    }
+
+    /** Streams a consistent image of the state machine to a follower that needs compacted entries. */
+    private void sendSnapshot(int peer) {
+        if (!snapshotTransfers.add(peer)) {
+            return;
+        }
+        long term = node.term();
+        blocking(snapshotWorker, snapshots::openImage).onComplete(opened -> {
+            if (opened.failed()) {
+                finishTransfer(peer, false, 0, null);
+                return;
+            }
+            SnapshotStore.StateImage image = opened.result();
+            long index = image.appliedIndex();
+            long snapshotTerm = node.termAt(index);
+            if (snapshotTerm < 0 || node.role() != Role.LEADER || node.term() != term) {
+                finishTransfer(peer, false, index, image);
+                return;
+            }
+            SnapshotMeta meta = new SnapshotMeta(index, snapshotTerm, node.membership());
+            LOG.info(() -> "node " + raftConfig.id() + " sends a snapshot through index " + index + " to node " + peer);
+            snapshotSender.send(raftConfig.id(), peer, term, meta, image).onComplete(sent -> {
+                if (sent.failed()) {
+                    LOG.warning(() -> "snapshot to node " + peer + " failed: " + sent.cause().getMessage());
+                }
+                finishTransfer(peer, sent.succeeded(), index, image);
+            });
+        });
+    }
+
+    private void finishTransfer(int peer, boolean delivered, long index, SnapshotStore.StateImage image) {
+        if (image != null) {
+            blocking(snapshotWorker, () -> {
+                image.close();
+                return null;
+            });
+        }
+        snapshotTransfers.remove(peer);
+        node.reportSnapshot(peer, delivered, index);
+        drive();
     }
 
     // ----- reads ------------------------------------------------------------------------------
@@ -429,6 +587,6 @@ public final class RaftVerticle extends VerticleBase {
             return;
         }
         status = new NodeStatus(node.id(), node.role(), node.term(), node.leaderId(), node.commitIndex(), appliedIndex,
-                node.lastIndex(), node.membership().all(), fenced);
+                node.lastIndex(), node.membership().all(), fenced, snapshotIndex, node.logStartIndex() + 1);
     }
 }

@@ -9,11 +9,13 @@ import java.util.ArrayDeque;
  * <p>In {@link State#PROBE} the leader does not know where the logs diverge; it sends one append at
  * a time and waits for the answer (or the next heartbeat response) before sending another. In
  * {@link State#REPLICATE} the logs are known to match at {@code match}; the leader streams entries
- * optimistically, up to {@code maxInflight} messages ahead of the acknowledgements.
+ * optimistically, up to {@code maxInflight} messages ahead of the acknowledgements. In
+ * {@link State#SNAPSHOT} the entries it needs are compacted away; the host is streaming it a snapshot
+ * and nothing else is sent until the host reports the outcome.
  */
 final class Progress {
 
-    enum State { PROBE, REPLICATE }
+    enum State { PROBE, REPLICATE, SNAPSHOT }
 
     private final int maxInflight;
     private final ArrayDeque<Long> inflightLastIndexes = new ArrayDeque<>();
@@ -38,6 +40,7 @@ final class Progress {
         return switch (state) {
             case PROBE -> probeSent;
             case REPLICATE -> inflightLastIndexes.size() >= maxInflight;
+            case SNAPSHOT -> true;
         };
     }
 
@@ -52,6 +55,12 @@ final class Progress {
         next = match + 1;
     }
 
+    void becomeSnapshot() {
+        state = State.SNAPSHOT;
+        probeSent = false;
+        inflightLastIndexes.clear();
+    }
+
     void becomeReplicate() {
         state = State.REPLICATE;
         probeSent = false;
@@ -62,7 +71,7 @@ final class Progress {
     /** Records an append that was sent, ending at {@code lastIndex}. */
     void sent(long lastIndex, boolean hasEntries) {
         switch (state) {
-            case PROBE -> probeSent = true;
+            case PROBE, SNAPSHOT -> probeSent = true;
             case REPLICATE -> {
                 if (hasEntries) {
                     next = lastIndex + 1;

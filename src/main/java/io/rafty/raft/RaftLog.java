@@ -13,20 +13,26 @@ import java.util.List;
  *   [ handed out to apply ][ committed, not yet handed out ]
  * </pre>
  *
- * Like etcd's MemoryStorage, the whole log since the last snapshot lives in memory; storage holds
- * the durable copy and is only read at start-up. Snapshots will move the first index.
+ * Like etcd's MemoryStorage, the whole log since the last compaction lives in memory; storage holds
+ * the durable copy and is only read at start-up. Entries through {@code startIndex} have been
+ * compacted away (the state machine holds their effect); only the term of {@code startIndex} is kept,
+ * for the log-matching check of the entry after it.
  */
 final class RaftLog {
 
     private final List<Entry> entries;
+    private long startIndex;
+    private long startTerm;
     private long committed;
     private long applying;
     private long stableIndex;
     private long unstableFrom;
 
-    RaftLog(List<Entry> recovered, long committed, long applied) {
+    RaftLog(long startIndex, long startTerm, List<Entry> recovered, long committed, long applied) {
+        this.startIndex = startIndex;
+        this.startTerm = startTerm;
         this.entries = new ArrayList<>(recovered);
-        this.stableIndex = recovered.size();
+        this.stableIndex = startIndex + recovered.size();
         this.unstableFrom = stableIndex + 1;
         this.applying = applied;
         this.committed = Math.max(committed, applied);
@@ -37,26 +43,41 @@ final class RaftLog {
     }
 
     long lastIndex() {
-        return entries.size();
+        return startIndex + entries.size();
+    }
+
+    /** The index before the first entry held; 0 when nothing was ever compacted. */
+    long startIndex() {
+        return startIndex;
+    }
+
+    long startTerm() {
+        return startTerm;
     }
 
     long lastTerm() {
         return term(lastIndex());
     }
 
-    /** The term of the entry at {@code index}; 0 for index 0; -1 when the log has no such entry. */
+    /**
+     * The term of the entry at {@code index}; 0 for index 0; -1 when the log has no such entry (past
+     * the end, or compacted away).
+     */
     long term(long index) {
-        if (index == 0) {
-            return 0;
+        if (index == startIndex) {
+            return startTerm;
         }
-        if (index < 0 || index > lastIndex()) {
+        if (index < startIndex || index > lastIndex()) {
             return -1;
         }
-        return entries.get((int) (index - 1)).term();
+        return entries.get((int) (index - startIndex - 1)).term();
     }
 
     Entry entry(long index) {
-        return entries.get((int) (index - 1));
+        if (index <= startIndex || index > lastIndex()) {
+            throw new IllegalArgumentException("no entry " + index + " in log (" + startIndex + ", " + lastIndex() + "]");
+        }
+        return entries.get((int) (index - startIndex - 1));
     }
 
     boolean matchTerm(long index, long term) {
@@ -124,19 +145,19 @@ final class RaftLog {
         unstableFrom = Math.min(unstableFrom, index);
     }
 
-    /** The first index of the term of the entry at {@code index}, walking back. */
+    /** The first index of the term of the entry at {@code index}, walking back (not past the start). */
     long firstIndexOfTerm(long index) {
         long term = term(index);
         long first = index;
-        while (first > 1 && term(first - 1) == term) {
+        while (first > startIndex + 1 && term(first - 1) == term) {
             first--;
         }
         return first;
     }
 
-    /** The last index whose entry has {@code term}, or 0 when the log has none. */
+    /** The last index whose entry has {@code term}, or 0 when the log holds none. */
     long lastIndexOfTerm(long term) {
-        for (long i = lastIndex(); i > 0; i--) {
+        for (long i = lastIndex(); i > startIndex; i--) {
             long t = term(i);
             if (t == term) {
                 return i;
@@ -178,7 +199,7 @@ final class RaftLog {
 
     /** Hands out the entries not yet given to the host for persistence. */
     List<Entry> takeUnstable() {
-        List<Entry> out = new ArrayList<>(entries.subList((int) (unstableFrom - 1), entries.size()));
+        List<Entry> out = new ArrayList<>(entries.subList((int) (unstableFrom - startIndex - 1), entries.size()));
         unstableFrom = lastIndex() + 1;
         return out;
     }
@@ -188,6 +209,38 @@ final class RaftLog {
         if (term(index) == term && index > stableIndex) {
             stableIndex = index;
         }
+    }
+
+    /**
+     * Drops entries through {@code index}, which the host has captured durably in its state machine.
+     * Only applied, persisted entries may go.
+     */
+    void compact(long index) {
+        if (index <= startIndex) {
+            return;
+        }
+        if (index > applying || index > stableIndex) {
+            throw new IllegalStateException("cannot compact through " + index + ": applied " + applying
+                    + ", persisted " + stableIndex);
+        }
+        long term = term(index);
+        entries.subList(0, (int) (index - startIndex)).clear();
+        startIndex = index;
+        startTerm = term;
+    }
+
+    /**
+     * Replaces the whole log by a snapshot's position (Raft §7): everything before it is in the
+     * snapshot, nothing after it is kept, and it counts as committed, persisted and applied.
+     */
+    void restore(long index, long term) {
+        entries.clear();
+        startIndex = index;
+        startTerm = term;
+        committed = index;
+        applying = index;
+        stableIndex = index;
+        unstableFrom = index + 1;
     }
 
     boolean hasCommittedToApply() {

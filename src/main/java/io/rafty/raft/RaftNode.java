@@ -4,6 +4,7 @@ import io.rafty.raft.message.AppendEntries;
 import io.rafty.raft.message.AppendResponse;
 import io.rafty.raft.message.Heartbeat;
 import io.rafty.raft.message.HeartbeatResponse;
+import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.VoteResponse;
@@ -60,6 +61,8 @@ public final class RaftNode {
     private final List<Message> messages = new ArrayList<>();
     private final List<Message> messagesAfterPersist = new ArrayList<>();
     private final List<ReadState> readStates = new ArrayList<>();
+    private final List<Integer> peersNeedingSnapshot = new ArrayList<>();
+    private SnapshotMeta snapshotToInstall;
     private SoftState lastSoftState;
     private HardState lastHardState;
     private boolean readyOutstanding;
@@ -73,7 +76,8 @@ public final class RaftNode {
         this.random = random;
         this.membership = state.membership();
         this.quorum = new MajorityQuorum(membership.voters());
-        this.log = new RaftLog(state.entries(), state.hardState().commit(), state.appliedIndex());
+        this.log = new RaftLog(state.logStartIndex(), state.logStartTerm(), state.entries(),
+                state.hardState().commit(), state.appliedIndex());
         this.term = state.hardState().term();
         this.votedFor = state.hardState().votedFor();
         this.lastHardState = hardState();
@@ -200,6 +204,31 @@ public final class RaftNode {
         return log.term(log.committed()) == term;
     }
 
+    /**
+     * Forgets log entries through {@code index}: the host has made the state machine's effect of them
+     * durable (a snapshot). Entries not yet applied or persisted are never dropped.
+     */
+    public void compact(long index) {
+        log.compact(Math.min(index, Math.min(log.applying(), log.stableIndex())));
+    }
+
+    /**
+     * The host's report on a snapshot it streamed to {@code peer}. On success the follower is probed
+     * after the snapshot's index; on failure the leader will ask for a new snapshot later.
+     */
+    public void reportSnapshot(int peer, boolean delivered, long snapshotIndex) {
+        Progress pr = progress.get(peer);
+        if (role != Role.LEADER || pr == null || pr.state != Progress.State.SNAPSHOT) {
+            return;
+        }
+        pr.becomeProbe();
+        if (delivered) {
+            pr.next = Math.max(pr.next, snapshotIndex + 1);
+            // Wait for the follower's answer (or the next heartbeat response) before probing.
+            pr.probeSent = true;
+        }
+    }
+
     /** Processes one message from a peer. Messages addressed elsewhere are ignored. */
     public void step(Message message) {
         if (message.to() != id || message.from() == id) {
@@ -226,6 +255,8 @@ public final class RaftNode {
             handleAppendResponse(response);
         } else if (message instanceof HeartbeatResponse response) {
             handleHeartbeatResponse(response);
+        } else if (message instanceof InstallSnapshot snapshot) {
+            handleInstallSnapshot(snapshot);
         } else {
             throw new IllegalArgumentException("unknown message type " + message.getClass());
         }
@@ -252,13 +283,17 @@ public final class RaftNode {
             // A granted pre-vote carries the term we would campaign at, not a newer leader's term.
             return true;
         }
-        int leader = (message instanceof AppendEntries || message instanceof Heartbeat) ? message.from() : 0;
+        int leader = fromLeader(message) ? message.from() : 0;
         becomeFollower(message.term(), leader);
         return true;
     }
 
+    private static boolean fromLeader(Message message) {
+        return message instanceof AppendEntries || message instanceof Heartbeat || message instanceof InstallSnapshot;
+    }
+
     private void stepLowerTerm(Message message) {
-        if (message instanceof AppendEntries || message instanceof Heartbeat) {
+        if (fromLeader(message)) {
             // A stale leader (perhaps cut off, and unable to learn the new term because PreVote keeps
             // us from disturbing it) learns of our term from this answer and steps down.
             send(new AppendResponse(id, message.from(), term, false, 0, 0, 0), false);
@@ -358,6 +393,26 @@ public final class RaftNode {
                 true);
     }
 
+    /** Raft §7: install a snapshot that is ahead of our commit index, unless our log already has it. */
+    private void handleInstallSnapshot(InstallSnapshot snapshot) {
+        acceptLeader(snapshot.from());
+        long index = snapshot.snapshotIndex();
+        if (index <= log.committed()) {
+            send(new AppendResponse(id, snapshot.from(), term, true, log.committed(), 0, 0), true);
+            return;
+        }
+        if (log.matchTerm(index, snapshot.snapshotTerm())) {
+            // Our log already holds the snapshot's last entry: keep the log and just learn the commit.
+            log.commitTo(index);
+        } else {
+            log.restore(index, snapshot.snapshotTerm());
+            membership = snapshot.membership();
+            quorum = new MajorityQuorum(membership.voters());
+            snapshotToInstall = new SnapshotMeta(index, snapshot.snapshotTerm(), snapshot.membership());
+        }
+        send(new AppendResponse(id, snapshot.from(), term, true, index, 0, 0), true);
+    }
+
     private void handleHeartbeat(Heartbeat heartbeat) {
         acceptLeader(heartbeat.from());
         log.commitTo(Math.min(heartbeat.commit(), log.lastIndex()));
@@ -394,7 +449,7 @@ public final class RaftNode {
             return;
         }
         boolean moved = pr.acknowledge(response.index());
-        if (moved && pr.state == Progress.State.PROBE) {
+        if (moved && pr.state != Progress.State.REPLICATE) {
             pr.becomeReplicate();
         }
         if (moved && maybeCommit()) {
@@ -407,6 +462,9 @@ public final class RaftNode {
     /** Moves {@code next} back after a rejection; returns false when the rejection is stale. */
     private boolean backOff(Progress pr, AppendResponse rejection) {
         long rejected = rejection.index();
+        if (pr.state == Progress.State.SNAPSHOT) {
+            return false;
+        }
         if (pr.state == Progress.State.REPLICATE) {
             if (rejected <= pr.match) {
                 return false;
@@ -506,6 +564,12 @@ public final class RaftNode {
             return;
         }
         long prevIndex = pr.next - 1;
+        if (prevIndex < log.startIndex()) {
+            // The entries this follower needs were compacted away: it needs a snapshot (§7).
+            pr.becomeSnapshot();
+            peersNeedingSnapshot.add(peer);
+            return;
+        }
         List<Entry> entries = log.slice(pr.next, config.maxMessageBytes());
         if (entries.isEmpty() && pr.state == Progress.State.REPLICATE) {
             // Nothing new; heartbeats carry the commit index.
@@ -605,7 +669,8 @@ public final class RaftNode {
         }
         return !softState().equals(lastSoftState) || !hardState().equals(lastHardState) || log.hasUnstable()
                 || !messages.isEmpty() || !messagesAfterPersist.isEmpty() || !readStates.isEmpty()
-                || log.hasCommittedToApply() || readRoundNeeded;
+                || log.hasCommittedToApply() || readRoundNeeded || snapshotToInstall != null
+                || !peersNeedingSnapshot.isEmpty();
     }
 
     /**
@@ -629,7 +694,11 @@ public final class RaftNode {
                 messages,
                 messagesAfterPersist,
                 log.takeCommitted(config.maxMessageBytes()),
-                readStates);
+                readStates,
+                snapshotToInstall,
+                peersNeedingSnapshot);
+        snapshotToInstall = null;
+        peersNeedingSnapshot.clear();
         lastSoftState = soft;
         lastHardState = hard;
         messages.clear();
@@ -678,6 +747,11 @@ public final class RaftNode {
 
     public long lastIndex() {
         return log.lastIndex();
+    }
+
+    /** The index before the first entry still in the log (0 when never compacted). */
+    public long logStartIndex() {
+        return log.startIndex();
     }
 
     public long lastTerm() {

@@ -8,6 +8,9 @@ import java.util.List;
  * {@link RaftNode#advance(Ready)} once done. The host must follow this order:
  *
  * <ol>
+ *   <li>{@link #snapshot()}, when not null, must be installed first: the host replaces its state
+ *       machine with the snapshot it has received (atomically) and resets its stored log to start
+ *       after the snapshot's index. Nothing before it survives.</li>
  *   <li>{@link #messages()} may be sent at once, even before anything is persisted. They are the
  *       leader's appends and heartbeats; the leader never counts itself toward a quorum for entries it
  *       has not persisted, so sending them early is safe (Raft thesis §10.2.1).</li>
@@ -20,8 +23,10 @@ import java.util.List;
  *       entries this node has already persisted (in an earlier Ready or this one).</li>
  *   <li>{@link #readStates()} are confirmed linearizable reads: serve each once the applied index
  *       reaches its index.</li>
- *   <li>Call {@link RaftNode#advance(Ready)} when the persist is done. Applying may lag behind; the
- *       host reports it with {@link RaftNode#appliedTo(long)}.</li>
+ *   <li>{@link #peersNeedingSnapshot()}: followers whose next entries are compacted away. The host
+ *       streams each a snapshot of its state machine and reports the outcome with
+ *       {@link RaftNode#reportSnapshot(int, boolean, long)}.</li>
+ *   <li>Call {@link RaftNode#advance(Ready)} when the persist is done.</li>
  * </ol>
  *
  * @param softState            the role / leader / term when it changed since the last Ready, else null
@@ -31,11 +36,15 @@ import java.util.List;
  * @param messagesAfterPersist messages to send only after the persist has completed
  * @param committedEntries     entries to apply, in index order
  * @param readStates           reads that are now confirmed
+ * @param snapshot             a received snapshot to install before anything else, or null
+ * @param peersNeedingSnapshot followers to send a snapshot to
  */
 public record Ready(SoftState softState, HardState hardState, List<Entry> entries, List<Message> messages,
-                    List<Message> messagesAfterPersist, List<Entry> committedEntries, List<ReadState> readStates) {
+                    List<Message> messagesAfterPersist, List<Entry> committedEntries, List<ReadState> readStates,
+                    SnapshotMeta snapshot, List<Integer> peersNeedingSnapshot) {
 
     public Ready {
+        peersNeedingSnapshot = List.copyOf(peersNeedingSnapshot);
         entries = List.copyOf(entries);
         messages = List.copyOf(messages);
         messagesAfterPersist = List.copyOf(messagesAfterPersist);
@@ -45,11 +54,12 @@ public record Ready(SoftState softState, HardState hardState, List<Entry> entrie
 
     /** True when the host has something to persist. */
     public boolean mustPersist() {
-        return hardState != null || !entries.isEmpty();
+        return snapshot != null || hardState != null || !entries.isEmpty();
     }
 
     public boolean isEmpty() {
         return softState == null && hardState == null && entries.isEmpty() && messages.isEmpty()
-                && messagesAfterPersist.isEmpty() && committedEntries.isEmpty() && readStates.isEmpty();
+                && messagesAfterPersist.isEmpty() && committedEntries.isEmpty() && readStates.isEmpty()
+                && snapshot == null && peersNeedingSnapshot.isEmpty();
     }
 }

@@ -59,6 +59,20 @@ public final class InMemoryKvStore implements KvStore {
         this.appliedIndex = appliedIndex;
     }
 
+    /** Replaces every entry and the applied index (see {@link InMemorySnapshotStore}). */
+    synchronized void replaceAll(List<KvEntry> all, long appliedIndex) {
+        entries.clear();
+        for (KvEntry entry : all) {
+            entries.put(new Key(entry.key()), entry);
+        }
+        this.appliedIndex = appliedIndex;
+    }
+
+    /** A copy of every entry in key order. */
+    synchronized List<KvEntry> copyAll() {
+        return new ArrayList<>(entries.values());
+    }
+
     @Override
     public void close() {
         // Nothing to release.

@@ -16,17 +16,22 @@ import java.util.List;
  */
 public final class InMemoryLogStore implements LogStore {
 
-    /** The entry with index {@code i} is at position {@code i - 1}. */
+    /** The entry with index {@code i} is at position {@code i - logStartIndex - 1}. */
     private final List<Entry> entries;
+    private long logStartIndex;
+    private long logStartTerm;
     private HardState hardState;
     private Membership membership;
     private boolean closed;
 
     public InMemoryLogStore() {
-        this(HardState.INITIAL, null, List.of());
+        this(HardState.INITIAL, null, 0, 0, List.of());
     }
 
-    private InMemoryLogStore(HardState hardState, Membership membership, List<Entry> entries) {
+    private InMemoryLogStore(HardState hardState, Membership membership, long logStartIndex, long logStartTerm,
+                             List<Entry> entries) {
+        this.logStartIndex = logStartIndex;
+        this.logStartTerm = logStartTerm;
         this.hardState = hardState;
         this.membership = membership;
         this.entries = new ArrayList<>(entries);
@@ -37,7 +42,7 @@ public final class InMemoryLogStore implements LogStore {
      * Works whether or not this store was closed; the simulator simply abandons the old one.
      */
     public synchronized InMemoryLogStore reopen() {
-        return new InMemoryLogStore(hardState, membership, entries);
+        return new InMemoryLogStore(hardState, membership, logStartIndex, logStartTerm, entries);
     }
 
     @Override
@@ -61,15 +66,51 @@ public final class InMemoryLogStore implements LogStore {
     @Override
     public synchronized long lastIndex() {
         ensureOpen();
-        return entries.size();
+        return logStartIndex + entries.size();
+    }
+
+    @Override
+    public synchronized long logStartIndex() {
+        ensureOpen();
+        return logStartIndex;
+    }
+
+    @Override
+    public synchronized long logStartTerm() {
+        ensureOpen();
+        return logStartTerm;
+    }
+
+    @Override
+    public synchronized void compact(long throughIndex) {
+        ensureOpen();
+        if (throughIndex <= logStartIndex) {
+            return;
+        }
+        if (throughIndex > lastIndex()) {
+            throw new IllegalArgumentException("cannot compact through " + throughIndex + ": the log ends at "
+                    + lastIndex());
+        }
+        int removed = Math.toIntExact(throughIndex - logStartIndex);
+        logStartTerm = entries.get(removed - 1).term();
+        entries.subList(0, removed).clear();
+        logStartIndex = throughIndex;
+    }
+
+    /** Replaces the whole log by a snapshot's position (see {@link InMemorySnapshotStore}). */
+    synchronized void resetTo(long index, long term, Membership membership) {
+        entries.clear();
+        logStartIndex = index;
+        logStartTerm = term;
+        this.membership = membership;
     }
 
     @Override
     public synchronized void save(HardState hardState, List<Entry> entries) {
         ensureOpen();
-        LogAppendRules.requireAppendable(entries, lastIndex());
+        LogAppendRules.requireAppendable(entries, lastIndex(), logStartIndex);
         if (!entries.isEmpty()) {
-            int firstPosition = Math.toIntExact(entries.get(0).index() - 1);
+            int firstPosition = Math.toIntExact(entries.get(0).index() - logStartIndex - 1);
             this.entries.subList(firstPosition, this.entries.size()).clear();
             this.entries.addAll(entries);
         }

@@ -14,11 +14,15 @@ final class LogAppendRules {
      * {@code lastIndex + 1} and be contiguous. A caller breaking this is a bug in the Raft host, not
      * a storage failure, hence {@link IllegalArgumentException}.
      */
-    static void requireAppendable(List<Entry> entries, long lastIndex) {
+    static void requireAppendable(List<Entry> entries, long lastIndex, long logStartIndex) {
         if (entries.isEmpty()) {
             return;
         }
         long firstIndex = entries.get(0).index();
+        if (firstIndex <= logStartIndex) {
+            throw new IllegalArgumentException("cannot overwrite entry " + firstIndex + ": the log was compacted through "
+                    + logStartIndex);
+        }
         if (firstIndex > lastIndex + 1) {
             throw new IllegalArgumentException("cannot append entry " + firstIndex + " to a log ending at " + lastIndex
                     + ": it would leave a gap");

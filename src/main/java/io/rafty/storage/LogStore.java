@@ -17,8 +17,20 @@ public interface LogStore extends AutoCloseable {
     /** The membership last saved, or null when none was ever saved. */
     Membership membership();
 
-    /** Every stored entry, in index order, contiguous from index 1. */
+    /** Every stored entry, in index order, contiguous from {@link #logStartIndex()} + 1. */
     List<Entry> entries();
+
+    /** The index just before the first stored entry: 0 until a compaction or snapshot install. */
+    long logStartIndex();
+
+    /** The term of the entry at {@link #logStartIndex()} (0 when that is 0). */
+    long logStartTerm();
+
+    /**
+     * Durably removes every entry through {@code throughIndex}, remembering its term as the new log
+     * start. The caller guarantees the state machine holds their effect durably.
+     */
+    void compact(long throughIndex);
 
     /** The index of the last stored entry, or 0. */
     long lastIndex();

@@ -86,6 +86,11 @@ final class RocksKvStore implements KvStore {
         this.appliedIndex = appliedIndex;
     }
 
+    /** Called by a snapshot install, which rewrote the kv records and applied index in its own batch. */
+    synchronized void resetAppliedIndex(long index) {
+        appliedIndex = index;
+    }
+
     /** Does nothing: the database belongs to {@link RocksStorage}, which closes it. */
     @Override
     public void close() {

@@ -19,12 +19,20 @@ final class RocksLogStore implements LogStore {
 
     private final RocksStorage storage;
     private volatile long lastIndex;
+    private volatile long logStartIndex;
+    private volatile long logStartTerm;
     private volatile HardState hardState;
     private volatile Membership membership;
 
     RocksLogStore(RocksStorage storage) {
         this.storage = storage;
-        this.lastIndex = loadLastIndex();
+        byte[] logStart = getMeta(RocksRecords.LOG_START_KEY);
+        if (logStart != null) {
+            long[] start = RocksRecords.decodeLogStart(logStart);
+            this.logStartIndex = start[0];
+            this.logStartTerm = start[1];
+        }
+        this.lastIndex = Math.max(loadLastIndex(), logStartIndex);
         byte[] hardStateBytes = getMeta(RocksRecords.HARD_STATE_KEY);
         this.hardState = hardStateBytes == null ? HardState.INITIAL : RocksRecords.decodeHardState(hardStateBytes);
         byte[] membershipBytes = getMeta(RocksRecords.MEMBERSHIP_KEY);
@@ -49,7 +57,19 @@ final class RocksLogStore implements LogStore {
         return lastIndex;
     }
 
-    /** Reads the whole log; verifies it is contiguous from 1, as the recovery contract promises. */
+    @Override
+    public long logStartIndex() {
+        storage.ensureOpen();
+        return logStartIndex;
+    }
+
+    @Override
+    public long logStartTerm() {
+        storage.ensureOpen();
+        return logStartTerm;
+    }
+
+    /** Reads the whole log; verifies it is contiguous after the log start, as the recovery contract promises. */
     @Override
     public List<Entry> entries() {
         storage.ensureOpen();
@@ -57,9 +77,10 @@ final class RocksLogStore implements LogStore {
         try (RocksIterator iterator = storage.db().newIterator(storage.logFamily())) {
             for (iterator.seekToFirst(); iterator.isValid(); iterator.next()) {
                 Entry entry = RocksRecords.decodeLogEntry(iterator.key(), iterator.value());
-                if (entry.index() != entries.size() + 1) {
+                long expected = logStartIndex + entries.size() + 1;
+                if (entry.index() != expected) {
                     throw new StorageException("log in " + storage.directory() + " has a gap: expected entry "
-                            + (entries.size() + 1) + " but found " + entry.index());
+                            + expected + " but found " + entry.index());
                 }
                 entries.add(entry);
             }
@@ -73,7 +94,7 @@ final class RocksLogStore implements LogStore {
     @Override
     public synchronized void save(HardState hardState, List<Entry> entries) {
         storage.ensureOpen();
-        LogAppendRules.requireAppendable(entries, lastIndex);
+        LogAppendRules.requireAppendable(entries, lastIndex, logStartIndex);
         if (hardState == null && entries.isEmpty()) {
             return;
         }
@@ -115,6 +136,45 @@ final class RocksLogStore implements LogStore {
         } catch (RocksDBException e) {
             throw storage.failure("saving the membership", e);
         }
+        this.membership = membership;
+    }
+
+    @Override
+    public synchronized void compact(long throughIndex) {
+        storage.ensureOpen();
+        if (throughIndex <= logStartIndex) {
+            return;
+        }
+        if (throughIndex > lastIndex) {
+            throw new IllegalArgumentException("cannot compact through " + throughIndex + ": the log ends at "
+                    + lastIndex);
+        }
+        long term;
+        try {
+            byte[] value = storage.db().get(storage.logFamily(), RocksRecords.indexKey(throughIndex));
+            if (value == null) {
+                throw new StorageException("log entry " + throughIndex + " is missing in " + storage.directory());
+            }
+            term = RocksRecords.decodeLogEntry(RocksRecords.indexKey(throughIndex), value).term();
+        } catch (RocksDBException e) {
+            throw storage.failure("reading log entry " + throughIndex, e);
+        }
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.deleteRange(storage.logFamily(), RocksRecords.indexKey(0), RocksRecords.indexKey(throughIndex + 1));
+            batch.put(storage.metaFamily(), RocksRecords.LOG_START_KEY, RocksRecords.encodeLogStart(throughIndex, term));
+            storage.db().write(storage.syncedWrites(), batch);
+        } catch (RocksDBException e) {
+            throw storage.failure("compacting the log through " + throughIndex, e);
+        }
+        logStartIndex = throughIndex;
+        logStartTerm = term;
+    }
+
+    /** Called by a snapshot install, which rewrote the log records in its own batch. */
+    synchronized void resetTo(long index, long term, Membership membership) {
+        logStartIndex = index;
+        logStartTerm = term;
+        lastIndex = index;
         this.membership = membership;
     }
 

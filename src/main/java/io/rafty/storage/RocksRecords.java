@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
  * meta  "hardState"                                       value  version=1 (1) | term (8) | votedFor (4) | commit (8)
  * meta  "membership"                                      value  Membership.encode()
  * meta  "appliedIndex"                                    value  index (8)
+ * meta  "logStart"                                        value  index (8) | term (8) of the last compacted entry
  * kv    key   user key bytes                              value  revision (8) | createRevision (8) | version (8) | value
  * </pre>
  *
@@ -31,6 +32,8 @@ final class RocksRecords {
     static final byte[] HARD_STATE_KEY = "hardState".getBytes(StandardCharsets.US_ASCII);
     static final byte[] MEMBERSHIP_KEY = "membership".getBytes(StandardCharsets.US_ASCII);
     static final byte[] APPLIED_INDEX_KEY = "appliedIndex".getBytes(StandardCharsets.US_ASCII);
+    /** The index and term of the last entry removed by compaction or replaced by a snapshot. */
+    static final byte[] LOG_START_KEY = "logStart".getBytes(StandardCharsets.US_ASCII);
 
     private static final byte HARD_STATE_VERSION = 1;
     private static final int HARD_STATE_BYTES = 1 + Long.BYTES + Integer.BYTES + Long.BYTES;
@@ -74,6 +77,19 @@ final class RocksRecords {
         } catch (IllegalArgumentException e) {
             throw new StorageException("corrupt log entry " + index + ": " + e.getMessage(), e);
         }
+    }
+
+    static byte[] encodeLogStart(long index, long term) {
+        return ByteBuffer.allocate(2 * Long.BYTES).putLong(index).putLong(term).array();
+    }
+
+    /** Returns {index, term}. */
+    static long[] decodeLogStart(byte[] bytes) {
+        if (bytes.length != 2 * Long.BYTES) {
+            throw new StorageException("corrupt log start record (" + bytes.length + " bytes)");
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        return new long[] {buffer.getLong(), buffer.getLong()};
     }
 
     static byte[] encodeHardState(HardState hardState) {

@@ -47,6 +47,7 @@ public final class RocksStorage implements AutoCloseable {
     private final WriteOptions bufferedWrites;
     private final RocksLogStore logStore;
     private final RocksKvStore kvStore;
+    private final RocksSnapshotStore snapshotStore;
     private volatile boolean closed;
 
     private RocksStorage(Path directory, DBOptions dbOptions, ColumnFamilyOptions familyOptions, RocksDB db,
@@ -61,6 +62,7 @@ public final class RocksStorage implements AutoCloseable {
         try {
             this.logStore = new RocksLogStore(this);
             this.kvStore = new RocksKvStore(this);
+            this.snapshotStore = new RocksSnapshotStore(this, logStore, kvStore);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -112,6 +114,28 @@ public final class RocksStorage implements AutoCloseable {
     /** The state machine's keys and applied index; do not close it separately. */
     public KvStore kvStore() {
         return kvStore;
+    }
+
+    /** Snapshots of the state machine over the same database. */
+    public SnapshotStore snapshotStore() {
+        return snapshotStore;
+    }
+
+    /** Reclaims disk space of log entries through {@code index} after a compaction. Slow: a worker's job. */
+    public void compactLogFiles(long index) {
+        ensureOpen();
+        snapshotStore.compactLogFiles(index);
+    }
+
+    /** Approximate bytes on disk of the log column family (SST files and memtables). */
+    public long logBytesOnDisk() {
+        ensureOpen();
+        try {
+            return db.getLongProperty(logFamily(), "rocksdb.total-sst-files-size")
+                    + db.getLongProperty(logFamily(), "rocksdb.cur-size-all-mem-tables");
+        } catch (RocksDBException e) {
+            throw failure("reading the log size", e);
+        }
     }
 
     public Path directory() {

@@ -6,6 +6,8 @@ import io.rafty.raft.message.AppendEntries;
 import io.rafty.raft.message.AppendResponse;
 import io.rafty.raft.message.Heartbeat;
 import io.rafty.raft.message.HeartbeatResponse;
+import io.rafty.raft.message.InstallSnapshot;
+import io.rafty.raft.Membership;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.VoteResponse;
@@ -35,6 +37,8 @@ public final class MessageCodec {
     private static final byte APPEND_RESPONSE = 4;
     private static final byte HEARTBEAT = 5;
     private static final byte HEARTBEAT_RESPONSE = 6;
+    private static final byte INSTALL_SNAPSHOT = 7;
+    private static final int MAX_MEMBERSHIP_BYTES = 1 << 16;
     private static final int MESSAGE_HEADER_BYTES = 1 + 4 + 4 + 8;
     private static final int ENTRY_HEADER_BYTES = 8 + 8 + 1 + 4;
 
@@ -94,6 +98,8 @@ public final class MessageCodec {
             body = 1 + 8 + 8 + 8;
         } else if (message instanceof Heartbeat) {
             body = 8 + 8;
+        } else if (message instanceof InstallSnapshot snapshot) {
+            body = 8 + 8 + 4 + snapshot.membership().encode().length;
         } else {
             body = 8 + 8;
         }
@@ -124,6 +130,10 @@ public final class MessageCodec {
         } else if (message instanceof HeartbeatResponse m) {
             header(out, HEARTBEAT_RESPONSE, m);
             out.putLong(m.readContext()).putLong(m.lastIndex());
+        } else if (message instanceof InstallSnapshot m) {
+            header(out, INSTALL_SNAPSHOT, m);
+            byte[] membership = m.membership().encode();
+            out.putLong(m.snapshotIndex()).putLong(m.snapshotTerm()).putInt(membership.length).put(membership);
         } else {
             throw new IllegalArgumentException("cannot encode " + message.getClass());
         }
@@ -150,8 +160,25 @@ public final class MessageCodec {
                     nonNegative(in.getLong(), "readContext"));
             case HEARTBEAT_RESPONSE -> new HeartbeatResponse(from, to, term, nonNegative(in.getLong(), "readContext"),
                     nonNegative(in.getLong(), "lastIndex"));
+            case INSTALL_SNAPSHOT -> readInstallSnapshot(in, from, to, term);
             default -> throw new IllegalArgumentException("unknown peer message kind " + kind);
         };
+    }
+
+    private static InstallSnapshot readInstallSnapshot(ByteBuffer in, int from, int to, long term) {
+        long index = nonNegative(in.getLong(), "snapshotIndex");
+        long snapshotTerm = nonNegative(in.getLong(), "snapshotTerm");
+        int length = in.getInt();
+        if (length < 0 || length > MAX_MEMBERSHIP_BYTES || length > in.remaining()) {
+            throw new IllegalArgumentException("membership length " + length + " does not fit the body");
+        }
+        byte[] membership = new byte[length];
+        in.get(membership);
+        try {
+            return new InstallSnapshot(from, to, term, index, snapshotTerm, Membership.decode(membership));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("malformed membership: " + e.getMessage(), e);
+        }
     }
 
     private static AppendEntries readAppend(ByteBuffer in, int from, int to, long term) {

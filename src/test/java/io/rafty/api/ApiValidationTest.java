@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rafty.RaftyNode;
 import io.rafty.config.NodeConfig;
-import io.rafty.config.Peer;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import java.net.Socket;
@@ -141,11 +140,16 @@ class ApiValidationTest {
     }
 
     @Test
-    void missingKeyIs404KeyNotFound() throws Exception {
-        assertError(send("GET", "/v1/kv/absent", new byte[0]), 404, "key_not_found");
+    void tooManyQueryParametersIs400() throws Exception {
+        StringBuilder query = new StringBuilder("?");
+        for (int i = 0; i < 40; i++) {
+            query.append("p").append(i).append("=1&");
+        }
+        assertError(send("GET", "/v1/kv/a" + query, new byte[0]), 400, "bad_request");
     }
 
-    static Peer unusedPeer() {
-        return new Peer(2, "http://127.0.0.1:1");
+    @Test
+    void missingKeyIs404KeyNotFound() throws Exception {
+        assertError(send("GET", "/v1/kv/absent", new byte[0]), 404, "key_not_found");
     }
 }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 
 /**
  * Real nodes in one JVM: each with its own Vert.x, RocksDB directory and HTTP server on an ephemeral
@@ -32,6 +33,7 @@ final class TestCluster implements AutoCloseable {
     private final Path root;
     private final int size;
     private final VertxOptions vertxOptions;
+    private final UnaryOperator<NodeConfig> tweak;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     TestCluster(Path root, int size) throws Exception {
@@ -39,9 +41,14 @@ final class TestCluster implements AutoCloseable {
     }
 
     TestCluster(Path root, int size, VertxOptions vertxOptions) throws Exception {
+        this(root, size, vertxOptions, config -> config);
+    }
+
+    TestCluster(Path root, int size, VertxOptions vertxOptions, UnaryOperator<NodeConfig> tweak) throws Exception {
         this.root = root;
         this.size = size;
         this.vertxOptions = vertxOptions;
+        this.tweak = tweak;
         for (int id = 1; id <= size; id++) {
             start(id, 0);
         }
@@ -55,7 +62,7 @@ final class TestCluster implements AutoCloseable {
                 peers.add(new Peer(other, "http://127.0.0.1:" + ports.getOrDefault(other, other)));
             }
         }
-        return NodeConfig.defaults(id, port, peers).withStorageDir(root.resolve("node" + id));
+        return tweak.apply(NodeConfig.defaults(id, port, peers).withStorageDir(root.resolve("node" + id)));
     }
 
     private void start(int id, int port) throws Exception {
@@ -75,6 +82,18 @@ final class TestCluster implements AutoCloseable {
     /** Restarts a stopped node on its previous port and storage. */
     void restart(int id) throws Exception {
         start(id, ports.get(id));
+    }
+
+    /** Deletes a stopped node's storage, as an operator replacing a broken disk would. */
+    void wipe(int id) throws java.io.IOException {
+        Path dir = root.resolve("node" + id);
+        if (java.nio.file.Files.exists(dir)) {
+            try (var paths = java.nio.file.Files.walk(dir)) {
+                for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.delete(path);
+                }
+            }
+        }
     }
 
     boolean isRunning(int id) {

@@ -22,13 +22,26 @@ final class LocalCluster {
     /** What one node has durably persisted. */
     static final class Disk {
         HardState hardState = HardState.INITIAL;
+        long logStartIndex;
+        long logStartTerm;
         final List<Entry> log = new ArrayList<>();
+        /** The state machine: every applied entry, in order (a snapshot is a copy of a prefix). */
         final List<Entry> applied = new ArrayList<>();
+        /** A snapshot received from a leader, waiting for the node to decide to install it. */
+        List<Entry> staged;
 
         void save(Ready ready) {
+            if (ready.snapshot() != null) {
+                applied.clear();
+                applied.addAll(staged);
+                log.clear();
+                logStartIndex = ready.snapshot().index();
+                logStartTerm = ready.snapshot().term();
+            }
+            staged = null;
             if (!ready.entries().isEmpty()) {
                 long first = ready.entries().get(0).index();
-                while (log.size() >= first) {
+                while (logStartIndex + log.size() >= first) {
                     log.remove(log.size() - 1);
                 }
                 log.addAll(ready.entries());
@@ -81,7 +94,8 @@ final class LocalCluster {
     private void start(int id) {
         Disk disk = disks.get(id);
         long applied = disk.applied.isEmpty() ? 0 : disk.applied.get(disk.applied.size() - 1).index();
-        RecoveredState state = new RecoveredState(disk.hardState, membership, disk.log, applied);
+        RecoveredState state = new RecoveredState(disk.hardState, membership, disk.logStartIndex, disk.logStartTerm,
+                disk.log, applied);
         nodes.put(id, new RaftNode(configFor(id), state, new Random(random.nextLong())));
         reads.put(id, new ArrayList<>());
     }
@@ -140,6 +154,9 @@ final class LocalCluster {
                     disks.get(id).applied.addAll(ready.committedEntries());
                     reads.get(id).addAll(ready.readStates());
                     node.advance(ready);
+                    for (int peer : ready.peersNeedingSnapshot()) {
+                        sendSnapshot(id, peer);
+                    }
                     progressed = true;
                 }
             }
@@ -157,6 +174,44 @@ final class LocalCluster {
             }
         }
         throw new AssertionError("cluster did not settle");
+    }
+
+    /** Compacts a node's log through {@code index}, as a host does after a snapshot. */
+    void compact(int id, long index) {
+        RaftNode node = nodes.get(id);
+        node.compact(index);
+        Disk disk = disks.get(id);
+        long newStart = node.logStartIndex();
+        while (disk.logStartIndex < newStart) {
+            Entry dropped = disk.log.remove(0);
+            disk.logStartIndex = dropped.index();
+            disk.logStartTerm = dropped.term();
+        }
+    }
+
+    int snapshotsSent;
+    int snapshotAttempts;
+    /** How many of the next snapshot transfers fail on the way (the host reports them failed). */
+    int snapshotFailuresToInject;
+
+    /** Streams the leader's state machine to {@code peer} (instantly, unless the peer is cut off). */
+    private void sendSnapshot(int leaderId, int peer) {
+        RaftNode leader = nodes.get(leaderId);
+        Disk source = disks.get(leaderId);
+        long index = source.applied.isEmpty() ? 0 : source.applied.get(source.applied.size() - 1).index();
+        snapshotAttempts++;
+        boolean reachable = !isolated.contains(leaderId) && !isolated.contains(peer) && !stopped.contains(peer);
+        if (snapshotFailuresToInject > 0) {
+            snapshotFailuresToInject--;
+            reachable = false;
+        }
+        if (reachable) {
+            snapshotsSent++;
+            disks.get(peer).staged = new ArrayList<>(source.applied);
+            network.add(new io.rafty.raft.message.InstallSnapshot(leaderId, peer, leader.term(), index,
+                    leader.termAt(index), membership));
+        }
+        leader.reportSnapshot(peer, reachable, index);
     }
 
     /** Ticks until some node leads and every running, connected node agrees on it; returns its id. */

@@ -177,4 +177,45 @@ abstract class LogStoreContractTest {
         store.saveMembership(grown);
         assertEquals(grown, store.membership());
     }
+    @Test
+    void compactionDropsThePrefixAndRemembersItsLastTerm() {
+        store.save(null, concat(commands(1, 5, 1), commands(6, 10, 2)));
+        store.compact(7);
+        assertEquals(7, store.logStartIndex());
+        assertEquals(2, store.logStartTerm());
+        assertEquals(commands(8, 10, 2), store.entries());
+        assertEquals(10, store.lastIndex());
+    }
+
+    @Test
+    void compactionSurvivesReopen() {
+        store.save(new HardState(2, 1, 9), concat(commands(1, 5, 1), commands(6, 10, 2)));
+        store.compact(5);
+        store = reopen(store);
+        assertEquals(5, store.logStartIndex());
+        assertEquals(1, store.logStartTerm());
+        assertEquals(commands(6, 10, 2), store.entries());
+        store.save(null, commands(11, 12, 3));
+        assertEquals(12, store.lastIndex());
+    }
+
+    @Test
+    void compactingEverythingLeavesAnEmptyLogThatContinues() {
+        store.save(null, commands(1, 4, 1));
+        store.compact(4);
+        assertEquals(List.of(), store.entries());
+        assertEquals(4, store.lastIndex());
+        store.save(null, commands(5, 6, 2));
+        assertEquals(commands(5, 6, 2), store.entries());
+    }
+
+    @Test
+    void overwritingCompactedEntriesIsRejected() {
+        store.save(null, commands(1, 6, 1));
+        store.compact(4);
+        assertThrows(IllegalArgumentException.class, () -> store.save(null, commands(3, 8, 2)));
+        assertThrows(IllegalArgumentException.class, () -> store.compact(9));
+        store.compact(2);
+        assertEquals(4, store.logStartIndex(), "compacting an already compacted prefix changes nothing");
+    }
 }

@@ -5,7 +5,8 @@ package io.rafty.raft.message;
  * through {@code RaftNode.step}. Serialisation lives in {@code io.rafty.transport}.
  */
 public sealed interface Message
-        permits RequestVote, VoteResponse, AppendEntries, AppendResponse, Heartbeat, HeartbeatResponse {
+        permits RequestVote, VoteResponse, AppendEntries, AppendResponse, Heartbeat, HeartbeatResponse,
+                InstallSnapshot {
 
     int from();
 

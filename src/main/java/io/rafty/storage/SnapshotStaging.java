@@ -1,0 +1,194 @@
+package io.rafty.storage;
+
+import io.rafty.kv.KvEntry;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.zip.CRC32;
+
+/**
+ * A snapshot arriving from the leader in chunks, staged in a file next to the database until it is
+ * complete, verified and installed. One transfer at a time: a chunk of a different transfer (another
+ * leader, term or index) starting at offset 0 replaces the staged one. Chunks may be re-sent (a lost
+ * acknowledgement): a chunk at an offset already held is accepted without rewriting, which is what
+ * makes a transfer resumable.
+ *
+ * <p>The stream format is a sequence of records, each
+ * {@code keyLength:i32 key revision:i64 createRevision:i64 version:i64 valueLength:i32 value}.
+ * Blocking: call from a worker thread. Synchronized: chunks may arrive on any thread.
+ */
+public final class SnapshotStaging {
+
+    /** Identifies one transfer. */
+    public record TransferId(int leaderId, long term, long index, long snapshotTerm) {
+    }
+
+    /** Thrown when a chunk does not continue the staged stream; the sender restarts at {@code expectedOffset}. */
+    public static final class OffsetMismatch extends Exception {
+
+        private static final long serialVersionUID = 1L;
+        private final long expectedOffset;
+
+        OffsetMismatch(long expectedOffset) {
+            super("expected offset " + expectedOffset, null, false, false);
+            this.expectedOffset = expectedOffset;
+        }
+
+        public long expectedOffset() {
+            return expectedOffset;
+        }
+    }
+
+    private final Path file;
+    private TransferId current;
+    private long bytesStaged;
+    private final CRC32 checksum = new CRC32();
+    private boolean complete;
+
+    public SnapshotStaging(Path file) {
+        this.file = file;
+    }
+
+    /**
+     * Appends {@code chunk} at {@code offset} of transfer {@code id}.
+     *
+     * @return true when the chunk is new data, false when it was already staged
+     */
+    public synchronized boolean accept(TransferId id, long offset, byte[] chunk) throws OffsetMismatch {
+        if (!id.equals(current)) {
+            if (offset != 0) {
+                throw new OffsetMismatch(0);
+            }
+            reset(id);
+        }
+        if (offset + chunk.length <= bytesStaged) {
+            return false;
+        }
+        if (offset != bytesStaged) {
+            throw new OffsetMismatch(bytesStaged);
+        }
+        try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            out.write(chunk);
+        } catch (IOException e) {
+            throw new StorageException("staging a snapshot chunk in " + file + " failed: " + e.getMessage(), e);
+        }
+        checksum.update(chunk);
+        bytesStaged += chunk.length;
+        complete = false;
+        return true;
+    }
+
+    /** Marks the staged transfer complete when its size and CRC-32 match what the leader sent. */
+    public synchronized boolean complete(TransferId id, long totalBytes, long crc32) {
+        complete = id.equals(current) && totalBytes == bytesStaged && crc32 == checksum.getValue();
+        return complete;
+    }
+
+    /** The complete, verified transfer whose index is {@code index}, or null. */
+    public synchronized TransferId completed(long index) {
+        return complete && current != null && current.index() == index ? current : null;
+    }
+
+    /** Reads the staged entries, in order. The caller drains the iterator before calling {@link #clear()}. */
+    public synchronized Iterator<KvEntry> read() {
+        try {
+            InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+            return new EntryIterator(new DataInputStream(in));
+        } catch (IOException e) {
+            throw new StorageException("reading the staged snapshot " + file + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    public synchronized void clear() {
+        reset(null);
+    }
+
+    private void reset(TransferId id) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new StorageException("removing the staged snapshot " + file + " failed: " + e.getMessage(), e);
+        }
+        current = id;
+        bytesStaged = 0;
+        checksum.reset();
+        complete = false;
+    }
+
+    /** Encodes one entry in the stream format. */
+    public static byte[] encode(KvEntry entry) {
+        return ByteBuffer.allocate(4 + entry.key().length + 24 + 4 + entry.value().length)
+                .putInt(entry.key().length).put(entry.key())
+                .putLong(entry.revision()).putLong(entry.createRevision()).putLong(entry.version())
+                .putInt(entry.value().length).put(entry.value())
+                .array();
+    }
+
+    private static final class EntryIterator implements Iterator<KvEntry> {
+        private final DataInputStream in;
+        private KvEntry next;
+        private boolean done;
+
+        EntryIterator(DataInputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (next == null && !done) {
+                next = readOne();
+            }
+            return next != null;
+        }
+
+        @Override
+        public KvEntry next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            KvEntry out = next;
+            next = null;
+            return out;
+        }
+
+        private KvEntry readOne() {
+            try {
+                int keyLength;
+                try {
+                    keyLength = in.readInt();
+                } catch (EOFException e) {
+                    done = true;
+                    in.close();
+                    return null;
+                }
+                byte[] key = readBytes(keyLength);
+                long revision = in.readLong();
+                long createRevision = in.readLong();
+                long version = in.readLong();
+                byte[] value = readBytes(in.readInt());
+                return new KvEntry(key, value, revision, createRevision, version);
+            } catch (IOException e) {
+                throw new UncheckedIOException("corrupt staged snapshot", e);
+            }
+        }
+
+        private byte[] readBytes(int length) throws IOException {
+            if (length < 0 || length > (64 << 20)) {
+                throw new IOException("record length " + length + " out of range");
+            }
+            byte[] bytes = new byte[length];
+            in.readFully(bytes);
+            return bytes;
+        }
+    }
+}
