@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
 class SimulationTest {
 
     static final long DEFAULT_FIRST_SEED = 1;
-    static final int DEFAULT_SEEDS = 1000;
-    static final long DEFAULT_EVENTS_PER_SEED = 30_000;
+    static final int DEFAULT_SEEDS = 500;
+    static final long DEFAULT_EVENTS_PER_SEED = 25_000;
     /** Failing seeds that get shrunk and reported in full; the rest are listed by number. */
     static final int FAILURES_REPORTED_MAX = 3;
 
