@@ -61,7 +61,7 @@ final class Invariants {
                     + " to " + commit);
         }
         host.lastCommitSeen = commit;
-        for (long i = host.commitCheckedUpTo + 1; i <= commit; i++) {
+        for (long i = Math.max(host.commitCheckedUpTo, node.logStartIndex()) + 1; i <= commit; i++) {
             checkCommitted(host.id, node.entryAt(i), "commits");
         }
         host.commitCheckedUpTo = Math.max(host.commitCheckedUpTo, commit);
@@ -71,6 +71,14 @@ final class Invariants {
                     + host.appliedIndex());
         }
         durableApplied.put(host.id, host.appliedIndex());
+    }
+
+    /** A node replaced its state machine by a snapshot through {@code index}, which must be committed. */
+    void onSnapshotInstalled(SimHost host, long index) {
+        if (index > committed.size()) {
+            throw new InvariantViolation("node " + host.id + " installed a snapshot through " + index
+                    + ", beyond every index ever committed (" + committed.size() + ")");
+        }
     }
 
     /** The simulator threw away a node's state machine: its applied index may restart from 0. */

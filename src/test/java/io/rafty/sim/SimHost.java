@@ -12,9 +12,14 @@ import io.rafty.raft.ReadState;
 import io.rafty.raft.Ready;
 import io.rafty.raft.RecoveredState;
 import io.rafty.raft.Role;
+import io.rafty.raft.SnapshotMeta;
+import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
+import io.rafty.kv.KvEntry;
 import io.rafty.storage.InMemoryKvStore;
 import io.rafty.storage.InMemoryLogStore;
+import io.rafty.storage.InMemorySnapshotStore;
+import io.rafty.storage.SnapshotStore;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -56,6 +61,9 @@ final class SimHost {
     private InMemoryLogStore disk = new InMemoryLogStore();
     private InMemoryKvStore kvStore = new InMemoryKvStore();
     private KvStateMachine stateMachine = new KvStateMachine(kvStore);
+    private InMemorySnapshotStore snapshots = new InMemorySnapshotStore(disk, kvStore);
+    private final long snapshotEntries;
+    private final long snapshotLogTailEntries;
 
     // Volatile: lost on a crash.
     RaftNode node;
@@ -67,13 +75,18 @@ final class SimHost {
     private final TreeMap<Long, PendingWrite> pendingWrites = new TreeMap<>();
     private final Map<Long, PendingRead> pendingReads = new LinkedHashMap<>();
     private final List<PendingRead> confirmedReads = new ArrayList<>();
+    /** Snapshots received from leaders, by index, until the core asks to install one. */
+    private final TreeMap<Long, List<KvEntry>> stagedSnapshots = new TreeMap<>();
 
     // Invariant bookkeeping, per incarnation.
     long lastCommitSeen;
     long commitCheckedUpTo;
 
-    SimHost(int id, Simulation sim, RaftConfig config, Membership membership, long tickMicros) {
+    SimHost(int id, Simulation sim, RaftConfig config, Membership membership, long tickMicros, long snapshotEntries,
+            long snapshotLogTailEntries) {
         this.id = id;
+        this.snapshotEntries = snapshotEntries;
+        this.snapshotLogTailEntries = snapshotLogTailEntries;
         this.sim = sim;
         this.config = config;
         this.membership = membership;
@@ -82,8 +95,9 @@ final class SimHost {
 
     /** Boots from what the disk and state machine durably hold. */
     void start(SplittableRandom random) {
-        RecoveredState state = new RecoveredState(disk.hardState(), membership, disk.entries(),
-                stateMachine.appliedIndex());
+        Membership stored = disk.membership() != null ? disk.membership() : membership;
+        RecoveredState state = new RecoveredState(disk.hardState(), stored, disk.logStartIndex(),
+                disk.logStartTerm(), disk.entries(), stateMachine.appliedIndex());
         node = new RaftNode(config, state, random);
         up = true;
         paused = false;
@@ -91,7 +105,8 @@ final class SimHost {
         outstanding = null;
         lastCommitSeen = node.commitIndex();
         commitCheckedUpTo = 0;
-        sim.trace("n" + id + " start term=" + node.term() + " commit=" + node.commitIndex() + " last="
+        sim.trace("n" + id + " start term=" + node.term() + " commit=" + node.commitIndex() + " logStart="
+                + node.logStartIndex() + " last="
                 + node.lastIndex() + " applied=" + stateMachine.appliedIndex());
     }
 
@@ -109,11 +124,18 @@ final class SimHost {
         pendingWrites.clear();
         pendingReads.clear();
         confirmedReads.clear();
+        stagedSnapshots.clear();
         disk = disk.reopen();
         if (loseStateMachine) {
             kvStore = new InMemoryKvStore();
             stateMachine = new KvStateMachine(kvStore);
         }
+        snapshots = new InMemorySnapshotStore(disk, kvStore);
+    }
+
+    /** Whether the state machine may be destroyed on a crash: only while replay from index 1 is possible. */
+    boolean canLoseStateMachine() {
+        return disk.logStartIndex() == 0;
     }
 
     long appliedIndex() {
@@ -168,6 +190,9 @@ final class SimHost {
                     sim.onBecameLeader(this);
                 }
             }
+            for (int peer : ready.peersNeedingSnapshot()) {
+                sendSnapshot(peer);
+            }
             if (ready.mustPersist()) {
                 outstanding = ready;
                 sim.schedulePersist(this);
@@ -181,6 +206,19 @@ final class SimHost {
     void persisted() {
         Ready ready = outstanding;
         outstanding = null;
+        SnapshotMeta install = ready.snapshot();
+        if (install != null) {
+            List<KvEntry> image = stagedSnapshots.get(install.index());
+            if (image == null) {
+                throw new IllegalStateException("node " + id + " must install a snapshot through " + install.index()
+                        + " that it never received");
+            }
+            snapshots.install(install, image.iterator());
+            // A newer snapshot may have arrived (and been accepted) while this one was being installed.
+            stagedSnapshots.headMap(install.index(), true).clear();
+            sim.invariants().onSnapshotInstalled(this, install.index());
+            sim.trace("n" + id + " installed snapshot through " + install.index() + "@" + install.term());
+        }
         if (!ready.entries().isEmpty() && ready.entries().get(0).index() <= stateMachine.appliedIndex()) {
             throw new InvariantViolation("node " + id + " truncates its durable log at "
                     + ready.entries().get(0).index() + ", at or below its applied index " + stateMachine.appliedIndex());
@@ -248,6 +286,47 @@ final class SimHost {
             }
         }
         sim.trace("n" + id + " applied " + committed.get(0).index() + ".." + committed.get(committed.size() - 1).index());
+        maybeCompact();
+    }
+
+    /** Takes a snapshot (syncs the state machine) and drops the log before it, less a tail. */
+    private void maybeCompact() {
+        if (snapshotEntries == 0 || stateMachine.appliedIndex() - node.logStartIndex() < snapshotEntries) {
+            return;
+        }
+        long synced = snapshots.syncStateMachine();
+        node.compact(synced - snapshotLogTailEntries);
+        disk.compact(node.logStartIndex());
+        sim.trace("n" + id + " compacted through " + node.logStartIndex());
+    }
+
+    /** The leader streams its state machine to a follower whose next entries are compacted away. */
+    private void sendSnapshot(int peer) {
+        long index;
+        List<KvEntry> image = new ArrayList<>();
+        try (SnapshotStore.StateImage state = snapshots.openImage()) {
+            index = state.appliedIndex();
+            state.entries().forEachRemaining(image::add);
+        }
+        long snapshotTerm = node.termAt(index);
+        if (snapshotTerm < 0) {
+            node.reportSnapshot(peer, false, index);
+            return;
+        }
+        InstallSnapshot message = new InstallSnapshot(id, peer, node.term(), index, snapshotTerm, node.membership());
+        sim.sendSnapshot(this, message, image);
+    }
+
+    /** A whole snapshot arrived from a leader: stage its data, then let the core decide. */
+    void receiveSnapshot(InstallSnapshot message, List<KvEntry> image) {
+        stagedSnapshots.put(message.snapshotIndex(), image);
+        receive(message);
+    }
+
+    /** The outcome of a snapshot transfer this node sent, as its sender would learn it. */
+    void snapshotTransferred(int peer, boolean delivered, long index) {
+        node.reportSnapshot(peer, delivered, index);
+        pump();
     }
 
     private void serveReads() {

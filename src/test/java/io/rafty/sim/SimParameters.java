@@ -42,6 +42,8 @@ record SimParameters(
         int keys,
         long clientThinkMaxMicros,
         long clientTimeoutMicros,
+        long snapshotEntries,
+        long snapshotLogTailEntries,
         long chaosEvents,
         Set<DeliberateBug> bugs) {
 
@@ -82,11 +84,14 @@ record SimParameters(
         int keys = random.nextInt(3, 6);
         long think = random.nextLong(0, 20_000);
         long timeout = random.nextLong(100_000, 400_000);
+        // Half the worlds never compact, so a restarted node replays its whole log.
+        long snapshotEntries = random.nextBoolean() ? 0 : random.nextLong(10, 200);
+        long snapshotTail = random.nextBoolean() ? 0 : random.nextLong(1, 30);
         return new SimParameters(seed, clusterSize, baseTick, skew, electionMin, electionMax, heartbeat,
                 maxMessageBytes, maxInflight, delayMin, delayMean, slow, loss, duplicate, reorder, persistMin,
                 persistMax, nemesisMean, partitionWeight, crashWeight, pauseWeight, healWeight, leaderKillerWeight,
                 leaderKillerDelayMax, figure8Weight, downtimeMax, clients,
-                keys, think, timeout, chaosEvents, bugs);
+                keys, think, timeout, snapshotEntries, snapshotTail, chaosEvents, bugs);
     }
 
     String describe() {
@@ -94,13 +99,13 @@ record SimParameters(
                 "seed=%d nodes=%d tick=%dus skew=%.2f election=%d..%d heartbeat=%d msgBytes=%d inflight=%d"
                         + " delay=%d+exp(%d)us slow=%.3f loss=%.3f dup=%.3f reorder=%s persist=%d..%dus"
                         + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d leader-killer=%d figure8=%d) kill-delay<=%dus downtime<=%dus"
-                        + " clients=%d keys=%d think<=%dus timeout=%dus events=%d bugs=%s",
+                        + " clients=%d keys=%d think<=%dus timeout=%dus snapshot-every=%d tail=%d events=%d bugs=%s",
                 seed, clusterSize, baseTickMicros, tickSkew, electionTimeoutTicksMin, electionTimeoutTicksMax,
                 heartbeatIntervalTicks, maxMessageBytes, maxInflightMessages, messageDelayMinMicros,
                 messageDelayMeanMicros - messageDelayMinMicros, slowMessageRate, lossRate, duplicateRate, reorder,
                 persistDelayMinMicros, persistDelayMaxMicros, nemesisIntervalMeanMicros, partitionWeight,
                 crashWeight, pauseWeight, healWeight, leaderKillerWeight, figure8Weight, leaderKillerDelayMaxMicros,
                 downtimeMaxMicros, clients, keys, clientThinkMaxMicros,
-                clientTimeoutMicros, chaosEvents, bugs);
+                clientTimeoutMicros, snapshotEntries, snapshotLogTailEntries, chaosEvents, bugs);
     }
 }

@@ -1,5 +1,6 @@
 package io.rafty.sim;
 
+import io.rafty.kv.KvEntry;
 import io.rafty.raft.Membership;
 import io.rafty.raft.RaftConfig;
 import io.rafty.raft.Role;
@@ -7,6 +8,7 @@ import io.rafty.raft.message.AppendEntries;
 import io.rafty.raft.message.AppendResponse;
 import io.rafty.raft.message.Heartbeat;
 import io.rafty.raft.message.HeartbeatResponse;
+import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.VoteResponse;
@@ -47,6 +49,7 @@ final class Simulation {
 
     private static final int TRACE_TAIL_LINES = 50;
     private static final double SLOW_MESSAGE_FACTOR = 20;
+    private static final long SNAPSHOT_TIMEOUT_MICROS = 50_000;
 
     private static final class Event {
         final long time;
@@ -123,7 +126,8 @@ final class Simulation {
             double skew = parameters.tickSkew() == 0 ? 0 : tickRandom.nextDouble(-parameters.tickSkew(),
                     parameters.tickSkew());
             long tickMicros = Math.round(parameters.baseTickMicros() * (1 + skew));
-            hosts[id] = new SimHost(id, this, config, membership, tickMicros);
+            hosts[id] = new SimHost(id, this, config, membership, tickMicros, parameters.snapshotEntries(),
+                    parameters.snapshotLogTailEntries());
             held.add(new ArrayList<>());
         }
         for (int id = 1; id <= parameters.clients(); id++) {
@@ -423,6 +427,38 @@ final class Simulation {
         });
     }
 
+    /**
+     * A snapshot travels as one transfer: cut or lost like any message, and slower. The sender learns
+     * the outcome one delay after delivery, or after a timeout when it was lost.
+     */
+    void sendSnapshot(SimHost sender, InstallSnapshot message, List<KvEntry> image) {
+        int from = message.from();
+        int to = message.to();
+        int incarnation = sender.incarnation;
+        boolean lost = !network.delivers(from, to) || (lossRate > 0 && networkRandom.nextDouble() < lossRate);
+        long transfer = 3 * messageDelay();
+        trace("snapshot " + from + "->" + to + " t" + message.term() + " through " + message.snapshotIndex() + "@"
+                + message.snapshotTerm() + " (" + image.size() + " keys)" + (lost ? " lost" : ""));
+        Runnable report = () -> {
+            if (sender.up && sender.incarnation == incarnation) {
+                trace("n" + from + " snapshot to n" + to + (lost ? " failed" : " delivered"));
+                sender.snapshotTransferred(to, !lost, message.snapshotIndex());
+            }
+        };
+        if (lost) {
+            schedule(transfer + SNAPSHOT_TIMEOUT_MICROS, from, -1, report);
+            return;
+        }
+        schedule(transfer, to, -1, () -> {
+            SimHost host = hosts[to];
+            if (host.up && network.delivers(from, to)) {
+                trace("deliver snapshot " + from + "->" + to + " through " + message.snapshotIndex());
+                host.receiveSnapshot(message, image);
+            }
+            schedule(messageDelay(), from, -1, report);
+        });
+    }
+
     /** A client request travels to a node; clients are never partitioned from nodes. */
     void sendToNode(int node, ClientRequest request) {
         if (lossRate > 0 && networkRandom.nextDouble() < lossRate / 2) {
@@ -467,6 +503,8 @@ final class Simulation {
             return "hb-resp " + route + " ctx=" + m.readContext() + " last=" + m.lastIndex();
         } else if (message instanceof RequestVote m) {
             return (m.preVote() ? "prevote " : "vote ") + route + " last=" + m.lastLogIndex() + "@" + m.lastLogTerm();
+        } else if (message instanceof InstallSnapshot m) {
+            return "install-snapshot " + route + " through " + m.snapshotIndex() + "@" + m.snapshotTerm();
         } else if (message instanceof VoteResponse m) {
             return (m.preVote() ? "prevote-resp " : "vote-resp ") + route + (m.granted() ? " granted" : " rejected");
         }
@@ -698,7 +736,7 @@ final class Simulation {
         if (!host.up) {
             return;
         }
-        boolean loseStateMachine = nemesisRandom.nextInt(4) == 0;
+        boolean loseStateMachine = nemesisRandom.nextInt(4) == 0 && host.canLoseStateMachine();
         host.crash(loseStateMachine);
         held.get(host.id).clear();
         if (loseStateMachine) {
