@@ -49,11 +49,7 @@ final class Invariants {
     void checkNode(SimHost host) {
         RaftNode node = host.node;
         if (node.role() == Role.LEADER) {
-            Integer previous = leaderOfTerm.putIfAbsent(node.term(), host.id);
-            if (previous != null && previous != host.id) {
-                throw new InvariantViolation("election safety: nodes " + previous + " and " + host.id
-                        + " are both leaders of term " + node.term());
-            }
+            checkLeader(host.id, node.term());
         }
         long commit = node.commitIndex();
         if (commit < host.lastCommitSeen) {
@@ -86,7 +82,19 @@ final class Invariants {
         durableApplied.remove(id);
     }
 
+    private void checkLeader(int id, long term) {
+        Integer previous = leaderOfTerm.putIfAbsent(term, id);
+        if (previous != null && previous != id) {
+            throw new InvariantViolation("election safety: nodes " + previous + " and " + id
+                    + " are both leaders of term " + term);
+        }
+    }
+
+    /** Also sees a leadership that began and ended within one event, through the Ready's soft state. */
     void onReady(SimHost host, Ready ready) {
+        if (ready.softState() != null && ready.softState().role() == Role.LEADER) {
+            checkLeader(host.id, ready.softState().term());
+        }
         List<Entry> entries = ready.entries();
         if (entries.isEmpty()) {
             return;
