@@ -159,6 +159,11 @@ public final class RaftyNode implements AutoCloseable {
         return raft.status();
     }
 
+    /** Approximate bytes of the Raft log on disk (RocksDB SST files and memtables of the log family). */
+    public long logBytesOnDisk() {
+        return storage.logBytesOnDisk();
+    }
+
     public Vertx vertx() {
         return vertx;
     }

@@ -456,7 +456,10 @@ public final class RaftVerticle extends VerticleBase {
             logBytesSinceSnapshot = 0;
             node.compact(synced - snapshotSettings.logTailEntries());
             long compactedThrough = node.logStartIndex();
+            Membership base = node.baseMembership();
             blocking(persistWorker, () -> {
+                // The configuration at the new log start must outlive the entries that carried it.
+                logStore.saveMembership(base);
                 logStore.compact(compactedThrough);
                 return null;
             }).compose(v -> blocking(snapshotWorker, () -> {
@@ -485,7 +488,7 @@ public final class RaftVerticle extends VerticleBase {
                 finishTransfer(peer, false, index, image);
                 return;
             }
-            SnapshotMeta meta = new SnapshotMeta(index, snapshotTerm, node.membership());
+            SnapshotMeta meta = new SnapshotMeta(index, snapshotTerm, node.membershipAt(index));
             LOG.info(() -> "node " + raftConfig.id() + " sends a snapshot through index " + index + " to node " + peer);
             snapshotSender.send(raftConfig.id(), peer, term, meta, image).onComplete(sent -> {
                 if (sent.failed()) {

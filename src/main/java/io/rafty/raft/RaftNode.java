@@ -7,6 +7,7 @@ import io.rafty.raft.message.HeartbeatResponse;
 import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.RequestVote;
+import io.rafty.raft.message.TimeoutNow;
 import io.rafty.raft.message.VoteResponse;
 import io.rafty.raft.quorum.MajorityQuorum;
 import java.util.ArrayList;
@@ -36,8 +37,15 @@ public final class RaftNode {
     private final int id;
     private final RandomGenerator random;
     private final RaftLog log;
+    /** The configuration in effect at the log start (from the snapshot or the initial one). */
+    private Membership baseMembership;
+    /** The latest configuration in the log, committed or not: it takes effect when appended (§4.1). */
     private Membership membership;
+    /** The index of the latest configuration entry in the log, or 0 when there is none after the start. */
+    private long lastConfigIndex;
     private MajorityQuorum quorum;
+    private int leadTransferee;
+    private int transferElapsedTicks;
 
     private Role role = Role.FOLLOWER;
     private long term;
@@ -74,14 +82,16 @@ public final class RaftNode {
         this.config = config;
         this.id = config.id();
         this.random = random;
-        this.membership = state.membership();
-        this.quorum = new MajorityQuorum(membership.voters());
         this.log = new RaftLog(state.logStartIndex(), state.logStartTerm(), state.entries(),
                 state.hardState().commit(), state.appliedIndex());
+        this.baseMembership = state.membership();
+        this.membership = membershipAt(log.lastIndex());
+        this.lastConfigIndex = lastConfigIndexAtOrBefore(log.lastIndex());
+        this.quorum = new MajorityQuorum(membership.voters());
         this.term = state.hardState().term();
         this.votedFor = state.hardState().votedFor();
         this.lastHardState = hardState();
-        this.role = membership.isVoter(id) ? Role.FOLLOWER : Role.LEARNER;
+        this.role = membership.isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
         this.lastSoftState = softState();
         resetRandomizedElectionTimeout();
     }
@@ -108,6 +118,10 @@ public final class RaftNode {
     private void tickLeader() {
         heartbeatElapsedTicks++;
         electionElapsedTicks++;
+        if (leadTransferee != 0 && ++transferElapsedTicks >= config.electionTimeoutTicksMin()) {
+            // The target did not take over within an election timeout: give up, keep leading.
+            leadTransferee = 0;
+        }
         if (electionElapsedTicks >= config.electionTimeoutTicksMin()) {
             electionElapsedTicks = 0;
             if (config.checkQuorum() && !quorumRecentlyActive()) {
@@ -151,6 +165,9 @@ public final class RaftNode {
         if (role != Role.LEADER) {
             throw new NotLeaderException(leaderId);
         }
+        if (leadTransferee != 0) {
+            throw new ProposalDroppedException("leadership is being transferred to node " + leadTransferee);
+        }
         long bytes = 0;
         for (byte[] payload : payloads) {
             bytes += payload.length;
@@ -165,6 +182,67 @@ public final class RaftNode {
         }
         broadcastAppend();
         return first;
+    }
+
+    /**
+     * Proposes a new cluster configuration (single-server change, dissertation §4.1). It takes
+     * effect on this leader at once, on each follower when appended, and is complete when committed.
+     *
+     * @return the index of the configuration entry
+     * @throws NotLeaderException         on a non-leader
+     * @throws MembershipChangeException  when another change is still uncommitted, the leader has not
+     *                                    yet committed an entry of its term, or more than one voter
+     *                                    would change
+     */
+    public long proposeMembership(Membership next) {
+        if (role != Role.LEADER) {
+            throw new NotLeaderException(leaderId);
+        }
+        if (leadTransferee != 0) {
+            throw new MembershipChangeException("leadership is being transferred to node " + leadTransferee);
+        }
+        if (lastConfigIndex > log.committed()) {
+            throw new MembershipChangeException("a membership change (entry " + lastConfigIndex
+                    + ") is still in progress");
+        }
+        if (!committedInCurrentTerm()) {
+            // The single-server rule is only safe once the leader has committed in its own term
+            // (the fix to the dissertation's algorithm, raft-dev 2015).
+            throw new MembershipChangeException("the leader has not committed an entry of its term yet");
+        }
+        if (membership.votersChangedTo(next) > 1) {
+            throw new MembershipChangeException("only one voter may be added or removed at a time");
+        }
+        long index = log.lastIndex() + 1;
+        log.append(new Entry(term, index, EntryType.CONFIGURATION, next.encode()));
+        lastConfigIndex = index;
+        setMembership(next);
+        broadcastAppend();
+        return index;
+    }
+
+    /**
+     * Hands leadership to {@code target} (thesis §3.10): the leader stops taking proposals, brings the
+     * target's log up to date and tells it to campaign at once. Abandoned after an election timeout.
+     */
+    public void transferLeadership(int target) {
+        if (role != Role.LEADER) {
+            throw new NotLeaderException(leaderId);
+        }
+        if (target == id) {
+            return;
+        }
+        if (!membership.isVoter(target)) {
+            throw new MembershipChangeException("node " + target + " is not a voter");
+        }
+        leadTransferee = target;
+        transferElapsedTicks = 0;
+        Progress pr = progress.get(target);
+        if (pr.match == log.lastIndex()) {
+            send(new TimeoutNow(id, target, term), false);
+        } else {
+            sendAppend(target, pr);
+        }
     }
 
     /** Proposes one command; see {@link #propose(List)}. */
@@ -209,7 +287,20 @@ public final class RaftNode {
      * durable (a snapshot). Entries not yet applied or persisted are never dropped.
      */
     public void compact(long index) {
-        log.compact(Math.min(index, Math.min(log.applying(), log.stableIndex())));
+        long through = Math.min(index, Math.min(log.applying(), log.stableIndex()));
+        if (through <= log.startIndex()) {
+            return;
+        }
+        baseMembership = membershipAt(through);
+        log.compact(through);
+        if (lastConfigIndex <= through) {
+            lastConfigIndex = 0;
+        }
+    }
+
+    /** The configuration in effect at the log start; the host persists it with a compaction. */
+    public Membership baseMembership() {
+        return baseMembership;
     }
 
     /**
@@ -257,6 +348,8 @@ public final class RaftNode {
             handleHeartbeatResponse(response);
         } else if (message instanceof InstallSnapshot snapshot) {
             handleInstallSnapshot(snapshot);
+        } else if (message instanceof TimeoutNow timeoutNow) {
+            handleTimeoutNow(timeoutNow);
         } else {
             throw new IllegalArgumentException("unknown message type " + message.getClass());
         }
@@ -267,7 +360,7 @@ public final class RaftNode {
         if (message instanceof RequestVote request) {
             boolean inLease = config.checkQuorum() && leaderId != 0
                     && electionElapsedTicks < config.electionTimeoutTicksMin();
-            if (inLease) {
+            if (inLease && !request.transfer()) {
                 // Leader stickiness (thesis §4.2.3): while we hear from a leader, a disruptive
                 // candidate cannot depose it.
                 return false;
@@ -305,6 +398,10 @@ public final class RaftNode {
     // ----- elections ------------------------------------------------------------------------
 
     private void campaign(Role kind) {
+        campaign(kind, false);
+    }
+
+    private void campaign(Role kind, boolean transfer) {
         long campaignTerm;
         if (kind == Role.PRE_CANDIDATE) {
             becomePreCandidate();
@@ -321,7 +418,7 @@ public final class RaftNode {
         for (int voter : membership.voters()) {
             if (voter != id) {
                 send(new RequestVote(id, voter, campaignTerm, log.lastIndex(), log.lastTerm(),
-                        kind == Role.PRE_CANDIDATE), true);
+                        kind == Role.PRE_CANDIDATE, transfer), true);
             }
         }
     }
@@ -365,6 +462,13 @@ public final class RaftNode {
         }
     }
 
+    private void handleTimeoutNow(TimeoutNow timeoutNow) {
+        if (role != Role.LEADER && isPromotable()) {
+            // The leader asked for this election: no PreVote, and voters waive their lease.
+            campaign(Role.CANDIDATE, true);
+        }
+    }
+
     // ----- replication: follower side -------------------------------------------------------
 
     private void handleAppendEntries(AppendEntries append) {
@@ -376,6 +480,11 @@ public final class RaftNode {
         }
         if (log.matchTerm(append.prevLogIndex(), append.prevLogTerm())) {
             long lastNew = log.appendFollowing(append.prevLogIndex(), append.entries());
+            boolean configTruncated = lastConfigIndex > 0 && (lastConfigIndex > log.lastIndex()
+                    || log.entry(lastConfigIndex).type() != EntryType.CONFIGURATION);
+            if (configTruncated || containsConfiguration(append.entries())) {
+                refreshMembershipFromLog();
+            }
             log.commitTo(Math.min(append.leaderCommit(), lastNew));
             send(new AppendResponse(id, append.from(), term, true, lastNew, 0, 0), true);
             return;
@@ -406,8 +515,9 @@ public final class RaftNode {
             log.commitTo(index);
         } else {
             log.restore(index, snapshot.snapshotTerm());
-            membership = snapshot.membership();
-            quorum = new MajorityQuorum(membership.voters());
+            baseMembership = snapshot.membership();
+            lastConfigIndex = 0;
+            setMembership(baseMembership);
             snapshotToInstall = new SnapshotMeta(index, snapshot.snapshotTerm(), snapshot.membership());
         }
         send(new AppendResponse(id, snapshot.from(), term, true, index, 0, 0), true);
@@ -451,6 +561,9 @@ public final class RaftNode {
         boolean moved = pr.acknowledge(response.index());
         if (moved && pr.state != Progress.State.REPLICATE) {
             pr.becomeReplicate();
+        }
+        if (response.from() == leadTransferee && pr.match == log.lastIndex()) {
+            send(new TimeoutNow(id, leadTransferee, term), false);
         }
         if (moved && maybeCommit()) {
             broadcastAppend();
@@ -552,6 +665,11 @@ public final class RaftNode {
             readsAwaitingTermCommit.forEach(this::queueRead);
             readsAwaitingTermCommit.clear();
         }
+        if (!membership.isVoter(id) && log.committed() >= lastConfigIndex) {
+            // A leader removed from the configuration leads until the removal commits, then steps
+            // down (dissertation §4.2.2).
+            becomeFollower(term, 0);
+        }
         return true;
     }
 
@@ -596,7 +714,7 @@ public final class RaftNode {
             term = newTerm;
             votedFor = HardState.NO_VOTE;
         }
-        role = membership.isVoter(id) ? Role.FOLLOWER : Role.LEARNER;
+        role = membership.isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
         leaderId = leader;
         resetRoleState();
     }
@@ -641,6 +759,61 @@ public final class RaftNode {
         readsAwaitingTermCommit.clear();
         readsAwaitingQuorum.clear();
         readRoundNeeded = false;
+        leadTransferee = 0;
+    }
+
+    // ----- membership -----------------------------------------------------------------------
+
+    private static boolean containsConfiguration(List<Entry> entries) {
+        for (Entry entry : entries) {
+            if (entry.type() == EntryType.CONFIGURATION) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Recomputes the configuration after the log's tail changed (appended or truncated). */
+    private void refreshMembershipFromLog() {
+        lastConfigIndex = lastConfigIndexAtOrBefore(log.lastIndex());
+        Membership latest = membershipAt(log.lastIndex());
+        if (!latest.equals(membership)) {
+            setMembership(latest);
+        }
+    }
+
+    private long lastConfigIndexAtOrBefore(long index) {
+        for (long i = index; i > log.startIndex(); i--) {
+            if (log.entry(i).type() == EntryType.CONFIGURATION) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    /** The configuration in effect once the log through {@code index} is applied. */
+    public Membership membershipAt(long index) {
+        long configIndex = lastConfigIndexAtOrBefore(Math.min(index, log.lastIndex()));
+        return configIndex == 0 ? baseMembership : Membership.decode(log.entry(configIndex).payload());
+    }
+
+    private void setMembership(Membership next) {
+        membership = next;
+        quorum = new MajorityQuorum(next.voters());
+        if (role == Role.LEADER) {
+            for (int member : next.all()) {
+                if (member != id && !progress.containsKey(member)) {
+                    Progress pr = new Progress(log.lastIndex() + 1, config.maxInflightMessages());
+                    pr.recentActive = true;
+                    progress.put(member, pr);
+                }
+            }
+            progress.keySet().removeIf(member -> !next.contains(member));
+        } else if (role == Role.FOLLOWER || role == Role.LEARNER) {
+            role = next.isVoter(id) ? Role.FOLLOWER : Role.LEARNER;
+        } else if (!next.isVoter(id)) {
+            becomeFollower(term, 0);
+        }
     }
 
     private void resetRandomizedElectionTimeout() {

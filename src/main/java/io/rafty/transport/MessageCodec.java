@@ -10,6 +10,7 @@ import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.Membership;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.RequestVote;
+import io.rafty.raft.message.TimeoutNow;
 import io.rafty.raft.message.VoteResponse;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -38,6 +39,9 @@ public final class MessageCodec {
     private static final byte HEARTBEAT = 5;
     private static final byte HEARTBEAT_RESPONSE = 6;
     private static final byte INSTALL_SNAPSHOT = 7;
+    private static final byte TIMEOUT_NOW = 8;
+    private static final byte PRE_VOTE_FLAG = 1;
+    private static final byte TRANSFER_FLAG = 2;
     private static final int MAX_MEMBERSHIP_BYTES = 1 << 16;
     private static final int MESSAGE_HEADER_BYTES = 1 + 4 + 4 + 8;
     private static final int ENTRY_HEADER_BYTES = 8 + 8 + 1 + 4;
@@ -100,6 +104,8 @@ public final class MessageCodec {
             body = 8 + 8;
         } else if (message instanceof InstallSnapshot snapshot) {
             body = 8 + 8 + 4 + snapshot.membership().encode().length;
+        } else if (message instanceof TimeoutNow) {
+            body = 0;
         } else {
             body = 8 + 8;
         }
@@ -109,7 +115,8 @@ public final class MessageCodec {
     private static void write(ByteBuffer out, Message message) {
         if (message instanceof RequestVote m) {
             header(out, REQUEST_VOTE, m);
-            out.putLong(m.lastLogIndex()).putLong(m.lastLogTerm()).put(bool(m.preVote()));
+            out.putLong(m.lastLogIndex()).putLong(m.lastLogTerm())
+                    .put((byte) ((m.preVote() ? PRE_VOTE_FLAG : 0) | (m.transfer() ? TRANSFER_FLAG : 0)));
         } else if (message instanceof VoteResponse m) {
             header(out, VOTE_RESPONSE, m);
             out.put(bool(m.granted())).put(bool(m.preVote()));
@@ -130,6 +137,8 @@ public final class MessageCodec {
         } else if (message instanceof HeartbeatResponse m) {
             header(out, HEARTBEAT_RESPONSE, m);
             out.putLong(m.readContext()).putLong(m.lastIndex());
+        } else if (message instanceof TimeoutNow m) {
+            header(out, TIMEOUT_NOW, m);
         } else if (message instanceof InstallSnapshot m) {
             header(out, INSTALL_SNAPSHOT, m);
             byte[] membership = m.membership().encode();
@@ -149,8 +158,8 @@ public final class MessageCodec {
         int to = positive(in.getInt(), "to");
         long term = nonNegative(in.getLong(), "term");
         return switch (kind) {
-            case REQUEST_VOTE -> new RequestVote(from, to, term, nonNegative(in.getLong(), "lastLogIndex"),
-                    nonNegative(in.getLong(), "lastLogTerm"), readBool(in));
+            case REQUEST_VOTE -> readRequestVote(in, from, to, term);
+            case TIMEOUT_NOW -> new TimeoutNow(from, to, term);
             case VOTE_RESPONSE -> new VoteResponse(from, to, term, readBool(in), readBool(in));
             case APPEND_ENTRIES -> readAppend(in, from, to, term);
             case APPEND_RESPONSE -> new AppendResponse(from, to, term, readBool(in),
@@ -163,6 +172,17 @@ public final class MessageCodec {
             case INSTALL_SNAPSHOT -> readInstallSnapshot(in, from, to, term);
             default -> throw new IllegalArgumentException("unknown peer message kind " + kind);
         };
+    }
+
+    private static RequestVote readRequestVote(ByteBuffer in, int from, int to, long term) {
+        long lastLogIndex = nonNegative(in.getLong(), "lastLogIndex");
+        long lastLogTerm = nonNegative(in.getLong(), "lastLogTerm");
+        byte flags = in.get();
+        if ((flags & ~(PRE_VOTE_FLAG | TRANSFER_FLAG)) != 0) {
+            throw new IllegalArgumentException("unknown vote flags " + flags);
+        }
+        return new RequestVote(from, to, term, lastLogIndex, lastLogTerm, (flags & PRE_VOTE_FLAG) != 0,
+                (flags & TRANSFER_FLAG) != 0);
     }
 
     private static InstallSnapshot readInstallSnapshot(ByteBuffer in, int from, int to, long term) {

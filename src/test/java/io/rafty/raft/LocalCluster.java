@@ -29,12 +29,15 @@ final class LocalCluster {
         final List<Entry> applied = new ArrayList<>();
         /** A snapshot received from a leader, waiting for the node to decide to install it. */
         List<Entry> staged;
+        /** The configuration at the log start, once a compaction or snapshot moved it. */
+        Membership base;
 
         void save(Ready ready) {
             if (ready.snapshot() != null) {
                 applied.clear();
                 applied.addAll(staged);
                 log.clear();
+                base = ready.snapshot().membership();
                 logStartIndex = ready.snapshot().index();
                 logStartTerm = ready.snapshot().term();
             }
@@ -91,11 +94,20 @@ final class LocalCluster {
                 template.maxUncommittedBytes(), template.preVote(), template.checkQuorum(), template.deliberateBugs());
     }
 
+    /** Starts a brand-new node that knows the cluster as {@code known} (as a joining node learns it). */
+    void addNode(int id, Membership known) {
+        Disk disk = new Disk();
+        disks.put(id, disk);
+        RecoveredState state = new RecoveredState(HardState.INITIAL, known, List.of(), 0);
+        nodes.put(id, new RaftNode(configFor(id), state, new Random(random.nextLong())));
+        reads.put(id, new ArrayList<>());
+    }
+
     private void start(int id) {
         Disk disk = disks.get(id);
         long applied = disk.applied.isEmpty() ? 0 : disk.applied.get(disk.applied.size() - 1).index();
-        RecoveredState state = new RecoveredState(disk.hardState, membership, disk.logStartIndex, disk.logStartTerm,
-                disk.log, applied);
+        RecoveredState state = new RecoveredState(disk.hardState, disk.base == null ? membership : disk.base,
+                disk.logStartIndex, disk.logStartTerm, disk.log, applied);
         nodes.put(id, new RaftNode(configFor(id), state, new Random(random.nextLong())));
         reads.put(id, new ArrayList<>());
     }
@@ -181,6 +193,7 @@ final class LocalCluster {
         RaftNode node = nodes.get(id);
         node.compact(index);
         Disk disk = disks.get(id);
+        disk.base = node.baseMembership();
         long newStart = node.logStartIndex();
         while (disk.logStartIndex < newStart) {
             Entry dropped = disk.log.remove(0);
@@ -209,7 +222,7 @@ final class LocalCluster {
             snapshotsSent++;
             disks.get(peer).staged = new ArrayList<>(source.applied);
             network.add(new io.rafty.raft.message.InstallSnapshot(leaderId, peer, leader.term(), index,
-                    leader.termAt(index), membership));
+                    leader.termAt(index), leader.membershipAt(index)));
         }
         leader.reportSnapshot(peer, reachable, index);
     }
@@ -229,7 +242,8 @@ final class LocalCluster {
     private int agreedLeader() {
         int leader = 0;
         for (Map.Entry<Integer, RaftNode> e : nodes.entrySet()) {
-            if (stopped.contains(e.getKey()) || isolated.contains(e.getKey())) {
+            if (stopped.contains(e.getKey()) || isolated.contains(e.getKey())
+                    || !e.getValue().membership().contains(e.getKey())) {
                 continue;
             }
             int known = e.getValue().leaderId();
