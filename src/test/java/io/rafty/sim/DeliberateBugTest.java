@@ -1,0 +1,40 @@
+package io.rafty.sim;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import io.rafty.raft.DeliberateBug;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The simulator has teeth: with each deliberate bug switched on in the Raft core, a bounded
+ * sweep finds a failing seed (an invariant violation or a non-linearizable history).
+ */
+class DeliberateBugTest {
+
+    static final int MAX_SEEDS = 300;
+    static final long EVENTS_PER_SEED = 20_000;
+
+    private static void assertFound(DeliberateBug bug) {
+        SimulationTest.Sweep sweep = SimulationTest.sweep(1, MAX_SEEDS, EVENTS_PER_SEED, Set.of(bug), true);
+        System.out.println("sim: " + bug + ": " + (sweep.failures().isEmpty() ? "no failure" : "seed "
+                + sweep.failures().get(0).seed() + " fails: " + sweep.failures().get(0).failure())
+                + " (" + sweep.seeds() + " seeds run)");
+        assertFalse(sweep.failures().isEmpty(), bug + ": no failing seed among " + MAX_SEEDS);
+    }
+
+    @Test
+    void commitOfPreviousTermByCountingIsCaught() {
+        assertFound(DeliberateBug.COMMIT_PREVIOUS_TERM_BY_COUNTING);
+    }
+
+    @Test
+    void readWithoutReadIndexIsCaught() {
+        assertFound(DeliberateBug.READ_WITHOUT_READ_INDEX);
+    }
+
+    @Test
+    void ackBeforePersistIsCaught() {
+        assertFound(DeliberateBug.ACK_BEFORE_PERSIST);
+    }
+}

@@ -1,0 +1,111 @@
+package io.rafty.sim;
+
+import io.rafty.raft.DeliberateBug;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Every knob of one simulation run, drawn from its seed. Printed at the start of a run so a
+ * failure report says what world the seed built.
+ *
+ * <p>Times are simulated microseconds. Probabilities are per message (network) or per nemesis
+ * action (faults).
+ */
+record SimParameters(
+        long seed,
+        int clusterSize,
+        long baseTickMicros,
+        double tickSkew,
+        int electionTimeoutTicksMin,
+        int electionTimeoutTicksMax,
+        int heartbeatIntervalTicks,
+        int maxMessageBytes,
+        int maxInflightMessages,
+        long messageDelayMinMicros,
+        long messageDelayMeanMicros,
+        double slowMessageRate,
+        double lossRate,
+        double duplicateRate,
+        boolean reorder,
+        long persistDelayMinMicros,
+        long persistDelayMaxMicros,
+        long nemesisIntervalMeanMicros,
+        int partitionWeight,
+        int crashWeight,
+        int pauseWeight,
+        int healWeight,
+        int leaderKillerWeight,
+        long leaderKillerDelayMaxMicros,
+        int figure8Weight,
+        long downtimeMaxMicros,
+        int clients,
+        int keys,
+        long clientThinkMaxMicros,
+        long clientTimeoutMicros,
+        long snapshotEntries,
+        long snapshotLogTailEntries,
+        long chaosEvents,
+        Set<DeliberateBug> bugs) {
+
+    /** Ticks the healed cluster gets to elect a leader: a few election timeouts plus PreVote rounds. */
+    int livenessTicks() {
+        return 6 * electionTimeoutTicksMax + 20;
+    }
+
+    static SimParameters draw(long seed, long chaosEvents, Set<DeliberateBug> bugs) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int clusterSize = random.nextBoolean() ? 3 : 5;
+        long baseTick = 10_000;
+        double skew = random.nextInt(3) == 0 ? 0.0 : random.nextDouble(0.05, 0.4);
+        int electionMin = random.nextInt(8, 15);
+        int electionMax = electionMin + random.nextInt(4, 12);
+        int heartbeat = random.nextInt(4) == 0 ? 2 : 1;
+        // Small messages carry one entry at a time: partial replication is what Figure 8 needs.
+        int maxMessageBytes = random.nextBoolean() ? 1 : 1 << 16;
+        int maxInflight = random.nextBoolean() ? random.nextInt(1, 4) : 64;
+        long delayMin = random.nextLong(100, 1_000);
+        long delayMean = delayMin + random.nextLong(200, 5_000);
+        double slow = random.nextInt(3) == 0 ? random.nextDouble(0.0, 0.05) : 0.0;
+        double loss = random.nextInt(3) == 0 ? 0.0 : random.nextDouble(0.0, 0.1);
+        double duplicate = random.nextInt(2) == 0 ? 0.0 : random.nextDouble(0.0, 0.05);
+        boolean reorder = random.nextInt(4) != 0;
+        long persistMin = random.nextLong(50, 500);
+        long persistMax = persistMin + (random.nextBoolean() ? random.nextLong(100, 2_000) : random.nextLong(2_000, 15_000));
+        long nemesisMean = random.nextLong(50_000, 400_000);
+        int partitionWeight = random.nextInt(0, 5);
+        int crashWeight = random.nextInt(0, 5);
+        int pauseWeight = random.nextInt(0, 3);
+        int healWeight = random.nextInt(1, 5);
+        int leaderKillerWeight = random.nextInt(0, 4);
+        long leaderKillerDelayMax = random.nextLong(1_000, 30_000);
+        int figure8Weight = random.nextInt(0, 4);
+        long downtimeMax = random.nextLong(20_000, 600_000);
+        int clients = random.nextInt(2, 6);
+        int keys = random.nextInt(3, 6);
+        long think = random.nextLong(0, 20_000);
+        long timeout = random.nextLong(100_000, 400_000);
+        // Half the worlds never compact, so a restarted node replays its whole log.
+        long snapshotEntries = random.nextBoolean() ? 0 : random.nextLong(10, 200);
+        long snapshotTail = random.nextBoolean() ? 0 : random.nextLong(1, 30);
+        return new SimParameters(seed, clusterSize, baseTick, skew, electionMin, electionMax, heartbeat,
+                maxMessageBytes, maxInflight, delayMin, delayMean, slow, loss, duplicate, reorder, persistMin,
+                persistMax, nemesisMean, partitionWeight, crashWeight, pauseWeight, healWeight, leaderKillerWeight,
+                leaderKillerDelayMax, figure8Weight, downtimeMax, clients,
+                keys, think, timeout, snapshotEntries, snapshotTail, chaosEvents, bugs);
+    }
+
+    String describe() {
+        return String.format(java.util.Locale.ROOT,
+                "seed=%d nodes=%d tick=%dus skew=%.2f election=%d..%d heartbeat=%d msgBytes=%d inflight=%d"
+                        + " delay=%d+exp(%d)us slow=%.3f loss=%.3f dup=%.3f reorder=%s persist=%d..%dus"
+                        + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d leader-killer=%d figure8=%d) kill-delay<=%dus downtime<=%dus"
+                        + " clients=%d keys=%d think<=%dus timeout=%dus snapshot-every=%d tail=%d events=%d bugs=%s",
+                seed, clusterSize, baseTickMicros, tickSkew, electionTimeoutTicksMin, electionTimeoutTicksMax,
+                heartbeatIntervalTicks, maxMessageBytes, maxInflightMessages, messageDelayMinMicros,
+                messageDelayMeanMicros - messageDelayMinMicros, slowMessageRate, lossRate, duplicateRate, reorder,
+                persistDelayMinMicros, persistDelayMaxMicros, nemesisIntervalMeanMicros, partitionWeight,
+                crashWeight, pauseWeight, healWeight, leaderKillerWeight, figure8Weight, leaderKillerDelayMaxMicros,
+                downtimeMaxMicros, clients, keys, clientThinkMaxMicros,
+                clientTimeoutMicros, snapshotEntries, snapshotLogTailEntries, chaosEvents, bugs);
+    }
+}

@@ -1,0 +1,777 @@
+package io.rafty.sim;
+
+import io.rafty.kv.KvEntry;
+import io.rafty.raft.Membership;
+import io.rafty.raft.RaftConfig;
+import io.rafty.raft.Role;
+import io.rafty.raft.message.AppendEntries;
+import io.rafty.raft.message.AppendResponse;
+import io.rafty.raft.message.Heartbeat;
+import io.rafty.raft.message.HeartbeatResponse;
+import io.rafty.raft.message.InstallSnapshot;
+import io.rafty.raft.message.Message;
+import io.rafty.raft.message.RequestVote;
+import io.rafty.raft.message.VoteResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+
+/**
+ * One deterministic run: a cluster of {@link SimHost}s, a simulated network, a nemesis injecting
+ * faults, and {@link SimClient}s, all driven by one single-threaded discrete-event loop over
+ * simulated time. Everything random is drawn from generators split off the seed in a fixed order,
+ * events run in (time, sequence) order, and no unordered collection is iterated, so a seed always
+ * yields the same trace.
+ *
+ * <p>A run has two phases. In the chaos phase the nemesis partitions, crashes, restarts and
+ * pauses nodes until the event budget is spent. Then the world heals: every link works, every node
+ * is up, nothing is lost; a leader must emerge within {@link SimParameters#livenessTicks()} ticks,
+ * every node must catch up to everything ever committed, and the clients finish. Finally the client
+ * history goes through the linearizability checker.
+ */
+final class Simulation {
+
+    /** What one run found. {@code failure} is null when every check passed. */
+    record Result(SimParameters parameters, long events, long fingerprint, String failure, List<String> traceTail,
+                  int operations) {
+        long seed() {
+            return parameters.seed();
+        }
+
+        boolean failed() {
+            return failure != null;
+        }
+    }
+
+    private static final int TRACE_TAIL_LINES = 50;
+    private static final double SLOW_MESSAGE_FACTOR = 20;
+    private static final long SNAPSHOT_TIMEOUT_MICROS = 50_000;
+
+    private static final class Event {
+        final long time;
+        final long sequence;
+        final int node;
+        final int incarnation;
+        final Runnable action;
+
+        Event(long time, long sequence, int node, int incarnation, Runnable action) {
+            this.time = time;
+            this.sequence = sequence;
+            this.node = node;
+            this.incarnation = incarnation;
+            this.action = action;
+        }
+    }
+
+    private final SimParameters parameters;
+    private final SplittableRandom networkRandom;
+    private final SplittableRandom nemesisRandom;
+    private final SplittableRandom nodeRandom;
+    private final PriorityQueue<Event> queue = new PriorityQueue<>((a, b) -> a.time != b.time
+            ? Long.compare(a.time, b.time) : Long.compare(a.sequence, b.sequence));
+    private final SimHost[] hosts;
+    private final List<List<Event>> held = new ArrayList<>();
+    private final List<SimClient> clients = new ArrayList<>();
+    private final Network network;
+    private final Invariants invariants = new Invariants();
+    private final Trace trace = new Trace(TRACE_TAIL_LINES);
+    private final ClientRecorder recorder;
+    private final long[][] lastDelivery;
+
+    private long now;
+    private long sequence;
+    private long events;
+    private long attemptIds;
+    private boolean chaos = true;
+    private int leadersToKill;
+    private int figure8Stage;
+    private int figure8Isolated;
+    private final Set<Integer> figure8Minority = new TreeSet<>();
+    private double lossRate;
+    private double duplicateRate;
+    private double slowMessageRate;
+
+    Simulation(SimParameters parameters, ClientRecorder recorder) {
+        this.parameters = parameters;
+        this.recorder = recorder;
+        SplittableRandom master = new SplittableRandom(parameters.seed());
+        master.nextLong(); // the parameters were drawn from the same seed; start a fresh stream
+        this.networkRandom = master.split();
+        this.nemesisRandom = master.split();
+        this.nodeRandom = master.split();
+        SplittableRandom tickRandom = master.split();
+        SplittableRandom clientRandom = master.split();
+        int size = parameters.clusterSize();
+        this.network = new Network(size);
+        this.lastDelivery = new long[size + 1][size + 1];
+        this.lossRate = parameters.lossRate();
+        this.duplicateRate = parameters.duplicateRate();
+        this.slowMessageRate = parameters.slowMessageRate();
+        Set<Integer> ids = new TreeSet<>();
+        for (int id = 1; id <= size; id++) {
+            ids.add(id);
+        }
+        Membership membership = Membership.ofVoters(ids);
+        this.hosts = new SimHost[size + 1];
+        held.add(List.of());
+        for (int id = 1; id <= size; id++) {
+            RaftConfig config = new RaftConfig(id, parameters.electionTimeoutTicksMin(),
+                    parameters.electionTimeoutTicksMax(), parameters.heartbeatIntervalTicks(),
+                    parameters.maxMessageBytes(), parameters.maxInflightMessages(), 1L << 20, true, true,
+                    parameters.bugs());
+            double skew = parameters.tickSkew() == 0 ? 0 : tickRandom.nextDouble(-parameters.tickSkew(),
+                    parameters.tickSkew());
+            long tickMicros = Math.round(parameters.baseTickMicros() * (1 + skew));
+            hosts[id] = new SimHost(id, this, config, membership, tickMicros, parameters.snapshotEntries(),
+                    parameters.snapshotLogTailEntries());
+            held.add(new ArrayList<>());
+        }
+        for (int id = 1; id <= parameters.clients(); id++) {
+            clients.add(new SimClient(id, this, clientRandom.split(), parameters));
+        }
+    }
+
+    // ----- the loop -------------------------------------------------------------------------
+
+    Result run() {
+        String failure = null;
+        trace("params " + parameters.describe());
+        try {
+            for (int id = 1; id <= parameters.clusterSize(); id++) {
+                startHost(hosts[id]);
+            }
+            for (SimClient client : clients) {
+                client.scheduleNext();
+            }
+            scheduleNemesis();
+            while (events < parameters.chaosEvents() && !queue.isEmpty()) {
+                step();
+            }
+            healedPhase();
+            String verdict = recorder.check();
+            if (verdict != null) {
+                failure = "history is not linearizable: " + verdict;
+            }
+        } catch (InvariantViolation e) {
+            failure = "invariant violated: " + e.getMessage();
+        } catch (RuntimeException | AssertionError e) {
+            failure = "exception: " + e;
+            trace("exception " + stackTop(e));
+        }
+        if (failure != null) {
+            trace("FAILURE " + failure);
+        }
+        return new Result(parameters, events, trace.fingerprint(), failure, trace.tail(), recorder.operationCount());
+    }
+
+    private static String stackTop(Throwable e) {
+        StringBuilder out = new StringBuilder(e.toString());
+        StackTraceElement[] stack = e.getStackTrace();
+        for (int i = 0; i < Math.min(6, stack.length); i++) {
+            out.append(" at ").append(stack[i]);
+        }
+        return out.toString();
+    }
+
+    private void step() {
+        Event event = queue.poll();
+        now = event.time;
+        if (event.node > 0) {
+            SimHost host = hosts[event.node];
+            if (event.incarnation >= 0 && (!host.up || host.incarnation != event.incarnation)) {
+                return;
+            }
+            if (host.up && host.paused) {
+                held.get(event.node).add(event);
+                return;
+            }
+        }
+        events++;
+        event.action.run();
+        for (int id = 1; id < hosts.length; id++) {
+            if (hosts[id].up) {
+                invariants.checkNode(hosts[id]);
+            }
+        }
+    }
+
+    /** Runs events until {@code done} holds; fails with {@code what} if simulated time passes {@code deadline}. */
+    private void runUntil(Supplier<Boolean> done, long deadline, Supplier<String> what) {
+        while (!done.get()) {
+            if (queue.isEmpty() || queue.peek().time > deadline) {
+                throw new InvariantViolation(what.get());
+            }
+            step();
+        }
+    }
+
+    private void healedPhase() {
+        chaos = false;
+        lossRate = 0;
+        duplicateRate = 0;
+        slowMessageRate = 0;
+        network.heal();
+        trace("heal: network healed, every node up, no loss");
+        for (int id = 1; id < hosts.length; id++) {
+            SimHost host = hosts[id];
+            if (!host.up) {
+                startHost(host);
+            } else if (host.paused) {
+                resume(host);
+            }
+        }
+        long healedAt = now;
+        long slowestTick = 0;
+        for (int id = 1; id < hosts.length; id++) {
+            slowestTick = Math.max(slowestTick, hosts[id].tickMicros);
+        }
+        long livenessDeadline = now + parameters.livenessTicks() * slowestTick;
+        runUntil(() -> stableLeader() != 0, livenessDeadline, () -> "liveness: no stable leader within "
+                + parameters.livenessTicks() + " ticks after the network healed at " + healedAt + "us; "
+                + roles());
+        trace("heal: leader n" + stableLeader() + " elected " + (now - healedAt) + "us after healing");
+        long target = invariants.maxCommitted();
+        // A far-behind follower may need many round trips (one entry per message, one persist each):
+        // demand progress within every window rather than a fixed total time.
+        long window = parameters.livenessTicks() * slowestTick;
+        long progressMark = -1;
+        while (!allCommitted(target)) {
+            long lowest = lowestApplied();
+            if (lowest == progressMark) {
+                throw new InvariantViolation("after healing, nodes stopped catching up to index " + target
+                        + " (the highest index ever committed) for " + window + "us: " + roles());
+            }
+            progressMark = lowest;
+            long deadline = now + window;
+            runUntil(() -> allCommitted(target) || lowestApplied() > lowest, deadline, () -> "after healing, nodes"
+                    + " stopped catching up to index " + target + " (the highest index ever committed): " + roles());
+        }
+        for (SimClient client : clients) {
+            client.stop();
+        }
+        long drainDeadline = now + 10 * parameters.clientTimeoutMicros();
+        runUntil(() -> clients.stream().allMatch(SimClient::idle), drainDeadline,
+                () -> "clients did not finish after healing");
+        trace("end: " + events + " events, " + recorder.operationCount() + " client operations, committed "
+                + invariants.maxCommitted());
+    }
+
+    /** The leader a majority follows in its term, once it has committed an entry of that term; else 0. */
+    private int stableLeader() {
+        for (int id = 1; id < hosts.length; id++) {
+            SimHost host = hosts[id];
+            if (!host.up || host.node.role() != Role.LEADER) {
+                continue;
+            }
+            long term = host.node.term();
+            if (host.node.termAt(host.node.commitIndex()) != term) {
+                continue;
+            }
+            int followers = 0;
+            for (int other = 1; other < hosts.length; other++) {
+                SimHost peer = hosts[other];
+                if (peer.up && peer.node.term() == term && peer.node.leaderId() == id) {
+                    followers++;
+                }
+            }
+            if (followers >= parameters.clusterSize() / 2 + 1) {
+                return id;
+            }
+        }
+        return 0;
+    }
+
+    private boolean allCommitted(long target) {
+        for (int id = 1; id < hosts.length; id++) {
+            if (hosts[id].node.commitIndex() < target || hosts[id].appliedIndex() < target) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private long lowestApplied() {
+        long lowest = Long.MAX_VALUE;
+        for (int id = 1; id < hosts.length; id++) {
+            lowest = Math.min(lowest, Math.min(hosts[id].node.commitIndex(), hosts[id].appliedIndex()));
+        }
+        return lowest;
+    }
+
+    private String roles() {
+        StringBuilder out = new StringBuilder();
+        for (int id = 1; id < hosts.length; id++) {
+            SimHost host = hosts[id];
+            out.append(" n").append(id);
+            if (!host.up) {
+                out.append("=down");
+            } else {
+                out.append('=').append(host.node.role()).append(" t").append(host.node.term())
+                        .append(" leader=").append(host.node.leaderId()).append(" commit=")
+                        .append(host.node.commitIndex()).append(" last=").append(host.node.lastIndex())
+                        .append(host.paused ? " paused" : "");
+            }
+        }
+        return out.toString().trim();
+    }
+
+    // ----- scheduling -----------------------------------------------------------------------
+
+    private void schedule(long delayMicros, int node, int incarnation, Runnable action) {
+        queue.add(new Event(now + delayMicros, sequence++, node, incarnation, action));
+    }
+
+    void scheduleClient(long delayMicros, Runnable action) {
+        schedule(delayMicros, 0, -1, action);
+    }
+
+    void schedulePersist(SimHost host) {
+        long delay = networkRandom.nextLong(parameters.persistDelayMinMicros(), parameters.persistDelayMaxMicros() + 1);
+        schedule(delay, host.id, host.incarnation, host::persisted);
+    }
+
+    private void scheduleTick(SimHost host) {
+        schedule(host.tickMicros, host.id, host.incarnation, () -> {
+            trace("n" + host.id + " tick");
+            host.tick();
+            scheduleTick(host);
+        });
+    }
+
+    private void startHost(SimHost host) {
+        host.start(nodeRandom.split());
+        held.get(host.id).clear();
+        // A random first tick phase, so nodes with equal tick rates do not tick in lockstep.
+        schedule(nodeRandom.nextLong(1, host.tickMicros + 1), host.id, host.incarnation, () -> {
+            host.tick();
+            scheduleTick(host);
+        });
+        host.pump();
+    }
+
+    long now() {
+        return now;
+    }
+
+    long nextAttemptId() {
+        return ++attemptIds;
+    }
+
+    ClientRecorder recorder() {
+        return recorder;
+    }
+
+    Invariants invariants() {
+        return invariants;
+    }
+
+    void trace(String line) {
+        trace.line(now, line);
+    }
+
+    // ----- the network ----------------------------------------------------------------------
+
+    private long messageDelay() {
+        double exponential = -Math.log(1 - networkRandom.nextDouble());
+        long delay = parameters.messageDelayMinMicros()
+                + Math.round(exponential * (parameters.messageDelayMeanMicros() - parameters.messageDelayMinMicros()));
+        if (slowMessageRate > 0 && networkRandom.nextDouble() < slowMessageRate) {
+            delay = Math.round(delay * SLOW_MESSAGE_FACTOR);
+        }
+        return delay;
+    }
+
+    /** A peer message leaves its node now; it may be cut, lost, duplicated, delayed or reordered. */
+    void send(Message message) {
+        int from = message.from();
+        int to = message.to();
+        if (!network.delivers(from, to)) {
+            trace("cut " + describe(message));
+            return;
+        }
+        if (lossRate > 0 && networkRandom.nextDouble() < lossRate) {
+            trace("lost " + describe(message));
+            return;
+        }
+        deliverLater(message);
+        if (duplicateRate > 0 && networkRandom.nextDouble() < duplicateRate) {
+            deliverLater(message);
+        }
+    }
+
+    private void deliverLater(Message message) {
+        int from = message.from();
+        int to = message.to();
+        long at = now + messageDelay();
+        if (!parameters.reorder()) {
+            at = Math.max(at, lastDelivery[from][to]);
+            lastDelivery[from][to] = at;
+        }
+        schedule(at - now, to, -1, () -> {
+            SimHost host = hosts[to];
+            if (!host.up) {
+                trace("undeliverable (n" + to + " down) " + describe(message));
+            } else if (!network.delivers(from, to)) {
+                trace("cut in flight " + describe(message));
+            } else {
+                trace("deliver " + describe(message));
+                host.receive(message);
+                if (message instanceof AppendResponse response && response.success()) {
+                    onAppendAcknowledged(host, response);
+                }
+            }
+        });
+    }
+
+    /**
+     * A snapshot travels as one transfer: cut or lost like any message, and slower. The sender learns
+     * the outcome one delay after delivery, or after a timeout when it was lost.
+     */
+    void sendSnapshot(SimHost sender, InstallSnapshot message, List<KvEntry> image) {
+        int from = message.from();
+        int to = message.to();
+        int incarnation = sender.incarnation;
+        boolean lost = !network.delivers(from, to) || (lossRate > 0 && networkRandom.nextDouble() < lossRate);
+        long transfer = 3 * messageDelay();
+        trace("snapshot " + from + "->" + to + " t" + message.term() + " through " + message.snapshotIndex() + "@"
+                + message.snapshotTerm() + " (" + image.size() + " keys)" + (lost ? " lost" : ""));
+        Runnable report = () -> {
+            if (sender.up && sender.incarnation == incarnation) {
+                trace("n" + from + " snapshot to n" + to + (lost ? " failed" : " delivered"));
+                sender.snapshotTransferred(to, !lost, message.snapshotIndex());
+            }
+        };
+        if (lost) {
+            schedule(transfer + SNAPSHOT_TIMEOUT_MICROS, from, -1, report);
+            return;
+        }
+        schedule(transfer, to, -1, () -> {
+            SimHost host = hosts[to];
+            if (host.up && network.delivers(from, to)) {
+                trace("deliver snapshot " + from + "->" + to + " through " + message.snapshotIndex());
+                host.receiveSnapshot(message, image);
+            }
+            schedule(messageDelay(), from, -1, report);
+        });
+    }
+
+    /** A client request travels to a node; clients are never partitioned from nodes. */
+    void sendToNode(int node, ClientRequest request) {
+        if (lossRate > 0 && networkRandom.nextDouble() < lossRate / 2) {
+            trace("lost request c" + request.clientId() + "->n" + node + " " + request.command());
+            return;
+        }
+        schedule(messageDelay(), node, -1, () -> {
+            SimHost host = hosts[node];
+            if (!host.up) {
+                trace("request to down n" + node + " dropped");
+                return;
+            }
+            trace("n" + node + " request a" + request.attemptId() + " " + request.command() + " from c"
+                    + request.clientId());
+            host.receive(request);
+        });
+    }
+
+    void reply(SimHost host, ClientRequest request, ClientReply.Status status, int leaderHint, KvAnswer answer) {
+        trace("n" + host.id + " reply a" + request.attemptId() + " " + status
+                + (status == ClientReply.Status.OK ? " " + answer : " hint=" + leaderHint));
+        if (lossRate > 0 && networkRandom.nextDouble() < lossRate / 2) {
+            trace("lost reply a" + request.attemptId());
+            return;
+        }
+        ClientReply reply = new ClientReply(request.attemptId(), status, leaderHint, answer);
+        SimClient client = clients.get(request.clientId() - 1);
+        schedule(messageDelay(), 0, -1, () -> client.onReply(reply));
+    }
+
+    static String describe(Message message) {
+        String route = message.from() + "->" + message.to() + " t" + message.term();
+        if (message instanceof AppendEntries m) {
+            return "app " + route + " prev=" + m.prevLogIndex() + "@" + m.prevLogTerm() + " n=" + m.entries().size()
+                    + " commit=" + m.leaderCommit();
+        } else if (message instanceof AppendResponse m) {
+            return "app-resp " + route + (m.success() ? " ok " : " reject ") + m.index()
+                    + (m.success() ? "" : " hint=" + m.conflictIndex() + "@" + m.conflictTerm());
+        } else if (message instanceof Heartbeat m) {
+            return "hb " + route + " commit=" + m.commit() + " ctx=" + m.readContext();
+        } else if (message instanceof HeartbeatResponse m) {
+            return "hb-resp " + route + " ctx=" + m.readContext() + " last=" + m.lastIndex();
+        } else if (message instanceof RequestVote m) {
+            return (m.preVote() ? "prevote " : "vote ") + route + " last=" + m.lastLogIndex() + "@" + m.lastLogTerm();
+        } else if (message instanceof InstallSnapshot m) {
+            return "install-snapshot " + route + " through " + m.snapshotIndex() + "@" + m.snapshotTerm();
+        } else if (message instanceof VoteResponse m) {
+            return (m.preVote() ? "prevote-resp " : "vote-resp ") + route + (m.granted() ? " granted" : " rejected");
+        }
+        return message.toString();
+    }
+
+    // ----- the nemesis ----------------------------------------------------------------------
+
+    private long exponential(long mean) {
+        return 1 + Math.round(-Math.log(1 - nemesisRandom.nextDouble()) * mean);
+    }
+
+    private void scheduleNemesis() {
+        schedule(exponential(parameters.nemesisIntervalMeanMicros()), 0, -1, () -> {
+            if (chaos) {
+                nemesis();
+                scheduleNemesis();
+            }
+        });
+    }
+
+    private void nemesis() {
+        int partition = parameters.partitionWeight();
+        int crash = parameters.crashWeight();
+        int pause = parameters.pauseWeight();
+        int heal = parameters.healWeight();
+        int killer = parameters.leaderKillerWeight();
+        int figure8 = parameters.figure8Weight();
+        int dice = nemesisRandom.nextInt(partition + crash + pause + heal + killer + figure8);
+        if (figure8Stage != 0 && (dice < partition || dice >= partition + crash + pause)) {
+            // The network belongs to the running Figure 8 script; crashes and pauses still happen.
+            return;
+        }
+        if (dice >= partition + crash + pause + heal + killer) {
+            startFigure8();
+        } else if (dice >= partition + crash + pause + heal) {
+            armLeaderKiller();
+        } else if (dice < partition) {
+            partition();
+        } else if (dice < partition + crash) {
+            crashSomeNode();
+        } else if (dice < partition + crash + pause) {
+            pauseSomeNode();
+        } else {
+            network.heal();
+            trace("nemesis heal");
+        }
+    }
+
+    private int leaderOrRandom() {
+        int best = 0;
+        long bestTerm = -1;
+        for (int id = 1; id < hosts.length; id++) {
+            SimHost host = hosts[id];
+            if (host.up && host.node.role() == Role.LEADER && host.node.term() > bestTerm) {
+                best = id;
+                bestTerm = host.node.term();
+            }
+        }
+        return best != 0 && nemesisRandom.nextInt(4) != 0 ? best : 1 + nemesisRandom.nextInt(hosts.length - 1);
+    }
+
+    private Set<Integer> randomMinority() {
+        int size = parameters.clusterSize();
+        int count = 1 + nemesisRandom.nextInt((size - 1) / 2);
+        Set<Integer> side = new TreeSet<>();
+        side.add(leaderOrRandom());
+        while (side.size() < count) {
+            side.add(1 + nemesisRandom.nextInt(size));
+        }
+        return side;
+    }
+
+    private Set<Integer> allExcept(Set<Integer> side) {
+        Set<Integer> rest = new TreeSet<>();
+        for (int id = 1; id < hosts.length; id++) {
+            if (!side.contains(id)) {
+                rest.add(id);
+            }
+        }
+        return rest;
+    }
+
+    private void partition() {
+        switch (nemesisRandom.nextInt(5)) {
+            case 0 -> {
+                Set<Integer> side = new TreeSet<>();
+                for (int id = 1; id < hosts.length; id++) {
+                    if (nemesisRandom.nextBoolean()) {
+                        side.add(id);
+                    }
+                }
+                network.split(side);
+            }
+            case 1 -> network.split(randomMinority());
+            case 2 -> network.split(Set.of(leaderOrRandom()));
+            case 3 -> {
+                Set<Integer> one = Set.of(leaderOrRandom());
+                if (nemesisRandom.nextBoolean()) {
+                    network.oneWay(one, allExcept(one));
+                } else {
+                    network.oneWay(allExcept(one), one);
+                }
+            }
+            default -> {
+                int flips = 2 + nemesisRandom.nextInt(8);
+                long gap = 5_000 + nemesisRandom.nextLong(40_000);
+                trace("nemesis flapping x" + flips + " every " + gap + "us");
+                for (int i = 1; i <= flips; i++) {
+                    boolean cut = i % 2 == 1;
+                    schedule(gap * i, 0, -1, () -> {
+                        if (!chaos) {
+                            return;
+                        }
+                        if (cut) {
+                            network.split(randomMinority());
+                        } else {
+                            network.heal();
+                        }
+                        trace("nemesis flap " + network);
+                    });
+                }
+                return;
+            }
+        }
+        trace("nemesis partition " + network);
+    }
+
+    /**
+     * Arms the leader killer: each of the next few nodes to become leader is crashed a moment
+     * after its election, often before its no-op reaches a majority. Quick leader changes with
+     * partial replication are the schedules of Raft's Figure 8.
+     */
+    private void armLeaderKiller() {
+        leadersToKill = 1 + nemesisRandom.nextInt(5);
+        trace("nemesis will crash the next " + leadersToKill + " new leaders");
+    }
+
+    /**
+     * Starts a Figure 8 script (Raft paper §5.4.2): leader changes with partial replication.
+     * <ol>
+     *   <li>The leader A (with one companion in a five-node cluster) is cut off; clients that still
+     *       believe in A keep appending entries there that the majority never sees.</li>
+     *   <li>The moment the majority elects C, C is isolated too: its new-term entries stay on C.</li>
+     *   <li>A rejoins; when the next leader L receives an acknowledgement that covers only part of its
+     *       log (an older term's entries may now be on a majority, its own no-op not yet), L is
+     *       isolated and C rejoins. C's log ends in a newer term than the older entries L just
+     *       spread, so C can win and overwrite them: safe only if L did not count them as committed.</li>
+     * </ol>
+     */
+    private void startFigure8() {
+        int leader = currentLeader();
+        if (figure8Stage != 0 || leader == 0) {
+            return;
+        }
+        figure8Minority.clear();
+        figure8Minority.add(leader);
+        if (parameters.clusterSize() == 5) {
+            int companion = leader;
+            while (companion == leader) {
+                companion = 1 + nemesisRandom.nextInt(5);
+            }
+            figure8Minority.add(companion);
+        }
+        network.split(figure8Minority);
+        figure8Stage = 1;
+        trace("nemesis figure8 stage 1: " + network);
+        long script = nemesisRandom.nextLong(30, 120) * parameters.baseTickMicros();
+        schedule(script, 0, -1, () -> {
+            if (figure8Stage != 0) {
+                figure8Stage = 0;
+                if (chaos) {
+                    network.heal();
+                }
+                trace("nemesis figure8 over: " + network);
+            }
+        });
+    }
+
+    private int currentLeader() {
+        int best = 0;
+        long bestTerm = -1;
+        for (int id = 1; id < hosts.length; id++) {
+            SimHost host = hosts[id];
+            if (host.up && host.node.role() == Role.LEADER && host.node.term() > bestTerm) {
+                best = id;
+                bestTerm = host.node.term();
+            }
+        }
+        return best;
+    }
+
+    /** Called after a leader processed a successful append acknowledgement. */
+    private void onAppendAcknowledged(SimHost leader, AppendResponse response) {
+        if (figure8Stage == 2 && chaos && leader.up && leader.node.role() == Role.LEADER
+                && leader.id != figure8Isolated && response.index() < leader.node.lastIndex()) {
+            network.isolate(Set.of(leader.id));
+            figure8Stage = 3;
+            trace("nemesis figure8 stage 3: partial ack " + response.index() + " < " + leader.node.lastIndex()
+                    + "; " + network);
+        }
+    }
+
+    /** Called by a host whose Ready reports that it became leader. */
+    void onBecameLeader(SimHost host) {
+        if (figure8Stage == 1 && chaos && !figure8Minority.contains(host.id)) {
+            figure8Isolated = host.id;
+            network.isolate(Set.of(host.id));
+            figure8Stage = 2;
+            trace("nemesis figure8 stage 2: " + network);
+        }
+        if (!chaos || leadersToKill == 0) {
+            return;
+        }
+        leadersToKill--;
+        int incarnation = host.incarnation;
+        schedule(nemesisRandom.nextLong(0, parameters.leaderKillerDelayMaxMicros()), 0, -1, () -> {
+            if (chaos && host.up && host.incarnation == incarnation) {
+                crash(host);
+            }
+        });
+    }
+
+    private void crashSomeNode() {
+        crash(hosts[leaderOrRandom()]);
+    }
+
+    private void crash(SimHost host) {
+        if (!host.up) {
+            return;
+        }
+        boolean loseStateMachine = nemesisRandom.nextInt(4) == 0 && host.canLoseStateMachine();
+        host.crash(loseStateMachine);
+        held.get(host.id).clear();
+        if (loseStateMachine) {
+            invariants.forgetApplied(host.id);
+        }
+        long downtime = 1_000 + nemesisRandom.nextLong(parameters.downtimeMaxMicros());
+        schedule(downtime, 0, -1, () -> {
+            if (!host.up) {
+                startHost(host);
+            }
+        });
+    }
+
+    private void pauseSomeNode() {
+        SimHost host = hosts[leaderOrRandom()];
+        if (!host.up || host.paused) {
+            return;
+        }
+        host.paused = true;
+        int incarnation = host.incarnation;
+        trace("n" + host.id + " paused");
+        schedule(1_000 + nemesisRandom.nextLong(parameters.downtimeMaxMicros() / 2), 0, -1, () -> {
+            if (host.up && host.paused && host.incarnation == incarnation) {
+                resume(host);
+            }
+        });
+    }
+
+    private void resume(SimHost host) {
+        host.paused = false;
+        trace("n" + host.id + " resumed with " + held.get(host.id).size() + " held events");
+        for (Event event : held.get(host.id)) {
+            schedule(0, event.node, event.incarnation, event.action);
+        }
+        held.get(host.id).clear();
+        host.pump();
+    }
+}
