@@ -121,7 +121,9 @@ class FaultSuiteIT {
                     definitely(workload, http, leader, new KvInput.Put(key, "final-" + key + "-" + seed));
                 }
                 List<Operation> beforeRestart = workload.history.operations();
+                long checkStart = System.nanoTime();
                 CheckResult first = LinearizabilityChecker.check(workload.history, CHECK_BUDGET);
+                long checkMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - checkStart);
                 reportLines.add("check before restart: " + first.explanation());
                 assertTrue(first.isLinearizable(), first.explanation());
 
@@ -154,10 +156,10 @@ class FaultSuiteIT {
                         .filter(op -> op.outcome() instanceof Outcome.Unknown && !(op.input() instanceof KvInput.Get))
                         .count();
                 String summary = String.format("%s\tseed=%d\tdurationSec=%d\t%s\tunknownWrites=%d\tpinnedKeys=%d/%d"
-                                + "\twriteOnce=%d/%d acknowledged\tverdict=%s\tfaults=%s",
+                                + "\twriteOnce=%d/%d acknowledged\tverdict=%s\tcheckMs=%d\tfaults=%s",
                         name, seed, durationSec, workload.counts, unknownWrites, pinned, KEYS.size(),
                         workload.acknowledgedOnce.size(), workload.onceAttempts.get(), afterRestart.verdict(),
-                        nemesis.counts());
+                        checkMs, nemesis.counts());
                 reportLines.add(summary);
                 System.out.println("FaultSuiteIT result: " + summary);
                 verdict = "PASSED";
