@@ -49,7 +49,7 @@ import org.junit.jupiter.api.Test;
  * final linearizable read of every key joins the history, which must still be linearizable, and every
  * acknowledged write-once key must hold its value.
  *
- * <p>{@code -Dfaults.durationSec} sets the fault phase of each run (default 40 s);
+ * <p>{@code -Dfaults.durationSec} sets the fault phase of each run (default 30 s);
  * {@code -Dfaults.seed} replays a seed. Runs are kept under {@code target/faults/}: node logs, the
  * nemesis schedule and the checker's verdict; a line per run is appended to {@code target/faults/results.tsv}.
  */
@@ -77,7 +77,7 @@ class FaultSuiteIT {
 
     private static long durationSec() {
         String value = System.getProperty("faults.durationSec", "");
-        return value.isBlank() ? 40 : Long.parseLong(value.trim());
+        return value.isBlank() ? 30 : Long.parseLong(value.trim());
     }
 
     private static long seed() {
@@ -103,12 +103,16 @@ class FaultSuiteIT {
             Workload workload = new Workload(cluster, KEYS, CLIENTS, THINK_TIME_MS_MAX);
             String verdict = "FAILED";
             try {
+                Phases phases = new Phases();
                 cluster.startAll();
                 cluster.awaitStableLeader(Duration.ofSeconds(60));
+                phases.end("startup");
 
                 workload.start(seed);
                 nemesis.run(TimeUnit.SECONDS.toMillis(durationSec)).get(durationSec + 120, TimeUnit.SECONDS);
+                phases.end("faults");
                 workload.stop();
+                phases.end("clients-drain");
                 nemesis.shutdown();
                 cluster.healAll();
                 reportLines.addAll(nemesis.log());
@@ -116,6 +120,7 @@ class FaultSuiteIT {
 
                 // Healed, the cluster must come back on its own.
                 int leader = cluster.awaitStableLeader(Duration.ofSeconds(30));
+                phases.end("healed-leader");
                 HttpClient http = Workload.newClient();
                 for (String key : KEYS) {
                     definitely(workload, http, leader, new KvInput.Put(key, "final-" + key + "-" + seed));
@@ -124,6 +129,7 @@ class FaultSuiteIT {
                 long checkStart = System.nanoTime();
                 CheckResult first = LinearizabilityChecker.check(workload.history, CHECK_BUDGET);
                 long checkMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - checkStart);
+                phases.end("final-writes+check");
                 reportLines.add("check before restart: " + first.explanation());
                 assertTrue(first.isLinearizable(), first.explanation());
 
@@ -133,6 +139,7 @@ class FaultSuiteIT {
                 cluster.killAll();
                 cluster.startAll();
                 leader = cluster.awaitStableLeader(Duration.ofSeconds(60));
+                phases.end("kill-all+restart");
                 Map<String, String> finalValues = new HashMap<>();
                 for (String key : KEYS) {
                     KvOutput.GetResult read = (KvOutput.GetResult) definitely(workload, http, leader, new KvInput.Get(key));
@@ -160,10 +167,12 @@ class FaultSuiteIT {
                         name, seed, durationSec, workload.counts, unknownWrites, pinned, KEYS.size(),
                         workload.acknowledgedOnce.size(), workload.onceAttempts.get(), afterRestart.verdict(),
                         checkMs, nemesis.counts());
+                phases.end("final-reads+checks");
+                reportLines.add("phase seconds: " + phases);
                 reportLines.add(summary);
                 System.out.println("FaultSuiteIT result: " + summary);
                 verdict = "PASSED";
-                appendResult(summary);
+                appendResult(summary + "\tphaseSeconds: " + phases);
             } finally {
                 nemesis.shutdown();
                 reportLines.add("client outcomes: " + workload.counts + "; " + verdict);
@@ -177,6 +186,24 @@ class FaultSuiteIT {
         }
         // Passed: keep the logs and the report, drop the RocksDB directories.
         deleteRecursively(dir.resolve("data"));
+    }
+
+    /** Wall-clock seconds per phase of a run, to keep the default run short. */
+    private static final class Phases {
+        private final StringBuilder text = new StringBuilder();
+        private long lastNanos = System.nanoTime();
+
+        void end(String phase) {
+            long now = System.nanoTime();
+            text.append(text.length() == 0 ? "" : " ").append(phase).append('=')
+                    .append(String.format("%.1f", (now - lastNanos) / 1e9));
+            lastNanos = now;
+        }
+
+        @Override
+        public String toString() {
+            return text.toString();
+        }
     }
 
     /**
