@@ -43,6 +43,11 @@ import java.util.concurrent.locks.LockSupport;
 final class Workload {
 
     static final Duration REQUEST_TIMEOUT = Duration.ofMillis(3000);
+    /**
+     * {@code -Dfaults.staleReads=true} makes every client read {@code ?consistency=stale}: a way to show
+     * that the suite catches stale reads (the run must then fail as not linearizable). Never set in CI.
+     */
+    private static final boolean STALE_READS = Boolean.getBoolean("faults.staleReads");
 
     private final FaultCluster cluster;
     private final List<String> keys;
@@ -228,7 +233,7 @@ final class Workload {
         String base = cluster.url(node) + "/v1/kv/" + input.key();
         HttpRequest.Builder builder;
         if (input instanceof KvInput.Get) {
-            builder = HttpRequest.newBuilder(URI.create(base)).GET();
+            builder = HttpRequest.newBuilder(URI.create(base + (STALE_READS ? "?consistency=stale" : ""))).GET();
         } else if (input instanceof KvInput.Put put) {
             builder = HttpRequest.newBuilder(URI.create(base))
                     .PUT(HttpRequest.BodyPublishers.ofString(put.value()));
