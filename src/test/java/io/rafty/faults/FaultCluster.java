@@ -2,7 +2,6 @@ package io.rafty.faults;
 
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,7 +39,7 @@ final class FaultCluster implements AutoCloseable {
     FaultCluster(int size, Path workDir, Map<String, String> tunables) throws IOException {
         this.size = size;
         for (int id = 1; id <= size; id++) {
-            ports.put(id, freePort());
+            ports.put(id, Ports.take());
         }
         for (int from = 1; from <= size; from++) {
             for (int to = 1; to <= size; to++) {
@@ -120,7 +119,16 @@ final class FaultCluster implements AutoCloseable {
     private void noteCrash(NodeProcess node) {
         if (node.crashed()) {
             crashes.add("node " + node.id + " exited by itself with code " + node.exitCode() + " (log: " + node.log()
-                    + ")");
+                    + "; last line: " + lastLine(node.log()) + ")");
+        }
+    }
+
+    private static String lastLine(java.nio.file.Path log) {
+        try {
+            List<String> lines = java.nio.file.Files.readAllLines(log);
+            return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
         }
     }
 
@@ -212,13 +220,6 @@ final class FaultCluster implements AutoCloseable {
         }
         for (LinkProxy link : links.values()) {
             link.close();
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
         }
     }
 }

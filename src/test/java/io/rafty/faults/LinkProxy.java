@@ -65,7 +65,7 @@ final class LinkProxy implements AutoCloseable {
         this.targetPort = targetPort;
         this.server = new ServerSocket();
         server.setReuseAddress(true);
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), Ports.take()), 128);
         this.acceptor = new Thread(this::acceptLoop, "proxy-" + from + "->" + to);
         acceptor.setDaemon(true);
         acceptor.start();
