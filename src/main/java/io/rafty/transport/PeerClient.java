@@ -97,23 +97,30 @@ public final class PeerClient {
             }
             List<Message> batch = takeBatch(queue.pending);
             queue.inflight++;
-            client.postAbs(base + PATH)
-                    .putHeader("content-type", CONTENT_TYPE)
-                    .timeout(limits.requestTimeoutMs())
-                    .sendBuffer(Buffer.buffer(MessageCodec.encode(batch)))
-                    .onComplete(ar -> {
-                        queue.inflight--;
-                        boolean failed = ar.failed() || ar.result().statusCode() / 100 != 2;
-                        if (failed) {
-                            failedRequests++;
-                            if (!queue.lastFailed) {
-                                LOG.log(Level.FINE, "peer " + peer + " unreachable: "
-                                        + (ar.failed() ? ar.cause().getMessage() : "status " + ar.result().statusCode()));
+            try {
+                client.postAbs(base + PATH)
+                        .putHeader("content-type", CONTENT_TYPE)
+                        .timeout(limits.requestTimeoutMs())
+                        .sendBuffer(Buffer.buffer(MessageCodec.encode(batch)))
+                        .onComplete(ar -> {
+                            queue.inflight--;
+                            boolean failed = ar.failed() || ar.result().statusCode() / 100 != 2;
+                            if (failed) {
+                                failedRequests++;
+                                if (!queue.lastFailed) {
+                                    LOG.log(Level.FINE, "peer " + peer + " unreachable: "
+                                            + (ar.failed() ? ar.cause().getMessage() : "status " + ar.result().statusCode()));
+                                }
                             }
-                        }
-                        queue.lastFailed = failed;
-                        flush(peer, queue);
-                    });
+                            queue.lastFailed = failed;
+                            flush(peer, queue);
+                        });
+            } catch (RuntimeException e) {
+                // The client was closed under us (shutdown): the batch is simply lost, as on a network failure.
+                queue.inflight--;
+                failedRequests++;
+                return;
+            }
         }
     }
 
