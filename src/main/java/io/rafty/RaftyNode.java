@@ -4,9 +4,11 @@ import io.rafty.api.ApiVerticle;
 import io.rafty.config.NodeConfig;
 import io.rafty.config.Peer;
 import io.rafty.kv.KvStateMachine;
+import io.rafty.kv.KvStore;
 import io.rafty.node.NodeStatus;
 import io.rafty.node.RaftVerticle;
 import io.rafty.raft.Membership;
+import io.rafty.storage.LogStore;
 import io.rafty.storage.RocksStorage;
 import io.rafty.transport.PeerClient;
 import io.vertx.core.DeploymentOptions;
@@ -18,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
 
 /**
  * One running node: its RocksDB, its Vert.x instance, the Raft verticle and the API verticle.
@@ -29,7 +32,6 @@ public final class RaftyNode implements AutoCloseable {
     private static final int START_TIMEOUT_SECONDS = 30;
     private static final int PEER_INFLIGHT_REQUESTS = 4;
     private static final int PEER_QUEUED_MESSAGES = 4096;
-    private static final int MAX_PENDING_READS = 10_000;
     private static final int MAX_APPLY_BATCH_ENTRIES = 1024;
 
     private final NodeConfig config;
@@ -69,6 +71,25 @@ public final class RaftyNode implements AutoCloseable {
      */
     public static RaftyNode start(NodeConfig config, Map<Integer, String> addresses, VertxOptions vertxOptions)
             throws StartupException {
+        return start(config, addresses, vertxOptions, StorageWrappers.NONE);
+    }
+
+    /**
+     * A test seam: wraps the RocksDB stores before the node uses them, so a test can make storage fail on
+     * demand (disk full, I/O error) and watch the node fence. Production code passes {@link #NONE}.
+     *
+     * @param logStore wraps the Raft log and hard state
+     * @param kvStore  wraps the state machine's store
+     */
+    public record StorageWrappers(UnaryOperator<LogStore> logStore, UnaryOperator<KvStore> kvStore) {
+
+        public static final StorageWrappers NONE = new StorageWrappers(UnaryOperator.identity(),
+                UnaryOperator.identity());
+    }
+
+    /** As {@link #start(NodeConfig, Map, VertxOptions)}, with the stores wrapped (a test seam, see {@link StorageWrappers}). */
+    public static RaftyNode start(NodeConfig config, Map<Integer, String> addresses, VertxOptions vertxOptions,
+                                  StorageWrappers wrappers) throws StartupException {
         RocksStorage storage;
         try {
             storage = RocksStorage.open(config.storageDir());
@@ -77,18 +98,19 @@ public final class RaftyNode implements AutoCloseable {
         }
         Vertx vertx = Vertx.vertx(vertxOptions);
         try {
-            KvStateMachine stateMachine = new KvStateMachine(storage.kvStore());
+            KvStateMachine stateMachine = new KvStateMachine(wrappers.kvStore().apply(storage.kvStore()));
             PeerClient peers = new PeerClient(vertx, addresses, new PeerClient.Limits(PEER_INFLIGHT_REQUESTS,
                     PEER_QUEUED_MESSAGES, config.maxMessageBytes(), config.peerRequestTimeoutMs()));
             RaftVerticle raft = new RaftVerticle(config.raftConfig(),
-                    Membership.ofVoters(new HashSet<>(config.memberIds())), storage.logStore(), stateMachine, peers,
-                    new RaftVerticle.Settings(config.tickIntervalMs(), config.maxPendingProposals(), MAX_PENDING_READS,
+                    Membership.ofVoters(new HashSet<>(config.memberIds())), wrappers.logStore().apply(storage.logStore()),
+                    stateMachine, peers,
+                    new RaftVerticle.Settings(config.tickIntervalMs(), config.maxPendingProposals(), config.maxPendingReads(),
                             config.clientRequestTimeoutMs(), MAX_APPLY_BATCH_ENTRIES));
             ApiVerticle api = new ApiVerticle(raft, stateMachine, new ApiVerticle.Settings(config.host(), config.port(),
                     config.maxKeyBytes(), config.maxValueBytes(), config.maxRequestBodyBytes(), config.maxHeaderBytes(),
                     config.maxInitialLineBytes(), config.maxQueryParams(), config.maxListLimit(),
                     config.maxMessageBytes() + config.maxValueBytes() + 4096,
-                    config.clientRequestTimeoutMs(), addresses));
+                    config.clientRequestTimeoutMs(), config.httpIdleTimeoutMs(), addresses));
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());

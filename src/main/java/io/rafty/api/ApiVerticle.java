@@ -19,14 +19,20 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -44,7 +50,8 @@ public final class ApiVerticle extends VerticleBase {
     /** Limits and addresses of the API server. */
     public record Settings(String host, int port, int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes,
                            int maxHeaderBytes, int maxUrlBytes, int maxQueryParams, int maxListLimit,
-                           int maxPeerBodyBytes, int forwardTimeoutMs, Map<Integer, String> addresses) {
+                           int maxPeerBodyBytes, int forwardTimeoutMs, int idleTimeoutMs,
+                           Map<Integer, String> addresses) {
     }
 
     private final RaftVerticle raft;
@@ -72,9 +79,13 @@ public final class ApiVerticle extends VerticleBase {
                 .setPort(settings.port())
                 .setMaxHeaderSize(settings.maxHeaderBytes())
                 .setMaxInitialLineLength(settings.maxUrlBytes())
+                .setIdleTimeout(settings.idleTimeoutMs())
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 .setTcpNoDelay(true)
                 .setCompressionSupported(false);
-        server = vertx.createHttpServer(options).requestHandler(router());
+        server = vertx.createHttpServer(options)
+                .invalidRequestHandler(this::invalidRequest)
+                .requestHandler(router());
         return server.listen();
     }
 
@@ -90,7 +101,7 @@ public final class ApiVerticle extends VerticleBase {
                 .handler(BodyHandler.create(false).setBodyLimit(settings.maxPeerBodyBytes()))
                 .handler(this::peerMessages);
         router.route("/v1/*").handler(this::limitQueryParams);
-        router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
+        router.get("/health").handler(this::health);
         router.get("/v1/status").handler(this::status);
         router.get("/v1/cluster").handler(this::cluster);
         router.get("/v1/kv").handler(this::list);
@@ -106,6 +117,50 @@ public final class ApiVerticle extends VerticleBase {
         router.errorHandler(405, ctx -> error(ctx, new ApiException(405, "method_not_allowed",
                 "method " + ctx.request().method() + " is not allowed on " + ctx.request().path())));
         return router;
+    }
+
+    /**
+     * Requests Netty could not parse never reach the router: a request line longer than
+     * {@code maxInitialLineBytes}, headers beyond {@code maxHeaderBytes}, or bytes that are not HTTP.
+     * Vert.x's default answers them with an empty body; this one names the limit in the usual JSON
+     * error. The decoder discards everything after a failure, so the connection is closed afterwards.
+     */
+    private void invalidRequest(HttpServerRequest request) {
+        DecoderResult result = request.decoderResult();
+        Throwable cause = result == null ? null : result.cause();
+        ApiException error;
+        if (cause instanceof TooLongHttpLineException) {
+            error = new ApiException(414, "too_large", "the request line (method, path and query) exceeds "
+                    + settings.maxUrlBytes() + " bytes (maxInitialLineBytes)");
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            error = new ApiException(431, "too_large", "the request headers exceed " + settings.maxHeaderBytes()
+                    + " bytes (maxHeaderBytes)");
+        } else {
+            error = ApiException.badRequest("malformed HTTP request"
+                    + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage()));
+        }
+        HttpServerResponse response = request.response();
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        response.setStatusCode(error.status())
+                .putHeader("content-type", JSON)
+                .putHeader("connection", "close")
+                .end(error.body().toBuffer())
+                .onComplete(ar -> request.connection().close());
+    }
+
+    /** 200 while this node serves; 503 once it has fenced itself after a storage failure. */
+    private void health(RoutingContext ctx) {
+        NodeStatus s = raft.status();
+        if (s != null && s.fenced()) {
+            ctx.response().putHeader("retry-after", "1");
+            json(ctx, 503, new JsonObject().put("status", "fenced")
+                    .put("message", "storage failed on this node; it no longer serves. Restart it once the disk is "
+                            + "healthy"));
+            return;
+        }
+        json(ctx, 200, new JsonObject().put("status", "ok"));
     }
 
     private void limitQueryParams(RoutingContext ctx) {
@@ -291,6 +346,12 @@ public final class ApiVerticle extends VerticleBase {
      */
     private void afterReadBarrier(RoutingContext ctx, Runnable read) {
         if (RequestParams.stale(ctx)) {
+            if (raft.status().fenced()) {
+                // Its state stopped moving when storage failed: even a stale read would grow ever staler.
+                error(ctx, Failures.toApi(new RequestFailure(RequestFailure.Kind.UNAVAILABLE,
+                        "storage failed on this node", 0)));
+                return;
+            }
             read.run();
             return;
         }

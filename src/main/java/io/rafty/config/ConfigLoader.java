@@ -328,7 +328,9 @@ public final class ConfigLoader {
                 s.intValue("maxInflightMessages", NodeConfig.DEFAULT_MAX_INFLIGHT_MESSAGES),
                 s.longValue("maxUncommittedBytes", NodeConfig.DEFAULT_MAX_UNCOMMITTED_BYTES),
                 s.intValue("peerRequestTimeoutMs", NodeConfig.DEFAULT_PEER_REQUEST_TIMEOUT_MS),
-                s.intValue("clientRequestTimeoutMs", NodeConfig.DEFAULT_CLIENT_REQUEST_TIMEOUT_MS));
+                s.intValue("clientRequestTimeoutMs", NodeConfig.DEFAULT_CLIENT_REQUEST_TIMEOUT_MS),
+                s.intValue("maxPendingReads", NodeConfig.DEFAULT_MAX_PENDING_READS),
+                s.intValue("httpIdleTimeoutMs", NodeConfig.DEFAULT_HTTP_IDLE_TIMEOUT_MS));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

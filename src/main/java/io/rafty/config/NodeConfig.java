@@ -43,6 +43,9 @@ import java.util.stream.Stream;
  * @param maxUncommittedBytes     the leader refuses proposals while this many bytes are appended but uncommitted
  * @param peerRequestTimeoutMs    how long one peer RPC may take before it counts as lost
  * @param clientRequestTimeoutMs  how long a client write may wait for commit before it gets 504 outcome_unknown
+ * @param maxPendingReads         linearizable reads waiting for a ReadIndex round on one node before new ones get 503
+ * @param httpIdleTimeoutMs       an HTTP connection on which nothing was read or written for this long is closed, so
+ *                                stalled or abandoned partial requests cannot hold connections forever
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -51,7 +54,7 @@ public record NodeConfig(
         int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes, int maxHeaderBytes, int maxInitialLineBytes,
         int maxQueryParams, int maxListLimit,
         int maxPendingProposals, int maxMessageBytes, int maxInflightMessages, long maxUncommittedBytes,
-        int peerRequestTimeoutMs, int clientRequestTimeoutMs) {
+        int peerRequestTimeoutMs, int clientRequestTimeoutMs, int maxPendingReads, int httpIdleTimeoutMs) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -72,6 +75,8 @@ public record NodeConfig(
     public static final long DEFAULT_MAX_UNCOMMITTED_BYTES = 64L << 20;
     public static final int DEFAULT_PEER_REQUEST_TIMEOUT_MS = 2000;
     public static final int DEFAULT_CLIENT_REQUEST_TIMEOUT_MS = 5000;
+    public static final int DEFAULT_MAX_PENDING_READS = 10_000;
+    public static final int DEFAULT_HTTP_IDLE_TIMEOUT_MS = 60_000;
 
     /** The storage directory used when none is configured: {@code data/node<id>}. */
     public static Path defaultStorageDir(int id) {
@@ -136,6 +141,8 @@ public record NodeConfig(
         positive("maxUncommittedBytes", maxUncommittedBytes);
         positive("peerRequestTimeoutMs", peerRequestTimeoutMs);
         positive("clientRequestTimeoutMs", clientRequestTimeoutMs);
+        positive("maxPendingReads", maxPendingReads);
+        positive("httpIdleTimeoutMs", httpIdleTimeoutMs);
     }
 
     /** A node with every tunable at its default, for tests and embedding. */
@@ -146,7 +153,8 @@ public record NodeConfig(
                 DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_HEADER_BYTES,
                 DEFAULT_MAX_INITIAL_LINE_BYTES, DEFAULT_MAX_QUERY_PARAMS, DEFAULT_MAX_LIST_LIMIT,
                 DEFAULT_MAX_PENDING_PROPOSALS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_INFLIGHT_MESSAGES,
-                DEFAULT_MAX_UNCOMMITTED_BYTES, DEFAULT_PEER_REQUEST_TIMEOUT_MS, DEFAULT_CLIENT_REQUEST_TIMEOUT_MS);
+                DEFAULT_MAX_UNCOMMITTED_BYTES, DEFAULT_PEER_REQUEST_TIMEOUT_MS, DEFAULT_CLIENT_REQUEST_TIMEOUT_MS,
+                DEFAULT_MAX_PENDING_READS, DEFAULT_HTTP_IDLE_TIMEOUT_MS);
     }
 
     /** The same configuration with another storage directory. */
@@ -155,7 +163,7 @@ public record NodeConfig(
                 electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
                 maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
                 maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
-                clientRequestTimeoutMs);
+                clientRequestTimeoutMs, maxPendingReads, httpIdleTimeoutMs);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

@@ -61,6 +61,10 @@
  * <tr><td>peerRequestTimeoutMs</td><td>KVSTORE_PEER_REQUEST_TIMEOUT_MS</td><td>2000</td><td>one peer RPC</td></tr>
  * <tr><td>clientRequestTimeoutMs</td><td>KVSTORE_CLIENT_REQUEST_TIMEOUT_MS</td><td>5000</td><td>a client write waiting
  *     for commit, after which it gets 504 outcome_unknown</td></tr>
+ * <tr><td>maxPendingReads</td><td>KVSTORE_MAX_PENDING_READS</td><td>10000</td><td>linearizable reads awaiting a
+ *     ReadIndex round on one node; beyond it new reads get 503 overloaded</td></tr>
+ * <tr><td>httpIdleTimeoutMs</td><td>KVSTORE_HTTP_IDLE_TIMEOUT_MS</td><td>60000</td><td>an HTTP connection idle this
+ *     long (nothing read or written) is closed: a stalled partial request cannot hold a connection forever</td></tr>
  * </table>
  *
  * <p>Every limit must be positive.

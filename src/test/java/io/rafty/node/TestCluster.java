@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
+import java.util.function.UnaryOperator;
 
 /**
  * Real nodes in one JVM: each with its own Vert.x, RocksDB directory and HTTP server on an ephemeral
@@ -32,6 +34,8 @@ final class TestCluster implements AutoCloseable {
     private final Path root;
     private final int size;
     private final VertxOptions vertxOptions;
+    private final UnaryOperator<NodeConfig> configure;
+    private final IntFunction<RaftyNode.StorageWrappers> wrappers;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     TestCluster(Path root, int size) throws Exception {
@@ -39,9 +43,20 @@ final class TestCluster implements AutoCloseable {
     }
 
     TestCluster(Path root, int size, VertxOptions vertxOptions) throws Exception {
+        this(root, size, vertxOptions, UnaryOperator.identity(), id -> RaftyNode.StorageWrappers.NONE);
+    }
+
+    /**
+     * @param configure changes every node's configuration (tighter limits, for instance)
+     * @param wrappers  the storage wrappers of node {@code id} (see {@link RaftyNode.StorageWrappers})
+     */
+    TestCluster(Path root, int size, VertxOptions vertxOptions, UnaryOperator<NodeConfig> configure,
+                IntFunction<RaftyNode.StorageWrappers> wrappers) throws Exception {
         this.root = root;
         this.size = size;
         this.vertxOptions = vertxOptions;
+        this.configure = configure;
+        this.wrappers = wrappers;
         for (int id = 1; id <= size; id++) {
             start(id, 0);
         }
@@ -55,11 +70,11 @@ final class TestCluster implements AutoCloseable {
                 peers.add(new Peer(other, "http://127.0.0.1:" + ports.getOrDefault(other, other)));
             }
         }
-        return NodeConfig.defaults(id, port, peers).withStorageDir(root.resolve("node" + id));
+        return configure.apply(NodeConfig.defaults(id, port, peers).withStorageDir(root.resolve("node" + id)));
     }
 
     private void start(int id, int port) throws Exception {
-        RaftyNode node = RaftyNode.start(config(id, port), addresses, vertxOptions);
+        RaftyNode node = RaftyNode.start(config(id, port), addresses, vertxOptions, wrappers.apply(id));
         nodes.put(id, node);
         ports.put(id, node.port());
         addresses.put(id, node.url());
