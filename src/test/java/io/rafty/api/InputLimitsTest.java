@@ -159,6 +159,18 @@ class InputLimitsTest {
         assertRawError(raw("GET /health HTTP/1.1\r\nHost: x\r\nBad Header Name: y\r\n\r\n"), 400, "bad_request");
     }
 
+    /**
+     * A version Vert.x does not implement is answered by Vert.x itself, 501 with an empty body, before the
+     * invalid-request handler or the router could run (Http1xServerRequest.version()); there is no hook for it.
+     * Documented in the README as the one non-JSON answer; the connection is closed.
+     */
+    @Test
+    void unsupportedHttpVersionIsAnswered501ByVertx() throws Exception {
+        assertTrue(raw("GET /health HTTP/9.9\r\nHost: x\r\n\r\n").startsWith("HTTP/9.9 501 "));
+        assertTrue(raw("GET /health http/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 501 "));
+        assertEquals(200, send("GET", "/health", new byte[0]).statusCode());
+    }
+
     @Test
     void stalledPartialRequestIsClosedAfterHttpIdleTimeoutMs() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", node.port())) {
