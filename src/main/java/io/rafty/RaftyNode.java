@@ -87,7 +87,7 @@ public final class RaftyNode implements AutoCloseable {
                 UnaryOperator.identity());
     }
 
-    /** As {@link #start(NodeConfig, Map, VertxOptions)}, with the stores wrapped (a test seam, see {@link StorageWrappers}). */
+    /** As {@link #start(NodeConfig, Map, VertxOptions)}, with the stores wrapped ({@link StorageWrappers}). */
     public static RaftyNode start(NodeConfig config, Map<Integer, String> addresses, VertxOptions vertxOptions,
                                   StorageWrappers wrappers) throws StartupException {
         RocksStorage storage;
@@ -101,11 +101,11 @@ public final class RaftyNode implements AutoCloseable {
             KvStateMachine stateMachine = new KvStateMachine(wrappers.kvStore().apply(storage.kvStore()));
             PeerClient peers = new PeerClient(vertx, addresses, new PeerClient.Limits(PEER_INFLIGHT_REQUESTS,
                     PEER_QUEUED_MESSAGES, config.maxMessageBytes(), config.peerRequestTimeoutMs()));
+            LogStore logStore = wrappers.logStore().apply(storage.logStore());
             RaftVerticle raft = new RaftVerticle(config.raftConfig(),
-                    Membership.ofVoters(new HashSet<>(config.memberIds())), wrappers.logStore().apply(storage.logStore()),
-                    stateMachine, peers,
-                    new RaftVerticle.Settings(config.tickIntervalMs(), config.maxPendingProposals(), config.maxPendingReads(),
-                            config.clientRequestTimeoutMs(), MAX_APPLY_BATCH_ENTRIES));
+                    Membership.ofVoters(new HashSet<>(config.memberIds())), logStore, stateMachine, peers,
+                    new RaftVerticle.Settings(config.tickIntervalMs(), config.maxPendingProposals(),
+                            config.maxPendingReads(), config.clientRequestTimeoutMs(), MAX_APPLY_BATCH_ENTRIES));
             ApiVerticle api = new ApiVerticle(raft, stateMachine, new ApiVerticle.Settings(config.host(), config.port(),
                     config.maxKeyBytes(), config.maxValueBytes(), config.maxRequestBodyBytes(), config.maxHeaderBytes(),
                     config.maxInitialLineBytes(), config.maxQueryParams(), config.maxListLimit(),
