@@ -29,6 +29,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -390,6 +391,13 @@ public final class ApiVerticle extends VerticleBase {
 
     private void failure(RoutingContext ctx) {
         Throwable cause = ctx.failure();
+        if (ctx.response().closed() || cause instanceof IOException) {
+            // The client went away mid-request (a reset while the body was uploading, say): nobody is left to
+            // answer, and it is not a server fault worth a SEVERE line.
+            LOG.log(Level.FINE, () -> "client closed " + ctx.request().method() + " " + ctx.request().path() + ": "
+                    + (cause == null ? "connection closed" : cause.getMessage()));
+            return;
+        }
         if (cause instanceof ApiException api) {
             error(ctx, api);
         } else if (cause instanceof RequestFailure failure) {
