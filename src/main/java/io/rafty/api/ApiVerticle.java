@@ -406,11 +406,30 @@ public final class ApiVerticle extends VerticleBase {
             error(ctx, new ApiException(413, "too_large", "request body exceeds the limit"));
         } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
             error(ctx, new ApiException(ctx.statusCode(), "bad_request", "the request could not be processed"));
+        } else if (decodingFailed(cause)) {
+            // The request stream itself failed: Netty could not decode the body (a chunk size that is not hex,
+            // for instance). The client's fault, and the rest of the stream is unreadable.
+            ApiException malformed = ApiException.badRequest("malformed request body: " + cause.getMessage());
+            ctx.response().setStatusCode(400).putHeader("content-type", JSON).putHeader("connection", "close")
+                    .end(malformed.body().toBuffer())
+                    .onComplete(ar -> ctx.request().connection().close());
         } else {
             LOG.log(Level.SEVERE, "unexpected failure on " + ctx.request().method() + " " + ctx.request().path(),
                     cause);
             error(ctx, new ApiException(500, "internal", "internal error"));
         }
+    }
+
+    /** True when {@code cause} was thrown by Netty's HTTP decoder, i.e. by reading the client's bytes. */
+    private static boolean decodingFailed(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            for (StackTraceElement frame : t.getStackTrace()) {
+                if (frame.getClassName().startsWith("io.netty.handler.codec.http.HttpObjectDecoder")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     static void error(RoutingContext ctx, ApiException e) {
