@@ -4,9 +4,11 @@ import io.rafty.api.ApiVerticle;
 import io.rafty.config.NodeConfig;
 import io.rafty.config.Peer;
 import io.rafty.kv.KvStateMachine;
+import io.rafty.kv.KvStore;
 import io.rafty.node.NodeStatus;
 import io.rafty.node.RaftVerticle;
 import io.rafty.raft.Membership;
+import io.rafty.storage.LogStore;
 import io.rafty.storage.RocksStorage;
 import io.rafty.storage.SnapshotStaging;
 import io.rafty.transport.PeerClient;
@@ -21,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
 
 /**
  * One running node: its RocksDB, its Vert.x instance, the Raft verticle and the API verticle.
@@ -32,7 +35,6 @@ public final class RaftyNode implements AutoCloseable {
     private static final int START_TIMEOUT_SECONDS = 30;
     private static final int PEER_INFLIGHT_REQUESTS = 4;
     private static final int PEER_QUEUED_MESSAGES = 4096;
-    private static final int MAX_PENDING_READS = 10_000;
     private static final int MAX_APPLY_BATCH_ENTRIES = 1024;
     private static final int SNAPSHOT_CHUNK_ATTEMPTS = 5;
 
@@ -73,6 +75,25 @@ public final class RaftyNode implements AutoCloseable {
      */
     public static RaftyNode start(NodeConfig config, Map<Integer, String> addresses, VertxOptions vertxOptions)
             throws StartupException {
+        return start(config, addresses, vertxOptions, StorageWrappers.NONE);
+    }
+
+    /**
+     * A test seam: wraps the RocksDB stores before the node uses them, so a test can make storage fail on
+     * demand (disk full, I/O error) and watch the node fence. Production code passes {@link #NONE}.
+     *
+     * @param logStore wraps the Raft log and hard state
+     * @param kvStore  wraps the state machine's store
+     */
+    public record StorageWrappers(UnaryOperator<LogStore> logStore, UnaryOperator<KvStore> kvStore) {
+
+        public static final StorageWrappers NONE = new StorageWrappers(UnaryOperator.identity(),
+                UnaryOperator.identity());
+    }
+
+    /** As {@link #start(NodeConfig, Map, VertxOptions)}, with the stores wrapped ({@link StorageWrappers}). */
+    public static RaftyNode start(NodeConfig config, Map<Integer, String> addresses, VertxOptions vertxOptions,
+                                  StorageWrappers wrappers) throws StartupException {
         RocksStorage storage;
         try {
             storage = RocksStorage.open(config.storageDir());
@@ -81,7 +102,7 @@ public final class RaftyNode implements AutoCloseable {
         }
         Vertx vertx = Vertx.vertx(vertxOptions);
         try {
-            KvStateMachine stateMachine = new KvStateMachine(storage.kvStore());
+            KvStateMachine stateMachine = new KvStateMachine(wrappers.kvStore().apply(storage.kvStore()));
             PeerClient peers = new PeerClient(vertx, addresses, new PeerClient.Limits(PEER_INFLIGHT_REQUESTS,
                     PEER_QUEUED_MESSAGES, config.maxMessageBytes(), config.peerRequestTimeoutMs()));
             WorkerExecutor snapshotWorker = vertx.createSharedWorkerExecutor("rafty-snapshot-" + config.id(), 1);
@@ -92,20 +113,22 @@ public final class RaftyNode implements AutoCloseable {
                     ? ClusterJoin.discover(config, addresses)
                     : Membership.ofVoters(new HashSet<>(config.memberIds()));
             RaftVerticle raft = new RaftVerticle(config.raftConfig(), initialMembership,
-                    new RaftVerticle.Storage(storage.logStore(), storage.snapshotStore(), staging,
+                    new RaftVerticle.Storage(wrappers.logStore().apply(storage.logStore()), storage.snapshotStore(), staging,
                             storage::compactLogFiles),
                     stateMachine, peers, snapshotSender, snapshotWorker,
-                    new RaftVerticle.Settings(config.tickIntervalMs(), config.maxPendingProposals(), MAX_PENDING_READS,
+                    new RaftVerticle.Settings(config.tickIntervalMs(), config.maxPendingProposals(), config.maxPendingReads(),
                             config.clientRequestTimeoutMs(), MAX_APPLY_BATCH_ENTRIES,
                             config.learnerPromotionLagEntries()),
                     new RaftVerticle.SnapshotSettings(config.snapshotEntries(), config.snapshotLogBytes(),
                             config.snapshotTailEntries()),
                     addresses);
-            ApiVerticle api = new ApiVerticle(raft, stateMachine, staging, snapshotWorker, new ApiVerticle.Settings(config.host(), config.port(),
+            ApiVerticle api = new ApiVerticle(raft, stateMachine, staging, snapshotWorker,
+                    new ApiVerticle.Settings(config.host(), config.port(),
                     config.maxKeyBytes(), config.maxValueBytes(), config.maxRequestBodyBytes(), config.maxHeaderBytes(),
                     config.maxInitialLineBytes(), config.maxQueryParams(), config.maxListLimit(),
                     Math.max(config.maxMessageBytes(), config.snapshotChunkBytes()) + config.maxValueBytes() + 4096,
-                    config.clientRequestTimeoutMs(), config.learnerPromotionLagEntries(), addresses));
+                    config.clientRequestTimeoutMs(), config.httpIdleTimeoutMs(), config.learnerPromotionLagEntries(),
+                    addresses));
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());

@@ -22,14 +22,21 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -48,7 +55,8 @@ public final class ApiVerticle extends VerticleBase {
     /** Limits and addresses of the API server. */
     public record Settings(String host, int port, int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes,
                            int maxHeaderBytes, int maxUrlBytes, int maxQueryParams, int maxListLimit,
-                           int maxPeerBodyBytes, int forwardTimeoutMs, long learnerPromotionLagEntries,
+                           int maxPeerBodyBytes, int forwardTimeoutMs, int idleTimeoutMs,
+                           long learnerPromotionLagEntries,
                            Map<Integer, String> addresses) {
     }
 
@@ -80,12 +88,16 @@ public final class ApiVerticle extends VerticleBase {
                 .setPort(settings.port())
                 .setMaxHeaderSize(settings.maxHeaderBytes())
                 .setMaxInitialLineLength(settings.maxUrlBytes())
+                .setIdleTimeout(settings.idleTimeoutMs())
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                 .setTcpNoDelay(true)
                 // HTTP/1.1 only: h2c upgrades (sent by default by java.net.http clients) broke large
                 // responses in testing, and the API gains nothing from HTTP/2 on a LAN.
                 .setHttp2ClearTextEnabled(false)
                 .setCompressionSupported(false);
-        server = vertx.createHttpServer(options).requestHandler(router());
+        server = vertx.createHttpServer(options)
+                .invalidRequestHandler(this::invalidRequest)
+                .requestHandler(router());
         return server.listen();
     }
 
@@ -104,7 +116,7 @@ public final class ApiVerticle extends VerticleBase {
                 .handler(BodyHandler.create(false).setBodyLimit(settings.maxPeerBodyBytes()))
                 .handler(snapshotRoute::handle);
         router.route("/v1/*").handler(this::limitQueryParams);
-        router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
+        router.get("/health").handler(this::health);
         router.get("/v1/status").handler(this::status);
         router.get("/v1/cluster").handler(this::cluster);
         AdminRoutes admin = new AdminRoutes(raft, settings.learnerPromotionLagEntries(),
@@ -127,6 +139,50 @@ public final class ApiVerticle extends VerticleBase {
         router.errorHandler(405, ctx -> error(ctx, new ApiException(405, "method_not_allowed",
                 "method " + ctx.request().method() + " is not allowed on " + ctx.request().path())));
         return router;
+    }
+
+    /**
+     * Requests Netty could not parse never reach the router: a request line longer than
+     * {@code maxInitialLineBytes}, headers beyond {@code maxHeaderBytes}, or bytes that are not HTTP.
+     * Vert.x's default answers them with an empty body; this one names the limit in the usual JSON
+     * error. The decoder discards everything after a failure, so the connection is closed afterwards.
+     */
+    private void invalidRequest(HttpServerRequest request) {
+        DecoderResult result = request.decoderResult();
+        Throwable cause = result == null ? null : result.cause();
+        ApiException error;
+        if (cause instanceof TooLongHttpLineException) {
+            error = new ApiException(414, "too_large", "the request line (method, path and query) exceeds "
+                    + settings.maxUrlBytes() + " bytes (maxInitialLineBytes)");
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            error = new ApiException(431, "too_large", "the request headers exceed " + settings.maxHeaderBytes()
+                    + " bytes (maxHeaderBytes)");
+        } else {
+            error = ApiException.badRequest("malformed HTTP request"
+                    + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage()));
+        }
+        HttpServerResponse response = request.response();
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        response.setStatusCode(error.status())
+                .putHeader("content-type", JSON)
+                .putHeader("connection", "close")
+                .end(error.body().toBuffer())
+                .onComplete(ar -> request.connection().close());
+    }
+
+    /** 200 while this node serves; 503 once it has fenced itself after a storage failure. */
+    private void health(RoutingContext ctx) {
+        NodeStatus s = raft.status();
+        if (s != null && s.fenced()) {
+            ctx.response().putHeader("retry-after", "1");
+            json(ctx, 503, new JsonObject().put("status", "fenced")
+                    .put("message", "storage failed on this node; it no longer serves. Restart it once the disk is "
+                            + "healthy"));
+            return;
+        }
+        json(ctx, 200, new JsonObject().put("status", "ok"));
     }
 
     private void limitQueryParams(RoutingContext ctx) {
@@ -314,6 +370,12 @@ public final class ApiVerticle extends VerticleBase {
      */
     private void afterReadBarrier(RoutingContext ctx, Runnable read) {
         if (RequestParams.stale(ctx)) {
+            if (raft.status().fenced()) {
+                // Its state stopped moving when storage failed: even a stale read would grow ever staler.
+                error(ctx, Failures.toApi(new RequestFailure(RequestFailure.Kind.UNAVAILABLE,
+                        "storage failed on this node", 0)));
+                return;
+            }
             read.run();
             return;
         }
@@ -352,6 +414,13 @@ public final class ApiVerticle extends VerticleBase {
 
     private void failure(RoutingContext ctx) {
         Throwable cause = ctx.failure();
+        if (ctx.response().closed() || cause instanceof IOException) {
+            // The client went away mid-request (a reset while the body was uploading, say): nobody is left to
+            // answer, and it is not a server fault worth a SEVERE line.
+            LOG.log(Level.FINE, () -> "client closed " + ctx.request().method() + " " + ctx.request().path() + ": "
+                    + (cause == null ? "connection closed" : cause.getMessage()));
+            return;
+        }
         if (cause instanceof ApiException api) {
             error(ctx, api);
         } else if (cause instanceof RequestFailure failure) {
@@ -360,11 +429,30 @@ public final class ApiVerticle extends VerticleBase {
             error(ctx, new ApiException(413, "too_large", "request body exceeds the limit"));
         } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
             error(ctx, new ApiException(ctx.statusCode(), "bad_request", "the request could not be processed"));
+        } else if (decodingFailed(cause)) {
+            // The request stream itself failed: Netty could not decode the body (a chunk size that is not hex,
+            // for instance). The client's fault, and the rest of the stream is unreadable.
+            ApiException malformed = ApiException.badRequest("malformed request body: " + cause.getMessage());
+            ctx.response().setStatusCode(400).putHeader("content-type", JSON).putHeader("connection", "close")
+                    .end(malformed.body().toBuffer())
+                    .onComplete(ar -> ctx.request().connection().close());
         } else {
             LOG.log(Level.SEVERE, "unexpected failure on " + ctx.request().method() + " " + ctx.request().path(),
                     cause);
             error(ctx, new ApiException(500, "internal", "internal error"));
         }
+    }
+
+    /** True when {@code cause} was thrown by Netty's HTTP decoder, i.e. by reading the client's bytes. */
+    private static boolean decodingFailed(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            for (StackTraceElement frame : t.getStackTrace()) {
+                if (frame.getClassName().startsWith("io.netty.handler.codec.http.HttpObjectDecoder")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     static void error(RoutingContext ctx, ApiException e) {

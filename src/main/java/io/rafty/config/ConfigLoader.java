@@ -329,6 +329,8 @@ public final class ConfigLoader {
                 s.longValue("maxUncommittedBytes", NodeConfig.DEFAULT_MAX_UNCOMMITTED_BYTES),
                 s.intValue("peerRequestTimeoutMs", NodeConfig.DEFAULT_PEER_REQUEST_TIMEOUT_MS),
                 s.intValue("clientRequestTimeoutMs", NodeConfig.DEFAULT_CLIENT_REQUEST_TIMEOUT_MS),
+                s.intValue("maxPendingReads", NodeConfig.DEFAULT_MAX_PENDING_READS),
+                s.intValue("httpIdleTimeoutMs", NodeConfig.DEFAULT_HTTP_IDLE_TIMEOUT_MS),
                 s.longValue("snapshotEntries", NodeConfig.DEFAULT_SNAPSHOT_ENTRIES),
                 s.longValue("snapshotLogBytes", NodeConfig.DEFAULT_SNAPSHOT_LOG_BYTES),
                 s.longValue("snapshotTailEntries", NodeConfig.DEFAULT_SNAPSHOT_TAIL_ENTRIES),

@@ -43,6 +43,9 @@ import java.util.stream.Stream;
  * @param maxUncommittedBytes     the leader refuses proposals while this many bytes are appended but uncommitted
  * @param peerRequestTimeoutMs    how long one peer RPC may take before it counts as lost
  * @param clientRequestTimeoutMs  how long a client write may wait for commit before it gets 504 outcome_unknown
+ * @param maxPendingReads         linearizable reads waiting for a ReadIndex round on one node before new ones get 503
+ * @param httpIdleTimeoutMs       an HTTP connection on which nothing was read or written for this long is closed, so
+ *                                stalled or abandoned partial requests cannot hold connections forever
  * @param snapshotEntries         take a snapshot (and compact the log) after this many applied entries
  * @param snapshotLogBytes        ... or after this many log bytes written since the last snapshot
  * @param snapshotTailEntries     log entries kept after a snapshot, so a slightly slow follower catches up
@@ -60,7 +63,7 @@ public record NodeConfig(
         int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes, int maxHeaderBytes, int maxInitialLineBytes,
         int maxQueryParams, int maxListLimit,
         int maxPendingProposals, int maxMessageBytes, int maxInflightMessages, long maxUncommittedBytes,
-        int peerRequestTimeoutMs, int clientRequestTimeoutMs,
+        int peerRequestTimeoutMs, int clientRequestTimeoutMs, int maxPendingReads, int httpIdleTimeoutMs,
         long snapshotEntries, long snapshotLogBytes, long snapshotTailEntries, int snapshotChunkBytes,
         long learnerPromotionLagEntries, String join) {
 
@@ -83,6 +86,8 @@ public record NodeConfig(
     public static final long DEFAULT_MAX_UNCOMMITTED_BYTES = 64L << 20;
     public static final int DEFAULT_PEER_REQUEST_TIMEOUT_MS = 2000;
     public static final int DEFAULT_CLIENT_REQUEST_TIMEOUT_MS = 5000;
+    public static final int DEFAULT_MAX_PENDING_READS = 10_000;
+    public static final int DEFAULT_HTTP_IDLE_TIMEOUT_MS = 60_000;
     public static final long DEFAULT_SNAPSHOT_ENTRIES = 10_000;
     public static final long DEFAULT_SNAPSHOT_LOG_BYTES = 64L << 20;
     public static final long DEFAULT_SNAPSHOT_TAIL_ENTRIES = 1_000;
@@ -152,6 +157,8 @@ public record NodeConfig(
         positive("maxUncommittedBytes", maxUncommittedBytes);
         positive("peerRequestTimeoutMs", peerRequestTimeoutMs);
         positive("clientRequestTimeoutMs", clientRequestTimeoutMs);
+        positive("maxPendingReads", maxPendingReads);
+        positive("httpIdleTimeoutMs", httpIdleTimeoutMs);
         positive("snapshotEntries", snapshotEntries);
         positive("snapshotLogBytes", snapshotLogBytes);
         if (snapshotTailEntries < 0) {
@@ -178,6 +185,7 @@ public record NodeConfig(
                 DEFAULT_MAX_INITIAL_LINE_BYTES, DEFAULT_MAX_QUERY_PARAMS, DEFAULT_MAX_LIST_LIMIT,
                 DEFAULT_MAX_PENDING_PROPOSALS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_INFLIGHT_MESSAGES,
                 DEFAULT_MAX_UNCOMMITTED_BYTES, DEFAULT_PEER_REQUEST_TIMEOUT_MS, DEFAULT_CLIENT_REQUEST_TIMEOUT_MS,
+                DEFAULT_MAX_PENDING_READS, DEFAULT_HTTP_IDLE_TIMEOUT_MS,
                 DEFAULT_SNAPSHOT_ENTRIES, DEFAULT_SNAPSHOT_LOG_BYTES, DEFAULT_SNAPSHOT_TAIL_ENTRIES,
                 DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_LEARNER_PROMOTION_LAG_ENTRIES, "");
     }
@@ -188,7 +196,7 @@ public record NodeConfig(
                 electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
                 maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
                 maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
-                clientRequestTimeoutMs, snapshotEntries, snapshotLogBytes, snapshotTailEntries, snapshotChunkBytes,
+                clientRequestTimeoutMs, maxPendingReads, httpIdleTimeoutMs, snapshotEntries, snapshotLogBytes, snapshotTailEntries, snapshotChunkBytes,
                 learnerPromotionLagEntries, join);
     }
 
@@ -198,7 +206,7 @@ public record NodeConfig(
                 electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
                 maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
                 maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
-                clientRequestTimeoutMs, entries, logBytes, tailEntries, snapshotChunkBytes, learnerPromotionLagEntries,
+                clientRequestTimeoutMs, maxPendingReads, httpIdleTimeoutMs, entries, logBytes, tailEntries, snapshotChunkBytes, learnerPromotionLagEntries,
                 join);
     }
 
@@ -208,7 +216,7 @@ public record NodeConfig(
                 electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
                 maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
                 maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
-                clientRequestTimeoutMs, snapshotEntries, snapshotLogBytes, snapshotTailEntries, snapshotChunkBytes,
+                clientRequestTimeoutMs, maxPendingReads, httpIdleTimeoutMs, snapshotEntries, snapshotLogBytes, snapshotTailEntries, snapshotChunkBytes,
                 learnerPromotionLagEntries, memberUrl);
     }
 

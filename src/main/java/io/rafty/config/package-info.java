@@ -73,6 +73,10 @@
  *     added for automatic promotion becomes a voter once this close to the leader's log</td></tr>
  * <tr><td>join</td><td>KVSTORE_JOIN</td><td>none</td><td>URL of any member of a running cluster: a new node with
  *     empty storage learns the members from it (see the README's membership section)</td></tr>
+ * <tr><td>maxPendingReads</td><td>KVSTORE_MAX_PENDING_READS</td><td>10000</td><td>linearizable reads awaiting a
+ *     ReadIndex round on one node; beyond it new reads get 503 overloaded</td></tr>
+ * <tr><td>httpIdleTimeoutMs</td><td>KVSTORE_HTTP_IDLE_TIMEOUT_MS</td><td>60000</td><td>an HTTP connection idle this
+ *     long (nothing read or written) is closed: a stalled partial request cannot hold a connection forever</td></tr>
  * </table>
  *
  * <p>Every limit must be positive.

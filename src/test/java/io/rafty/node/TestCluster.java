@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
 
 /**
@@ -33,7 +34,8 @@ final class TestCluster implements AutoCloseable {
     private final Path root;
     private final int size;
     private final VertxOptions vertxOptions;
-    private final UnaryOperator<NodeConfig> tweak;
+    private final UnaryOperator<NodeConfig> configure;
+    private final IntFunction<RaftyNode.StorageWrappers> wrappers;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -42,14 +44,25 @@ final class TestCluster implements AutoCloseable {
     }
 
     TestCluster(Path root, int size, VertxOptions vertxOptions) throws Exception {
-        this(root, size, vertxOptions, config -> config);
+        this(root, size, vertxOptions, UnaryOperator.identity(), id -> RaftyNode.StorageWrappers.NONE);
     }
 
-    TestCluster(Path root, int size, VertxOptions vertxOptions, UnaryOperator<NodeConfig> tweak) throws Exception {
+    TestCluster(Path root, int size, VertxOptions vertxOptions, UnaryOperator<NodeConfig> configure)
+            throws Exception {
+        this(root, size, vertxOptions, configure, id -> RaftyNode.StorageWrappers.NONE);
+    }
+
+    /**
+     * @param configure changes every node's configuration (tighter limits, for instance)
+     * @param wrappers  the storage wrappers of node {@code id} (see {@link RaftyNode.StorageWrappers})
+     */
+    TestCluster(Path root, int size, VertxOptions vertxOptions, UnaryOperator<NodeConfig> configure,
+                IntFunction<RaftyNode.StorageWrappers> wrappers) throws Exception {
         this.root = root;
         this.size = size;
         this.vertxOptions = vertxOptions;
-        this.tweak = tweak;
+        this.configure = configure;
+        this.wrappers = wrappers;
         for (int id = 1; id <= size; id++) {
             start(id, 0);
         }
@@ -63,11 +76,11 @@ final class TestCluster implements AutoCloseable {
                 peers.add(new Peer(other, "http://127.0.0.1:" + ports.getOrDefault(other, other)));
             }
         }
-        return tweak.apply(NodeConfig.defaults(id, port, peers).withStorageDir(root.resolve("node" + id)));
+        return configure.apply(NodeConfig.defaults(id, port, peers).withStorageDir(root.resolve("node" + id)));
     }
 
     private void start(int id, int port) throws Exception {
-        RaftyNode node = RaftyNode.start(config(id, port), addresses, vertxOptions);
+        RaftyNode node = RaftyNode.start(config(id, port), addresses, vertxOptions, wrappers.apply(id));
         nodes.put(id, node);
         ports.put(id, node.port());
         addresses.put(id, node.url());
@@ -78,7 +91,7 @@ final class TestCluster implements AutoCloseable {
      * already have been added with POST /v1/cluster/members.
      */
     void startJoining(int id, int port, String memberUrl) throws Exception {
-        NodeConfig config = tweak.apply(NodeConfig.defaults(id, port, List.of())
+        NodeConfig config = configure.apply(NodeConfig.defaults(id, port, List.of())
                 .withStorageDir(root.resolve("node" + id))).withJoin(memberUrl);
         RaftyNode node = RaftyNode.start(config, addresses, vertxOptions);
         nodes.put(id, node);

@@ -1,0 +1,124 @@
+package io.rafty.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.rafty.raft.Entry;
+import io.rafty.raft.message.AppendEntries;
+import io.rafty.raft.message.AppendResponse;
+import io.rafty.raft.message.Heartbeat;
+import io.rafty.raft.message.HeartbeatResponse;
+import io.rafty.raft.message.Message;
+import io.rafty.raft.message.RequestVote;
+import io.rafty.raft.message.VoteResponse;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hostile bytes on the peer route: whatever arrives, {@link MessageCodec#decode} either returns
+ * messages or throws {@link IllegalArgumentException} — never another exception, never a huge
+ * allocation driven by a length field.
+ */
+class MessageCodecFuzzTest {
+
+    private static final int ROUNDS = 50_000;
+
+    private static List<Message> sample() {
+        return List.of(
+                new RequestVote(1, 2, 3, 10, 2, true),
+                new VoteResponse(2, 1, 3, true, false),
+                new AppendEntries(1, 2, 3, 4, 2, List.of(Entry.command(3, 5, new byte[] {1, 2, 3}),
+                        Entry.noop(3, 6)), 4),
+                new AppendResponse(2, 1, 3, false, 6, 5, 2),
+                new Heartbeat(1, 3, 3, 6, 42),
+                new HeartbeatResponse(3, 1, 3, 42, 6));
+    }
+
+    /** Decodes, accepting only success or IllegalArgumentException; anything else fails the test. */
+    private static void decodeOrReject(byte[] bytes, long seed) {
+        try {
+            MessageCodec.decode(bytes);
+        } catch (IllegalArgumentException expected) {
+            // The one allowed way to refuse.
+        } catch (RuntimeException | OutOfMemoryError e) {
+            throw new AssertionError("seed " + seed + ": decode threw " + e + " for " + Arrays.toString(
+                    Arrays.copyOf(bytes, Math.min(bytes.length, 64))), e);
+        }
+    }
+
+    @Test
+    void validBatchesRoundTrip() {
+        byte[] encoded = MessageCodec.encode(sample());
+        assertEquals(sample().toString().length(), MessageCodec.decode(encoded).toString().length());
+        assertEquals(MessageCodec.decode(encoded).size(), sample().size());
+    }
+
+    @Test
+    void everyTruncationIsRejected() {
+        byte[] encoded = MessageCodec.encode(sample());
+        for (int length = 0; length < encoded.length; length++) {
+            byte[] prefix = Arrays.copyOf(encoded, length);
+            assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(prefix), "prefix " + length);
+        }
+    }
+
+    @Test
+    void randomBytesAreRejectedWithIllegalArgumentOnly() {
+        long seed = Long.getLong("fuzz.seed", System.nanoTime());
+        System.out.println("MessageCodecFuzzTest seed " + seed);
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int i = 0; i < ROUNDS; i++) {
+            byte[] bytes = new byte[random.nextInt(random.nextInt(10) == 0 ? 4096 : 64)];
+            random.nextBytes(bytes);
+            if (bytes.length > 0 && random.nextBoolean()) {
+                bytes[0] = 1;
+            }
+            decodeOrReject(bytes, seed);
+        }
+    }
+
+    @Test
+    void mutatedValidBatchesDecodeOrAreRejected() {
+        long seed = Long.getLong("fuzz.seed", System.nanoTime());
+        System.out.println("MessageCodecFuzzTest seed " + seed);
+        SplittableRandom random = new SplittableRandom(seed);
+        byte[] valid = MessageCodec.encode(sample());
+        for (int i = 0; i < ROUNDS; i++) {
+            byte[] bytes = valid.clone();
+            int flips = 1 + random.nextInt(4);
+            for (int f = 0; f < flips; f++) {
+                bytes[random.nextInt(bytes.length)] = (byte) random.nextInt(256);
+            }
+            decodeOrReject(bytes, seed);
+        }
+    }
+
+    @Test
+    void hugeCountsAndLengthsAreRejectedWithoutAllocating() {
+        // A message count of 2^31-1 in a six-byte body.
+        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(
+                ByteBuffer.allocate(6).put((byte) 1).putInt(Integer.MAX_VALUE).array()));
+        // An AppendEntries whose single entry claims a 2 GiB payload.
+        byte[] append = MessageCodec.encode(List.of(new AppendEntries(1, 2, 3, 0, 0,
+                List.of(Entry.command(3, 1, new byte[0])), 0)));
+        ByteBuffer.wrap(append).putInt(append.length - 4, Integer.MAX_VALUE);
+        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(append));
+        // Negative terms, zero ids, unknown kinds and versions.
+        byte[] vote = MessageCodec.encode(List.of(new RequestVote(1, 2, 3, 0, 0, false)));
+        byte[] zeroFrom = vote.clone();
+        ByteBuffer.wrap(zeroFrom).putInt(6, 0);
+        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(zeroFrom));
+        byte[] negativeTerm = vote.clone();
+        ByteBuffer.wrap(negativeTerm).putLong(14, -1);
+        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(negativeTerm));
+        byte[] unknownKind = vote.clone();
+        unknownKind[5] = 99;
+        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(unknownKind));
+        byte[] unknownVersion = vote.clone();
+        unknownVersion[0] = 2;
+        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(unknownVersion));
+    }
+}
