@@ -33,6 +33,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -79,6 +80,8 @@ public final class RaftVerticle extends VerticleBase {
     private Role lastRole = Role.FOLLOWER;
     private boolean fenced;
     private volatile NodeStatus status;
+    private Membership publishedMembership;
+    private Set<Integer> publishedMembers = Set.of();
 
     private record PendingRead(Promise<Long> promise, long deadlineNanos) {
     }
@@ -424,11 +427,29 @@ public final class RaftVerticle extends VerticleBase {
         return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.clientRequestTimeoutMs());
     }
 
+    /**
+     * Publishes a new status only when a field changed: drive() runs for every proposal, peer batch and
+     * tick, and a fresh record with a copied member set each time was a measurable share of the event
+     * loop's allocation under load (see BENCHMARKS.md). The member set is copied only when the
+     * membership object changes.
+     */
     private void publishStatus() {
         if (node == null) {
             return;
         }
+        NodeStatus current = status;
+        Membership membership = node.membership();
+        if (current != null && membership == publishedMembership && current.role() == node.role()
+                && current.term() == node.term() && current.leaderId() == node.leaderId()
+                && current.commitIndex() == node.commitIndex() && current.appliedIndex() == appliedIndex
+                && current.lastLogIndex() == node.lastIndex() && current.fenced() == fenced) {
+            return;
+        }
+        if (membership != publishedMembership) {
+            publishedMembers = java.util.Collections.unmodifiableSet(membership.all());
+            publishedMembership = membership;
+        }
         status = new NodeStatus(node.id(), node.role(), node.term(), node.leaderId(), node.commitIndex(), appliedIndex,
-                node.lastIndex(), node.membership().all(), fenced);
+                node.lastIndex(), publishedMembers, fenced);
     }
 }
