@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the BENCHMARKS.md matrix against the running local cluster: writes, then linearizable reads, at
 # 1, 16, 64 and 256 clients, 256-byte values. Prints each run's RESULT line prefixed with the 1-minute
-# load average at its start (the machine may be shared). Usage:
+# load average at its start (the machine may be shared); full outputs go to target/bench-logs/. Usage:
 #   scripts/bench-matrix.sh [seconds-per-run] [warmup-seconds] [label]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,7 +9,9 @@ SECONDS_PER_RUN=${1:-10}
 WARMUP=${2:-3}
 LABEL=${3:-run}
 CLIENTS=${CLIENTS:-"1 16 64 256"}
-KEYS=${KEYS:-10000}
+KEYS=${KEYS:-1000}
+LOG_DIR=${LOG_DIR:-target/bench-logs}
+mkdir -p "$LOG_DIR"
 preloaded=""
 for workload in put get; do
     for c in $CLIENTS; do
@@ -19,8 +21,10 @@ for workload in put get; do
             if [[ -n $preloaded ]]; then extra+=(--no-preload); fi
             preloaded=1
         fi
-        line=$(./run-cluster.sh bench --workload "$workload" --clients "$c" --duration "${SECONDS_PER_RUN}s" \
-            --warmup "${WARMUP}s" --keys "$KEYS" --value-size 256 ${extra[@]+"${extra[@]}"} 2>&1 | grep '^RESULT' || true)
+        log="$LOG_DIR/${LABEL//[^A-Za-z0-9=.-]/_}-$workload-$c.txt"
+        ./run-cluster.sh bench --workload "$workload" --clients "$c" --duration "${SECONDS_PER_RUN}s" \
+            --warmup "${WARMUP}s" --keys "$KEYS" --value-size 256 ${extra[@]+"${extra[@]}"} >"$log" 2>&1 || true
+        line=$(grep '^RESULT' "$log" || echo "RESULT workload=$workload clients=$c (no result; see $log)")
         echo "$LABEL load=$load $line"
     done
 done

@@ -73,6 +73,7 @@ public final class LoadGenerator {
                 loops.add(new Loop(vertx.getOrCreateContext(), i));
             }
             out.println(header());
+            out.println("machine: " + machineLoad());
             if (settings.preload() && !preload(loops)) {
                 return 1;
             }
@@ -97,6 +98,7 @@ public final class LoadGenerator {
             stopping = true;
             stopped.await(settings.timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
             summary(total, elapsedNanos);
+            out.println("machine: " + machineLoad());
             return total.getTotalCount() > 0 ? 0 : 1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -108,6 +110,26 @@ public final class LoadGenerator {
                 // The figures are already printed; a slow close changes nothing.
             }
         }
+    }
+
+    /**
+     * The 1-minute load average and Linux CPU pressure (share of time some task waited for a CPU): on
+     * a shared machine these say whether the figures measure Rafty or the neighbours.
+     */
+    static String machineLoad() {
+        StringBuilder line = new StringBuilder();
+        try {
+            line.append("loadavg ").append(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg"))
+                    .split(" ")[0]).append(", cores ").append(Runtime.getRuntime().availableProcessors());
+            java.nio.file.Path pressure = java.nio.file.Path.of("/proc/pressure/cpu");
+            if (java.nio.file.Files.isReadable(pressure)) {
+                String some = java.nio.file.Files.readAllLines(pressure).get(0);
+                line.append(", cpu pressure ").append(some.replaceAll(".*avg10=([0-9.]+).*", "$1")).append("%");
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            line.append("(no /proc)");
+        }
+        return line.toString();
     }
 
     private String header() {
