@@ -48,6 +48,7 @@ public final class LoadGenerator {
     private final Recorder recorder = new Recorder(HIGHEST_TRACKABLE_MICROS, 3);
     private final LongAdder ok = new LongAdder();
     private final LongAdder errors = new LongAdder();
+    private final LongAdder warmupErrors = new LongAdder();
     private final Map<String, LongAdder> errorsByKind = new ConcurrentHashMap<>();
     private final byte[] value;
     private volatile boolean recording;
@@ -84,7 +85,7 @@ public final class LoadGenerator {
             long warmupMs = settings.warmup().toMillis();
             if (warmupMs > 0) {
                 sleep(warmupMs);
-                out.printf(Locale.ROOT, "warmup done: %d ok, %d errors%n", ok.sum(), errors.sum());
+                out.printf(Locale.ROOT, "warmup done: %d ok, %d errors%n", ok.sum(), warmupErrors.sum());
             }
             ok.reset();
             errors.reset();
@@ -302,10 +303,13 @@ public final class LoadGenerator {
                     ok.increment();
                     next(id, stopped);
                 } else {
+                    // Errors count only while recording, like latencies, so the total matches the kinds.
                     if (recording) {
                         errorsByKind.computeIfAbsent(error, k -> new LongAdder()).increment();
+                        errors.increment();
+                    } else if (!stopping) {
+                        warmupErrors.increment();
                     }
-                    errors.increment();
                     context.owner().setTimer(ERROR_BACKOFF_MS, t -> next(id, stopped));
                 }
             });
