@@ -36,7 +36,7 @@ public final class RaftyNode implements AutoCloseable {
      * client and the leader forwarder then share one thread, so a client request that reaches the
      * Raft verticle and comes back, or a peer batch that is stepped, crosses no thread boundary. On
      * the 2-core benchmark machine (three nodes and the load generator) this was faster and
-     * steadier than Vert.x's default of two loops per core (BENCHMARKS.md, "event loops"). A node
+     * steadier than Vert.x's default of two loops per core (BENCHMARKS.md, "Performance work"). A node
      * with cores of its own may raise it with {@code -Drafty.eventLoops=N}.
      */
     static final int EVENT_LOOPS = Math.max(1, Integer.getInteger("rafty.eventLoops", 1));
