@@ -1,5 +1,6 @@
 package io.rafty;
 
+import io.rafty.bench.BenchMain;
 import io.rafty.config.ConfigLoader;
 import io.rafty.config.NodeConfig;
 
@@ -7,6 +8,10 @@ import io.rafty.config.NodeConfig;
  * The composition root: {@code java -jar rafty.jar [config.json]} loads the configuration (file, then
  * {@code KVSTORE_*} environment), opens storage, starts the node, and closes everything in reverse on
  * SIGTERM. Any startup problem is one line on stderr and exit code 2.
+ *
+ * <p>{@code java -jar rafty.jar bench ...} (and the hidden ceilings {@code bench-server},
+ * {@code bench-rocksdb}) run the load generator instead; they are dispatched before any node
+ * configuration is read, so no {@code KVSTORE_*} variable or config file is needed or consulted.
  */
 public final class Main {
 
@@ -14,6 +19,12 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        if (BenchMain.handles(args)) {
+            int code = BenchMain.run(args, new java.io.PrintWriter(System.out, true),
+                    new java.io.PrintWriter(System.err, true));
+            System.exit(code);
+            return;
+        }
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format",
                     "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");

@@ -37,6 +37,15 @@ public final class RaftyNode implements AutoCloseable {
     private static final int PEER_QUEUED_MESSAGES = 4096;
     private static final int MAX_APPLY_BATCH_ENTRIES = 1024;
     private static final int SNAPSHOT_CHUNK_ATTEMPTS = 5;
+    /**
+     * Event loops of a node's Vert.x. One by default: the Raft verticle, the API server, the peer
+     * client and the leader forwarder then share one thread, so a client request that reaches the
+     * Raft verticle and comes back, or a peer batch that is stepped, crosses no thread boundary. On
+     * the 2-core benchmark machine (three nodes and the load generator) this was faster and
+     * steadier than Vert.x's default of two loops per core (BENCHMARKS.md, "Performance work"). A node
+     * with cores of its own may raise it with {@code -Drafty.eventLoops=N}.
+     */
+    static final int EVENT_LOOPS = Math.max(1, Integer.getInteger("rafty.eventLoops", 1));
 
     private final NodeConfig config;
     private final RocksStorage storage;
@@ -64,7 +73,7 @@ public final class RaftyNode implements AutoCloseable {
     }
 
     public static RaftyNode start(NodeConfig config) throws StartupException {
-        return start(config, addressesOf(config), new VertxOptions());
+        return start(config, addressesOf(config), new VertxOptions().setEventLoopPoolSize(EVENT_LOOPS));
     }
 
     /**

@@ -122,6 +122,7 @@ public final class RaftVerticle extends VerticleBase {
     /** Leadership transfers waiting for the target to lead. */
     private final Map<Integer, List<Promise<Void>>> pendingTransfers = new HashMap<>();
     private volatile NodeStatus status;
+    private Set<Integer> publishedMembers = Set.of();
 
     private record PendingRead(Promise<Long> promise, long deadlineNanos) {
     }
@@ -715,19 +716,33 @@ public final class RaftVerticle extends VerticleBase {
         return System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.clientRequestTimeoutMs());
     }
 
+    /**
+     * Publishes a new status only when a field changed: drive() runs for every proposal, peer batch and
+     * tick, and building a fresh record with a copied member set each time showed up in the leader's
+     * profile ({@code TreeSet.addAll}). The member set is copied only when the membership object
+     * (an immutable record) changes.
+     */
     private void publishStatus() {
         if (node == null) {
             return;
         }
+        NodeStatus current = status;
         Membership membership = node.membership();
+        if (current != null && membership.equals(publishedMembership) && current.role() == node.role()
+                && current.term() == node.term() && current.leaderId() == node.leaderId()
+                && current.commitIndex() == node.commitIndex() && current.appliedIndex() == appliedIndex
+                && current.lastLogIndex() == node.lastIndex() && current.fenced() == fenced
+                && current.snapshotIndex() == snapshotIndex && current.firstLogIndex() == node.logStartIndex() + 1) {
+            return;
+        }
         if (!membership.equals(publishedMembership)) {
+            publishedMembers = java.util.Collections.unmodifiableSet(membership.all());
             publishedMembership = membership;
             // Addresses of members added at runtime travel in the configuration; the ones this node
             // was started with stay as configured.
             membership.addresses().forEach(directory::putIfAbsent);
         }
         status = new NodeStatus(node.id(), node.role(), node.term(), node.leaderId(), node.commitIndex(), appliedIndex,
-                node.lastIndex(), node.membership().all(), fenced, snapshotIndex, node.logStartIndex() + 1,
-                membership);
+                node.lastIndex(), publishedMembers, fenced, snapshotIndex, node.logStartIndex() + 1, membership);
     }
 }

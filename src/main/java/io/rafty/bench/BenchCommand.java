@@ -1,0 +1,175 @@
+package io.rafty.bench;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code rafty.jar bench}: the closed-loop load generator. Parses and validates the command line into
+ * {@link BenchSettings}, then hands them to {@link LoadGenerator}. Bad arguments are one line on
+ * stderr and exit code 2, like a bad node configuration.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Closed-loop HTTP load against a Rafty cluster: each client issues one request at a time.")
+public final class BenchCommand implements Callable<Integer> {
+
+    /** Largest client count; each client holds one connection. */
+    static final int MAX_CLIENTS = 10_000;
+    /** Largest value size the tool generates (the server's default limit is 1 MiB). */
+    static final int MAX_VALUE_BYTES = 1 << 20;
+
+    /** What the clients do. */
+    public enum Workload { put, get, mixed }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--endpoints", required = true, split = ",",
+            description = "Comma-separated base URLs, e.g. http://127.0.0.1:3001,http://127.0.0.1:3002")
+    List<String> endpoints = new ArrayList<>();
+
+    @Option(names = "--clients", defaultValue = "64", description = "Concurrent closed-loop clients (default ${DEFAULT-VALUE})")
+    int clients;
+
+    @Option(names = "--duration", defaultValue = "30s", converter = DurationConverter.class,
+            description = "Measured run length: 30s, 500ms, 2m (default ${DEFAULT-VALUE})")
+    Duration duration;
+
+    @Option(names = "--warmup", defaultValue = "0s", converter = DurationConverter.class,
+            description = "Load before measuring, excluded from the figures (default ${DEFAULT-VALUE})")
+    Duration warmup;
+
+    @Option(names = "--workload", defaultValue = "put", description = "put, get or mixed (default ${DEFAULT-VALUE})")
+    Workload workload;
+
+    @Option(names = "--keys", defaultValue = "10000", description = "Distinct keys, chosen uniformly (default ${DEFAULT-VALUE})")
+    int keys;
+
+    @Option(names = "--value-size", defaultValue = "256", description = "Value bytes per write (default ${DEFAULT-VALUE})")
+    int valueSize;
+
+    @Option(names = "--read-percent", defaultValue = "50",
+            description = "Share of reads in the mixed workload, 0-100 (default ${DEFAULT-VALUE})")
+    int readPercent;
+
+    @Option(names = "--stale", description = "Reads with ?consistency=stale instead of linearizable")
+    boolean stale;
+
+    @Option(names = "--no-preload", negatable = false,
+            description = "Do not write every key before a get or mixed run")
+    boolean noPreload;
+
+    @Option(names = "--key-prefix", defaultValue = "bench/", description = "Prefix of every key (default ${DEFAULT-VALUE})")
+    String keyPrefix;
+
+    @Option(names = "--timeout", defaultValue = "10s", converter = DurationConverter.class,
+            description = "Per-request timeout (default ${DEFAULT-VALUE})")
+    Duration timeout;
+
+    @Option(names = "--event-loops", defaultValue = "0",
+            description = "Event loops of the generator; 0 = min(2, cores) (default ${DEFAULT-VALUE})")
+    int eventLoops;
+
+    @Override
+    public Integer call() {
+        BenchSettings settings = validate();
+        return new LoadGenerator(settings, System.out).run();
+    }
+
+    /** Checks every option against its limit; throws a {@link ParameterException} naming the first problem. */
+    BenchSettings validate() {
+        List<URI> uris = new ArrayList<>();
+        for (String endpoint : endpoints) {
+            uris.add(endpoint(endpoint.trim()));
+        }
+        if (uris.isEmpty()) {
+            throw bad("--endpoints needs at least one URL");
+        }
+        if (clients < 1 || clients > MAX_CLIENTS) {
+            throw bad("--clients must be 1.." + MAX_CLIENTS + ", was " + clients);
+        }
+        if (duration.isZero() || duration.isNegative()) {
+            throw bad("--duration must be positive, was " + duration.toMillis() + "ms");
+        }
+        if (warmup.isNegative()) {
+            throw bad("--warmup must not be negative");
+        }
+        if (keys < 1) {
+            throw bad("--keys must be at least 1, was " + keys);
+        }
+        if (valueSize < 0 || valueSize > MAX_VALUE_BYTES) {
+            throw bad("--value-size must be 0.." + MAX_VALUE_BYTES + ", was " + valueSize);
+        }
+        if (readPercent < 0 || readPercent > 100) {
+            throw bad("--read-percent must be 0..100, was " + readPercent);
+        }
+        if (!keyPrefix.matches("[A-Za-z0-9/_.-]*")) {
+            throw bad("--key-prefix may hold only letters, digits and / _ . -");
+        }
+        if (timeout.isZero() || timeout.isNegative()) {
+            throw bad("--timeout must be positive");
+        }
+        if (eventLoops < 0 || eventLoops > 64) {
+            throw bad("--event-loops must be 0..64, was " + eventLoops);
+        }
+        int loops = eventLoops == 0 ? Math.min(2, Runtime.getRuntime().availableProcessors()) : eventLoops;
+        boolean preload = !noPreload && workload != Workload.put;
+        return new BenchSettings(List.copyOf(uris), clients, duration, warmup, workload, keys, valueSize, readPercent,
+                stale, preload, keyPrefix, timeout, loops);
+    }
+
+    private URI endpoint(String text) {
+        URI uri;
+        try {
+            uri = URI.create(text);
+        } catch (IllegalArgumentException e) {
+            throw bad("endpoint '" + text + "' is not a URL");
+        }
+        if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 1) {
+            throw bad("endpoint '" + text + "' must look like http://host:port");
+        }
+        String path = uri.getRawPath();
+        if (path != null && !path.isEmpty() && !path.equals("/")) {
+            throw bad("endpoint '" + text + "' must not have a path");
+        }
+        return uri;
+    }
+
+    private ParameterException bad(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    /** {@code 30s}, {@code 500ms}, {@code 2m}, {@code 1h}, or a bare number of seconds. */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            String text = value.trim().toLowerCase(Locale.ROOT);
+            try {
+                if (text.endsWith("ms")) {
+                    return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
+                }
+                if (text.endsWith("s")) {
+                    return Duration.ofMillis(Math.round(Double.parseDouble(text.substring(0, text.length() - 1)) * 1000));
+                }
+                if (text.endsWith("m")) {
+                    return Duration.ofSeconds(Long.parseLong(text.substring(0, text.length() - 1)) * 60);
+                }
+                if (text.endsWith("h")) {
+                    return Duration.ofHours(Long.parseLong(text.substring(0, text.length() - 1)));
+                }
+                return Duration.ofMillis(Math.round(Double.parseDouble(text) * 1000));
+            } catch (NumberFormatException e) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration (try 30s, 500ms, 2m)");
+            }
+        }
+    }
+}

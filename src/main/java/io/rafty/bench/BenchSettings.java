@@ -1,0 +1,27 @@
+package io.rafty.bench;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A validated bench run.
+ *
+ * @param endpoints    base URLs; client {@code i} talks to {@code endpoints[i % size]}
+ * @param clients      closed-loop clients, one request in flight each
+ * @param duration     measured time
+ * @param warmup       load before the measured time, not recorded
+ * @param workload     what each request is
+ * @param keys         distinct keys, picked uniformly at random
+ * @param valueBytes   bytes per written value
+ * @param readPercent  share of reads in the mixed workload
+ * @param stale        reads ask for {@code consistency=stale}
+ * @param preload      write every key once before the run
+ * @param keyPrefix    prefix of every key
+ * @param timeout      per-request timeout
+ * @param eventLoops   event loops of the generator's Vert.x
+ */
+public record BenchSettings(List<URI> endpoints, int clients, Duration duration, Duration warmup,
+                            BenchCommand.Workload workload, int keys, int valueBytes, int readPercent, boolean stale,
+                            boolean preload, String keyPrefix, Duration timeout, int eventLoops) {
+}

@@ -1,0 +1,399 @@
+package io.rafty.bench;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.io.PrintStream;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Runs one bench: {@code clients} closed loops, each with one request in flight, spread over the
+ * generator's event loops and the endpoints. Latency of successful requests goes to an HdrHistogram
+ * {@link Recorder} (microseconds); errors are counted by kind. The main thread only sleeps, prints
+ * the progress line once a second and the summary at the end.
+ *
+ * <p>A client that gets an error waits {@value #ERROR_BACKOFF_MS} ms before its next request, so a
+ * cluster without a leader is not hammered by a hot loop of instant 503s.
+ */
+public final class LoadGenerator {
+
+    static final long ERROR_BACKOFF_MS = 10;
+    private static final int PRELOAD_ATTEMPTS = 5;
+    private static final long HIGHEST_TRACKABLE_MICROS = TimeUnit.MINUTES.toMicros(2);
+
+    private final BenchSettings settings;
+    private final PrintStream out;
+    private final Recorder recorder = new Recorder(HIGHEST_TRACKABLE_MICROS, 3);
+    private final LongAdder ok = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final LongAdder warmupErrors = new LongAdder();
+    private final Map<String, LongAdder> errorsByKind = new ConcurrentHashMap<>();
+    private final byte[] value;
+    private volatile boolean recording;
+    private volatile boolean stopping;
+
+    public LoadGenerator(BenchSettings settings, PrintStream out) {
+        this.settings = settings;
+        this.out = out;
+        this.value = new byte[settings.valueBytes()];
+        SplittableRandom random = new SplittableRandom(42);
+        for (int i = 0; i < value.length; i++) {
+            value[i] = (byte) ('a' + random.nextInt(26));
+        }
+    }
+
+    /** Runs the whole bench; returns the process exit code (0, or 1 when no request succeeded). */
+    public int run() {
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops())
+                .setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
+        try {
+            List<Loop> loops = new ArrayList<>();
+            for (int i = 0; i < settings.eventLoops(); i++) {
+                loops.add(new Loop(vertx.getOrCreateContext(), i));
+            }
+            out.println(header());
+            out.println("machine: " + machineLoad());
+            if (settings.preload() && !preload(loops)) {
+                return 1;
+            }
+            CountDownLatch stopped = new CountDownLatch(settings.clients());
+            for (Loop loop : loops) {
+                loop.context.runOnContext(v -> loop.startClients(stopped));
+            }
+            long warmupMs = settings.warmup().toMillis();
+            if (warmupMs > 0) {
+                sleep(warmupMs);
+                out.printf(Locale.ROOT, "warmup done: %d ok, %d errors%n", ok.sum(), warmupErrors.sum());
+            }
+            ok.reset();
+            errors.reset();
+            errorsByKind.clear();
+            recorder.reset();
+            recording = true;
+            long start = System.nanoTime();
+            Histogram total = measure(start);
+            recording = false;
+            long elapsedNanos = System.nanoTime() - start;
+            stopping = true;
+            stopped.await(settings.timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+            summary(total, elapsedNanos);
+            out.println("machine: " + machineLoad());
+            return total.getTotalCount() > 0 ? 0 : 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        } finally {
+            try {
+                vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // The figures are already printed; a slow close changes nothing.
+            }
+        }
+    }
+
+    /**
+     * The 1-minute load average and Linux CPU pressure (share of time some task waited for a CPU): on
+     * a shared machine these say whether the figures measure Rafty or the neighbours.
+     */
+    static String machineLoad() {
+        StringBuilder line = new StringBuilder();
+        try {
+            line.append("loadavg ").append(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg"))
+                    .split(" ")[0]).append(", cores ").append(Runtime.getRuntime().availableProcessors());
+            java.nio.file.Path pressure = java.nio.file.Path.of("/proc/pressure/cpu");
+            if (java.nio.file.Files.isReadable(pressure)) {
+                String some = java.nio.file.Files.readAllLines(pressure).get(0);
+                line.append(", cpu pressure ").append(some.replaceAll(".*avg10=([0-9.]+).*", "$1")).append("%");
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            line.append("(no /proc)");
+        }
+        return line.toString();
+    }
+
+    private String header() {
+        return String.format(Locale.ROOT, "bench: workload=%s clients=%d endpoints=%d duration=%ds warmup=%ds keys=%d "
+                        + "value-size=%d%s%s event-loops=%d", settings.workload(), settings.clients(),
+                settings.endpoints().size(), settings.duration().toSeconds(), settings.warmup().toSeconds(),
+                settings.keys(), settings.valueBytes(),
+                settings.workload() == BenchCommand.Workload.mixed ? " read-percent=" + settings.readPercent() : "",
+                settings.workload() != BenchCommand.Workload.put ? (settings.stale() ? " reads=stale"
+                        : " reads=linearizable") : "", settings.eventLoops());
+    }
+
+    private Histogram measure(long start) throws InterruptedException {
+        Histogram total = new Histogram(HIGHEST_TRACKABLE_MICROS, 3);
+        Histogram interval = null;
+        long durationNanos = settings.duration().toNanos();
+        long previousOk = 0;
+        long previousAt = start;
+        int second = 0;
+        while (true) {
+            long now = System.nanoTime();
+            long remaining = start + durationNanos - now;
+            if (remaining <= 0) {
+                break;
+            }
+            long nextTick = start + TimeUnit.SECONDS.toNanos(second + 1);
+            long sleepNanos = Math.min(remaining, nextTick - now);
+            TimeUnit.NANOSECONDS.sleep(Math.max(0, sleepNanos));
+            now = System.nanoTime();
+            if (now < nextTick) {
+                continue;
+            }
+            second++;
+            interval = recorder.getIntervalHistogram(interval);
+            total.add(interval);
+            long okNow = ok.sum();
+            double rate = (okNow - previousOk) / ((now - previousAt) / 1e9);
+            double average = okNow / ((now - start) / 1e9);
+            out.printf(Locale.ROOT, "[%3ds] %9.0f ops/s (avg %9.0f)  p50 %7.2f ms  p99 %7.2f ms  errors %d%n", second,
+                    rate, average, ms(interval.getValueAtPercentile(50)), ms(interval.getValueAtPercentile(99)),
+                    errors.sum());
+            previousOk = okNow;
+            previousAt = now;
+        }
+        interval = recorder.getIntervalHistogram(interval);
+        total.add(interval);
+        return total;
+    }
+
+    private void summary(Histogram total, long elapsedNanos) {
+        double seconds = elapsedNanos / 1e9;
+        double throughput = total.getTotalCount() / seconds;
+        out.printf(Locale.ROOT, "%nresult: %d ok in %.1f s = %.0f ops/s; %d errors%n", total.getTotalCount(), seconds,
+                throughput, errors.sum());
+        out.printf(Locale.ROOT, "latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (mean %.2f)%n",
+                ms(total.getValueAtPercentile(50)), ms(total.getValueAtPercentile(90)),
+                ms(total.getValueAtPercentile(99)), ms(total.getValueAtPercentile(99.9)), ms(total.getMaxValue()),
+                total.getMean() / 1000.0);
+        if (!errorsByKind.isEmpty()) {
+            out.println("errors by kind:");
+            new TreeMap<>(errorsByKind).forEach((kind, count) -> out.printf("  %-40s %d%n", kind, count.sum()));
+        }
+        // One machine-readable line for scripts that collect tables.
+        out.printf(Locale.ROOT, "RESULT workload=%s clients=%d ops_per_s=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f "
+                        + "p999_ms=%.2f max_ms=%.2f errors=%d%n", settings.workload(), settings.clients(), throughput,
+                ms(total.getValueAtPercentile(50)), ms(total.getValueAtPercentile(90)),
+                ms(total.getValueAtPercentile(99)), ms(total.getValueAtPercentile(99.9)), ms(total.getMaxValue()),
+                errors.sum());
+    }
+
+    private static double ms(long micros) {
+        return micros / 1000.0;
+    }
+
+    private static void sleep(long ms) throws InterruptedException {
+        Thread.sleep(ms);
+    }
+
+    // ----- preload ------------------------------------------------------------------------------
+
+    private boolean preload(List<Loop> loops) throws InterruptedException {
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(settings.clients());
+        long start = System.nanoTime();
+        for (Loop loop : loops) {
+            loop.context.runOnContext(v -> loop.startPreload(next, failed, done));
+        }
+        while (!done.await(1, TimeUnit.SECONDS)) {
+            out.printf(Locale.ROOT, "preload: %d / %d keys%n", Math.min(next.get(), settings.keys()), settings.keys());
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        out.printf(Locale.ROOT, "preload: %d keys in %.1f s (%.0f writes/s), %d failed%n", settings.keys(), seconds,
+                settings.keys() / seconds, failed.get());
+        if (failed.get() > 0) {
+            out.println("bench: preload failed for " + failed.get() + " keys; is the cluster up?");
+            return false;
+        }
+        return true;
+    }
+
+    // ----- one event loop's clients ---------------------------------------------------------------
+
+    /** The clients of one event loop; everything here runs on that loop's context. */
+    private final class Loop {
+        final Context context;
+        final int loopIndex;
+        final SplittableRandom random;
+        final List<WebClient> clientsByEndpoint = new ArrayList<>();
+
+        Loop(Context context, int loopIndex) {
+            this.context = context;
+            this.loopIndex = loopIndex;
+            this.random = new SplittableRandom(1000 + loopIndex);
+        }
+
+        /** Client ids owned by this loop: i with i % loops == loopIndex. */
+        private List<Integer> ownClients() {
+            List<Integer> ids = new ArrayList<>();
+            for (int i = loopIndex; i < settings.clients(); i += settings.eventLoops()) {
+                ids.add(i);
+            }
+            return ids;
+        }
+
+        private WebClient client(int endpoint) {
+            if (clientsByEndpoint.isEmpty()) {
+                int endpoints = settings.endpoints().size();
+                int[] perEndpoint = new int[endpoints];
+                for (int id : ownClients()) {
+                    perEndpoint[id % endpoints]++;
+                }
+                for (int e = 0; e < endpoints; e++) {
+                    WebClientOptions options = new WebClientOptions().setKeepAlive(true).setTcpNoDelay(true)
+                            .setUserAgent("rafty-bench").setIdleTimeout(0);
+                    clientsByEndpoint.add(WebClient.create(context.owner(), options,
+                            new PoolOptions().setHttp1MaxSize(Math.max(1, perEndpoint[e]))
+                                    .setMaxWaitQueueSize(settings.clients())));
+                }
+            }
+            return clientsByEndpoint.get(endpoint);
+        }
+
+        void startClients(CountDownLatch stopped) {
+            for (int id : ownClients()) {
+                next(id, stopped);
+            }
+        }
+
+        private void next(int id, CountDownLatch stopped) {
+            if (stopping) {
+                stopped.countDown();
+                return;
+            }
+            int key = random.nextInt(settings.keys());
+            boolean read = switch (settings.workload()) {
+                case put -> false;
+                case get -> true;
+                case mixed -> random.nextInt(100) < settings.readPercent();
+            };
+            long startNanos = System.nanoTime();
+            boolean record = recording;
+            send(id, key, read).onComplete(ar -> {
+                String error = classify(ar, read);
+                if (error == null) {
+                    if (record && recording) {
+                        long micros = (System.nanoTime() - startNanos) / 1000;
+                        recorder.recordValue(Math.min(micros, HIGHEST_TRACKABLE_MICROS));
+                    }
+                    ok.increment();
+                    next(id, stopped);
+                } else {
+                    // Errors count only while recording, like latencies, so the total matches the kinds.
+                    if (recording) {
+                        errorsByKind.computeIfAbsent(error, k -> new LongAdder()).increment();
+                        errors.increment();
+                    } else if (!stopping) {
+                        warmupErrors.increment();
+                    }
+                    context.owner().setTimer(ERROR_BACKOFF_MS, t -> next(id, stopped));
+                }
+            });
+        }
+
+        void startPreload(AtomicInteger next, AtomicInteger failed, CountDownLatch done) {
+            for (int id : ownClients()) {
+                preloadNext(id, next, failed, done);
+            }
+        }
+
+        private void preloadNext(int id, AtomicInteger next, AtomicInteger failed, CountDownLatch done) {
+            int key = next.getAndIncrement();
+            if (key >= settings.keys()) {
+                done.countDown();
+                return;
+            }
+            preloadKey(id, key, 1, next, failed, done);
+        }
+
+        private void preloadKey(int id, int key, int attempt, AtomicInteger next, AtomicInteger failed,
+                                CountDownLatch done) {
+            send(id, key, false).onComplete(ar -> {
+                if (classify(ar, false) == null) {
+                    preloadNext(id, next, failed, done);
+                } else if (attempt < PRELOAD_ATTEMPTS) {
+                    context.owner().setTimer(ERROR_BACKOFF_MS * attempt,
+                            t -> preloadKey(id, key, attempt + 1, next, failed, done));
+                } else {
+                    failed.incrementAndGet();
+                    preloadNext(id, next, failed, done);
+                }
+            });
+        }
+
+        private Future<HttpResponse<Buffer>> send(int id, int key, boolean read) {
+            int endpoint = id % settings.endpoints().size();
+            URI base = settings.endpoints().get(endpoint);
+            String uri = path(key) + (read && settings.stale() ? "?consistency=stale" : "");
+            HttpRequest<Buffer> request = client(endpoint)
+                    .request(read ? HttpMethod.GET : HttpMethod.PUT, base.getPort(), base.getHost(), uri)
+                    .timeout(settings.timeout().toMillis());
+            return read ? request.send() : request.sendBuffer(Buffer.buffer(value));
+        }
+    }
+
+    /** {@code /v1/kv/<prefix><key as 10 zero-padded digits>}. */
+    String path(int key) {
+        StringBuilder path = new StringBuilder(24 + settings.keyPrefix().length());
+        path.append("/v1/kv/").append(settings.keyPrefix());
+        String digits = Integer.toString(key);
+        for (int i = digits.length(); i < 10; i++) {
+            path.append('0');
+        }
+        return path.append(digits).toString();
+    }
+
+    /** Null for success, else the error's kind: {@code "503 no_leader"}, {@code "timeout"}, ... */
+    static String classify(io.vertx.core.AsyncResult<HttpResponse<Buffer>> ar, boolean read) {
+        if (ar.failed()) {
+            Throwable cause = ar.cause();
+            if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
+                return "timeout";
+            }
+            String message = cause.getMessage() == null ? "" : ": " + cause.getMessage();
+            if (message.length() > 60) {
+                message = message.substring(0, 60);
+            }
+            return cause.getClass().getSimpleName() + message;
+        }
+        HttpResponse<Buffer> response = ar.result();
+        if (response.statusCode() == 200) {
+            return null;
+        }
+        String code = "";
+        try {
+            Buffer body = response.body();
+            if (body != null && body.length() > 0 && body.getByte(0) == '{') {
+                Object error = body.toJsonObject().getValue("error");
+                code = error == null ? "" : " " + error;
+            }
+        } catch (RuntimeException ignored) {
+            // Not JSON: the status alone says enough.
+        }
+        return response.statusCode() + code + (read ? " (get)" : " (put)");
+    }
+}

@@ -1,0 +1,99 @@
+package io.rafty.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+/** The bench command line: good arguments become settings, bad ones exit 2 with one line. */
+class BenchCommandTest {
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = BenchMain.run(args, new PrintWriter(out), new PrintWriter(err));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "bench --clients 8",                                                           // --endpoints missing
+        "bench --endpoints http://127.0.0.1:3001 --clients 0",
+        "bench --endpoints http://127.0.0.1:3001 --clients many",
+        "bench --endpoints http://127.0.0.1:3001 --duration soon",
+        "bench --endpoints http://127.0.0.1:3001 --duration 0s",
+        "bench --endpoints http://127.0.0.1:3001 --workload scan",
+        "bench --endpoints http://127.0.0.1:3001 --value-size -1",
+        "bench --endpoints http://127.0.0.1:3001 --keys 0",
+        "bench --endpoints http://127.0.0.1:3001 --read-percent 101",
+        "bench --endpoints 127.0.0.1:3001",
+        "bench --endpoints https://127.0.0.1:3001",
+        "bench --endpoints http://127.0.0.1:3001/v1",
+        "bench --endpoints http://127.0.0.1:3001 --key-prefix a?b",
+        "bench --endpoints http://127.0.0.1:3001 --frobnicate",
+    })
+    void badArgumentsExitWithCode2AndOneLine(String line) {
+        Run run = run(line.split(" "));
+        assertEquals(2, run.code(), run.err());
+        assertEquals(1, run.err().lines().count(), run.err());
+        assertTrue(run.err().startsWith("rafty bench: "), run.err());
+        assertFalse(run.err().contains("\tat "), run.err());
+        assertEquals("", run.out());
+    }
+
+    @Test
+    void goodArgumentsBecomeSettings() {
+        BenchCommand command = new BenchCommand();
+        new CommandLine(command).parseArgs("--endpoints", "http://127.0.0.1:3001,http://127.0.0.1:3002",
+                "--clients", "16", "--duration", "1500ms", "--warmup", "2s", "--workload", "get", "--keys", "500",
+                "--value-size", "100", "--event-loops", "1");
+        BenchSettings settings = command.validate();
+        assertEquals(2, settings.endpoints().size());
+        assertEquals(3002, settings.endpoints().get(1).getPort());
+        assertEquals(16, settings.clients());
+        assertEquals(Duration.ofMillis(1500), settings.duration());
+        assertEquals(Duration.ofSeconds(2), settings.warmup());
+        assertEquals(BenchCommand.Workload.get, settings.workload());
+        assertTrue(settings.preload(), "a get run writes its keys first");
+        assertEquals(100, settings.valueBytes());
+        assertEquals(1, settings.eventLoops());
+    }
+
+    @Test
+    void defaultsMatchTheIssue() {
+        BenchCommand command = new BenchCommand();
+        new CommandLine(command).parseArgs("--endpoints", "http://127.0.0.1:3001");
+        BenchSettings settings = command.validate();
+        assertEquals(64, settings.clients());
+        assertEquals(Duration.ofSeconds(30), settings.duration());
+        assertEquals(BenchCommand.Workload.put, settings.workload());
+        assertEquals(256, settings.valueBytes());
+        assertFalse(settings.preload(), "a put run needs no preload");
+    }
+
+    @Test
+    void durationsAcceptUnits() {
+        BenchCommand.DurationConverter converter = new BenchCommand.DurationConverter();
+        assertEquals(Duration.ofMillis(250), converter.convert("250ms"));
+        assertEquals(Duration.ofSeconds(30), converter.convert("30s"));
+        assertEquals(Duration.ofMinutes(2), converter.convert("2m"));
+        assertEquals(Duration.ofSeconds(5), converter.convert("5"));
+    }
+
+    @Test
+    void helpExitsZero() {
+        Run run = run("bench", "--help");
+        assertEquals(0, run.code());
+        assertTrue(run.out().contains("--endpoints"), run.out());
+    }
+}
