@@ -615,9 +615,10 @@ public final class RaftNode {
         pr.probeSent = false;
         if (pr.state == Progress.State.REPLICATE) {
             boolean stalled = pr.match == pr.matchAtLastHeartbeatResponse;
-            if (stalled && response.lastIndex() < pr.next - 1) {
+            if (stalled && pr.match < pr.next - 1) {
                 // No acknowledgement for a whole heartbeat interval while appends are outstanding:
-                // they were lost. Start again from what the follower is known to hold.
+                // the appends or their acknowledgements were lost. Start again from what the
+                // follower is known to hold; a follower that has the entries acknowledges them again.
                 pr.becomeProbe();
             } else if (pr.isPaused()) {
                 pr.freeFirstInflight();
@@ -827,7 +828,14 @@ public final class RaftNode {
     }
 
     private boolean isPromotable() {
-        return membership.isVoter(id);
+        if (membership.isVoter(id)) {
+            return true;
+        }
+        // Dissertation §4.2.2: a server removed by a configuration entry that is not yet committed
+        // still campaigns. Otherwise a two-voter cluster whose leader removed itself and then lost
+        // leadership before the other voter had the entry would never elect anyone: the other voter
+        // needs this node's vote, and this node (with the longer log) would refuse it.
+        return lastConfigIndex > log.committed() && membershipAt(lastConfigIndex - 1).isVoter(id);
     }
 
     private void send(Message message, boolean afterPersist) {

@@ -173,4 +173,35 @@ class MembershipTest {
         cluster.ticks(RaftConfig.defaults(1).electionTimeoutTicksMin() + 1);
         cluster.node(leader).propose(bytes("after-abandoned-transfer"));
     }
+
+    // §4.2.2: a leader of two voters that removed itself and lost leadership before the removal
+    // committed must still campaign, or the cluster could never elect a leader again.
+    @Test
+    void removedNodeStillCampaignsWhileItsRemovalIsUncommitted() {
+        LocalCluster cluster = new LocalCluster(3, 35);
+        int leader = cluster.awaitLeader(200);
+        int gone = leader == 3 ? 2 : 3;
+        cluster.node(leader).proposeMembership(cluster.node(leader).membership().without(gone));
+        cluster.ticks(3);
+        cluster.stop(gone);
+        Membership two = cluster.node(leader).membership();
+        assertEquals(2, two.voters().size());
+        int other = two.voters().stream().filter(id -> id != leader).findFirst().orElseThrow();
+
+        // The leader removes itself, but the entry reaches nobody before it loses leadership.
+        cluster.isolate(leader);
+        cluster.node(leader).proposeMembership(two.without(leader));
+        cluster.settle();
+        cluster.ticks(2 * RaftConfig.defaults(1).electionTimeoutTicksMin() + 1);
+        assertNotEquals(Role.LEADER, cluster.node(leader).role(), "CheckQuorum deposed it");
+        assertFalse(cluster.node(leader).membership().isVoter(leader));
+
+        cluster.heal();
+        cluster.ticks(200);
+        assertTrue(cluster.node(other).role() == Role.LEADER || cluster.node(leader).role() == Role.LEADER,
+                "a leader emerges");
+        int finalLeader = cluster.awaitLeader(300);
+        assertEquals(other, finalLeader, "once the removal commits, the remaining voter leads");
+        assertEquals(Set.of(other), cluster.node(other).membership().voters());
+    }
 }
