@@ -296,6 +296,9 @@ final class SimHost {
         }
         long synced = snapshots.syncStateMachine();
         node.compact(synced - snapshotLogTailEntries);
+        // The configuration at the new log start must outlive the entries that carried it, as in
+        // RaftVerticle: saved before the log is cut.
+        disk.saveMembership(node.baseMembership());
         disk.compact(node.logStartIndex());
         sim.trace("n" + id + " compacted through " + node.logStartIndex());
     }
@@ -313,7 +316,8 @@ final class SimHost {
             node.reportSnapshot(peer, false, index);
             return;
         }
-        InstallSnapshot message = new InstallSnapshot(id, peer, node.term(), index, snapshotTerm, node.membership());
+        InstallSnapshot message = new InstallSnapshot(id, peer, node.term(), index, snapshotTerm,
+                node.membershipAt(index));
         sim.sendSnapshot(this, message, image);
     }
 
