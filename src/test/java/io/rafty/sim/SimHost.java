@@ -69,6 +69,8 @@ final class SimHost {
     RaftNode node;
     boolean up;
     boolean paused;
+    /** Stopped for good after leaving the configuration (its disk is kept, in case it is added back). */
+    boolean retired;
     int incarnation;
     private Ready outstanding;
     private long nextReadId;
