@@ -307,6 +307,14 @@ final class SimHost {
 
     /** The leader streams its state machine to a follower whose next entries are compacted away. */
     private void sendSnapshot(int peer) {
+        if (node.role() != Role.LEADER) {
+            // The core can hand out a snapshot request in the same Ready in which it stepped down
+            // (the request was queued while it led). RaftVerticle checks the role before sending;
+            // without this check the host would send an InstallSnapshot stamped with the new term,
+            // as if it led that term.
+            sim.trace("n" + id + " no longer leads: no snapshot to n" + peer);
+            return;
+        }
         long index;
         List<KvEntry> image = new ArrayList<>();
         try (SnapshotStore.StateImage state = snapshots.openImage()) {
