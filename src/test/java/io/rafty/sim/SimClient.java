@@ -74,7 +74,7 @@ final class SimClient {
     }
 
     private int randomNode() {
-        return 1 + random.nextInt(parameters.clusterSize());
+        return 1 + random.nextInt(parameters.nodeCount());
     }
 
     private void attempt(int node) {

@@ -69,6 +69,8 @@ final class SimHost {
     RaftNode node;
     boolean up;
     boolean paused;
+    /** Stopped for good after leaving the configuration (its disk is kept, in case it is added back). */
+    boolean retired;
     int incarnation;
     private Ready outstanding;
     private long nextReadId;
@@ -296,12 +298,23 @@ final class SimHost {
         }
         long synced = snapshots.syncStateMachine();
         node.compact(synced - snapshotLogTailEntries);
+        // The configuration at the new log start must outlive the entries that carried it, as in
+        // RaftVerticle: saved before the log is cut.
+        disk.saveMembership(node.baseMembership());
         disk.compact(node.logStartIndex());
         sim.trace("n" + id + " compacted through " + node.logStartIndex());
     }
 
     /** The leader streams its state machine to a follower whose next entries are compacted away. */
     private void sendSnapshot(int peer) {
+        if (node.role() != Role.LEADER) {
+            // The core can hand out a snapshot request in the same Ready in which it stepped down
+            // (the request was queued while it led). RaftVerticle checks the role before sending;
+            // without this check the host would send an InstallSnapshot stamped with the new term,
+            // as if it led that term.
+            sim.trace("n" + id + " no longer leads: no snapshot to n" + peer);
+            return;
+        }
         long index;
         List<KvEntry> image = new ArrayList<>();
         try (SnapshotStore.StateImage state = snapshots.openImage()) {
@@ -313,7 +326,8 @@ final class SimHost {
             node.reportSnapshot(peer, false, index);
             return;
         }
-        InstallSnapshot message = new InstallSnapshot(id, peer, node.term(), index, snapshotTerm, node.membership());
+        InstallSnapshot message = new InstallSnapshot(id, peer, node.term(), index, snapshotTerm,
+                node.membershipAt(index));
         sim.sendSnapshot(this, message, image);
     }
 

@@ -44,12 +44,19 @@ record SimParameters(
         long clientTimeoutMicros,
         long snapshotEntries,
         long snapshotLogTailEntries,
+        int spareNodes,
+        int membershipWeight,
         long chaosEvents,
         Set<DeliberateBug> bugs) {
 
     /** Ticks the healed cluster gets to elect a leader: a few election timeouts plus PreVote rounds. */
     int livenessTicks() {
         return 6 * electionTimeoutTicksMax + 20;
+    }
+
+    /** Every node id the world has: the initial voters 1..clusterSize, then the spares. */
+    int nodeCount() {
+        return clusterSize + spareNodes;
     }
 
     static SimParameters draw(long seed, long chaosEvents, Set<DeliberateBug> bugs) {
@@ -87,11 +94,16 @@ record SimParameters(
         // Half the worlds never compact, so a restarted node replays its whole log.
         long snapshotEntries = random.nextBoolean() ? 0 : random.nextLong(10, 200);
         long snapshotTail = random.nextBoolean() ? 0 : random.nextLong(1, 30);
+        // Drawn last, so a world without membership changes is exactly the world it was before they
+        // existed: half the worlds change membership, and only those have spare nodes.
+        boolean changesMembership = random.nextBoolean();
+        int spareNodes = changesMembership ? random.nextInt(0, 3) : 0;
+        int membershipWeight = changesMembership ? random.nextInt(2, 7) : 0;
         return new SimParameters(seed, clusterSize, baseTick, skew, electionMin, electionMax, heartbeat,
                 maxMessageBytes, maxInflight, delayMin, delayMean, slow, loss, duplicate, reorder, persistMin,
                 persistMax, nemesisMean, partitionWeight, crashWeight, pauseWeight, healWeight, leaderKillerWeight,
                 leaderKillerDelayMax, figure8Weight, downtimeMax, clients,
-                keys, think, timeout, snapshotEntries, snapshotTail, chaosEvents, bugs);
+                keys, think, timeout, snapshotEntries, snapshotTail, spareNodes, membershipWeight, chaosEvents, bugs);
     }
 
     String describe() {
@@ -99,13 +111,14 @@ record SimParameters(
                 "seed=%d nodes=%d tick=%dus skew=%.2f election=%d..%d heartbeat=%d msgBytes=%d inflight=%d"
                         + " delay=%d+exp(%d)us slow=%.3f loss=%.3f dup=%.3f reorder=%s persist=%d..%dus"
                         + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d leader-killer=%d figure8=%d) kill-delay<=%dus downtime<=%dus"
-                        + " clients=%d keys=%d think<=%dus timeout=%dus snapshot-every=%d tail=%d events=%d bugs=%s",
+                        + " clients=%d keys=%d think<=%dus timeout=%dus snapshot-every=%d tail=%d spares=%d membership=%d events=%d bugs=%s",
                 seed, clusterSize, baseTickMicros, tickSkew, electionTimeoutTicksMin, electionTimeoutTicksMax,
                 heartbeatIntervalTicks, maxMessageBytes, maxInflightMessages, messageDelayMinMicros,
                 messageDelayMeanMicros - messageDelayMinMicros, slowMessageRate, lossRate, duplicateRate, reorder,
                 persistDelayMinMicros, persistDelayMaxMicros, nemesisIntervalMeanMicros, partitionWeight,
                 crashWeight, pauseWeight, healWeight, leaderKillerWeight, figure8Weight, leaderKillerDelayMaxMicros,
                 downtimeMaxMicros, clients, keys, clientThinkMaxMicros,
-                clientTimeoutMicros, snapshotEntries, snapshotLogTailEntries, chaosEvents, bugs);
+                clientTimeoutMicros, snapshotEntries, snapshotLogTailEntries, spareNodes, membershipWeight, chaosEvents,
+                bugs);
     }
 }

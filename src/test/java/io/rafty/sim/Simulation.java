@@ -28,16 +28,19 @@ import java.util.function.Supplier;
  * yields the same trace.
  *
  * <p>A run has two phases. In the chaos phase the nemesis partitions, crashes, restarts and
- * pauses nodes until the event budget is spent. Then the world heals: every link works, every node
- * is up, nothing is lost; a leader must emerge within {@link SimParameters#livenessTicks()} ticks,
- * every node must catch up to everything ever committed, and the clients finish. Finally the client
- * history goes through the linearizability checker.
+ * pauses nodes, and in half the worlds a {@link MembershipNemesis} adds, promotes and removes
+ * members and transfers leadership, until the event budget is spent. Then the world heals: every
+ * link works, every node is up (but those retired after leaving the configuration), nothing is
+ * lost; a leader of the current configuration must emerge within
+ * {@link SimParameters#livenessTicks()} ticks, every member of the final configuration must catch
+ * up to everything ever committed, and the clients finish. Finally the client history goes through
+ * the linearizability checker.
  */
 final class Simulation {
 
     /** What one run found. {@code failure} is null when every check passed. */
     record Result(SimParameters parameters, long events, long fingerprint, String failure, List<String> traceTail,
-                  int operations) {
+                  int operations, MembershipNemesis.Counts membership) {
         long seed() {
             return parameters.seed();
         }
@@ -94,6 +97,9 @@ final class Simulation {
     private double lossRate;
     private double duplicateRate;
     private double slowMessageRate;
+    private final MembershipNemesis membershipNemesis;
+    /** The configuration the healed cluster must catch up, as its latest leader last saw it. */
+    private Set<Integer> finalMembers = Set.of();
 
     Simulation(SimParameters parameters, ClientRecorder recorder) {
         this.parameters = parameters;
@@ -105,14 +111,16 @@ final class Simulation {
         this.nodeRandom = master.split();
         SplittableRandom tickRandom = master.split();
         SplittableRandom clientRandom = master.split();
-        int size = parameters.clusterSize();
+        int size = parameters.nodeCount();
         this.network = new Network(size);
         this.lastDelivery = new long[size + 1][size + 1];
         this.lossRate = parameters.lossRate();
         this.duplicateRate = parameters.duplicateRate();
         this.slowMessageRate = parameters.slowMessageRate();
+        // Spare nodes (ids above clusterSize) start empty with the cluster's initial configuration, in
+        // which they are not members: they cannot campaign until a leader adds them.
         Set<Integer> ids = new TreeSet<>();
-        for (int id = 1; id <= size; id++) {
+        for (int id = 1; id <= parameters.clusterSize(); id++) {
             ids.add(id);
         }
         Membership membership = Membership.ofVoters(ids);
@@ -133,6 +141,7 @@ final class Simulation {
         for (int id = 1; id <= parameters.clients(); id++) {
             clients.add(new SimClient(id, this, clientRandom.split(), parameters));
         }
+        this.membershipNemesis = new MembershipNemesis(this, hosts, nemesisRandom);
     }
 
     // ----- the loop -------------------------------------------------------------------------
@@ -141,7 +150,7 @@ final class Simulation {
         String failure = null;
         trace("params " + parameters.describe());
         try {
-            for (int id = 1; id <= parameters.clusterSize(); id++) {
+            for (int id = 1; id < hosts.length; id++) {
                 startHost(hosts[id]);
             }
             for (SimClient client : clients) {
@@ -165,7 +174,8 @@ final class Simulation {
         if (failure != null) {
             trace("FAILURE " + failure);
         }
-        return new Result(parameters, events, trace.fingerprint(), failure, trace.tail(), recorder.operationCount());
+        return new Result(parameters, events, trace.fingerprint(), failure, trace.tail(), recorder.operationCount(),
+                membershipNemesis.counts());
     }
 
     private static String stackTop(Throwable e) {
@@ -215,10 +225,10 @@ final class Simulation {
         duplicateRate = 0;
         slowMessageRate = 0;
         network.heal();
-        trace("heal: network healed, every node up, no loss");
+        trace("heal: network healed, every node up but the retired ones, no loss");
         for (int id = 1; id < hosts.length; id++) {
             SimHost host = hosts[id];
-            if (!host.up) {
+            if (!host.up && !host.retired) {
                 startHost(host);
             } else if (host.paused) {
                 resume(host);
@@ -233,7 +243,17 @@ final class Simulation {
         runUntil(() -> stableLeader() != 0, livenessDeadline, () -> "liveness: no stable leader within "
                 + parameters.livenessTicks() + " ticks after the network healed at " + healedAt + "us; "
                 + roles());
-        trace("heal: leader n" + stableLeader() + " elected " + (now - healedAt) + "us after healing");
+        int leader = stableLeader();
+        trace("heal: leader n" + leader + " elected " + (now - healedAt) + "us after healing, configuration "
+                + hosts[leader].node.membership());
+        // A node retired on the word of a leader that was already deposed may be back in the final
+        // configuration: every member must be running to catch up.
+        for (int id : hosts[leader].node.membership().all()) {
+            if (hosts[id].retired) {
+                hosts[id].retired = false;
+                startHost(hosts[id]);
+            }
+        }
         long target = invariants.maxCommitted();
         // A far-behind follower may need many round trips (one entry per message, one persist each):
         // demand progress within every window rather than a fixed total time.
@@ -260,7 +280,11 @@ final class Simulation {
                 + invariants.maxCommitted());
     }
 
-    /** The leader a majority follows in its term, once it has committed an entry of that term; else 0. */
+    /**
+     * The leader a majority of its own configuration's voters follows in its term, once it has
+     * committed an entry of that term; else 0. A leader outside its own configuration (it removed
+     * itself and waits for that to commit) does not count.
+     */
     private int stableLeader() {
         for (int id = 1; id < hosts.length; id++) {
             SimHost host = hosts[id];
@@ -271,23 +295,40 @@ final class Simulation {
             if (host.node.termAt(host.node.commitIndex()) != term) {
                 continue;
             }
+            Membership membership = host.node.membership();
+            if (!membership.isVoter(id)) {
+                continue;
+            }
             int followers = 0;
-            for (int other = 1; other < hosts.length; other++) {
+            for (int other : membership.voters()) {
                 SimHost peer = hosts[other];
                 if (peer.up && peer.node.term() == term && peer.node.leaderId() == id) {
                     followers++;
                 }
             }
-            if (followers >= parameters.clusterSize() / 2 + 1) {
+            if (followers >= membership.quorum()) {
                 return id;
             }
         }
         return 0;
     }
 
+    /**
+     * The members that must catch up after healing: the current leader's configuration. Nodes
+     * removed from it no longer receive the log and are left out.
+     */
+    private Set<Integer> finalMembers() {
+        int leader = currentLeader();
+        if (leader != 0) {
+            finalMembers = hosts[leader].node.membership().all();
+        }
+        return finalMembers;
+    }
+
     private boolean allCommitted(long target) {
-        for (int id = 1; id < hosts.length; id++) {
-            if (hosts[id].node.commitIndex() < target || hosts[id].appliedIndex() < target) {
+        for (int id : finalMembers()) {
+            SimHost host = hosts[id];
+            if (!host.up || host.node.commitIndex() < target || host.appliedIndex() < target) {
                 return false;
             }
         }
@@ -296,8 +337,9 @@ final class Simulation {
 
     private long lowestApplied() {
         long lowest = Long.MAX_VALUE;
-        for (int id = 1; id < hosts.length; id++) {
-            lowest = Math.min(lowest, Math.min(hosts[id].node.commitIndex(), hosts[id].appliedIndex()));
+        for (int id : finalMembers()) {
+            SimHost host = hosts[id];
+            lowest = Math.min(lowest, host.up ? Math.min(host.node.commitIndex(), host.appliedIndex()) : -1);
         }
         return lowest;
     }
@@ -342,7 +384,7 @@ final class Simulation {
         });
     }
 
-    private void startHost(SimHost host) {
+    void startHost(SimHost host) {
         host.start(nodeRandom.split());
         held.get(host.id).clear();
         // A random first tick phase, so nodes with equal tick rates do not tick in lockstep.
@@ -533,7 +575,15 @@ final class Simulation {
         int heal = parameters.healWeight();
         int killer = parameters.leaderKillerWeight();
         int figure8 = parameters.figure8Weight();
-        int dice = nemesisRandom.nextInt(partition + crash + pause + heal + killer + figure8);
+        int membership = parameters.membershipWeight();
+        if (membership > 0 && nemesisRandom.nextInt(3) == 0) {
+            membershipNemesis.retireRemovedNodes();
+        }
+        int dice = nemesisRandom.nextInt(partition + crash + pause + heal + killer + figure8 + membership);
+        if (dice >= partition + crash + pause + heal + killer + figure8) {
+            membershipNemesis.act();
+            return;
+        }
         if (figure8Stage != 0 && (dice < partition || dice >= partition + crash + pause)) {
             // The network belongs to the running Figure 8 script; crashes and pauses still happen.
             return;
@@ -568,7 +618,7 @@ final class Simulation {
     }
 
     private Set<Integer> randomMinority() {
-        int size = parameters.clusterSize();
+        int size = parameters.nodeCount();
         int count = 1 + nemesisRandom.nextInt((size - 1) / 2);
         Set<Integer> side = new TreeSet<>();
         side.add(leaderOrRandom());
@@ -665,7 +715,7 @@ final class Simulation {
         if (parameters.clusterSize() == 5) {
             int companion = leader;
             while (companion == leader) {
-                companion = 1 + nemesisRandom.nextInt(5);
+                companion = 1 + nemesisRandom.nextInt(parameters.nodeCount());
             }
             figure8Minority.add(companion);
         }
@@ -684,7 +734,8 @@ final class Simulation {
         });
     }
 
-    private int currentLeader() {
+    /** The up node that leads the highest term, or 0. */
+    int currentLeader() {
         int best = 0;
         long bestTerm = -1;
         for (int id = 1; id < hosts.length; id++) {
@@ -744,10 +795,17 @@ final class Simulation {
         }
         long downtime = 1_000 + nemesisRandom.nextLong(parameters.downtimeMaxMicros());
         schedule(downtime, 0, -1, () -> {
-            if (!host.up) {
+            if (!host.up && !host.retired) {
                 startHost(host);
             }
         });
+    }
+
+    /** Stops a node for good: it left the configuration (it keeps its disk in case it is added back). */
+    void retire(SimHost host) {
+        host.crash(false);
+        held.get(host.id).clear();
+        host.retired = true;
     }
 
     private void pauseSomeNode() {

@@ -33,7 +33,8 @@ class SimulationTest {
     /** Failing seeds that get shrunk and reported in full; the rest are listed by number. */
     static final int FAILURES_REPORTED_MAX = 3;
 
-    record Sweep(int seeds, long events, List<Simulation.Result> failures, List<Simulation.Result> results) {
+    record Sweep(int seeds, long events, List<Simulation.Result> failures, List<Simulation.Result> results,
+                 int membershipWorlds, MembershipNemesis.Counts membership) {
     }
 
     static Simulation.Result runSeed(long seed, long events, Set<DeliberateBug> bugs) {
@@ -46,6 +47,8 @@ class SimulationTest {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             long totalEvents = 0;
+            int membershipWorlds = 0;
+            MembershipNemesis.Counts membership = new MembershipNemesis.Counts(0, 0, 0, 0);
             List<Simulation.Result> failures = new ArrayList<>();
             List<Simulation.Result> results = new ArrayList<>();
             int ran = 0;
@@ -60,6 +63,10 @@ class SimulationTest {
                     Simulation.Result result = future.get();
                     ran++;
                     totalEvents += result.events();
+                    if (result.parameters().membershipWeight() > 0) {
+                        membershipWorlds++;
+                    }
+                    membership = membership.plus(result.membership());
                     if (seeds <= 16) {
                         results.add(result);
                     }
@@ -71,7 +78,7 @@ class SimulationTest {
                     break;
                 }
             }
-            return new Sweep(ran, totalEvents, failures, results);
+            return new Sweep(ran, totalEvents, failures, results, membershipWorlds, membership);
         } catch (InterruptedException | ExecutionException e) {
             throw new IllegalStateException(e);
         } finally {
@@ -84,6 +91,9 @@ class SimulationTest {
                 .append(parameters.seed());
         if (parameters.chaosEvents() != DEFAULT_EVENTS_PER_SEED) {
             out.append(" -Dsim.events=").append(parameters.chaosEvents());
+        }
+        if (MembershipNemesis.LEADER_LEAVES_TWO_VOTERS) {
+            out.append(" -Dsim.leaderLeavesTwoVoters=true");
         }
         if (!parameters.bugs().isEmpty()) {
             out.append(" -Dsim.bugs=").append(String.join(",", new TreeSet<>(parameters.bugs()).stream()
@@ -185,6 +195,11 @@ class SimulationTest {
                 System.out.println("sim: replay the shrunk run: " + replayCommand(shrunk.parameters()));
             }
         }
+        MembershipNemesis.Counts membership = sweep.membership();
+        System.out.println("sim: membership nemesis in " + sweep.membershipWorlds() + " worlds: "
+                + membership.changes() + " configuration changes appended, " + membership.transfers()
+                + " leadership transfers started, " + membership.refused() + " refused, " + membership.retired()
+                + " removed nodes retired");
         System.out.println("sim: " + millis + " ms");
         System.out.println("sim: seeds=" + sweep.seeds() + " events=" + sweep.events() + " failures="
                 + failures.size());

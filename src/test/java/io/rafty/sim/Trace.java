@@ -18,6 +18,9 @@ final class Trace {
     private long lines;
     private long hash = FNV_OFFSET;
 
+    /** {@code -Dsim.printTrace=true} prints every line as it happens: for replaying one seed. */
+    private static final boolean PRINT_ALL = Boolean.getBoolean("sim.printTrace");
+
     Trace(int tailLines) {
         this.tail = new String[tailLines];
     }
@@ -28,6 +31,9 @@ final class Trace {
             hash = (hash ^ line.charAt(i)) * FNV_PRIME;
         }
         hash = (hash ^ '\n') * FNV_PRIME;
+        if (PRINT_ALL) {
+            System.out.println(line);
+        }
         tail[next] = line;
         next = (next + 1) % tail.length;
         lines++;
