@@ -45,6 +45,8 @@ public final class RaftNode {
     private long lastConfigIndex;
     private MajorityQuorum quorum;
     private int leadTransferee;
+    /** Won an election on its own vote; becomes leader once the Ready carrying that vote is persisted. */
+    private boolean wonPendingDurableVote;
     private int transferElapsedTicks;
 
     private Role role = Role.FOLLOWER;
@@ -417,7 +419,14 @@ public final class RaftNode {
         }
         votes.put(id, true);
         if (quorum.tally(votes) == MajorityQuorum.VoteResult.WON) {
-            winElection(kind);
+            if (kind == Role.PRE_CANDIDATE) {
+                winElection(kind);
+            } else {
+                // A lone voter wins on its own vote, but may lead only once that vote (and its
+                // term) is durable: otherwise a crash could let it vote again in this term and a
+                // second leader of the same term appear. advance() completes the win.
+                wonPendingDurableVote = true;
+            }
             return;
         }
         for (int voter : membership.voters()) {
@@ -766,6 +775,7 @@ public final class RaftNode {
         readsAwaitingQuorum.clear();
         readRoundNeeded = false;
         leadTransferee = 0;
+        wonPendingDurableVote = false;
     }
 
     // ----- membership -----------------------------------------------------------------------
@@ -900,6 +910,12 @@ public final class RaftNode {
             throw new IllegalStateException("advance without an outstanding Ready");
         }
         readyOutstanding = false;
+        HardState persisted = ready.hardState();
+        if (wonPendingDurableVote && role == Role.CANDIDATE && persisted != null && persisted.term() == term
+                && persisted.votedFor() == id) {
+            wonPendingDurableVote = false;
+            becomeLeader();
+        }
         if (!ready.entries().isEmpty()) {
             Entry last = ready.entries().get(ready.entries().size() - 1);
             log.stableTo(last.index(), last.term());

@@ -41,15 +41,13 @@ final class MembershipNemesis {
     private static final int TRANSFER_WEIGHT = 2;
 
     /**
-     * Off by default: a leader of two voters removing itself exposes a liveness bug in the core. If
-     * the leader appends the change and then loses leadership (check-quorum, a crash) before the
-     * other voter has the entry, the old leader's latest configuration no longer lists it, so it
-     * never campaigns, while the other voter needs its vote under the old configuration and is
-     * refused (its log is shorter): no leader, forever. The dissertation (§4.2.2) says a server
-     * that is not part of its own latest configuration should still start elections until that
-     * entry commits. Replay with {@code -Dsim.leaderLeavesTwoVoters=true}.
+     * Whether a leader of exactly two voters may remove itself. This once exposed a liveness bug in
+     * the core (a removed node never campaigned while its removal was uncommitted, leaving the other
+     * voter, which needs its vote, leaderless forever; fixed per dissertation §4.2.2, seed 63). On by
+     * default; {@code -Dsim.leaderLeavesTwoVoters=false} leaves that one change out.
      */
-    static final boolean LEADER_LEAVES_TWO_VOTERS = Boolean.getBoolean("sim.leaderLeavesTwoVoters");
+    static final boolean LEADER_LEAVES_TWO_VOTERS = Boolean.parseBoolean(
+            System.getProperty("sim.leaderLeavesTwoVoters", "true"));
 
     private final Simulation sim;
     private final SimHost[] hosts;

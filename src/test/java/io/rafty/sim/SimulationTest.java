@@ -92,8 +92,8 @@ class SimulationTest {
         if (parameters.chaosEvents() != DEFAULT_EVENTS_PER_SEED) {
             out.append(" -Dsim.events=").append(parameters.chaosEvents());
         }
-        if (MembershipNemesis.LEADER_LEAVES_TWO_VOTERS) {
-            out.append(" -Dsim.leaderLeavesTwoVoters=true");
+        if (!MembershipNemesis.LEADER_LEAVES_TWO_VOTERS) {
+            out.append(" -Dsim.leaderLeavesTwoVoters=false");
         }
         if (!parameters.bugs().isEmpty()) {
             out.append(" -Dsim.bugs=").append(String.join(",", new TreeSet<>(parameters.bugs()).stream()
