@@ -440,10 +440,18 @@ cmd_remove() {
     echo "removing node$n"
     admin_request DELETE "/v1/cluster/members/$n" || die "the cluster refused to remove node$n"
     echo
-    local pid
+    local pid deadline
     if pid=$(live_pid "$n"); then
         kill -TERM "$pid" 2>/dev/null || true
         echo "node$n: stopping (pid $pid)"
+        deadline=$((SECONDS + STOP_TIMEOUT_S))
+        while is_rafty "$pid" && ((SECONDS < deadline)); do
+            sleep 0.2
+        done
+        if is_rafty "$pid"; then
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        rm -f "$(pid_file "$n")"
     fi
 }
 
