@@ -6,6 +6,7 @@ import io.rafty.kv.KvResult;
 import io.rafty.kv.KvStateMachine;
 import io.rafty.raft.Entry;
 import io.rafty.raft.EntryType;
+import io.rafty.raft.HardState;
 import io.rafty.raft.Membership;
 import io.rafty.raft.NotLeaderException;
 import io.rafty.raft.PeerProgress;
@@ -112,6 +113,8 @@ public final class RaftVerticle extends VerticleBase {
     private Role lastRole = Role.FOLLOWER;
     private boolean fenced;
     private long snapshotIndex;
+    /** The hard state last synced to the log store (term and vote are what must never go back). */
+    private HardState durableHardState = HardState.INITIAL;
     private long logBytesSinceSnapshot;
     private boolean snapshotInProgress;
     private final Set<Integer> snapshotTransfers = new HashSet<>();
@@ -159,6 +162,7 @@ public final class RaftVerticle extends VerticleBase {
             node = new RaftNode(raftConfig, recovered, new SplittableRandom(new SecureRandom().nextLong()));
             appliedIndex = recovered.appliedIndex();
             snapshotIndex = recovered.logStartIndex();
+            durableHardState = recovered.hardState();
             lastRole = node.role();
             publishStatus();
             tickTimer = vertx.setPeriodic(settings.tickIntervalMs(), id -> onTick());
@@ -428,7 +432,14 @@ public final class RaftVerticle extends VerticleBase {
             logBytesSinceSnapshot += entry.sizeBytes();
         }
         SnapshotMeta install = ready.snapshot();
-        Future<Void> persisted = ready.mustPersist()
+        HardState hard = ready.hardState();
+        // A Ready whose only durable change is a higher commit index needs no fsync: the commit
+        // index is a restart hint (recovery takes max(commit, applied), and the leader re-teaches
+        // it), never a promise made to a peer. Skipping it takes one fsync off every write's path.
+        boolean onlyCommitMoved = install == null && ready.entries().isEmpty() && hard != null
+                && hard.term() == durableHardState.term() && hard.votedFor() == durableHardState.votedFor();
+        boolean sync = ready.mustPersist() && !onlyCommitMoved;
+        Future<Void> persisted = sync
                 ? blocking(persistWorker, () -> {
                     if (install != null) {
                         installSnapshot(install);
@@ -441,6 +452,9 @@ public final class RaftVerticle extends VerticleBase {
             if (ar.failed()) {
                 fence("persisting the log failed", ar.cause());
                 return;
+            }
+            if (sync && hard != null) {
+                durableHardState = hard;
             }
             if (install != null) {
                 LOG.info(() -> "node " + raftConfig.id() + " installed a snapshot through index " + install.index());

@@ -18,7 +18,10 @@ import java.util.List;
  *       synced write) <em>before</em> any of {@link #messagesAfterPersist()} is sent: those are votes,
  *       vote requests and append acknowledgements, each a promise about durable state. Entries
  *       overwrite the log from {@code entries().get(0).index()}: every stored entry at or after that
- *       index is removed first (conflict truncation).</li>
+ *       index is removed first (conflict truncation). A hard state that differs from the last
+ *       persisted one only in its commit index may be persisted lazily, or not at all: no message
+ *       promises anything about it, and a restarted node recomputes it from its applied index and
+ *       its leader.</li>
  *   <li>{@link #committedEntries()} are to be applied to the state machine in order. They are always
  *       entries this node has already persisted (in an earlier Ready or this one).</li>
  *   <li>{@link #readStates()} are confirmed linearizable reads: serve each once the applied index
