@@ -1,0 +1,22 @@
+/**
+ * The Raft algorithm as a pure, deterministic state machine: no threads, clocks, files or sockets
+ * ({@code ArchitectureTest} enforces it).
+ *
+ * <pre>
+ *   tick() ─┐                                    ┌─► Ready: hard state + entries to persist,
+ *   step(m) ─┼─► RaftNode ── role dispatch ──────┤   messages (now / after persist),
+ *   propose ─┤    RaftLog (in-memory log view)   │   committed entries, confirmed reads,
+ *   readIndex┘    Progress per follower          │   snapshot to install / peers needing one
+ *                 MajorityQuorum (votes, commit) └─► advance(ready) once persisted
+ * </pre>
+ *
+ * What it implements, with the sections of the Raft paper and dissertation the tests cite: leader
+ * election with randomized timeouts in ticks, PreVote (§9.6), CheckQuorum and leader stickiness
+ * (§6.2, §4.2.3); log replication with the log-matching check, fast conflict backtracking and
+ * per-follower probe / replicate / snapshot flow control with a bounded in-flight window; the
+ * §5.4.2 commit rule; ReadIndex (§6.4) with one heartbeat round shared by every waiting read; log
+ * compaction and InstallSnapshot (§7); single-server membership changes with learners (§4.1) and
+ * leadership transfer (§3.10). {@link io.rafty.raft.DeliberateBug} switches exist only for the
+ * simulator's proof that it catches each kind of bug.
+ */
+package io.rafty.raft;
