@@ -14,6 +14,7 @@ import io.rafty.raft.message.Message;
 import io.rafty.transport.MessageCodec;
 import io.rafty.storage.SnapshotStaging;
 import io.rafty.transport.PeerClient;
+import io.rafty.transport.QuietConnections;
 import io.rafty.transport.SnapshotSender;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.Future;
@@ -96,6 +97,7 @@ public final class ApiVerticle extends VerticleBase {
                 .setHttp2ClearTextEnabled(false)
                 .setCompressionSupported(false);
         server = vertx.createHttpServer(options)
+                .connectionHandler(connection -> QuietConnections.quiet(connection, "client or peer"))
                 .invalidRequestHandler(this::invalidRequest)
                 .requestHandler(router());
         return server.listen();

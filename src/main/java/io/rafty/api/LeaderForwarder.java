@@ -33,8 +33,8 @@ final class LeaderForwarder {
     LeaderForwarder(Vertx vertx, Map<Integer, String> addresses, int timeoutMs) {
         this.addresses = addresses;
         this.timeoutMs = timeoutMs;
-        this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-                .setConnectTimeout(timeoutMs), new PoolOptions().setHttp1MaxSize(32));
+        this.client = io.rafty.transport.QuietConnections.client(vertx, new HttpClientOptions().setKeepAlive(true)
+                .setTcpNoDelay(true).setConnectTimeout(timeoutMs), new PoolOptions().setHttp1MaxSize(32), "forward");
     }
 
     boolean wasForwarded(RoutingContext ctx) {

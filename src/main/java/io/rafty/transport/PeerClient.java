@@ -67,7 +67,8 @@ public final class PeerClient {
                 .setConnectTimeout(limits.requestTimeoutMs())
                 .setTcpNoDelay(true)
                 .setUserAgent("rafty-peer");
-        this.client = WebClient.create(vertx, options, new PoolOptions().setHttp1MaxSize(1));
+        this.client = WebClient.wrap(QuietConnections.client(vertx, options, new PoolOptions().setHttp1MaxSize(1),
+                "peer"), options);
     }
 
     public void send(List<Message> messages) {

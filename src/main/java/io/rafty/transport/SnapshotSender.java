@@ -44,8 +44,10 @@ public final class SnapshotSender {
         this.chunkBytes = chunkBytes;
         this.timeoutMs = timeoutMs;
         this.maxChunkAttempts = maxChunkAttempts;
-        this.client = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-                .setConnectTimeout(timeoutMs).setUserAgent("rafty-snapshot"), new PoolOptions().setHttp1MaxSize(2));
+        WebClientOptions options = new WebClientOptions().setKeepAlive(true).setTcpNoDelay(true)
+                .setConnectTimeout(timeoutMs).setUserAgent("rafty-snapshot");
+        this.client = WebClient.wrap(QuietConnections.client(vertx, options, new PoolOptions().setHttp1MaxSize(2),
+                "snapshot"), options);
     }
 
     /** Sends {@code image} (which {@code meta} describes) to {@code peer}; completes when the last chunk is accepted. */
