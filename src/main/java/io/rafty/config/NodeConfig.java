@@ -190,36 +190,6 @@ public record NodeConfig(
                 DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_LEARNER_PROMOTION_LAG_ENTRIES, "");
     }
 
-    /** The same configuration with another storage directory. */
-    public NodeConfig withStorageDir(Path directory) {
-        return new NodeConfig(id, host, port, directory, peers, tickIntervalMs, electionTimeoutTicksMin,
-                electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
-                maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
-                maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
-                clientRequestTimeoutMs, maxPendingReads, httpIdleTimeoutMs, snapshotEntries, snapshotLogBytes, snapshotTailEntries, snapshotChunkBytes,
-                learnerPromotionLagEntries, join);
-    }
-
-    /** The same configuration with other snapshot thresholds. */
-    public NodeConfig withSnapshots(long entries, long logBytes, long tailEntries) {
-        return new NodeConfig(id, host, port, storageDir, peers, tickIntervalMs, electionTimeoutTicksMin,
-                electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
-                maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
-                maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
-                clientRequestTimeoutMs, maxPendingReads, httpIdleTimeoutMs, entries, logBytes, tailEntries, snapshotChunkBytes, learnerPromotionLagEntries,
-                join);
-    }
-
-    /** The same configuration joining the cluster that {@code memberUrl} belongs to. */
-    public NodeConfig withJoin(String memberUrl) {
-        return new NodeConfig(id, host, port, storageDir, List.of(), tickIntervalMs, electionTimeoutTicksMin,
-                electionTimeoutTicksMax, heartbeatIntervalTicks, preVote, checkQuorum, maxKeyBytes, maxValueBytes,
-                maxRequestBodyBytes, maxHeaderBytes, maxInitialLineBytes, maxQueryParams, maxListLimit,
-                maxPendingProposals, maxMessageBytes, maxInflightMessages, maxUncommittedBytes, peerRequestTimeoutMs,
-                clientRequestTimeoutMs, maxPendingReads, httpIdleTimeoutMs, snapshotEntries, snapshotLogBytes, snapshotTailEntries, snapshotChunkBytes,
-                learnerPromotionLagEntries, memberUrl);
-    }
-
     /** The ids of every voter, this node included, in ascending order. */
     public List<Integer> memberIds() {
         return Stream.concat(Stream.of(id), peers.stream().map(Peer::id))

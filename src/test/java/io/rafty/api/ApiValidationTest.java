@@ -4,8 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rafty.RaftyNode;
-import io.rafty.config.NodeConfig;
-import io.vertx.core.VertxOptions;
+import io.rafty.config.TestConfigs;
 import io.vertx.core.json.JsonObject;
 import java.net.Socket;
 import java.net.URI;
@@ -14,11 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,11 +29,7 @@ class ApiValidationTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Map<Integer, String> addresses = new ConcurrentHashMap<>();
-        node = RaftyNode.start(NodeConfig.defaults(1, 0, List.of()).withStorageDir(dir.resolve("n1")), addresses,
-                new VertxOptions());
-        addresses.put(1, node.url());
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> node.status().leaderId() == 1);
+        node = SingleNodeApi.start(TestConfigs.node(1, 0, List.of(), dir.resolve("n1")));
     }
 
     @AfterAll
@@ -47,17 +38,11 @@ class ApiValidationTest {
     }
 
     private static HttpResponse<String> send(String method, String path, byte[] body) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(node.url() + path))
-                .method(method, HttpRequest.BodyPublishers.ofByteArray(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return SingleNodeApi.send(node, method, path, body);
     }
 
     private static void assertError(HttpResponse<String> response, int status, String code) {
-        assertEquals(status, response.statusCode(), response.body());
-        JsonObject body = new JsonObject(response.body());
-        assertEquals(code, body.getString("error"));
-        assertTrue(body.getString("message").length() > 5, "message names the problem");
-        assertTrue(response.headers().firstValue("content-type").orElse("").startsWith("application/json"));
+        SingleNodeApi.assertError(response, status, code);
     }
 
     @Test

@@ -6,24 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.rafty.RaftyNode;
 import io.rafty.config.NodeConfig;
 import io.rafty.config.TestConfigs;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,15 +45,12 @@ class InputLimitsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Map<Integer, String> addresses = new ConcurrentHashMap<>();
-        NodeConfig config = TestConfigs.with(NodeConfig.defaults(1, 0, List.of()).withStorageDir(dir.resolve("n1")),
+        NodeConfig config = TestConfigs.with(TestConfigs.node(1, 0, List.of(), dir.resolve("n1")),
                 Map.of("maxKeyBytes", MAX_KEY_BYTES, "maxValueBytes", MAX_VALUE_BYTES,
                         "maxRequestBodyBytes", MAX_REQUEST_BODY_BYTES, "maxHeaderBytes", MAX_HEADER_BYTES,
                         "maxInitialLineBytes", MAX_INITIAL_LINE_BYTES, "maxQueryParams", MAX_QUERY_PARAMS,
                         "maxMessageBytes", MAX_MESSAGE_BYTES, "httpIdleTimeoutMs", HTTP_IDLE_TIMEOUT_MS));
-        node = RaftyNode.start(config, addresses, new VertxOptions());
-        addresses.put(1, node.url());
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> node.status().leaderId() == 1);
+        node = SingleNodeApi.start(config);
     }
 
     @AfterAll
@@ -68,17 +59,11 @@ class InputLimitsTest {
     }
 
     private static HttpResponse<String> send(String method, String path, byte[] body) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(node.url() + path))
-                .method(method, HttpRequest.BodyPublishers.ofByteArray(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return SingleNodeApi.send(node, method, path, body);
     }
 
     private static void assertError(HttpResponse<String> response, int status, String code) {
-        assertEquals(status, response.statusCode(), response.body());
-        JsonObject body = new JsonObject(response.body());
-        assertEquals(code, body.getString("error"));
-        assertTrue(body.getString("message").length() > 5, "message names the problem");
-        assertTrue(response.headers().firstValue("content-type").orElse("").startsWith("application/json"));
+        SingleNodeApi.assertError(response, status, code);
     }
 
     /** Writes {@code request} on a fresh connection and returns everything the server sends before closing. */

@@ -200,7 +200,7 @@ class HttpFuzzTest {
     /** Frames that mean an event loop was waiting (I/O, locks, sleeps), not merely descheduled while computing. */
     private static final List<String> WAITING_FRAMES = List.of("org.rocksdb.", "java.io.FileDescriptor.sync",
             "sun.nio.ch.FileChannelImpl.force", "java.util.concurrent.locks.LockSupport.park", "java.lang.Object.wait",
-            "java.lang.Thread.sleep", "java.util.concurrent.CompletableFuture.get",
+            Thread.class.getName() + ".sleep", "java.util.concurrent.CompletableFuture.get",
             "java.util.concurrent.FutureTask.get",
             "java.net.Socket", "sun.nio.ch.NioSocketImpl", "java.io.FileInputStream", "java.io.FileOutputStream");
     private static final long CPU_BOUND_LIMIT_MS = 2000;

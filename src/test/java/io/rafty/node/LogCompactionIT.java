@@ -1,5 +1,6 @@
 package io.rafty.node;
 
+import io.rafty.config.TestConfigs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,7 +34,7 @@ class LogCompactionIT {
     @Test
     void logStaysBoundedOverTwoHundredThousandKeys() throws Exception {
         try (TestCluster cluster = new TestCluster(dir, 3, new VertxOptions(),
-                config -> config.withSnapshots(10_000, 64L << 20, 1_000))) {
+                config -> TestConfigs.snapshots(config, 10_000, 64L << 20, 1_000))) {
             int leader = cluster.awaitLeader(Duration.ofSeconds(10));
             long maxLogBytes = 0;
             long started = System.nanoTime();

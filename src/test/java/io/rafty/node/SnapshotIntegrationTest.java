@@ -1,5 +1,6 @@
 package io.rafty.node;
 
+import io.rafty.config.TestConfigs;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -82,7 +83,7 @@ class SnapshotIntegrationTest {
     @Test
     void snapshotsCompactTheLogAndAWipedFollowerRejoinsBySnapshot() throws Exception {
         try (TestCluster cluster = new TestCluster(dir, 3, new VertxOptions(),
-                config -> config.withSnapshots(200, 64L << 20, 20))) {
+                config -> TestConfigs.snapshots(config, 200, 64L << 20, 20))) {
             int leader = cluster.awaitLeader(Duration.ofSeconds(10));
             writeKeys(cluster, leader, "k", KEYS);
             for (int id = 1; id <= 3; id++) {

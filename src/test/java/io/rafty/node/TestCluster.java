@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.rafty.RaftyNode;
 import io.rafty.config.NodeConfig;
+import io.rafty.config.TestConfigs;
 import io.rafty.config.Peer;
 import io.rafty.raft.Role;
 import io.vertx.core.VertxOptions;
@@ -76,7 +77,7 @@ final class TestCluster implements AutoCloseable {
                 peers.add(new Peer(other, "http://127.0.0.1:" + ports.getOrDefault(other, other)));
             }
         }
-        return configure.apply(NodeConfig.defaults(id, port, peers).withStorageDir(root.resolve("node" + id)));
+        return configure.apply(TestConfigs.node(id, port, peers, root.resolve("node" + id)));
     }
 
     private void start(int id, int port) throws Exception {
@@ -91,8 +92,8 @@ final class TestCluster implements AutoCloseable {
      * already have been added with POST /v1/cluster/members.
      */
     void startJoining(int id, int port, String memberUrl) throws Exception {
-        NodeConfig config = configure.apply(NodeConfig.defaults(id, port, List.of())
-                .withStorageDir(root.resolve("node" + id))).withJoin(memberUrl);
+        NodeConfig config = TestConfigs.joining(
+                configure.apply(TestConfigs.node(id, port, List.of(), root.resolve("node" + id))), memberUrl);
         RaftyNode node = RaftyNode.start(config, addresses, vertxOptions);
         nodes.put(id, node);
         ports.put(id, node.port());

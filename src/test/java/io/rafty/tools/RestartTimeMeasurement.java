@@ -2,6 +2,7 @@ package io.rafty.tools;
 
 import io.rafty.RaftyNode;
 import io.rafty.config.NodeConfig;
+import io.rafty.config.TestConfigs;
 import io.rafty.kv.Command;
 import io.rafty.kv.CommandCodec;
 import io.rafty.kv.KvStateMachine;
@@ -68,7 +69,7 @@ public final class RestartTimeMeasurement {
         }
         System.out.printf("filled %d keys in %.1f s%n", keys, (System.nanoTime() - fillStart) / 1e9);
 
-        NodeConfig config = NodeConfig.defaults(1, 0, List.of()).withStorageDir(dir.resolve("node1"));
+        NodeConfig config = TestConfigs.node(1, 0, List.of(), dir.resolve("node1"));
         Map<Integer, String> addresses = new ConcurrentHashMap<>();
         long start = System.nanoTime();
         try (RaftyNode node = RaftyNode.start(config, addresses, new io.vertx.core.VertxOptions())) {
