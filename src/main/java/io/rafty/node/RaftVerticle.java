@@ -6,6 +6,7 @@ import io.rafty.kv.KvResult;
 import io.rafty.kv.KvStateMachine;
 import io.rafty.raft.Entry;
 import io.rafty.raft.EntryType;
+import io.rafty.raft.ForwardedProposal;
 import io.rafty.raft.HardState;
 import io.rafty.raft.Membership;
 import io.rafty.raft.NotLeaderException;
@@ -106,6 +107,9 @@ public final class RaftVerticle extends VerticleBase {
     private boolean applyInFlight;
     private final ArrayDeque<Entry> applyQueue = new ArrayDeque<>();
     private PendingProposals proposals;
+    /** Writes this follower forwarded to the leader, waiting to learn where it put them, by request id. */
+    private final Map<Long, PendingForward> forwardedWrites = new HashMap<>();
+    private long nextForwardId = 1;
     private final Map<Long, PendingRead> readsAwaitingConfirmation = new HashMap<>();
     private final TreeMap<Long, List<PendingRead>> readsAwaitingApply = new TreeMap<>();
     private long nextReadId = 1;
@@ -128,6 +132,9 @@ public final class RaftVerticle extends VerticleBase {
     private Set<Integer> publishedMembers = Set.of();
 
     private record PendingRead(Promise<Long> promise, long deadlineNanos) {
+    }
+
+    private record PendingForward(Promise<KvResult> promise, long deadlineNanos) {
     }
 
     private record PendingChange(long term, Membership next, Promise<Membership> promise, long deadlineNanos) {
@@ -191,6 +198,7 @@ public final class RaftVerticle extends VerticleBase {
         if (proposals != null) {
             proposals.failAll(shutdown);
         }
+        failForwardedWrites(shutdown);
         failReads(shutdown);
         peers.close();
         snapshotSender.close();
@@ -205,8 +213,10 @@ public final class RaftVerticle extends VerticleBase {
     }
 
     /**
-     * Proposes a write. Completes with its result once applied here; fails with a
-     * {@link RequestFailure} saying whether it may have taken effect.
+     * Proposes a write: on the leader into its log, on a follower by forwarding it to the leader over
+     * the peer channel. Completes with its result once applied here (a follower applies the same
+     * entries, so its answer is the leader's); fails with a {@link RequestFailure} saying whether it
+     * may have taken effect.
      */
     public Future<KvResult> propose(Command command) {
         return onRaftContext(promise -> {
@@ -214,14 +224,21 @@ public final class RaftVerticle extends VerticleBase {
                 promise.fail(new RequestFailure(RequestFailure.Kind.UNAVAILABLE, "storage failed on this node", 0));
                 return;
             }
-            if (proposals.isFull()) {
+            if (proposals.size() + forwardedWrites.size() >= settings.maxPendingProposals()) {
                 promise.fail(new RequestFailure(RequestFailure.Kind.OVERLOADED,
                         "too many pending writes (" + settings.maxPendingProposals() + ")", node.leaderId()));
                 return;
             }
             try {
-                long index = node.propose(CommandCodec.encode(command));
-                proposals.add(index, node.term(), promise, deadline());
+                byte[] payload = CommandCodec.encode(command);
+                if (node.role() == Role.LEADER) {
+                    long index = node.propose(payload);
+                    proposals.add(index, node.term(), promise, deadline());
+                } else {
+                    long requestId = nextForwardId++;
+                    node.forwardProposal(requestId, payload);
+                    forwardedWrites.put(requestId, new PendingForward(promise, deadline()));
+                }
             } catch (NotLeaderException e) {
                 promise.fail(RequestFailure.noLeader(e.getMessage(), e.leaderId()));
             } catch (ProposalDroppedException e) {
@@ -233,8 +250,10 @@ public final class RaftVerticle extends VerticleBase {
 
     /**
      * Waits until a linearizable read may be served from the local state machine (ReadIndex): the
-     * future completes, with the read index, once this leader has confirmed its leadership and
-     * applied through that index. Fails with {@link RequestFailure} (NO_LEADER) on a non-leader.
+     * future completes, with the read index, once the leader has confirmed its leadership (itself, or
+     * asked by this follower) and this node has applied through that index. Fails with
+     * {@link RequestFailure} (NO_LEADER) when no leader is known, or when the leader changes before it
+     * confirmed the read.
      */
     public Future<Long> readBarrier() {
         return onRaftContext(promise -> {
@@ -364,6 +383,7 @@ public final class RaftVerticle extends VerticleBase {
         node.tick();
         long now = System.nanoTime();
         proposals.expire(now);
+        expireForwardedWrites(now);
         expireReads(now);
         expireAdmin(now);
         promoteCaughtUpLearners();
@@ -424,6 +444,9 @@ public final class RaftVerticle extends VerticleBase {
         peers.send(ready.messages());
         for (ReadState read : ready.readStates()) {
             confirmRead(read);
+        }
+        for (ForwardedProposal outcome : ready.forwardedProposals()) {
+            onForwarded(outcome);
         }
         for (int peer : ready.peersNeedingSnapshot()) {
             sendSnapshot(peer);
@@ -486,6 +509,15 @@ public final class RaftVerticle extends VerticleBase {
             pendingTransfers.values().forEach(list -> list.forEach(p -> p.tryFail(other)));
             pendingTransfers.clear();
         }
+        // A new term, role or leader: reads and forwarded writes the old leader has not answered never
+        // will be (it dropped them, or its answer is of an old term). A read is retried elsewhere; a
+        // forwarded write may have been appended, so its outcome is unknown.
+        RequestFailure unconfirmed = RequestFailure.noLeader("the leader changed before the read was confirmed",
+                soft.leaderId());
+        readsAwaitingConfirmation.values().forEach(r -> r.promise().tryFail(unconfirmed));
+        readsAwaitingConfirmation.clear();
+        failForwardedWrites(RequestFailure.outcomeUnknown(
+                "the leader changed before it acknowledged the forwarded write; it may still commit"));
         if (lastRole == Role.LEADER && soft.role() != Role.LEADER) {
             // Requests whose entries are already committed will be applied here as a follower and
             // answered then. For the rest we cannot know: the next leader may still commit them.
@@ -501,10 +533,6 @@ public final class RaftVerticle extends VerticleBase {
             });
             proposals.failAbove(committed, RequestFailure.outcomeUnknown(
                     "leadership was lost before the write was applied; it may still commit"));
-            RequestFailure notLeader = RequestFailure.noLeader("leadership was lost before the read was confirmed",
-                    soft.leaderId());
-            readsAwaitingConfirmation.values().forEach(r -> r.promise().tryFail(notLeader));
-            readsAwaitingConfirmation.clear();
         }
         if (soft.role() != lastRole || soft.leaderId() != (status == null ? 0 : status.leaderId())) {
             LOG.info(() -> "node " + raftConfig.id() + " is " + soft.role().displayName() + " in term " + soft.term()
@@ -656,6 +684,48 @@ public final class RaftVerticle extends VerticleBase {
         drive();
     }
 
+    // ----- forwarded writes ---------------------------------------------------------------------
+
+    /**
+     * The leader said where it put a forwarded write (or refused it). From here it waits like the
+     * leader's own proposals: complete when this node applies the index, if the entry has its term.
+     */
+    private void onForwarded(ForwardedProposal outcome) {
+        PendingForward pending = forwardedWrites.remove(outcome.requestId());
+        if (pending == null) {
+            return;
+        }
+        if (outcome.refused()) {
+            // Nothing was appended; the API layer relays the request to the leader for its own answer.
+            pending.promise().tryFail(RequestFailure.noLeader("the leader refused the forwarded write",
+                    node.leaderId()));
+        } else if (outcome.index() <= appliedIndex) {
+            // Only if the answer overtook the entry's commit and apply (a reconnect reordered batches).
+            pending.promise().tryFail(RequestFailure.outcomeUnknown(
+                    "the write was applied before the leader's answer arrived; its result is unknown"));
+        } else {
+            proposals.add(outcome.index(), outcome.term(), pending.promise(), pending.deadlineNanos());
+        }
+    }
+
+    private void expireForwardedWrites(long now) {
+        forwardedWrites.values().removeIf(f -> {
+            if (now - f.deadlineNanos() > 0) {
+                f.promise().tryFail(RequestFailure.outcomeUnknown(
+                        "the leader did not acknowledge the forwarded write within the request timeout; it may "
+                                + "still commit"));
+                return true;
+            }
+            return false;
+        });
+    }
+
+    private void failForwardedWrites(RuntimeException failure) {
+        List<PendingForward> failed = new ArrayList<>(forwardedWrites.values());
+        forwardedWrites.clear();
+        failed.forEach(f -> f.promise().tryFail(failure));
+    }
+
     // ----- reads ------------------------------------------------------------------------------
 
     private void confirmRead(ReadState read) {
@@ -722,6 +792,7 @@ public final class RaftVerticle extends VerticleBase {
                 + " — it no longer acknowledges writes; restart it once storage is healthy", cause);
         RequestFailure failure = RequestFailure.outcomeUnknown("storage failed on this node: " + cause.getMessage());
         proposals.failAll(failure);
+        failForwardedWrites(failure);
         failReads(failure);
         publishStatus();
     }

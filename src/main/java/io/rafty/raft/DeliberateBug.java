@@ -11,5 +11,7 @@ public enum DeliberateBug {
     /** A read is answered from the leader's commit index at once, without a heartbeat round. */
     READ_WITHOUT_READ_INDEX,
     /** Votes and append acknowledgements are sent before the state they promise is persisted. */
-    ACK_BEFORE_PERSIST
+    ACK_BEFORE_PERSIST,
+    /** A follower answers a linearizable read from its own commit index instead of asking the leader. */
+    FOLLOWER_READ_FROM_LOCAL_COMMIT
 }

@@ -30,10 +30,31 @@ final class Progress {
     long matchAtLastHeartbeatResponse = -1;
     /** The highest ReadIndex round this follower has acknowledged. */
     long readAck;
+    /** The highest commit index sent to this follower that it can act on (bounded by what it holds). */
+    long commitSent;
+    /** The last entry this follower forwarded (a {@code Propose}); it waits to learn that it committed. */
+    long awaitingCommit;
+    /**
+     * Contexts of the latest batches this follower forwarded: a duplicated {@code Propose} (a network
+     * that delivers twice) must not append its commands twice.
+     */
+    private final java.util.LinkedHashSet<Long> recentProposals = new java.util.LinkedHashSet<>();
+    private static final int RECENT_PROPOSALS = 1024;
 
     Progress(long next, int maxInflight) {
         this.next = next;
         this.maxInflight = maxInflight;
+    }
+
+    /** Records a forwarded batch; false when this context was seen already (a duplicate). */
+    boolean firstProposal(long context) {
+        if (!recentProposals.add(context)) {
+            return false;
+        }
+        if (recentProposals.size() > RECENT_PROPOSALS) {
+            recentProposals.remove(recentProposals.iterator().next());
+        }
+        return true;
     }
 
     boolean isPaused() {

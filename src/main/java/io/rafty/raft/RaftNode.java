@@ -6,6 +6,10 @@ import io.rafty.raft.message.Heartbeat;
 import io.rafty.raft.message.HeartbeatResponse;
 import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
+import io.rafty.raft.message.Propose;
+import io.rafty.raft.message.ProposeResponse;
+import io.rafty.raft.message.ReadIndexRequest;
+import io.rafty.raft.message.ReadIndexResponse;
 import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.TimeoutNow;
 import io.rafty.raft.message.VoteResponse;
@@ -29,7 +33,10 @@ import java.util.random.RandomGenerator;
  * event loop and inside the deterministic simulator. It is not thread-safe; one thread owns it.
  *
  * <p>Implements leader election with PreVote and CheckQuorum, log replication with fast conflict
- * backtracking and per-follower flow control, the §5.4.2 commit rule and ReadIndex.
+ * backtracking and per-follower flow control, the §5.4.2 commit rule and ReadIndex. Followers serve
+ * linearizable reads themselves (ReadIndex from a follower, thesis §6.4) and forward commands to the
+ * leader over the peer channel ({@link #forwardProposal(long, byte[])}), each kind batched into one
+ * message per Ready.
  */
 public final class RaftNode {
 
@@ -63,7 +70,7 @@ public final class RaftNode {
     private long uncommittedBytes;
 
     // ReadIndex: reads wait for the leader to commit in its term, then for a heartbeat round.
-    private final List<Long> readsAwaitingTermCommit = new ArrayList<>();
+    private final List<ReadRequest> readsAwaitingTermCommit = new ArrayList<>();
     private final List<PendingRead> readsAwaitingQuorum = new ArrayList<>();
     private long readRoundSent;
     private boolean readRoundNeeded;
@@ -77,7 +84,28 @@ public final class RaftNode {
     private HardState lastHardState;
     private boolean readyOutstanding;
 
-    private record PendingRead(long requestId, long index, long round) {
+    // A follower's reads and commands for the leader wait here until the next Ready, which sends each
+    // kind as one message; the batch is remembered by its context until the leader answers.
+    private final List<Long> readsToForward = new ArrayList<>();
+    private final List<Long> proposalIdsToForward = new ArrayList<>();
+    private final List<byte[]> proposalsToForward = new ArrayList<>();
+    private final LinkedHashMap<Long, ForwardedBatch> forwardedBatches = new LinkedHashMap<>();
+    private final List<ForwardedProposal> forwardedOutcomes = new ArrayList<>();
+    /**
+     * Contexts start at a random point so that an answer to a batch sent before a restart cannot be
+     * mistaken for one sent after it.
+     */
+    private long nextForwardContext;
+    private long ticks;
+
+    /** A read to confirm: {@code origin} is this node, or the follower that forwarded it as {@code requestId}. */
+    private record ReadRequest(int origin, long requestId) {
+    }
+
+    private record PendingRead(ReadRequest request, long index, long round) {
+    }
+
+    private record ForwardedBatch(int leader, boolean reads, List<Long> requestIds, long sentAtTick) {
     }
 
     public RaftNode(RaftConfig config, RecoveredState state, RandomGenerator random) {
@@ -95,6 +123,7 @@ public final class RaftNode {
         this.lastHardState = hardState();
         this.role = membership.isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
         this.lastSoftState = softState();
+        this.nextForwardContext = random.nextLong(1, 1L << 62);
         resetRandomizedElectionTimeout();
     }
 
@@ -102,6 +131,8 @@ public final class RaftNode {
 
     /** Advances logical time by one tick: elections on followers, heartbeats and CheckQuorum on leaders. */
     public void tick() {
+        ticks++;
+        pruneForwardedBatches();
         if (role == Role.LEADER) {
             tickLeader();
         } else {
@@ -259,30 +290,67 @@ public final class RaftNode {
 
     /**
      * Asks for a linearizable read. The read is confirmed in a later {@link Ready#readStates()} once
-     * a quorum has acknowledged this node's leadership after the request; all reads waiting at the
-     * same moment share one heartbeat round.
+     * a quorum has acknowledged the leader's leadership after the request; all reads waiting at the
+     * same moment share one heartbeat round. On a follower (or learner) that knows its leader, the
+     * reads of one Ready go to the leader as one {@link ReadIndexRequest}; the leader confirms them
+     * in its next round and answers with its commit index. A follower's read may go unanswered (the
+     * leader lost its leadership, or the message was lost): the host gives up after its own timeout,
+     * or when the soft state changes.
      *
-     * @throws NotLeaderException when this node is not the leader
+     * @throws NotLeaderException when this node is neither the leader nor a follower that knows one
      */
     public void readIndex(long requestId) {
         if (role != Role.LEADER) {
-            throw new NotLeaderException(leaderId);
+            if (leaderId == 0 || (role != Role.FOLLOWER && role != Role.LEARNER)) {
+                throw new NotLeaderException(leaderId);
+            }
+            if (config.has(DeliberateBug.FOLLOWER_READ_FROM_LOCAL_COMMIT)) {
+                readStates.add(new ReadState(requestId, log.committed()));
+                return;
+            }
+            readsToForward.add(requestId);
+            return;
         }
         if (config.has(DeliberateBug.READ_WITHOUT_READ_INDEX)) {
             readStates.add(new ReadState(requestId, log.committed()));
             return;
         }
-        if (!committedInCurrentTerm()) {
-            // The leader does not know the true commit index until an entry of its own term commits (§8).
-            readsAwaitingTermCommit.add(requestId);
-            return;
-        }
-        queueRead(requestId);
+        confirmRead(new ReadRequest(id, requestId));
     }
 
-    private void queueRead(long requestId) {
-        readsAwaitingQuorum.add(new PendingRead(requestId, log.committed(), readRoundSent + 1));
+    private void confirmRead(ReadRequest request) {
+        if (!committedInCurrentTerm()) {
+            // The leader does not know the true commit index until an entry of its own term commits (§8).
+            readsAwaitingTermCommit.add(request);
+            return;
+        }
+        queueRead(request);
+    }
+
+    private void queueRead(ReadRequest request) {
+        readsAwaitingQuorum.add(new PendingRead(request, log.committed(), readRoundSent + 1));
         readRoundNeeded = true;
+    }
+
+    /**
+     * Forwards a command from a follower (or learner) to its leader: the commands of one Ready leave
+     * as one {@link Propose}. A later {@link Ready#forwardedProposals()} says where the leader
+     * appended it, or that it refused it. No answer at all (the leader was deposed, or a message was
+     * lost) is possible: the host gives up after its own timeout, or when the soft state changes, and
+     * the command's outcome is then unknown.
+     *
+     * @throws NotLeaderException    when this node is a candidate or knows no leader
+     * @throws IllegalStateException on the leader, which proposes with {@link #propose(List)}
+     */
+    public void forwardProposal(long requestId, byte[] payload) {
+        if (role == Role.LEADER) {
+            throw new IllegalStateException("node " + id + " leads: propose, do not forward");
+        }
+        if (leaderId == 0 || (role != Role.FOLLOWER && role != Role.LEARNER)) {
+            throw new NotLeaderException(leaderId);
+        }
+        proposalIdsToForward.add(requestId);
+        proposalsToForward.add(payload);
     }
 
     private boolean committedInCurrentTerm() {
@@ -357,6 +425,14 @@ public final class RaftNode {
             handleInstallSnapshot(snapshot);
         } else if (message instanceof TimeoutNow timeoutNow) {
             handleTimeoutNow(timeoutNow);
+        } else if (message instanceof ReadIndexRequest request) {
+            handleReadIndexRequest(request);
+        } else if (message instanceof ReadIndexResponse response) {
+            handleReadIndexResponse(response);
+        } else if (message instanceof Propose propose) {
+            handlePropose(propose);
+        } else if (message instanceof ProposeResponse response) {
+            handleProposeResponse(response);
         } else {
             throw new IllegalArgumentException("unknown message type " + message.getClass());
         }
@@ -652,7 +728,12 @@ public final class RaftNode {
         while (reads.hasNext()) {
             PendingRead read = reads.next();
             if (read.round() <= confirmedRound) {
-                readStates.add(new ReadState(read.requestId(), read.index()));
+                ReadRequest request = read.request();
+                if (request.origin() == id) {
+                    readStates.add(new ReadState(request.requestId(), read.index()));
+                } else {
+                    send(new ReadIndexResponse(id, request.origin(), term, request.requestId(), read.index()), false);
+                }
                 reads.remove();
             }
         }
@@ -709,6 +790,7 @@ public final class RaftNode {
             return;
         }
         send(new AppendEntries(id, peer, term, prevIndex, log.term(prevIndex), entries, log.committed()), false);
+        pr.commitSent = Math.max(pr.commitSent, Math.min(log.committed(), prevIndex + entries.size()));
         pr.sent(prevIndex + entries.size(), !entries.isEmpty());
     }
 
@@ -717,9 +799,131 @@ public final class RaftNode {
             readRoundSent++;
             readRoundNeeded = false;
         }
-        progress.forEach((peer, pr) -> send(new Heartbeat(id, peer, term, Math.min(pr.match, log.committed()),
-                readRoundSent), false));
+        progress.forEach((peer, pr) -> {
+            long commit = Math.min(pr.match, log.committed());
+            send(new Heartbeat(id, peer, term, commit, readRoundSent), false);
+            pr.commitSent = Math.max(pr.commitSent, commit);
+        });
         releaseConfirmedReads();
+    }
+
+    // ----- forwarded reads and commands -----------------------------------------------------
+
+    private void handleReadIndexRequest(ReadIndexRequest request) {
+        if (role != Role.LEADER) {
+            // A leader deposed within its term (CheckQuorum); the follower gives up after its timeout.
+            return;
+        }
+        confirmRead(new ReadRequest(request.from(), request.context()));
+    }
+
+    private void handleReadIndexResponse(ReadIndexResponse response) {
+        ForwardedBatch batch = forwardedBatches.get(response.context());
+        if (batch == null || !batch.reads() || batch.leader() != response.from()) {
+            return;
+        }
+        forwardedBatches.remove(response.context());
+        for (long requestId : batch.requestIds()) {
+            readStates.add(new ReadState(requestId, response.index()));
+        }
+    }
+
+    private void handlePropose(Propose propose) {
+        Progress pr = progress.get(propose.from());
+        if (propose.payloads().isEmpty() || (pr != null && !pr.firstProposal(propose.context()))) {
+            return;
+        }
+        long first = 0;
+        if (role == Role.LEADER && leadTransferee == 0) {
+            try {
+                first = propose(propose.payloads());
+            } catch (ProposalDroppedException e) {
+                first = 0;
+            }
+        }
+        if (first > 0 && pr != null) {
+            // The follower answers its clients when it applies these entries: make sure it learns
+            // their commit promptly, even if nothing else is sent its way (sendCommitNotices).
+            pr.awaitingCommit = Math.max(pr.awaitingCommit, first + propose.payloads().size() - 1);
+        }
+        send(new ProposeResponse(id, propose.from(), term, propose.context(), first), false);
+    }
+
+    private void handleProposeResponse(ProposeResponse response) {
+        ForwardedBatch batch = forwardedBatches.get(response.context());
+        if (batch == null || batch.reads() || batch.leader() != response.from()) {
+            return;
+        }
+        forwardedBatches.remove(response.context());
+        List<Long> ids = batch.requestIds();
+        for (int i = 0; i < ids.size(); i++) {
+            long index = response.firstIndex() == 0 ? 0 : response.firstIndex() + i;
+            forwardedOutcomes.add(new ForwardedProposal(ids.get(i), index, response.term()));
+        }
+    }
+
+    /** Sends what a follower collected for its leader since the last Ready: one message per kind. */
+    private void flushForwarded() {
+        if (role == Role.LEADER || leaderId == 0) {
+            return;
+        }
+        if (!readsToForward.isEmpty()) {
+            long context = nextForwardContext++;
+            forwardedBatches.put(context, new ForwardedBatch(leaderId, true, List.copyOf(readsToForward), ticks));
+            send(new ReadIndexRequest(id, leaderId, term, context), false);
+            readsToForward.clear();
+        }
+        if (!proposalsToForward.isEmpty()) {
+            long context = nextForwardContext++;
+            forwardedBatches.put(context, new ForwardedBatch(leaderId, false, List.copyOf(proposalIdsToForward),
+                    ticks));
+            send(new Propose(id, leaderId, term, context, proposalsToForward), false);
+            proposalIdsToForward.clear();
+            proposalsToForward.clear();
+        }
+    }
+
+    /**
+     * Forgets batches unanswered for two maximum election timeouts: by then the host has timed their
+     * requests out, and an answer that still arrives is ignored.
+     */
+    private void pruneForwardedBatches() {
+        long oldest = ticks - 2L * config.electionTimeoutTicksMax();
+        Iterator<ForwardedBatch> batches = forwardedBatches.values().iterator();
+        while (batches.hasNext() && batches.next().sentAtTick() < oldest) {
+            batches.remove();
+        }
+    }
+
+    /**
+     * A follower that forwarded commands applies them only once it learns they committed. Appends
+     * carry the commit index, but when none is going its way (a lone client, say) the leader sends an
+     * empty append from the follower's match index, which commits on the follower as far as it holds.
+     */
+    private void sendCommitNotices() {
+        long committed = log.committed();
+        progress.forEach((peer, pr) -> {
+            long reachable = Math.min(committed, pr.match);
+            if (pr.awaitingCommit > pr.commitSent && reachable > pr.commitSent
+                    && pr.state == Progress.State.REPLICATE && pr.match > log.startIndex()) {
+                send(new AppendEntries(id, peer, term, pr.match, log.term(pr.match), List.of(), committed), false);
+                pr.commitSent = reachable;
+            }
+        });
+    }
+
+    private boolean commitNoticeDue() {
+        if (role != Role.LEADER) {
+            return false;
+        }
+        long committed = log.committed();
+        for (Progress pr : progress.values()) {
+            if (pr.awaitingCommit > pr.commitSent && Math.min(committed, pr.match) > pr.commitSent
+                    && pr.state == Progress.State.REPLICATE && pr.match > log.startIndex()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ----- role changes ---------------------------------------------------------------------
@@ -774,6 +978,10 @@ public final class RaftNode {
         readsAwaitingTermCommit.clear();
         readsAwaitingQuorum.clear();
         readRoundNeeded = false;
+        readsToForward.clear();
+        proposalIdsToForward.clear();
+        proposalsToForward.clear();
+        forwardedBatches.clear();
         leadTransferee = 0;
         wonPendingDurableVote = false;
     }
@@ -866,7 +1074,9 @@ public final class RaftNode {
         return !softState().equals(lastSoftState) || !hardState().equals(lastHardState) || log.hasUnstable()
                 || !messages.isEmpty() || !messagesAfterPersist.isEmpty() || !readStates.isEmpty()
                 || log.hasCommittedToApply() || readRoundNeeded || snapshotToInstall != null
-                || !peersNeedingSnapshot.isEmpty();
+                || !peersNeedingSnapshot.isEmpty() || !forwardedOutcomes.isEmpty()
+                || (leaderId != 0 && (!readsToForward.isEmpty() || !proposalsToForward.isEmpty()))
+                || commitNoticeDue();
     }
 
     /**
@@ -881,6 +1091,11 @@ public final class RaftNode {
         if (readRoundNeeded && role == Role.LEADER) {
             broadcastHeartbeat();
         }
+        if (role == Role.LEADER) {
+            sendCommitNotices();
+        } else {
+            flushForwarded();
+        }
         SoftState soft = softState();
         HardState hard = hardState();
         Ready ready = new Ready(
@@ -892,7 +1107,8 @@ public final class RaftNode {
                 log.takeCommitted(config.maxMessageBytes()),
                 readStates,
                 snapshotToInstall,
-                peersNeedingSnapshot);
+                peersNeedingSnapshot,
+                forwardedOutcomes);
         snapshotToInstall = null;
         peersNeedingSnapshot.clear();
         lastSoftState = soft;
@@ -900,6 +1116,7 @@ public final class RaftNode {
         messages.clear();
         messagesAfterPersist.clear();
         readStates.clear();
+        forwardedOutcomes.clear();
         readyOutstanding = true;
         return ready;
     }

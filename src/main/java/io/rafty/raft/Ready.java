@@ -26,6 +26,9 @@ import java.util.List;
  *       entries this node has already persisted (in an earlier Ready or this one).</li>
  *   <li>{@link #readStates()} are confirmed linearizable reads: serve each once the applied index
  *       reaches its index.</li>
+ *   <li>{@link #forwardedProposals()}: where the leader put commands this follower forwarded with
+ *       {@link RaftNode#forwardProposal(long, byte[])}, or that it refused them. Each is complete
+ *       when this node applies its index, if the entry there has its term.</li>
  *   <li>{@link #peersNeedingSnapshot()}: followers whose next entries are compacted away. The host
  *       streams each a snapshot of its state machine and reports the outcome with
  *       {@link RaftNode#reportSnapshot(int, boolean, long)}.</li>
@@ -41,10 +44,12 @@ import java.util.List;
  * @param readStates           reads that are now confirmed
  * @param snapshot             a received snapshot to install before anything else, or null
  * @param peersNeedingSnapshot followers to send a snapshot to
+ * @param forwardedProposals   outcomes of commands this follower forwarded to the leader
  */
 public record Ready(SoftState softState, HardState hardState, List<Entry> entries, List<Message> messages,
                     List<Message> messagesAfterPersist, List<Entry> committedEntries, List<ReadState> readStates,
-                    SnapshotMeta snapshot, List<Integer> peersNeedingSnapshot) {
+                    SnapshotMeta snapshot, List<Integer> peersNeedingSnapshot,
+                    List<ForwardedProposal> forwardedProposals) {
 
     public Ready {
         peersNeedingSnapshot = List.copyOf(peersNeedingSnapshot);
@@ -53,6 +58,7 @@ public record Ready(SoftState softState, HardState hardState, List<Entry> entrie
         messagesAfterPersist = List.copyOf(messagesAfterPersist);
         committedEntries = List.copyOf(committedEntries);
         readStates = List.copyOf(readStates);
+        forwardedProposals = List.copyOf(forwardedProposals);
     }
 
     /** True when the host has something to persist. */
@@ -63,6 +69,6 @@ public record Ready(SoftState softState, HardState hardState, List<Entry> entrie
     public boolean isEmpty() {
         return softState == null && hardState == null && entries.isEmpty() && messages.isEmpty()
                 && messagesAfterPersist.isEmpty() && committedEntries.isEmpty() && readStates.isEmpty()
-                && snapshot == null && peersNeedingSnapshot.isEmpty();
+                && snapshot == null && peersNeedingSnapshot.isEmpty() && forwardedProposals.isEmpty();
     }
 }

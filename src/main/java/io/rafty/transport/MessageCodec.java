@@ -9,6 +9,10 @@ import io.rafty.raft.message.HeartbeatResponse;
 import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.Membership;
 import io.rafty.raft.message.Message;
+import io.rafty.raft.message.Propose;
+import io.rafty.raft.message.ProposeResponse;
+import io.rafty.raft.message.ReadIndexRequest;
+import io.rafty.raft.message.ReadIndexResponse;
 import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.TimeoutNow;
 import io.rafty.raft.message.VoteResponse;
@@ -28,6 +32,11 @@ import java.util.List;
  * message := kind:u8 from:i32 to:i32 term:i64 body
  * entry   := term:i64 index:i64 type:u8 length:i32 payload
  * </pre>
+ *
+ * Kinds 1–8 are the Raft messages proper; 9–12 carry a follower's forwarded reads
+ * ({@code context:i64}, answered with {@code context:i64 index:i64}) and commands
+ * ({@code context:i64 count:i32 (length:i32 payload)*}, answered with
+ * {@code context:i64 firstIndex:i64}).
  */
 public final class MessageCodec {
 
@@ -40,6 +49,10 @@ public final class MessageCodec {
     private static final byte HEARTBEAT_RESPONSE = 6;
     private static final byte INSTALL_SNAPSHOT = 7;
     private static final byte TIMEOUT_NOW = 8;
+    private static final byte READ_INDEX_REQUEST = 9;
+    private static final byte READ_INDEX_RESPONSE = 10;
+    private static final byte PROPOSE = 11;
+    private static final byte PROPOSE_RESPONSE = 12;
     private static final byte PRE_VOTE_FLAG = 1;
     private static final byte TRANSFER_FLAG = 2;
     private static final int MAX_MEMBERSHIP_BYTES = 1 << 16;
@@ -106,6 +119,17 @@ public final class MessageCodec {
             body = 8 + 8 + 4 + snapshot.membership().encode().length;
         } else if (message instanceof TimeoutNow) {
             body = 0;
+        } else if (message instanceof ReadIndexRequest) {
+            body = 8;
+        } else if (message instanceof ReadIndexResponse) {
+            body = 8 + 8;
+        } else if (message instanceof Propose propose) {
+            body = 8 + 4;
+            for (byte[] payload : propose.payloads()) {
+                body += 4 + payload.length;
+            }
+        } else if (message instanceof ProposeResponse) {
+            body = 8 + 8;
         } else {
             body = 8 + 8;
         }
@@ -143,6 +167,21 @@ public final class MessageCodec {
             header(out, INSTALL_SNAPSHOT, m);
             byte[] membership = m.membership().encode();
             out.putLong(m.snapshotIndex()).putLong(m.snapshotTerm()).putInt(membership.length).put(membership);
+        } else if (message instanceof ReadIndexRequest m) {
+            header(out, READ_INDEX_REQUEST, m);
+            out.putLong(m.context());
+        } else if (message instanceof ReadIndexResponse m) {
+            header(out, READ_INDEX_RESPONSE, m);
+            out.putLong(m.context()).putLong(m.index());
+        } else if (message instanceof Propose m) {
+            header(out, PROPOSE, m);
+            out.putLong(m.context()).putInt(m.payloads().size());
+            for (byte[] payload : m.payloads()) {
+                out.putInt(payload.length).put(payload);
+            }
+        } else if (message instanceof ProposeResponse m) {
+            header(out, PROPOSE_RESPONSE, m);
+            out.putLong(m.context()).putLong(m.firstIndex());
         } else {
             throw new IllegalArgumentException("cannot encode " + message.getClass());
         }
@@ -170,6 +209,12 @@ public final class MessageCodec {
             case HEARTBEAT_RESPONSE -> new HeartbeatResponse(from, to, term, nonNegative(in.getLong(), "readContext"),
                     nonNegative(in.getLong(), "lastIndex"));
             case INSTALL_SNAPSHOT -> readInstallSnapshot(in, from, to, term);
+            case READ_INDEX_REQUEST -> new ReadIndexRequest(from, to, term, nonNegative(in.getLong(), "context"));
+            case READ_INDEX_RESPONSE -> new ReadIndexResponse(from, to, term, nonNegative(in.getLong(), "context"),
+                    nonNegative(in.getLong(), "index"));
+            case PROPOSE -> readPropose(in, from, to, term);
+            case PROPOSE_RESPONSE -> new ProposeResponse(from, to, term, nonNegative(in.getLong(), "context"),
+                    nonNegative(in.getLong(), "firstIndex"));
             default -> throw new IllegalArgumentException("unknown peer message kind " + kind);
         };
     }
@@ -199,6 +244,25 @@ public final class MessageCodec {
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("malformed membership: " + e.getMessage(), e);
         }
+    }
+
+    private static Propose readPropose(ByteBuffer in, int from, int to, long term) {
+        long context = nonNegative(in.getLong(), "context");
+        int count = in.getInt();
+        if (count < 1 || (long) count * 4 > in.remaining()) {
+            throw new IllegalArgumentException("proposal count " + count + " does not fit the body");
+        }
+        List<byte[]> payloads = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int length = in.getInt();
+            if (length < 0 || length > in.remaining()) {
+                throw new IllegalArgumentException("proposal length " + length + " does not fit the body");
+            }
+            byte[] payload = new byte[length];
+            in.get(payload);
+            payloads.add(payload);
+        }
+        return new Propose(from, to, term, context, payloads);
     }
 
     private static AppendEntries readAppend(ByteBuffer in, int from, int to, long term) {

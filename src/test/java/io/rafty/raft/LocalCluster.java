@@ -59,6 +59,7 @@ final class LocalCluster {
     final Map<Integer, RaftNode> nodes = new TreeMap<>();
     final Map<Integer, Disk> disks = new HashMap<>();
     final Map<Integer, List<ReadState>> reads = new HashMap<>();
+    final Map<Integer, List<ForwardedProposal>> forwarded = new HashMap<>();
     final ArrayDeque<Message> network = new ArrayDeque<>();
     private final Set<Integer> isolated = new HashSet<>();
     private final Set<Integer> stopped = new HashSet<>();
@@ -165,6 +166,7 @@ final class LocalCluster {
                     network.addAll(ready.messagesAfterPersist());
                     disks.get(id).applied.addAll(ready.committedEntries());
                     reads.get(id).addAll(ready.readStates());
+                    forwarded.computeIfAbsent(id, k -> new ArrayList<>()).addAll(ready.forwardedProposals());
                     node.advance(ready);
                     for (int peer : ready.peersNeedingSnapshot()) {
                         sendSnapshot(id, peer);

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.rafty.raft.message.AppendResponse;
 import io.rafty.raft.message.Heartbeat;
 import io.rafty.raft.message.Message;
+import io.rafty.raft.message.ReadIndexRequest;
+import io.rafty.raft.message.ReadIndexResponse;
 import io.rafty.raft.message.HeartbeatResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -111,14 +113,76 @@ class ReadIndexTest {
         assertEquals(1, cluster.reads.get(leader).size());
     }
 
+    // §6.4: a follower serves linearizable reads too: it asks the leader, which confirms them in a
+    // heartbeat round and answers with its commit index; all reads of one Ready share one request.
     @Test
-    void followerRefusesReadIndexNamingTheLeader() {
+    void followerReadsAreConfirmedByTheLeaderInOneRequest() {
         LocalCluster cluster = new LocalCluster(3, 8);
         int leader = cluster.awaitLeader(200);
+        cluster.node(leader).propose(bytes("a"));
+        cluster.settle();
+        long commit = cluster.node(leader).commitIndex();
         int follower = leader == 1 ? 2 : 1;
-        NotLeaderException refused = assertThrows(NotLeaderException.class,
-                () -> cluster.node(follower).readIndex(1));
-        assertEquals(leader, refused.leaderId());
+        RaftNode node = cluster.node(follower);
+        for (long id = 1; id <= 20; id++) {
+            node.readIndex(id);
+        }
+        Ready ready = node.ready();
+        assertEquals(1, ready.messages().stream().filter(m -> m instanceof ReadIndexRequest).count(),
+                "one request to the leader for all 20 reads");
+        cluster.network.addAll(ready.messages());
+        node.advance(ready);
+        cluster.settle();
+        assertEquals(20, cluster.reads.get(follower).size());
+        assertTrue(cluster.reads.get(follower).stream().allMatch(r -> r.index() == commit));
+    }
+
+    // The leader answers a follower's read only after a quorum confirmed its leadership.
+    @Test
+    void followerReadWaitsForTheLeadersHeartbeatQuorum() {
+        LocalCluster cluster = new LocalCluster(3, 10);
+        int leader = cluster.awaitLeader(200);
+        cluster.settle();
+        int follower = leader == 1 ? 2 : 1;
+        cluster.dropWhere(m -> m instanceof HeartbeatResponse);
+        cluster.node(follower).readIndex(1);
+        cluster.settle();
+        assertTrue(cluster.reads.get(follower).isEmpty(), "no heartbeat answers, no confirmation");
+        cluster.heal();
+        cluster.tick();
+        cluster.settle();
+        assertEquals(1, cluster.reads.get(follower).size());
+    }
+
+    @Test
+    void nodeThatKnowsNoLeaderRefusesReads() {
+        LocalCluster cluster = new LocalCluster(3, 8);
+        NotLeaderException refused = assertThrows(NotLeaderException.class, () -> cluster.node(1).readIndex(1));
+        assertEquals(0, refused.leaderId());
+    }
+
+    // An answer is trusted only from the leader asked, for a batch still waiting: a duplicate, a
+    // stranger's, or one for a batch forgotten after a leader change confirms nothing.
+    @Test
+    void unexpectedReadIndexAnswersAreIgnored() {
+        LocalCluster cluster = new LocalCluster(3, 8);
+        int leader = cluster.awaitLeader(200);
+        cluster.settle();
+        int follower = leader == 1 ? 2 : 1;
+        int other = 6 - leader - follower;
+        RaftNode node = cluster.node(follower);
+        node.readIndex(1);
+        Ready ready = node.ready();
+        ReadIndexRequest request = (ReadIndexRequest) ready.messages().stream()
+                .filter(m -> m instanceof ReadIndexRequest).findFirst().orElseThrow();
+        node.advance(ready);
+        long term = node.term();
+        node.step(new ReadIndexResponse(other, follower, term, request.context(), 99));
+        node.step(new ReadIndexResponse(leader, follower, term, request.context() + 1, 99));
+        assertTrue(readStates(node).isEmpty());
+        node.step(new ReadIndexResponse(leader, follower, term, request.context(), 5));
+        node.step(new ReadIndexResponse(leader, follower, term, request.context(), 7));
+        assertEquals(List.of(new ReadState(1, 5)), readStates(node), "the first answer counts, once");
     }
 
     // A single-voter cluster confirms reads by itself.

@@ -34,6 +34,11 @@ class DeliberateBugTest {
     }
 
     @Test
+    void followerReadFromLocalCommitIsCaught() {
+        assertFound(DeliberateBug.FOLLOWER_READ_FROM_LOCAL_COMMIT);
+    }
+
+    @Test
     void ackBeforePersistIsCaught() {
         assertFound(DeliberateBug.ACK_BEFORE_PERSIST);
     }

@@ -70,7 +70,9 @@ final class SimClient {
         call = sim.recorder().invoke(id, sim.now(), command);
         attempts = 0;
         sim.trace("c" + id + " invoke #" + call + " " + command);
-        attempt(knownLeader != 0 ? knownLeader : randomNode());
+        // Mostly the known leader, but a third of operations go to any node, so followers' forwarded
+        // writes and reads (ReadIndex from a follower) are exercised as much as the leader's own.
+        attempt(knownLeader != 0 && random.nextInt(3) != 0 ? knownLeader : randomNode());
     }
 
     private int randomNode() {

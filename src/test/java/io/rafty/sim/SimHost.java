@@ -3,6 +3,7 @@ package io.rafty.sim;
 import io.rafty.kv.KvResult;
 import io.rafty.kv.KvStateMachine;
 import io.rafty.raft.Entry;
+import io.rafty.raft.ForwardedProposal;
 import io.rafty.raft.Membership;
 import io.rafty.raft.NotLeaderException;
 import io.rafty.raft.ProposalDroppedException;
@@ -76,6 +77,9 @@ final class SimHost {
     private long nextReadId;
     private final TreeMap<Long, PendingWrite> pendingWrites = new TreeMap<>();
     private final Map<Long, PendingRead> pendingReads = new LinkedHashMap<>();
+    /** Writes forwarded to the leader, until it says where it appended them. */
+    private final Map<Long, ClientRequest> pendingForwards = new LinkedHashMap<>();
+    private long nextForwardId;
     private final List<PendingRead> confirmedReads = new ArrayList<>();
     /** Snapshots received from leaders, by index, until the core asks to install one. */
     private final TreeMap<Long, List<KvEntry>> stagedSnapshots = new TreeMap<>();
@@ -125,6 +129,7 @@ final class SimHost {
         outstanding = null;
         pendingWrites.clear();
         pendingReads.clear();
+        pendingForwards.clear();
         confirmedReads.clear();
         stagedSnapshots.clear();
         disk = disk.reopen();
@@ -157,10 +162,15 @@ final class SimHost {
     void receive(ClientRequest request) {
         ClientCommand command = request.command();
         try {
-            if (command.isWrite()) {
+            if (command.isWrite() && node.role() == Role.LEADER) {
                 long index = node.propose(KvCommands.encode(command));
                 pendingWrites.put(index, new PendingWrite(request, node.term()));
                 sim.trace("n" + id + " propose " + command + " at " + index + "@" + node.term());
+            } else if (command.isWrite()) {
+                long forwardId = ++nextForwardId;
+                node.forwardProposal(forwardId, KvCommands.encode(command));
+                pendingForwards.put(forwardId, request);
+                sim.trace("n" + id + " forwards " + command + " as f" + forwardId + " to n" + node.leaderId());
             } else {
                 long readId = ++nextReadId;
                 node.readIndex(readId);
@@ -186,11 +196,16 @@ final class SimHost {
             if (ready.softState() != null) {
                 sim.trace("n" + id + " " + ready.softState().role() + " term=" + ready.softState().term()
                         + " leader=" + ready.softState().leaderId());
-                if (ready.softState().role() != Role.LEADER) {
-                    abortUnconfirmedReads();
-                } else {
+                // As in RaftVerticle: the old leader will not answer what it was asked. Reads are
+                // retried; forwarded writes may have been appended, so they get no answer (unknown).
+                abortUnconfirmedReads();
+                pendingForwards.clear();
+                if (ready.softState().role() == Role.LEADER) {
                     sim.onBecameLeader(this);
                 }
+            }
+            for (ForwardedProposal outcome : ready.forwardedProposals()) {
+                onForwarded(outcome);
             }
             for (int peer : ready.peersNeedingSnapshot()) {
                 sendSnapshot(peer);
@@ -354,6 +369,21 @@ final class SimHost {
                 sim.reply(this, read.request, ClientReply.Status.OK, 0, new KvAnswer(value, value != null));
             }
         }
+    }
+
+    private void onForwarded(ForwardedProposal outcome) {
+        ClientRequest request = pendingForwards.remove(outcome.requestId());
+        if (request == null) {
+            return;
+        }
+        sim.trace("n" + id + " f" + outcome.requestId() + (outcome.refused() ? " refused"
+                : " appended at " + outcome.index() + "@" + outcome.term()));
+        if (outcome.refused()) {
+            sim.reply(this, request, ClientReply.Status.NOT_LEADER, node.leaderId(), null);
+        } else if (outcome.index() > stateMachine.appliedIndex()) {
+            pendingWrites.put(outcome.index(), new PendingWrite(request, outcome.term()));
+        }
+        // Else already applied before the answer came: no reply, the client sees an unknown outcome.
     }
 
     private void abortUnconfirmedReads() {

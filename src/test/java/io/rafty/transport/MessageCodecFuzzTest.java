@@ -1,5 +1,6 @@
 package io.rafty.transport;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -9,6 +10,10 @@ import io.rafty.raft.message.AppendResponse;
 import io.rafty.raft.message.Heartbeat;
 import io.rafty.raft.message.HeartbeatResponse;
 import io.rafty.raft.message.Message;
+import io.rafty.raft.message.Propose;
+import io.rafty.raft.message.ProposeResponse;
+import io.rafty.raft.message.ReadIndexRequest;
+import io.rafty.raft.message.ReadIndexResponse;
 import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.VoteResponse;
 import java.nio.ByteBuffer;
@@ -34,7 +39,39 @@ class MessageCodecFuzzTest {
                         Entry.noop(3, 6)), 4),
                 new AppendResponse(2, 1, 3, false, 6, 5, 2),
                 new Heartbeat(1, 3, 3, 6, 42),
-                new HeartbeatResponse(3, 1, 3, 42, 6));
+                new HeartbeatResponse(3, 1, 3, 42, 6),
+                new ReadIndexRequest(2, 1, 3, 77),
+                new ReadIndexResponse(1, 2, 3, 77, 6),
+                new Propose(2, 1, 3, 78, List.of(new byte[] {9, 8}, new byte[0])),
+                new ProposeResponse(1, 2, 3, 78, 7));
+    }
+
+    @Test
+    void forwardedReadsAndCommandsRoundTripFieldByField() {
+        List<Message> decoded = MessageCodec.decode(MessageCodec.encode(sample()));
+        assertEquals(new ReadIndexRequest(2, 1, 3, 77), decoded.get(6));
+        assertEquals(new ReadIndexResponse(1, 2, 3, 77, 6), decoded.get(7));
+        Propose propose = (Propose) decoded.get(8);
+        assertEquals(List.of(2, 1, 3L, 78L), List.of(propose.from(), propose.to(), propose.term(), propose.context()));
+        assertEquals(2, propose.payloads().size());
+        assertArrayEquals(new byte[] {9, 8}, propose.payloads().get(0));
+        assertArrayEquals(new byte[0], propose.payloads().get(1));
+        assertEquals(new ProposeResponse(1, 2, 3, 78, 7), decoded.get(9));
+    }
+
+    @Test
+    void proposeWithHugeOrNoCountIsRejected() {
+        byte[] propose = MessageCodec.encode(List.of(new Propose(2, 1, 3, 5, List.of(new byte[] {1}))));
+        int countAt = 1 + 4 + 1 + 4 + 4 + 8 + 8;
+        byte[] huge = propose.clone();
+        ByteBuffer.wrap(huge).putInt(countAt, Integer.MAX_VALUE);
+        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(huge));
+        byte[] none = propose.clone();
+        ByteBuffer.wrap(none).putInt(countAt, 0);
+        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(none));
+        byte[] hugePayload = propose.clone();
+        ByteBuffer.wrap(hugePayload).putInt(countAt + 4, Integer.MAX_VALUE);
+        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(hugePayload));
     }
 
     /** Decodes, accepting only success or IllegalArgumentException; anything else fails the test. */

@@ -6,7 +6,7 @@ package io.rafty.raft.message;
  */
 public sealed interface Message
         permits RequestVote, VoteResponse, AppendEntries, AppendResponse, Heartbeat, HeartbeatResponse,
-                InstallSnapshot, TimeoutNow {
+                InstallSnapshot, TimeoutNow, ReadIndexRequest, ReadIndexResponse, Propose, ProposeResponse {
 
     int from();
 
