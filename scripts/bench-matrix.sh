@@ -6,18 +6,45 @@
 # fresh from start runs interpreted code for its first tens of thousands of requests, and its one-client
 # latency is then several times its steady-state figure. Usage:
 #   scripts/bench-matrix.sh [seconds-per-run] [warmup-seconds] [label]
+# By default the target is the local Rafty cluster (./run-cluster.sh bench). TARGET=etcd runs the same
+# matrix against etcd 3.4 through its HTTP/JSON gateway, by default the cluster of scripts/etcd-cluster.sh:
+#   TARGET=etcd [ENDPOINTS=http://127.0.0.1:2379,...] scripts/bench-matrix.sh [seconds] [warmup] [label]
+# ENDPOINTS with the default TARGET benches those Rafty nodes instead of the local cluster's.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+TARGET=${TARGET:-rafty}
 SECONDS_PER_RUN=${1:-10}
 WARMUP=${2:-3}
-LABEL=${3:-run}
 CLIENTS=${CLIENTS:-"1 16 64 256"}
 KEYS=${KEYS:-1000}
 LOG_DIR=${LOG_DIR:-target/bench-logs}
 JIT_WARMUP=${JIT_WARMUP:-15}
+case $TARGET in
+    rafty)
+        LABEL=${3:-run}
+        if [[ -z ${ENDPOINTS:-} ]]; then
+            bench=(./run-cluster.sh bench)
+        else
+            bench=("${JAVA:-java}" -jar target/rafty.jar bench --endpoints "$ENDPOINTS")
+        fi
+        ;;
+    etcd)
+        LABEL=${3:-etcd}
+        ENDPOINTS=${ENDPOINTS:-$(scripts/etcd-cluster.sh endpoints)}
+        bench=("${JAVA:-java}" -jar target/rafty.jar bench --target etcd --endpoints "$ENDPOINTS")
+        ;;
+    *)
+        echo "bench-matrix: TARGET must be rafty or etcd, was '$TARGET'" >&2
+        exit 2
+        ;;
+esac
+if [[ ${bench[0]} != ./run-cluster.sh && ! -f target/rafty.jar ]]; then
+    echo "bench-matrix: target/rafty.jar is missing; build it with ./mvnw -B -q -DskipTests package" >&2
+    exit 1
+fi
 mkdir -p "$LOG_DIR"
 if (( JIT_WARMUP > 0 )); then
-    ./run-cluster.sh bench --workload mixed --clients 64 --duration "${JIT_WARMUP}s" --keys "$KEYS" --value-size 256 \
+    "${bench[@]}" --workload mixed --clients 64 --duration "${JIT_WARMUP}s" --keys "$KEYS" --value-size 256 \
         >"$LOG_DIR/${LABEL//[^A-Za-z0-9=.-]/_}-jit-warmup.txt" 2>&1 || true
 fi
 preloaded=""
@@ -30,7 +57,7 @@ for workload in put get; do
             preloaded=1
         fi
         log="$LOG_DIR/${LABEL//[^A-Za-z0-9=.-]/_}-$workload-$c.txt"
-        ./run-cluster.sh bench --workload "$workload" --clients "$c" --duration "${SECONDS_PER_RUN}s" \
+        "${bench[@]}" --workload "$workload" --clients "$c" --duration "${SECONDS_PER_RUN}s" \
             --warmup "${WARMUP}s" --keys "$KEYS" --value-size 256 ${extra[@]+"${extra[@]}"} >"$log" 2>&1 || true
         line=$(grep '^RESULT' "$log" || echo "RESULT workload=$workload clients=$c (no result; see $log)")
         echo "$LABEL load=$load $line"

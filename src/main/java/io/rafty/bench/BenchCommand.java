@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
  * stderr and exit code 2, like a bad node configuration.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Closed-loop HTTP load against a Rafty cluster: each client issues one request at a time.")
+        description = "Closed-loop HTTP load against a Rafty cluster, or against etcd 3.4 through its HTTP/JSON "
+                + "gateway as the reference: each client issues one request at a time.")
 public final class BenchCommand implements Callable<Integer> {
 
     /** Largest client count; each client holds one connection. */
@@ -30,12 +31,20 @@ public final class BenchCommand implements Callable<Integer> {
     /** What the clients do. */
     public enum Workload { put, get, mixed }
 
+    /** Which server the requests are written for ({@link TargetProtocol}). */
+    public enum Target { rafty, etcd }
+
     @Spec
     CommandSpec spec;
 
     @Option(names = "--endpoints", required = true, split = ",",
             description = "Comma-separated base URLs, e.g. http://127.0.0.1:3001,http://127.0.0.1:3002")
     List<String> endpoints = new ArrayList<>();
+
+    @Option(names = "--target", defaultValue = "rafty",
+            description = "rafty, or etcd: the same requests through etcd 3.4's v3 HTTP/JSON gateway "
+                    + "(default ${DEFAULT-VALUE})")
+    Target target;
 
     @Option(names = "--clients", defaultValue = "64", description = "Concurrent closed-loop clients (default ${DEFAULT-VALUE})")
     int clients;
@@ -61,7 +70,8 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Share of reads in the mixed workload, 0-100 (default ${DEFAULT-VALUE})")
     int readPercent;
 
-    @Option(names = "--stale", description = "Reads with ?consistency=stale instead of linearizable")
+    @Option(names = "--stale",
+            description = "Reads with ?consistency=stale (etcd: a serializable range) instead of linearizable")
     boolean stale;
 
     @Option(names = "--no-preload", negatable = false,
@@ -123,8 +133,8 @@ public final class BenchCommand implements Callable<Integer> {
         }
         int loops = eventLoops == 0 ? Math.min(2, Runtime.getRuntime().availableProcessors()) : eventLoops;
         boolean preload = !noPreload && workload != Workload.put;
-        return new BenchSettings(List.copyOf(uris), clients, duration, warmup, workload, keys, valueSize, readPercent,
-                stale, preload, keyPrefix, timeout, loops);
+        return new BenchSettings(target, List.copyOf(uris), clients, duration, warmup, workload, keys, valueSize,
+                readPercent, stale, preload, keyPrefix, timeout, loops);
     }
 
     private URI endpoint(String text) {

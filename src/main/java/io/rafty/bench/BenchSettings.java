@@ -7,6 +7,7 @@ import java.util.List;
 /**
  * A validated bench run.
  *
+ * @param target       which server's API the requests use
  * @param endpoints    base URLs; client {@code i} talks to {@code endpoints[i % size]}
  * @param clients      closed-loop clients, one request in flight each
  * @param duration     measured time
@@ -15,13 +16,13 @@ import java.util.List;
  * @param keys         distinct keys, picked uniformly at random
  * @param valueBytes   bytes per written value
  * @param readPercent  share of reads in the mixed workload
- * @param stale        reads ask for {@code consistency=stale}
+ * @param stale        reads ask for {@code consistency=stale} (etcd: a serializable range)
  * @param preload      write every key once before the run
  * @param keyPrefix    prefix of every key
  * @param timeout      per-request timeout
  * @param eventLoops   event loops of the generator's Vert.x
  */
-public record BenchSettings(List<URI> endpoints, int clients, Duration duration, Duration warmup,
-                            BenchCommand.Workload workload, int keys, int valueBytes, int readPercent, boolean stale,
-                            boolean preload, String keyPrefix, Duration timeout, int eventLoops) {
+public record BenchSettings(BenchCommand.Target target, List<URI> endpoints, int clients, Duration duration,
+                            Duration warmup, BenchCommand.Workload workload, int keys, int valueBytes, int readPercent,
+                            boolean stale, boolean preload, String keyPrefix, Duration timeout, int eventLoops) {
 }

@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
@@ -32,7 +31,8 @@ import org.HdrHistogram.Recorder;
  * Runs one bench: {@code clients} closed loops, each with one request in flight, spread over the
  * generator's event loops and the endpoints. Latency of successful requests goes to an HdrHistogram
  * {@link Recorder} (microseconds); errors are counted by kind. The main thread only sleeps, prints
- * the progress line once a second and the summary at the end.
+ * the progress line once a second and the summary at the end. What a request looks like, and which
+ * answers succeed, is the target's {@link TargetProtocol}; everything else is the same for every target.
  *
  * <p>A client that gets an error waits {@value #ERROR_BACKOFF_MS} ms before its next request, so a
  * cluster without a leader is not hammered by a hot loop of instant 503s.
@@ -50,18 +50,19 @@ public final class LoadGenerator {
     private final LongAdder errors = new LongAdder();
     private final LongAdder warmupErrors = new LongAdder();
     private final Map<String, LongAdder> errorsByKind = new ConcurrentHashMap<>();
-    private final byte[] value;
+    private final TargetProtocol protocol;
     private volatile boolean recording;
     private volatile boolean stopping;
 
     public LoadGenerator(BenchSettings settings, PrintStream out) {
         this.settings = settings;
         this.out = out;
-        this.value = new byte[settings.valueBytes()];
+        byte[] value = new byte[settings.valueBytes()];
         SplittableRandom random = new SplittableRandom(42);
         for (int i = 0; i < value.length; i++) {
             value[i] = (byte) ('a' + random.nextInt(26));
         }
+        this.protocol = TargetProtocol.of(settings, value);
     }
 
     /** Runs the whole bench; returns the process exit code (0, or 1 when no request succeeded). */
@@ -140,7 +141,8 @@ public final class LoadGenerator {
                 settings.keys(), settings.valueBytes(),
                 settings.workload() == BenchCommand.Workload.mixed ? " read-percent=" + settings.readPercent() : "",
                 settings.workload() != BenchCommand.Workload.put ? (settings.stale() ? " reads=stale"
-                        : " reads=linearizable") : "", settings.eventLoops());
+                        : " reads=linearizable") : "", settings.eventLoops())
+                + (settings.target() == BenchCommand.Target.rafty ? "" : " target=" + settings.target());
     }
 
     private Histogram measure(long start) throws InterruptedException {
@@ -294,7 +296,7 @@ public final class LoadGenerator {
             long startNanos = System.nanoTime();
             boolean record = recording;
             send(id, key, read).onComplete(ar -> {
-                String error = classify(ar, read);
+                String error = classify(ar, read, protocol);
                 if (error == null) {
                     if (record && recording) {
                         long micros = (System.nanoTime() - startNanos) / 1000;
@@ -333,7 +335,7 @@ public final class LoadGenerator {
         private void preloadKey(int id, int key, int attempt, AtomicInteger next, AtomicInteger failed,
                                 CountDownLatch done) {
             send(id, key, false).onComplete(ar -> {
-                if (classify(ar, false) == null) {
+                if (classify(ar, false, protocol) == null) {
                     preloadNext(id, next, failed, done);
                 } else if (attempt < PRELOAD_ATTEMPTS) {
                     context.owner().setTimer(ERROR_BACKOFF_MS * attempt,
@@ -348,27 +350,19 @@ public final class LoadGenerator {
         private Future<HttpResponse<Buffer>> send(int id, int key, boolean read) {
             int endpoint = id % settings.endpoints().size();
             URI base = settings.endpoints().get(endpoint);
-            String uri = path(key) + (read && settings.stale() ? "?consistency=stale" : "");
             HttpRequest<Buffer> request = client(endpoint)
-                    .request(read ? HttpMethod.GET : HttpMethod.PUT, base.getPort(), base.getHost(), uri)
+                    .request(protocol.method(read), base.getPort(), base.getHost(), protocol.uri(key, read))
                     .timeout(settings.timeout().toMillis());
-            return read ? request.send() : request.sendBuffer(Buffer.buffer(value));
+            Buffer body = protocol.body(key, read);
+            return body == null ? request.send() : request.sendBuffer(body);
         }
     }
 
-    /** {@code /v1/kv/<prefix><key as 10 zero-padded digits>}. */
-    String path(int key) {
-        StringBuilder path = new StringBuilder(24 + settings.keyPrefix().length());
-        path.append("/v1/kv/").append(settings.keyPrefix());
-        String digits = Integer.toString(key);
-        for (int i = digits.length(); i < 10; i++) {
-            path.append('0');
-        }
-        return path.append(digits).toString();
-    }
-
-    /** Null for success, else the error's kind: {@code "503 no_leader"}, {@code "timeout"}, ... */
-    static String classify(io.vertx.core.AsyncResult<HttpResponse<Buffer>> ar, boolean read) {
+    /**
+     * Null for success, else the error's kind: {@code "503 no_leader (put)"}, {@code "timeout"}, ... A
+     * 200 that the protocol does not accept is {@code "200 unexpected_body (get)"}.
+     */
+    static String classify(io.vertx.core.AsyncResult<HttpResponse<Buffer>> ar, boolean read, TargetProtocol protocol) {
         if (ar.failed()) {
             Throwable cause = ar.cause();
             if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
@@ -381,10 +375,10 @@ public final class LoadGenerator {
             return cause.getClass().getSimpleName() + message;
         }
         HttpResponse<Buffer> response = ar.result();
-        if (response.statusCode() == 200) {
+        if (protocol.succeeded(response.statusCode(), response.body())) {
             return null;
         }
-        String code = "";
+        String code = response.statusCode() == 200 ? " unexpected_body" : "";
         try {
             Buffer body = response.body();
             if (body != null && body.length() > 0 && body.getByte(0) == '{') {

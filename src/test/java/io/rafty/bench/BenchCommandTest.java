@@ -41,6 +41,8 @@ class BenchCommandTest {
         "bench --endpoints http://127.0.0.1:3001/v1",
         "bench --endpoints http://127.0.0.1:3001 --key-prefix a?b",
         "bench --endpoints http://127.0.0.1:3001 --frobnicate",
+        "bench --endpoints http://127.0.0.1:2379 --target bogus",
+        "bench --endpoints http://127.0.0.1:2379 --target",
     })
     void badArgumentsExitWithCode2AndOneLine(String line) {
         Run run = run(line.split(" "));
@@ -67,6 +69,28 @@ class BenchCommandTest {
         assertTrue(settings.preload(), "a get run writes its keys first");
         assertEquals(100, settings.valueBytes());
         assertEquals(1, settings.eventLoops());
+        assertEquals(BenchCommand.Target.rafty, settings.target());
+    }
+
+    @Test
+    void targetEtcdKeepsTheSameWorkloadSettings() {
+        BenchCommand command = new BenchCommand();
+        new CommandLine(command).parseArgs("--target", "etcd", "--endpoints",
+                "http://127.0.0.1:2379,http://127.0.0.1:22379,http://127.0.0.1:32379", "--workload", "get", "--stale");
+        BenchSettings settings = command.validate();
+        assertEquals(BenchCommand.Target.etcd, settings.target());
+        assertEquals(32379, settings.endpoints().get(2).getPort());
+        assertTrue(settings.stale());
+        assertTrue(settings.preload(), "a get run against etcd writes its keys first, as against Rafty");
+        assertEquals("bench/", settings.keyPrefix());
+    }
+
+    @Test
+    void badTargetNamesTheChoices() {
+        Run run = run("bench", "--endpoints", "http://127.0.0.1:2379", "--target", "bogus");
+        assertEquals(2, run.code());
+        assertTrue(run.err().contains("bogus") && run.err().contains("rafty") && run.err().contains("etcd"),
+                run.err());
     }
 
     @Test
@@ -79,6 +103,7 @@ class BenchCommandTest {
         assertEquals(BenchCommand.Workload.put, settings.workload());
         assertEquals(256, settings.valueBytes());
         assertFalse(settings.preload(), "a put run needs no preload");
+        assertEquals(BenchCommand.Target.rafty, settings.target());
     }
 
     @Test
@@ -95,5 +120,6 @@ class BenchCommandTest {
         Run run = run("bench", "--help");
         assertEquals(0, run.code());
         assertTrue(run.out().contains("--endpoints"), run.out());
+        assertTrue(run.out().contains("--target"), run.out());
     }
 }

@@ -1,0 +1,113 @@
+package io.rafty.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** What each target is sent for a key, and which answers count as success. */
+class TargetProtocolTest {
+
+    private static final byte[] VALUE = "hello, etcd".getBytes(StandardCharsets.US_ASCII);
+
+    private static String decode(JsonObject body, String field) {
+        return new String(Base64.getDecoder().decode(body.getString(field)), StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void etcdPutSendsKeyAndValueInBase64() {
+        EtcdProtocol etcd = new EtcdProtocol("bench/", false, VALUE);
+        assertEquals(HttpMethod.POST, etcd.method(false));
+        assertEquals("/v3/kv/put", etcd.uri(42, false));
+        JsonObject body = etcd.body(42, false).toJsonObject();
+        assertEquals(Set.of("key", "value"), body.fieldNames());
+        assertEquals("bench/0000000042", decode(body, "key"));
+        assertArrayEquals(VALUE, Base64.getDecoder().decode(body.getString("value")));
+    }
+
+    @Test
+    void etcdLinearizableRangeSendsOnlyTheKey() {
+        EtcdProtocol etcd = new EtcdProtocol("bench/", false, VALUE);
+        assertEquals(HttpMethod.POST, etcd.method(true));
+        assertEquals("/v3/kv/range", etcd.uri(7, true));
+        JsonObject body = etcd.body(7, true).toJsonObject();
+        assertEquals(Set.of("key"), body.fieldNames(), "a range is linearizable unless it says serializable");
+        assertEquals("bench/0000000007", decode(body, "key"));
+    }
+
+    @Test
+    void etcdStaleRangeIsSerializable() {
+        EtcdProtocol etcd = new EtcdProtocol("bench/", true, VALUE);
+        JsonObject body = etcd.body(1_234_567_890, true).toJsonObject();
+        assertEquals(Set.of("key", "serializable"), body.fieldNames());
+        assertEquals(Boolean.TRUE, body.getBoolean("serializable"));
+        assertEquals("bench/1234567890", decode(body, "key"));
+        assertEquals(Set.of("key", "value"), etcd.body(1, false).toJsonObject().fieldNames(),
+                "stale applies to reads only");
+    }
+
+    @Test
+    void etcdEmptyValueIsAnEmptyBase64String() {
+        JsonObject body = new EtcdProtocol("", false, new byte[0]).body(0, false).toJsonObject();
+        assertEquals("", body.getString("value"));
+        assertEquals("0000000000", decode(body, "key"));
+    }
+
+    @Test
+    void etcdSucceedsOnlyOnA200WithAJsonBody() {
+        EtcdProtocol etcd = new EtcdProtocol("bench/", false, VALUE);
+        assertTrue(etcd.succeeded(200, Buffer.buffer("{\"header\":{\"revision\":\"2\"}}")));
+        assertFalse(etcd.succeeded(200, null), "an empty 200 is not the gateway's answer");
+        assertFalse(etcd.succeeded(200, Buffer.buffer("")));
+        assertFalse(etcd.succeeded(200, Buffer.buffer("<html>proxy</html>")));
+        assertFalse(etcd.succeeded(503, Buffer.buffer("{\"error\":\"etcdserver: leader changed\",\"code\":14}")));
+        assertFalse(etcd.succeeded(404, Buffer.buffer("404 page not found")));
+    }
+
+    @Test
+    void raftyKeepsItsRestShape() {
+        RaftyProtocol rafty = new RaftyProtocol("bench/", false, VALUE);
+        assertEquals(HttpMethod.PUT, rafty.method(false));
+        assertEquals(HttpMethod.GET, rafty.method(true));
+        assertEquals("/v1/kv/bench/0000000042", rafty.uri(42, false));
+        assertEquals("/v1/kv/bench/0000000042", rafty.uri(42, true));
+        assertArrayEquals(VALUE, rafty.body(42, false).getBytes());
+        assertNull(rafty.body(42, true), "a GET has no body");
+        assertTrue(rafty.succeeded(200, null));
+        assertFalse(rafty.succeeded(503, Buffer.buffer("{\"error\":\"no_leader\"}")));
+    }
+
+    @Test
+    void raftyStaleReadsAskForConsistencyStale() {
+        RaftyProtocol rafty = new RaftyProtocol("bench/", true, VALUE);
+        assertEquals("/v1/kv/bench/0000000042?consistency=stale", rafty.uri(42, true));
+        assertEquals("/v1/kv/bench/0000000042", rafty.uri(42, false), "stale applies to reads only");
+    }
+
+    @Test
+    void theTargetOptionPicksTheProtocol() {
+        assertInstanceOf(RaftyProtocol.class, TargetProtocol.of(settings(), VALUE));
+        assertInstanceOf(EtcdProtocol.class, TargetProtocol.of(settings("--target", "etcd"), VALUE));
+    }
+
+    private static BenchSettings settings(String... extra) {
+        BenchCommand command = new BenchCommand();
+        String[] args = new String[extra.length + 2];
+        args[0] = "--endpoints";
+        args[1] = "http://127.0.0.1:2379";
+        System.arraycopy(extra, 0, args, 2, extra.length);
+        new CommandLine(command).parseArgs(args);
+        return command.validate();
+    }
+}
