@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.LRUCache;
 import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -34,10 +37,20 @@ public final class RocksStorage implements AutoCloseable {
 
     /** RocksDB's own diagnostic LOG files are rotated; keep only a few so they cannot fill the disk. */
     private static final int INFO_LOG_FILES_KEPT = 5;
+    /**
+     * Block cache of the {@code kv} family: key lookups (GETs, and the read every write does first to
+     * carry {@code createRevision} and {@code version} forward) of keys no longer in the memtable.
+     */
+    static final long KV_BLOCK_CACHE_BYTES = 128L << 20;
+    /** Bloom filters on the {@code kv} family's tables and memtable, so a lookup skips what cannot hold the key. */
+    private static final double KV_BLOOM_BITS_PER_KEY = 10;
+    private static final double KV_MEMTABLE_BLOOM_RATIO = 0.1;
 
     private final Path directory;
     private final DBOptions dbOptions;
     private final ColumnFamilyOptions familyOptions;
+    /** The kv family's options and the native objects they point to, closed after the database. */
+    private final List<AutoCloseable> kvOptions;
     private final RocksDB db;
     /** In open order: default, log, meta, kv. */
     private final List<ColumnFamilyHandle> familyHandles;
@@ -50,11 +63,12 @@ public final class RocksStorage implements AutoCloseable {
     private final RocksSnapshotStore snapshotStore;
     private volatile boolean closed;
 
-    private RocksStorage(Path directory, DBOptions dbOptions, ColumnFamilyOptions familyOptions, RocksDB db,
-                         List<ColumnFamilyHandle> familyHandles) {
+    private RocksStorage(Path directory, DBOptions dbOptions, ColumnFamilyOptions familyOptions,
+                         List<AutoCloseable> kvOptions, RocksDB db, List<ColumnFamilyHandle> familyHandles) {
         this.directory = directory;
         this.dbOptions = dbOptions;
         this.familyOptions = familyOptions;
+        this.kvOptions = kvOptions;
         this.db = db;
         this.familyHandles = List.copyOf(familyHandles);
         this.syncedWrites = new WriteOptions().setSync(true);
@@ -88,11 +102,12 @@ public final class RocksStorage implements AutoCloseable {
                 .setCreateMissingColumnFamilies(true)
                 .setKeepLogFileNum(INFO_LOG_FILES_KEPT);
         ColumnFamilyOptions familyOptions = new ColumnFamilyOptions();
+        List<AutoCloseable> kvOptions = kvFamilyOptions();
         List<ColumnFamilyDescriptor> descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
                 new ColumnFamilyDescriptor(familyName(LOG_FAMILY), familyOptions),
                 new ColumnFamilyDescriptor(familyName(META_FAMILY), familyOptions),
-                new ColumnFamilyDescriptor(familyName(KV_FAMILY), familyOptions));
+                new ColumnFamilyDescriptor(familyName(KV_FAMILY), (ColumnFamilyOptions) kvOptions.get(0)));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db;
         try {
@@ -100,10 +115,32 @@ public final class RocksStorage implements AutoCloseable {
         } catch (RocksDBException e) {
             handles.forEach(ColumnFamilyHandle::close);
             familyOptions.close();
+            closeAll(kvOptions);
             dbOptions.close();
             throw openFailure(directory, e);
         }
-        return new RocksStorage(directory, dbOptions, familyOptions, db, handles);
+        return new RocksStorage(directory, dbOptions, familyOptions, kvOptions, db, handles);
+    }
+
+    /** The kv family's options first, then the cache and filter they reference. */
+    private static List<AutoCloseable> kvFamilyOptions() {
+        LRUCache cache = new LRUCache(KV_BLOCK_CACHE_BYTES);
+        BloomFilter bloom = new BloomFilter(KV_BLOOM_BITS_PER_KEY, false);
+        ColumnFamilyOptions options = new ColumnFamilyOptions()
+                .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(bloom))
+                .setMemtablePrefixBloomSizeRatio(KV_MEMTABLE_BLOOM_RATIO)
+                .setMemtableWholeKeyFiltering(true);
+        return List.of(options, bloom, cache);
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (AutoCloseable resource : resources) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                // Native option objects do not fail to close; nothing useful to do if one did.
+            }
+        }
     }
 
     /** The Raft log and hard state; do not close it separately. */
@@ -160,6 +197,7 @@ public final class RocksStorage implements AutoCloseable {
             bufferedWrites.close();
             syncedWrites.close();
             familyOptions.close();
+            closeAll(kvOptions);
             dbOptions.close();
         }
     }
