@@ -36,6 +36,8 @@ public final class RaftyNode implements AutoCloseable {
     private static final int PEER_INFLIGHT_REQUESTS = 4;
     private static final int PEER_QUEUED_MESSAGES = 4096;
     private static final int MAX_APPLY_BATCH_ENTRIES = 1024;
+    /** Key lookups handed to a worker together (GETs released by one ReadIndex round). */
+    private static final int MAX_READ_BATCH = 256;
     private static final int SNAPSHOT_CHUNK_ATTEMPTS = 5;
     /**
      * Event loops of a node's Vert.x. One by default: the Raft verticle, the API server, the peer
@@ -137,7 +139,7 @@ public final class RaftyNode implements AutoCloseable {
                     config.maxInitialLineBytes(), config.maxQueryParams(), config.maxListLimit(),
                     Math.max(config.maxMessageBytes(), config.snapshotChunkBytes()) + config.maxValueBytes() + 4096,
                     config.clientRequestTimeoutMs(), config.httpIdleTimeoutMs(), config.learnerPromotionLagEntries(),
-                    addresses));
+                    MAX_READ_BATCH, addresses));
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());

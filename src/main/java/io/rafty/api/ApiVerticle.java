@@ -57,7 +57,7 @@ public final class ApiVerticle extends VerticleBase {
     public record Settings(String host, int port, int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes,
                            int maxHeaderBytes, int maxUrlBytes, int maxQueryParams, int maxListLimit,
                            int maxPeerBodyBytes, int forwardTimeoutMs, int idleTimeoutMs,
-                           long learnerPromotionLagEntries,
+                           long learnerPromotionLagEntries, int maxReadBatch,
                            Map<Integer, String> addresses) {
     }
 
@@ -67,6 +67,7 @@ public final class ApiVerticle extends VerticleBase {
     private final Settings settings;
     private HttpServer server;
     private LeaderForwarder forwarder;
+    private BatchedReads reads;
 
     public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
                        WorkerExecutor snapshotWorker, Settings settings) {
@@ -84,6 +85,7 @@ public final class ApiVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         forwarder = new LeaderForwarder(vertx, settings.addresses(), settings.forwardTimeoutMs());
+        reads = new BatchedReads(vertx, stateMachine, settings.maxReadBatch());
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(settings.host())
                 .setPort(settings.port())
@@ -325,7 +327,7 @@ public final class ApiVerticle extends VerticleBase {
     private void get(RoutingContext ctx) {
         byte[] key = key(ctx);
         boolean raw = ctx.queryParams().contains("raw");
-        afterReadBarrier(ctx, () -> vertx.executeBlocking(() -> stateMachine.get(key), false).onComplete(ar -> {
+        afterReadBarrier(ctx, () -> reads.get(key).onComplete(ar -> {
             if (ar.failed()) {
                 ctx.fail(ar.cause());
                 return;

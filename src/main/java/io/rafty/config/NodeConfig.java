@@ -88,7 +88,7 @@ public record NodeConfig(
     public static final int DEFAULT_CLIENT_REQUEST_TIMEOUT_MS = 5000;
     public static final int DEFAULT_MAX_PENDING_READS = 10_000;
     public static final int DEFAULT_HTTP_IDLE_TIMEOUT_MS = 60_000;
-    public static final long DEFAULT_SNAPSHOT_ENTRIES = 10_000;
+    public static final long DEFAULT_SNAPSHOT_ENTRIES = 100_000;
     public static final long DEFAULT_SNAPSHOT_LOG_BYTES = 64L << 20;
     public static final long DEFAULT_SNAPSHOT_TAIL_ENTRIES = 1_000;
     public static final int DEFAULT_SNAPSHOT_CHUNK_BYTES = 1 << 20;

@@ -73,6 +73,8 @@ public final class RaftNode {
     private final List<ReadRequest> readsAwaitingTermCommit = new ArrayList<>();
     private final List<PendingRead> readsAwaitingQuorum = new ArrayList<>();
     private long readRoundSent;
+    /** The latest round a quorum has acknowledged; a new round starts only when none is outstanding. */
+    private long readRoundConfirmed;
     private boolean readRoundNeeded;
 
     private final List<Message> messages = new ArrayList<>();
@@ -351,6 +353,16 @@ public final class RaftNode {
         }
         proposalIdsToForward.add(requestId);
         proposalsToForward.add(payload);
+    }
+
+    /**
+     * Reads that arrive while a round is outstanding wait for it to be acknowledged and then share the
+     * next one: under load that is one heartbeat round per round trip instead of one per Ready. A
+     * round whose acknowledgements are lost is superseded by the periodic heartbeat, which always
+     * starts a new round when reads wait.
+     */
+    private boolean readRoundStartable() {
+        return readRoundNeeded && role == Role.LEADER && readRoundSent <= readRoundConfirmed;
     }
 
     private boolean committedInCurrentTerm() {
@@ -724,6 +736,7 @@ public final class RaftNode {
         acks.put(id, readRoundSent);
         progress.forEach((peer, pr) -> acks.put(peer, pr.readAck));
         long confirmedRound = quorum.committedIndex(acks);
+        readRoundConfirmed = Math.max(readRoundConfirmed, confirmedRound);
         Iterator<PendingRead> reads = readsAwaitingQuorum.iterator();
         while (reads.hasNext()) {
             PendingRead read = reads.next();
@@ -978,6 +991,7 @@ public final class RaftNode {
         readsAwaitingTermCommit.clear();
         readsAwaitingQuorum.clear();
         readRoundNeeded = false;
+        readRoundConfirmed = readRoundSent;
         readsToForward.clear();
         proposalIdsToForward.clear();
         proposalsToForward.clear();
@@ -1073,7 +1087,7 @@ public final class RaftNode {
         }
         return !softState().equals(lastSoftState) || !hardState().equals(lastHardState) || log.hasUnstable()
                 || !messages.isEmpty() || !messagesAfterPersist.isEmpty() || !readStates.isEmpty()
-                || log.hasCommittedToApply() || readRoundNeeded || snapshotToInstall != null
+                || log.hasCommittedToApply() || readRoundStartable() || snapshotToInstall != null
                 || !peersNeedingSnapshot.isEmpty() || !forwardedOutcomes.isEmpty()
                 || (leaderId != 0 && (!readsToForward.isEmpty() || !proposalsToForward.isEmpty()))
                 || commitNoticeDue();
@@ -1088,7 +1102,7 @@ public final class RaftNode {
         if (readyOutstanding) {
             throw new IllegalStateException("the previous Ready has not been advanced");
         }
-        if (readRoundNeeded && role == Role.LEADER) {
+        if (readRoundStartable()) {
             broadcastHeartbeat();
         }
         if (role == Role.LEADER) {
