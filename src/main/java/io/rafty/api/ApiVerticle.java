@@ -44,8 +44,10 @@ import java.util.logging.Logger;
 /**
  * The HTTP server of a node: the client API of DESIGN §4 and the peer route {@code /raft/messages}.
  * Runs on its own event loop; every state-machine read goes to a worker, every write and every
- * linearizable read goes through the {@link RaftVerticle}. A follower forwards what needs the
- * leader ({@link LeaderForwarder}).
+ * linearizable read goes through the {@link RaftVerticle}, which on a follower forwards writes and
+ * confirms reads with the leader over the peer channel. What the local Raft cannot take at all (no
+ * confirmation because the leader changed, a write the leader refused, the cluster view and admin
+ * requests) is relayed to the leader as HTTP ({@link LeaderForwarder}).
  */
 public final class ApiVerticle extends VerticleBase {
 
@@ -369,7 +371,8 @@ public final class ApiVerticle extends VerticleBase {
 
     /**
      * Runs {@code read} once it may observe linearizable state: at once for
-     * {@code consistency=stale}, after a ReadIndex round on the leader, or by forwarding the whole
+     * {@code consistency=stale}, or after a ReadIndex round (the leader's own, or one a follower asked
+     * the leader for); a read the local node cannot confirm is relayed by forwarding the whole
      * request to the leader from a follower.
      */
     private void afterReadBarrier(RoutingContext ctx, Runnable read) {

@@ -15,7 +15,8 @@
  *     └──► snapshot worker (1 thread, ordered)  syncing the state machine, opening images, reading
  *                                                chunks to send, clearing the staging area
  *  API event loop (ApiVerticle)                  HTTP parsing and routing; state-machine reads run on
- *                                                Vert.x's worker pool (RocksDB reads are thread-safe)
+ *                                                Vert.x's worker pool in batches (RocksDB reads are
+ *                                                thread-safe)
  * </pre>
  *
  * By default a node's Vert.x has one event loop, so the Raft and API verticles share it
@@ -32,6 +33,17 @@
  * it is a restart hint), then {@code messagesAfterPersist} are sent, committed entries are queued for
  * the apply worker and the node is advanced. Whatever arrives meanwhile accumulates in the node and
  * leaves with the next Ready: group commit without a timer.
+ *
+ * <h2>On a follower</h2>
+ *
+ * {@code propose} forwards the command through the core ({@code RaftNode.forwardProposal}); the
+ * Ready's {@code forwardedProposals} say where the leader appended it, and from then on it waits in
+ * the same pending table as the leader's own proposals, completed when this node applies that index
+ * (with the expected term) — so the follower's answer is computed by its own state machine.
+ * {@code readBarrier} asks the leader through the core as well and completes once this node has
+ * applied the leader's confirmed commit index. A change of soft state (term, role or leader) fails
+ * reads not yet confirmed (NO_LEADER: the API relays them to the new leader) and forwarded writes not
+ * yet placed (OUTCOME_UNKNOWN: the old leader may have appended them).
  *
  * <h2>Failures</h2>
  *

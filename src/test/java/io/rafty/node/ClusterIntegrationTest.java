@@ -53,6 +53,25 @@ class ClusterIntegrationTest {
         assertEquals(1, json(get).getLong("version"));
     }
 
+    // A follower answers a forwarded write only once it has applied the entry itself, so the node that
+    // acknowledged a write shows it at once, even to a stale read that asks no one else.
+    @Test
+    void followerShowsItsOwnAcknowledgedWritesToStaleReads() throws Exception {
+        cluster = new TestCluster(dir, 3);
+        int leader = cluster.awaitLeader(Duration.ofSeconds(10));
+        int follower = cluster.anyFollower(leader);
+        for (int i = 0; i < 30; i++) {
+            HttpResponse<String> put = cluster.put(follower, "ryw", "v" + i);
+            assertEquals(200, put.statusCode(), put.body());
+            HttpResponse<String> stale = cluster.get(follower, "/v1/kv/ryw?consistency=stale");
+            assertEquals(200, stale.statusCode(), stale.body());
+            assertEquals("v" + i, json(stale).getString("value"));
+            assertEquals(json(put).getLong("revision"), json(stale).getLong("revision"));
+        }
+        assertEquals(leader, cluster.nodes.get(follower).status().leaderId(), "still the same leader: every write was "
+                + "forwarded by a follower");
+    }
+
     @Test
     void compareAndSetSucceedsOnMatchAndFailsWith412() throws Exception {
         cluster = new TestCluster(dir, 3);
