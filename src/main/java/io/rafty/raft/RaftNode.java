@@ -914,13 +914,11 @@ public final class RaftNode {
      * empty append from the follower's match index, which commits on the follower as far as it holds.
      */
     private void sendCommitNotices() {
-        long committed = log.committed();
         progress.forEach((peer, pr) -> {
-            long reachable = Math.min(committed, pr.match);
-            if (pr.awaitingCommit > pr.commitSent && reachable > pr.commitSent
-                    && pr.state == Progress.State.REPLICATE && pr.match > log.startIndex()) {
-                send(new AppendEntries(id, peer, term, pr.match, log.term(pr.match), List.of(), committed), false);
-                pr.commitSent = reachable;
+            if (commitNoticeDue(pr)) {
+                send(new AppendEntries(id, peer, term, pr.match, log.term(pr.match), List.of(), log.committed()),
+                        false);
+                pr.commitSent = Math.min(log.committed(), pr.match);
             }
         });
     }
@@ -929,14 +927,18 @@ public final class RaftNode {
         if (role != Role.LEADER) {
             return false;
         }
-        long committed = log.committed();
         for (Progress pr : progress.values()) {
-            if (pr.awaitingCommit > pr.commitSent && Math.min(committed, pr.match) > pr.commitSent
-                    && pr.state == Progress.State.REPLICATE && pr.match > log.startIndex()) {
+            if (commitNoticeDue(pr)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** The follower waits for a commit it has not been told of and could act on (it holds the entries). */
+    private boolean commitNoticeDue(Progress pr) {
+        return pr.awaitingCommit > pr.commitSent && Math.min(log.committed(), pr.match) > pr.commitSent
+                && pr.state == Progress.State.REPLICATE && pr.match > log.startIndex();
     }
 
     // ----- role changes ---------------------------------------------------------------------
