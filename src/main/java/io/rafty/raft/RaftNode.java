@@ -886,14 +886,25 @@ public final class RaftNode {
             send(new ReadIndexRequest(id, leaderId, term, context), false);
             readsToForward.clear();
         }
-        if (!proposalsToForward.isEmpty()) {
+        // Cut like appends, at about maxMessageBytes (at least one command each), so that a burst of large
+        // values never makes a message the leader's peer endpoint refuses as too large.
+        int start = 0;
+        while (start < proposalsToForward.size()) {
+            int end = start;
+            long bytes = 0;
+            while (end < proposalsToForward.size()
+                    && (end == start || bytes + proposalsToForward.get(end).length <= config.maxMessageBytes())) {
+                bytes += proposalsToForward.get(end).length;
+                end++;
+            }
             long context = nextForwardContext++;
-            forwardedBatches.put(context, new ForwardedBatch(leaderId, false, List.copyOf(proposalIdsToForward),
-                    ticks));
-            send(new Propose(id, leaderId, term, context, proposalsToForward), false);
-            proposalIdsToForward.clear();
-            proposalsToForward.clear();
+            forwardedBatches.put(context, new ForwardedBatch(leaderId, false,
+                    List.copyOf(proposalIdsToForward.subList(start, end)), ticks));
+            send(new Propose(id, leaderId, term, context, proposalsToForward.subList(start, end)), false);
+            start = end;
         }
+        proposalIdsToForward.clear();
+        proposalsToForward.clear();
     }
 
     /**

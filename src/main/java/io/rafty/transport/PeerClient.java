@@ -1,7 +1,9 @@
 package io.rafty.transport;
 
+import io.rafty.raft.Entry;
 import io.rafty.raft.message.AppendEntries;
 import io.rafty.raft.message.Message;
+import io.rafty.raft.message.Propose;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -142,9 +144,7 @@ public final class PeerClient {
         List<Message> batch = new ArrayList<>();
         long bytes = 0;
         while (!pending.isEmpty()) {
-            Message next = pending.peek();
-            long size = next instanceof AppendEntries append
-                    ? append.entries().stream().mapToLong(e -> e.sizeBytes()).sum() + 64 : 64;
+            long size = approximateBytes(pending.peek());
             if (!batch.isEmpty() && bytes + size > limits.maxBatchBytes()) {
                 break;
             }
@@ -152,6 +152,21 @@ public final class PeerClient {
             batch.add(pending.poll());
         }
         return batch;
+    }
+
+    /** About how many bytes a message takes on the wire: its entries' or commands' bytes plus a header. */
+    static long approximateBytes(Message message) {
+        long bytes = 64;
+        if (message instanceof AppendEntries append) {
+            for (Entry entry : append.entries()) {
+                bytes += entry.sizeBytes();
+            }
+        } else if (message instanceof Propose propose) {
+            for (byte[] payload : propose.payloads()) {
+                bytes += payload.length + 4;
+            }
+        }
+        return bytes;
     }
 
     public long droppedMessages() {

@@ -124,6 +124,33 @@ class ForwardingTest {
         node.advance(ready);
     }
 
+    // Large commands are cut into several messages of about maxMessageBytes, like appends, so none is
+    // too large for the leader's peer endpoint; each batch is answered on its own.
+    @Test
+    void largeForwardedCommandsAreCutIntoMessagesOfBoundedSize() {
+        RaftConfig small = RaftConfig.defaults(1).withLimits(1000, 64, 1L << 30);
+        LocalCluster cluster = new LocalCluster(3, 27, small);
+        int leader = cluster.awaitLeader(200);
+        cluster.settle();
+        int follower = followerOf(leader);
+        RaftNode node = cluster.node(follower);
+        for (long id = 1; id <= 10; id++) {
+            node.forwardProposal(id, new byte[400]);
+        }
+        Ready ready = node.ready();
+        List<Propose> proposes = ready.messages().stream().filter(m -> m instanceof Propose).map(m -> (Propose) m)
+                .toList();
+        assertEquals(5, proposes.size(), "two 400-byte commands fit in 1000 bytes, a third does not");
+        assertTrue(proposes.stream().allMatch(p -> p.payloads().size() == 2));
+        cluster.network.addAll(ready.messages());
+        node.advance(ready);
+        cluster.settle();
+        List<ForwardedProposal> outcomes = cluster.forwarded.get(follower);
+        assertEquals(10, outcomes.size());
+        assertTrue(outcomes.stream().noneMatch(ForwardedProposal::refused));
+        assertEquals(10, outcomes.stream().map(ForwardedProposal::index).distinct().count());
+    }
+
     @Test
     void forwardingNeedsAKnownLeaderAndIsNotForTheLeaderItself() {
         LocalCluster cluster = new LocalCluster(3, 26);
