@@ -15,11 +15,11 @@ import java.net.ConnectException;
 import java.util.Map;
 
 /**
- * Relays a client request from a follower to the leader and the leader's answer back, verbatim. Key
- * reads and writes normally go through the peer channel instead ({@code RaftVerticle}); this relay
- * serves the cluster view and admin requests, and the requests the local Raft could not take (a read
- * unconfirmed because the leader changed, a forwarded write the leader refused)
- * (status, content type, Retry-After, body). A request is forwarded at most once: the hop is marked
+ * Relays a client request from a follower to the leader and the leader's answer back, verbatim
+ * (status, content type, Retry-After, body). Key reads and writes normally go through the peer channel
+ * instead ({@code RaftVerticle}); this relay serves the cluster view and admin requests, and the
+ * requests the local Raft could not take (a read unconfirmed because the leader changed, a forwarded
+ * write the leader refused). A request is forwarded at most once: the hop is marked
  * with a header, and a node that receives a forwarded request it cannot serve answers 503 itself.
  *
  * <p>What a failed hop means for a write: if the connection was never made, the leader never saw

@@ -3,34 +3,39 @@ package io.rafty.node;
 import io.rafty.kv.KvResult;
 import io.vertx.core.Promise;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
  * Client writes waiting for their log entry to be applied, keyed by log index (Apache Ratis'
- * PendingRequests). Bounded: the owner checks {@link #isFull()} before proposing. Only the Raft
- * verticle's event loop touches it.
+ * PendingRequests), and, on a follower, writes forwarded to the leader that wait to learn their
+ * index, keyed by request id. Bounded: the owner checks {@link #isFull()} (both tables together)
+ * before proposing. Only the Raft verticle's event loop touches it.
  */
 final class PendingProposals {
 
     record Pending(long term, Promise<KvResult> promise, long deadlineNanos) {
     }
 
+    /** A forwarded write before the leader said where it appended it. */
+    record Forwarded(Promise<KvResult> promise, long deadlineNanos) {
+    }
+
     private final int capacity;
     private final TreeMap<Long, Pending> byIndex = new TreeMap<>();
+    private final Map<Long, Forwarded> forwarded = new HashMap<>();
 
     PendingProposals(int capacity) {
         this.capacity = capacity;
     }
 
     boolean isFull() {
-        return byIndex.size() >= capacity;
-    }
-
-    int size() {
-        return byIndex.size();
+        return byIndex.size() + forwarded.size() >= capacity;
     }
 
     void add(long index, long term, Promise<KvResult> promise, long deadlineNanos) {
@@ -42,11 +47,29 @@ final class PendingProposals {
         return byIndex.remove(index);
     }
 
-    /** Fails every pending proposal with {@code failure}. */
+    void addForwarded(long requestId, Promise<KvResult> promise, long deadlineNanos) {
+        forwarded.put(requestId, new Forwarded(promise, deadlineNanos));
+    }
+
+    /** Removes and returns the forwarded write {@code requestId}, or null. */
+    Forwarded removeForwarded(long requestId) {
+        return forwarded.remove(requestId);
+    }
+
+    /** Fails every pending proposal, placed or forwarded, with {@code failure}. */
     void failAll(RuntimeException failure) {
-        List<Pending> all = new ArrayList<>(byIndex.values());
+        List<Promise<KvResult>> all = new ArrayList<>();
+        byIndex.values().forEach(p -> all.add(p.promise()));
         byIndex.clear();
-        all.forEach(p -> p.promise().tryFail(failure));
+        all.forEach(p -> p.tryFail(failure));
+        failForwarded(failure);
+    }
+
+    /** Fails the forwarded writes the leader has not placed yet. */
+    void failForwarded(RuntimeException failure) {
+        List<Forwarded> all = new ArrayList<>(forwarded.values());
+        forwarded.clear();
+        all.forEach(f -> f.promise().tryFail(failure));
     }
 
     /** Fails every pending proposal at an index above {@code index}; the ones below stay to be applied. */
@@ -59,13 +82,20 @@ final class PendingProposals {
 
     /** Fails the proposals whose deadline has passed: their outcome is unknown. */
     void expire(long nowNanos) {
-        Iterator<Map.Entry<Long, Pending>> it = byIndex.entrySet().iterator();
-        while (it.hasNext()) {
-            Pending pending = it.next().getValue();
-            if (nowNanos - pending.deadlineNanos() > 0) {
-                it.remove();
-                pending.promise().tryFail(RequestFailure.outcomeUnknown(
-                        "the write was not applied within the request timeout; it may still commit"));
+        expire(byIndex.values().iterator(), Pending::deadlineNanos, Pending::promise, nowNanos,
+                "the write was not applied within the request timeout; it may still commit");
+        expire(forwarded.values().iterator(), Forwarded::deadlineNanos, Forwarded::promise, nowNanos,
+                "the leader did not acknowledge the forwarded write within the request timeout; it may still commit");
+    }
+
+    private static <T> void expire(Iterator<T> pending, ToLongFunction<T> deadline,
+                                   Function<T, Promise<KvResult>> promise, long nowNanos,
+                                   String message) {
+        while (pending.hasNext()) {
+            T next = pending.next();
+            if (nowNanos - deadline.applyAsLong(next) > 0) {
+                pending.remove();
+                promise.apply(next).tryFail(RequestFailure.outcomeUnknown(message));
             }
         }
     }

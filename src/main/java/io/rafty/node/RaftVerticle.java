@@ -107,8 +107,6 @@ public final class RaftVerticle extends VerticleBase {
     private boolean applyInFlight;
     private final ArrayDeque<Entry> applyQueue = new ArrayDeque<>();
     private PendingProposals proposals;
-    /** Writes this follower forwarded to the leader, waiting to learn where it put them, by request id. */
-    private final Map<Long, PendingForward> forwardedWrites = new HashMap<>();
     private long nextForwardId = 1;
     private final Map<Long, PendingRead> readsAwaitingConfirmation = new HashMap<>();
     private final TreeMap<Long, List<PendingRead>> readsAwaitingApply = new TreeMap<>();
@@ -132,9 +130,6 @@ public final class RaftVerticle extends VerticleBase {
     private Set<Integer> publishedMembers = Set.of();
 
     private record PendingRead(Promise<Long> promise, long deadlineNanos) {
-    }
-
-    private record PendingForward(Promise<KvResult> promise, long deadlineNanos) {
     }
 
     private record PendingChange(long term, Membership next, Promise<Membership> promise, long deadlineNanos) {
@@ -198,7 +193,6 @@ public final class RaftVerticle extends VerticleBase {
         if (proposals != null) {
             proposals.failAll(shutdown);
         }
-        failForwardedWrites(shutdown);
         failReads(shutdown);
         peers.close();
         snapshotSender.close();
@@ -224,7 +218,7 @@ public final class RaftVerticle extends VerticleBase {
                 promise.fail(new RequestFailure(RequestFailure.Kind.UNAVAILABLE, "storage failed on this node", 0));
                 return;
             }
-            if (proposals.size() + forwardedWrites.size() >= settings.maxPendingProposals()) {
+            if (proposals.isFull()) {
                 promise.fail(new RequestFailure(RequestFailure.Kind.OVERLOADED,
                         "too many pending writes (" + settings.maxPendingProposals() + ")", node.leaderId()));
                 return;
@@ -237,7 +231,7 @@ public final class RaftVerticle extends VerticleBase {
                 } else {
                     long requestId = nextForwardId++;
                     node.forwardProposal(requestId, payload);
-                    forwardedWrites.put(requestId, new PendingForward(promise, deadline()));
+                    proposals.addForwarded(requestId, promise, deadline());
                 }
             } catch (NotLeaderException e) {
                 promise.fail(RequestFailure.noLeader(e.getMessage(), e.leaderId()));
@@ -383,7 +377,6 @@ public final class RaftVerticle extends VerticleBase {
         node.tick();
         long now = System.nanoTime();
         proposals.expire(now);
-        expireForwardedWrites(now);
         expireReads(now);
         expireAdmin(now);
         promoteCaughtUpLearners();
@@ -516,7 +509,7 @@ public final class RaftVerticle extends VerticleBase {
                 soft.leaderId());
         readsAwaitingConfirmation.values().forEach(r -> r.promise().tryFail(unconfirmed));
         readsAwaitingConfirmation.clear();
-        failForwardedWrites(RequestFailure.outcomeUnknown(
+        proposals.failForwarded(RequestFailure.outcomeUnknown(
                 "the leader changed before it acknowledged the forwarded write; it may still commit"));
         if (lastRole == Role.LEADER && soft.role() != Role.LEADER) {
             // Requests whose entries are already committed will be applied here as a follower and
@@ -691,7 +684,7 @@ public final class RaftVerticle extends VerticleBase {
      * leader's own proposals: complete when this node applies the index, if the entry has its term.
      */
     private void onForwarded(ForwardedProposal outcome) {
-        PendingForward pending = forwardedWrites.remove(outcome.requestId());
+        PendingProposals.Forwarded pending = proposals.removeForwarded(outcome.requestId());
         if (pending == null) {
             return;
         }
@@ -706,24 +699,6 @@ public final class RaftVerticle extends VerticleBase {
         } else {
             proposals.add(outcome.index(), outcome.term(), pending.promise(), pending.deadlineNanos());
         }
-    }
-
-    private void expireForwardedWrites(long now) {
-        forwardedWrites.values().removeIf(f -> {
-            if (now - f.deadlineNanos() > 0) {
-                f.promise().tryFail(RequestFailure.outcomeUnknown(
-                        "the leader did not acknowledge the forwarded write within the request timeout; it may "
-                                + "still commit"));
-                return true;
-            }
-            return false;
-        });
-    }
-
-    private void failForwardedWrites(RuntimeException failure) {
-        List<PendingForward> failed = new ArrayList<>(forwardedWrites.values());
-        forwardedWrites.clear();
-        failed.forEach(f -> f.promise().tryFail(failure));
     }
 
     // ----- reads ------------------------------------------------------------------------------
@@ -792,7 +767,6 @@ public final class RaftVerticle extends VerticleBase {
                 + " — it no longer acknowledges writes; restart it once storage is healthy", cause);
         RequestFailure failure = RequestFailure.outcomeUnknown("storage failed on this node: " + cause.getMessage());
         proposals.failAll(failure);
-        failForwardedWrites(failure);
         failReads(failure);
         publishStatus();
     }
