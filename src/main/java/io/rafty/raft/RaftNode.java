@@ -303,7 +303,7 @@ public final class RaftNode {
      */
     public void readIndex(long requestId) {
         if (role != Role.LEADER) {
-            if (leaderId == 0 || (role != Role.FOLLOWER && role != Role.LEARNER)) {
+            if (!followsKnownLeader()) {
                 throw new NotLeaderException(leaderId);
             }
             if (config.has(DeliberateBug.FOLLOWER_READ_FROM_LOCAL_COMMIT)) {
@@ -318,6 +318,11 @@ public final class RaftNode {
             return;
         }
         confirmRead(new ReadRequest(id, requestId));
+    }
+
+    /** A follower or learner that knows its leader: it may forward reads and commands to it. */
+    private boolean followsKnownLeader() {
+        return leaderId != 0 && (role == Role.FOLLOWER || role == Role.LEARNER);
     }
 
     private void confirmRead(ReadRequest request) {
@@ -348,7 +353,7 @@ public final class RaftNode {
         if (role == Role.LEADER) {
             throw new IllegalStateException("node " + id + " leads: propose, do not forward");
         }
-        if (leaderId == 0 || (role != Role.FOLLOWER && role != Role.LEARNER)) {
+        if (!followsKnownLeader()) {
             throw new NotLeaderException(leaderId);
         }
         proposalIdsToForward.add(requestId);
