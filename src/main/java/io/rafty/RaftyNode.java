@@ -5,6 +5,7 @@ import io.rafty.config.NodeConfig;
 import io.rafty.config.Peer;
 import io.rafty.kv.KvStateMachine;
 import io.rafty.kv.KvStore;
+import io.rafty.node.NodeDriver;
 import io.rafty.node.NodeStatus;
 import io.rafty.node.RaftVerticle;
 import io.rafty.raft.Membership;
@@ -115,7 +116,8 @@ public final class RaftyNode implements AutoCloseable {
         try {
             KvStateMachine stateMachine = new KvStateMachine(wrappers.kvStore().apply(storage.kvStore()));
             PeerClient peers = new PeerClient(vertx, addresses, new PeerClient.Limits(PEER_INFLIGHT_REQUESTS,
-                    PEER_QUEUED_MESSAGES, config.maxMessageBytes(), config.peerRequestTimeoutMs()));
+                    PEER_QUEUED_MESSAGES, config.maxPeerQueueBytes(), config.maxMessageBytes(),
+                    config.peerRequestTimeoutMs()));
             WorkerExecutor snapshotWorker = vertx.createSharedWorkerExecutor("rafty-snapshot-" + config.id(), 1);
             SnapshotSender snapshotSender = new SnapshotSender(vertx, addresses, snapshotWorker,
                     config.snapshotChunkBytes(), config.peerRequestTimeoutMs() * 5, SNAPSHOT_CHUNK_ATTEMPTS);
@@ -127,10 +129,12 @@ public final class RaftyNode implements AutoCloseable {
                     new RaftVerticle.Storage(wrappers.logStore().apply(storage.logStore()), storage.snapshotStore(), staging,
                             storage::compactLogFiles),
                     stateMachine, peers, snapshotSender, snapshotWorker,
-                    new RaftVerticle.Settings(config.tickIntervalMs(), config.maxPendingProposals(), config.maxPendingReads(),
-                            config.clientRequestTimeoutMs(), MAX_APPLY_BATCH_ENTRIES,
-                            config.learnerPromotionLagEntries()),
-                    new RaftVerticle.SnapshotSettings(config.snapshotEntries(), config.snapshotLogBytes(),
+                    new RaftVerticle.Settings(config.tickIntervalMs(), new NodeDriver.Settings(
+                            config.maxPendingProposals(), config.maxPendingReads(),
+                            RaftVerticle.nanos(config.clientRequestTimeoutMs()), MAX_APPLY_BATCH_ENTRIES,
+                            config.maxApplyQueueBytes(), config.maxForwardedBytes(),
+                            config.learnerPromotionLagEntries())),
+                    new NodeDriver.SnapshotSettings(config.snapshotEntries(), config.snapshotLogBytes(),
                             config.snapshotTailEntries()),
                     addresses);
             ApiVerticle api = new ApiVerticle(raft, stateMachine, staging, snapshotWorker,
@@ -139,7 +143,7 @@ public final class RaftyNode implements AutoCloseable {
                     config.maxInitialLineBytes(), config.maxQueryParams(), config.maxListLimit(),
                     Math.max(config.maxMessageBytes(), config.snapshotChunkBytes()) + config.maxValueBytes() + 4096,
                     config.clientRequestTimeoutMs(), config.httpIdleTimeoutMs(), config.learnerPromotionLagEntries(),
-                    MAX_READ_BATCH, addresses));
+                    MAX_READ_BATCH, config.maxReadBatchBytes(), addresses));
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());

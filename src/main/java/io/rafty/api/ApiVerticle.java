@@ -59,7 +59,7 @@ public final class ApiVerticle extends VerticleBase {
     public record Settings(String host, int port, int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes,
                            int maxHeaderBytes, int maxUrlBytes, int maxQueryParams, int maxListLimit,
                            int maxPeerBodyBytes, int forwardTimeoutMs, int idleTimeoutMs,
-                           long learnerPromotionLagEntries, int maxReadBatch,
+                           long learnerPromotionLagEntries, int maxReadBatch, long maxReadBatchBytes,
                            Map<Integer, String> addresses) {
     }
 
@@ -87,7 +87,7 @@ public final class ApiVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         forwarder = new LeaderForwarder(vertx, settings.addresses(), settings.forwardTimeoutMs());
-        reads = new BatchedReads(vertx, stateMachine, settings.maxReadBatch());
+        reads = new BatchedReads(vertx, stateMachine, settings.maxReadBatch(), settings.maxReadBatchBytes());
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(settings.host())
                 .setPort(settings.port())
@@ -202,14 +202,22 @@ public final class ApiVerticle extends VerticleBase {
     // ----- peer route -------------------------------------------------------------------------
 
     private void peerMessages(RoutingContext ctx) {
-        List<Message> messages;
+        MessageCodec.Batch batch;
         try {
             Buffer body = ctx.body().buffer();
-            messages = MessageCodec.decode(body == null ? new byte[0] : body.getBytes());
+            batch = MessageCodec.decode(body == null ? new byte[0] : body.getBytes());
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest("malformed peer message: " + e.getMessage());
         }
-        raft.receive(messages);
+        long ours = raft.status().clusterId();
+        long theirs = batch.sender().clusterId();
+        if (ours != 0 && theirs != 0 && ours != theirs) {
+            // The driver refuses the batch too (and logs it once); answering says so to the sender.
+            error(ctx, new ApiException(409, "cluster_mismatch", "this node belongs to cluster "
+                    + Long.toHexString(ours) + ", the sender to cluster " + Long.toHexString(theirs)));
+            return;
+        }
+        raft.receive(batch.sender(), batch.messages());
         ctx.response().setStatusCode(204).end();
     }
 
@@ -232,7 +240,10 @@ public final class ApiVerticle extends VerticleBase {
                 .put("snapshotIndex", s.snapshotIndex())
                 .put("firstLogIndex", s.firstLogIndex())
                 .put("members", members)
-                .put("healthy", !s.fenced()));
+                .put("healthy", !s.fenced())
+                .put("rebuilding", s.rebuilding())
+                .put("clusterId", s.clusterId() == 0 ? null : Long.toHexString(s.clusterId()))
+                .put("storageId", Long.toHexString(s.storageId())));
     }
 
     private String address(int id) {
@@ -260,7 +271,9 @@ public final class ApiVerticle extends VerticleBase {
                         .put("role", self ? "leader" : p.voter() ? "follower" : "learner")
                         .put("voter", p.voter())
                         .put("matchIndex", p.matchIndex())
-                        .put("lag", Math.max(0, last - p.matchIndex())));
+                        .put("lag", Math.max(0, last - p.matchIndex()))
+                        .put("storageId", p.storageId() == 0 ? null : Long.toHexString(p.storageId()))
+                        .put("rebuilding", s.membership().catchingUp(p.id(), p.storageId())));
             }
             json(ctx, 200, new JsonObject().put("leaderId", s.id()).put("term", s.term()).put("members", members));
         });

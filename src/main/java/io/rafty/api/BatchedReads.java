@@ -13,7 +13,10 @@ import java.util.List;
  * Key lookups for GET, carried to a worker in batches: reads confirmed by one ReadIndex round are
  * released together, and handing each to a worker on its own cost a thread wake-up per read. One
  * batch is on the worker at a time; lookups that arrive meanwhile form the next one, at most
- * {@code maxBatch} to a batch. Only the API verticle's event loop calls {@link #get(byte[])}.
+ * {@code maxBatch} to a batch. A batch also stops once the values it found reach {@code maxBatchBytes}
+ * (after at least one lookup), so a burst of reads of large values never holds more than about that
+ * much in one worker result; the lookups it did not reach lead the next batch. Only the API
+ * verticle's event loop calls {@link #get(byte[])}.
  */
 final class BatchedReads {
 
@@ -23,16 +26,19 @@ final class BatchedReads {
     private final Vertx vertx;
     private final KvStateMachine stateMachine;
     private final int maxBatch;
+    private final long maxBatchBytes;
     private final ArrayDeque<Lookup> queued = new ArrayDeque<>();
     private boolean inFlight;
 
-    BatchedReads(Vertx vertx, KvStateMachine stateMachine, int maxBatch) {
-        if (maxBatch < 1) {
-            throw new IllegalArgumentException("maxBatch must be positive, was " + maxBatch);
+    BatchedReads(Vertx vertx, KvStateMachine stateMachine, int maxBatch, long maxBatchBytes) {
+        if (maxBatch < 1 || maxBatchBytes < 1) {
+            throw new IllegalArgumentException("maxBatch and maxBatchBytes must be positive, were " + maxBatch
+                    + " and " + maxBatchBytes);
         }
         this.vertx = vertx;
         this.stateMachine = stateMachine;
         this.maxBatch = maxBatch;
+        this.maxBatchBytes = maxBatchBytes;
     }
 
     /** The key's current entry, or null when absent; completes on the caller's event loop. */
@@ -54,18 +60,28 @@ final class BatchedReads {
         inFlight = true;
         vertx.executeBlocking(() -> {
             List<KvEntry> found = new ArrayList<>(batch.size());
+            long bytes = 0;
             for (Lookup lookup : batch) {
-                found.add(stateMachine.get(lookup.key()));
+                if (!found.isEmpty() && bytes >= maxBatchBytes) {
+                    break;
+                }
+                KvEntry entry = stateMachine.get(lookup.key());
+                bytes += entry == null ? 0 : entry.key().length + entry.value().length;
+                found.add(entry);
             }
             return found;
         }, false).onComplete(ar -> {
             inFlight = false;
-            for (int i = 0; i < batch.size(); i++) {
+            int done = ar.succeeded() ? ar.result().size() : batch.size();
+            for (int i = 0; i < done; i++) {
                 if (ar.succeeded()) {
                     batch.get(i).promise().complete(ar.result().get(i));
                 } else {
                     batch.get(i).promise().fail(ar.cause());
                 }
+            }
+            for (int i = batch.size() - 1; i >= done; i--) {
+                queued.addFirst(batch.get(i));
             }
             flush();
         });

@@ -2,6 +2,7 @@ package io.rafty.api;
 
 import io.rafty.node.RaftVerticle;
 import io.rafty.raft.Membership;
+import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.storage.SnapshotStaging;
 import io.vertx.core.WorkerExecutor;
@@ -36,6 +37,8 @@ final class SnapshotRoute {
         long index = number(ctx, "index");
         long snapshotTerm = number(ctx, "snapshotTerm");
         long offset = number(ctx, "offset");
+        // The leader's identity, as a peer batch would carry it.
+        PeerIdentity sender = new PeerIdentity(signed(ctx, "clusterId"), signed(ctx, "storageId"));
         boolean last = "true".equals(RequestParams.single(ctx, "last"));
         long totalBytes = last ? number(ctx, "totalBytes") : 0;
         long crc32 = last ? number(ctx, "crc32") : 0;
@@ -69,10 +72,20 @@ final class SnapshotRoute {
                 return;
             }
             if (last) {
-                raft.receive(List.of(new InstallSnapshot(from, self, term, index, snapshotTerm, membership)));
+                raft.receive(sender, List.of(new InstallSnapshot(from, self, term, index, snapshotTerm, membership)));
             }
             ctx.response().setStatusCode(204).end();
         });
+    }
+
+    /** Ids are random 64-bit numbers: any long, written in decimal. */
+    private static long signed(RoutingContext ctx, String name) {
+        String value = RequestParams.single(ctx, name);
+        try {
+            return Long.parseLong(value == null ? "" : value);
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("snapshot parameter " + name + " must be an integer");
+        }
     }
 
     private static long number(RoutingContext ctx, String name) {

@@ -336,7 +336,11 @@ public final class ConfigLoader {
                 s.longValue("snapshotTailEntries", NodeConfig.DEFAULT_SNAPSHOT_TAIL_ENTRIES),
                 s.intValue("snapshotChunkBytes", NodeConfig.DEFAULT_SNAPSHOT_CHUNK_BYTES),
                 s.longValue("learnerPromotionLagEntries", NodeConfig.DEFAULT_LEARNER_PROMOTION_LAG_ENTRIES),
-                (String) s.values.getOrDefault("join", ""));
+                (String) s.values.getOrDefault("join", ""),
+                s.longValue("maxApplyQueueBytes", NodeConfig.DEFAULT_MAX_APPLY_QUEUE_BYTES),
+                s.longValue("maxForwardedBytes", NodeConfig.DEFAULT_MAX_FORWARDED_BYTES),
+                s.longValue("maxPeerQueueBytes", NodeConfig.DEFAULT_MAX_PEER_QUEUE_BYTES),
+                s.longValue("maxReadBatchBytes", NodeConfig.DEFAULT_MAX_READ_BATCH_BYTES));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

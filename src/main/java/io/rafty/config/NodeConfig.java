@@ -55,6 +55,14 @@ import java.util.stream.Stream;
  *                                this close to the leader's log
  * @param join                    the base URL of any member of an existing cluster to join (empty: none);
  *                                the node then learns the members from it instead of from {@code peers}
+ * @param maxApplyQueueBytes      committed entries waiting for the state machine, in bytes; beyond it the node
+ *                                leaves further committed entries in the log until the state machine catches up
+ * @param maxForwardedBytes       bytes of writes a follower has forwarded to the leader and not yet heard back
+ *                                about; beyond it new writes on that follower get 503 overloaded
+ * @param maxPeerQueueBytes       bytes of messages queued for one peer while its connection is busy; beyond it new
+ *                                messages to that peer are dropped (Raft resends what matters)
+ * @param maxReadBatchBytes       bytes of values one batch of key lookups may carry back from the worker; the rest
+ *                                of the batch goes in the next one
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -65,7 +73,8 @@ public record NodeConfig(
         int maxPendingProposals, int maxMessageBytes, int maxInflightMessages, long maxUncommittedBytes,
         int peerRequestTimeoutMs, int clientRequestTimeoutMs, int maxPendingReads, int httpIdleTimeoutMs,
         long snapshotEntries, long snapshotLogBytes, long snapshotTailEntries, int snapshotChunkBytes,
-        long learnerPromotionLagEntries, String join) {
+        long learnerPromotionLagEntries, String join,
+        long maxApplyQueueBytes, long maxForwardedBytes, long maxPeerQueueBytes, long maxReadBatchBytes) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -93,6 +102,10 @@ public record NodeConfig(
     public static final long DEFAULT_SNAPSHOT_TAIL_ENTRIES = 1_000;
     public static final int DEFAULT_SNAPSHOT_CHUNK_BYTES = 1 << 20;
     public static final long DEFAULT_LEARNER_PROMOTION_LAG_ENTRIES = 100;
+    public static final long DEFAULT_MAX_APPLY_QUEUE_BYTES = 64L << 20;
+    public static final long DEFAULT_MAX_FORWARDED_BYTES = 64L << 20;
+    public static final long DEFAULT_MAX_PEER_QUEUE_BYTES = 64L << 20;
+    public static final long DEFAULT_MAX_READ_BATCH_BYTES = 16L << 20;
 
     /** The storage directory used when none is configured: {@code data/node<id>}. */
     public static Path defaultStorageDir(int id) {
@@ -167,6 +180,10 @@ public record NodeConfig(
         }
         positive("snapshotChunkBytes", snapshotChunkBytes);
         positive("learnerPromotionLagEntries", learnerPromotionLagEntries);
+        positive("maxApplyQueueBytes", maxApplyQueueBytes);
+        positive("maxForwardedBytes", maxForwardedBytes);
+        positive("maxPeerQueueBytes", maxPeerQueueBytes);
+        positive("maxReadBatchBytes", maxReadBatchBytes);
         join = join == null ? "" : join.trim();
         if (!join.isEmpty()) {
             if (!join.startsWith("http://") && !join.startsWith("https://")) {
@@ -187,7 +204,9 @@ public record NodeConfig(
                 DEFAULT_MAX_UNCOMMITTED_BYTES, DEFAULT_PEER_REQUEST_TIMEOUT_MS, DEFAULT_CLIENT_REQUEST_TIMEOUT_MS,
                 DEFAULT_MAX_PENDING_READS, DEFAULT_HTTP_IDLE_TIMEOUT_MS,
                 DEFAULT_SNAPSHOT_ENTRIES, DEFAULT_SNAPSHOT_LOG_BYTES, DEFAULT_SNAPSHOT_TAIL_ENTRIES,
-                DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_LEARNER_PROMOTION_LAG_ENTRIES, "");
+                DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_LEARNER_PROMOTION_LAG_ENTRIES, "",
+                DEFAULT_MAX_APPLY_QUEUE_BYTES, DEFAULT_MAX_FORWARDED_BYTES, DEFAULT_MAX_PEER_QUEUE_BYTES,
+                DEFAULT_MAX_READ_BATCH_BYTES);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

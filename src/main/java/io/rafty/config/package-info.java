@@ -61,7 +61,7 @@
  * <tr><td>peerRequestTimeoutMs</td><td>KVSTORE_PEER_REQUEST_TIMEOUT_MS</td><td>2000</td><td>one peer RPC</td></tr>
  * <tr><td>clientRequestTimeoutMs</td><td>KVSTORE_CLIENT_REQUEST_TIMEOUT_MS</td><td>5000</td><td>a client write waiting
  *     for commit, after which it gets 504 outcome_unknown</td></tr>
- * <tr><td>snapshotEntries</td><td>KVSTORE_SNAPSHOT_ENTRIES</td><td>10000</td><td>take a snapshot and compact the log
+ * <tr><td>snapshotEntries</td><td>KVSTORE_SNAPSHOT_ENTRIES</td><td>100000</td><td>take a snapshot and compact the log
  *     after this many applied entries</td></tr>
  * <tr><td>snapshotLogBytes</td><td>KVSTORE_SNAPSHOT_LOG_BYTES</td><td>67108864 (64 MiB)</td><td>... or after this many
  *     log bytes</td></tr>
@@ -77,6 +77,14 @@
  *     ReadIndex round on one node; beyond it new reads get 503 overloaded</td></tr>
  * <tr><td>httpIdleTimeoutMs</td><td>KVSTORE_HTTP_IDLE_TIMEOUT_MS</td><td>60000</td><td>an HTTP connection idle this
  *     long (nothing read or written) is closed: a stalled partial request cannot hold a connection forever</td></tr>
+ * <tr><td>maxApplyQueueBytes</td><td>KVSTORE_MAX_APPLY_QUEUE_BYTES</td><td>67108864 (64 MiB)</td><td>committed entries
+ *     waiting for the state machine; beyond it further committed entries stay in the log until it catches up</td></tr>
+ * <tr><td>maxForwardedBytes</td><td>KVSTORE_MAX_FORWARDED_BYTES</td><td>67108864 (64 MiB)</td><td>writes a follower
+ *     forwarded to the leader without an answer yet; beyond it new writes there get 503 overloaded</td></tr>
+ * <tr><td>maxPeerQueueBytes</td><td>KVSTORE_MAX_PEER_QUEUE_BYTES</td><td>67108864 (64 MiB)</td><td>messages queued for
+ *     one busy peer connection; beyond it new messages to that peer are dropped (Raft resends)</td></tr>
+ * <tr><td>maxReadBatchBytes</td><td>KVSTORE_MAX_READ_BATCH_BYTES</td><td>16777216 (16 MiB)</td><td>values one batch of
+ *     key lookups carries back from the worker; the rest of the batch goes in the next one</td></tr>
  * </table>
  *
  * <p>Every limit must be positive.

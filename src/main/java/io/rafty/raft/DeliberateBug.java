@@ -13,5 +13,15 @@ public enum DeliberateBug {
     /** Votes and append acknowledgements are sent before the state they promise is persisted. */
     ACK_BEFORE_PERSIST,
     /** A follower answers a linearizable read from its own commit index instead of asking the leader. */
-    FOLLOWER_READ_FROM_LOCAL_COMMIT
+    FOLLOWER_READ_FROM_LOCAL_COMMIT,
+    /**
+     * Votes and acknowledgements count whatever storage they come from: a node that lost its disk is
+     * taken for the member it was, as if it remembered what it acknowledged and whom it voted for.
+     */
+    IGNORE_STORAGE_IDENTITY,
+    /**
+     * Host: a snapshot is installed on the persist worker beside the apply worker, as it once was, so
+     * the state machine has two writers and an apply batch may land on top of an install.
+     */
+    HOST_INSTALL_BESIDE_APPLY
 }

@@ -30,6 +30,26 @@ public record Entry(long term, long index, EntryType type, byte[] payload) {
         return new Entry(term, index, EntryType.NOOP, EMPTY);
     }
 
+    /**
+     * The no-op a leader appends when it takes office, carrying {@code clusterId} when it is the first
+     * leader of a new cluster (0: an ordinary, empty no-op). The first such entry to commit names the
+     * cluster for good.
+     */
+    public static Entry noop(long term, long index, long clusterId) {
+        if (clusterId == 0) {
+            return noop(term, index);
+        }
+        return new Entry(term, index, EntryType.NOOP, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(clusterId).array());
+    }
+
+    /** The cluster id this entry founds, or 0 when it is not a cluster's founding no-op. */
+    public long clusterId() {
+        if (type != EntryType.NOOP || payload.length != Long.BYTES) {
+            return 0;
+        }
+        return java.nio.ByteBuffer.wrap(payload).getLong();
+    }
+
     public static Entry command(long term, long index, byte[] payload) {
         return new Entry(term, index, EntryType.COMMAND, payload);
     }

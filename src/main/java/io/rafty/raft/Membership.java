@@ -11,19 +11,43 @@ import java.util.TreeSet;
 /**
  * Who takes part in the cluster: voters count toward elections and commitment, learners only
  * receive the log. Node ids are positive integers. The configuration also carries each member's
- * address (opaque to the core; the host routes by it) and which learners the leader should promote
- * by itself once they have caught up, so both survive leader changes and restarts with the log.
+ * address (opaque to the core; the host routes by it), which learners the leader should promote
+ * by itself once they have caught up, and the storage each member is bound to, so all of it
+ * survives leader changes and restarts with the log.
+ *
+ * <h2>Storage identity</h2>
+ *
+ * A member is a node id <em>and</em> the storage behind it. Raft's safety rests on voters that never
+ * forget what they acknowledged or whom they voted for; a node whose disk was replaced has forgotten
+ * both, so it is not the member it was, even with the same id. The configuration therefore names each
+ * member's storage ({@code storageIds}), and only that storage's votes and acknowledgements count for
+ * it ({@link #counts}): the configuration lists concrete servers, as Raft's membership rules assume.
+ *
+ * <ul>
+ *   <li>A new cluster starts with no bindings (its members' storage ids are unknown), and every member
+ *       counts whatever storage answers, as in plain Raft. Its first leader binds itself and the
+ *       voters it heard from in one change (they must be a quorum); from then on an unbound voter
+ *       counts for nothing until it is bound, one voter per change (binding it adds one server to
+ *       those that count).</li>
+ *   <li>A node that comes back on new storage is a new server: the leader demotes the old identity
+ *       to a learner bound to the new storage (one voter removed), rebuilds it, and promotes it again
+ *       (one voter added) — two ordinary single-server changes.</li>
+ *   <li>A change that would leave fewer bound voters than a quorum is refused: such a configuration
+ *       could never commit anything.</li>
+ * </ul>
  *
  * @param voters      the voting members, never empty
  * @param learners    non-voting members
  * @param autoPromote the learners to promote to voters as soon as they have caught up
  * @param addresses   member id → base URL, for the members whose address is known
+ * @param storageIds  member id → the storage id it is bound to, for the members bound so far
  */
 public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer> autoPromote,
-                         Map<Integer, String> addresses) {
+                         Map<Integer, String> addresses, Map<Integer, Long> storageIds) {
 
     private static final byte VERSION_IDS_ONLY = 1;
     private static final byte VERSION_WITH_ADDRESSES = 2;
+    private static final byte VERSION_WITH_STORAGE_IDS = 3;
 
     public Membership {
         // Sorted, so iteration order (and with it the order messages are produced in) is the same
@@ -32,6 +56,7 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
         learners = Collections.unmodifiableSortedSet(new TreeSet<>(learners));
         autoPromote = Collections.unmodifiableSortedSet(new TreeSet<>(autoPromote));
         addresses = Collections.unmodifiableSortedMap(new TreeMap<>(addresses));
+        storageIds = Collections.unmodifiableSortedMap(new TreeMap<>(storageIds));
         if (voters.isEmpty()) {
             throw new IllegalArgumentException("a cluster needs at least one voter");
         }
@@ -51,6 +76,19 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
         if (!learners.containsAll(autoPromote)) {
             throw new IllegalArgumentException("only learners can be promoted automatically");
         }
+        for (Map.Entry<Integer, Long> binding : storageIds.entrySet()) {
+            if (!voters.contains(binding.getKey()) && !learners.contains(binding.getKey())) {
+                throw new IllegalArgumentException("node " + binding.getKey() + " is bound to a storage but not a member");
+            }
+            if (binding.getValue() == 0) {
+                throw new IllegalArgumentException("node " + binding.getKey() + " is bound to storage id 0");
+            }
+        }
+    }
+
+    public Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer> autoPromote,
+                      Map<Integer, String> addresses) {
+        this(voters, learners, autoPromote, addresses, Map.of());
     }
 
     public Membership(Set<Integer> voters, Set<Integer> learners) {
@@ -84,8 +122,100 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
         return voters.size() / 2 + 1;
     }
 
+    /** The storage id member {@code id} is bound to, or 0 while it is not bound. */
+    public long storageOf(int id) {
+        return storageIds.getOrDefault(id, 0L);
+    }
+
+    /**
+     * Whether what member {@code id} says from the storage {@code storageId} counts as that member's
+     * vote or acknowledgement: in a configuration that binds nobody yet (a new cluster), always; else
+     * only when the member is bound to exactly that storage.
+     */
+    public boolean counts(int id, long storageId) {
+        if (storageIds.isEmpty()) {
+            return true;
+        }
+        long bound = storageOf(id);
+        return bound != 0 && bound == storageId;
+    }
+
+    /** Whether any member is bound to a storage yet. */
+    public boolean bindsStorage() {
+        return !storageIds.isEmpty();
+    }
+
+    /** The voters bound to a storage, in ascending order. */
+    public Set<Integer> boundVoters() {
+        TreeSet<Integer> bound = new TreeSet<>();
+        for (int voter : voters) {
+            if (storageOf(voter) != 0) {
+                bound.add(voter);
+            }
+        }
+        return bound;
+    }
+
+    /**
+     * Why {@code next} cannot follow this configuration, or null when it can. Single-server changes
+     * (dissertation §4.1) allow one server more or fewer among those that count, and at least a
+     * quorum of {@code next}'s voters must count, or it could never commit anything.
+     */
+    public String whyNotFollowedBy(Membership next) {
+        if (next.bindsStorage() && next.boundVoters().size() < next.quorum()) {
+            return "only " + next.boundVoters().size() + " of its " + next.voters().size() + " voters would be bound"
+                    + " to a storage, fewer than a quorum: bind the others first";
+        }
+        if (votersChangedTo(next) > 1) {
+            return "only one voter may be added or removed at a time";
+        }
+        return null;
+    }
+
+    /**
+     * Whether member {@code id}, answering from {@code storageId}, is catching up before it may vote: a
+     * learner the leader will promote by itself (a new member, or one rebuilt after its disk was
+     * replaced), or a member bound to other storage than the one it answers from (replaced, not yet
+     * demoted).
+     */
+    public boolean catchingUp(int id, long storageId) {
+        long bound = storageOf(id);
+        return (isLearner(id) && autoPromote.contains(id)) || (storageId != 0 && bound != 0 && bound != storageId);
+    }
+
     public Membership withAddresses(Map<Integer, String> newAddresses) {
-        return new Membership(voters, learners, autoPromote, newAddresses);
+        return new Membership(voters, learners, autoPromote, newAddresses, storageIds);
+    }
+
+    /** This configuration with member {@code id} bound to {@code storageId} (it was not bound). */
+    public Membership boundTo(int id, long storageId) {
+        if (!contains(id)) {
+            throw new IllegalArgumentException("node " + id + " is not a member");
+        }
+        TreeMap<Integer, Long> bound = new TreeMap<>(storageIds);
+        bound.put(id, storageId);
+        return new Membership(voters, learners, autoPromote, addresses, bound);
+    }
+
+    /**
+     * Member {@code id} came back on the storage {@code storageId}: it is a learner bound to the new
+     * storage, to be promoted once it has caught up. For a voter this removes one voter (the old
+     * identity), the first of the two single-server changes that replace it.
+     */
+    public Membership rebuilding(int id, long storageId) {
+        if (!contains(id)) {
+            throw new IllegalArgumentException("node " + id + " is not a member");
+        }
+        TreeSet<Integer> newVoters = new TreeSet<>(voters);
+        TreeSet<Integer> newLearners = new TreeSet<>(learners);
+        TreeSet<Integer> promote = new TreeSet<>(autoPromote);
+        if (newVoters.remove(id)) {
+            newLearners.add(id);
+            promote.add(id);
+        }
+        TreeMap<Integer, Long> bound = new TreeMap<>(storageIds);
+        bound.put(id, storageId);
+        return new Membership(newVoters, newLearners, promote, addresses, bound);
     }
 
     /** This configuration plus a learner at {@code address}. */
@@ -96,7 +226,10 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
         if (promoteWhenCaughtUp) {
             promote.add(id);
         }
-        return new Membership(voters, newLearners, promote, withAddress(id, address));
+        // A node added anew is whatever storage answers for it first, until the leader binds it.
+        TreeMap<Integer, Long> bound = new TreeMap<>(storageIds);
+        bound.remove(id);
+        return new Membership(voters, newLearners, promote, withAddress(id, address), bound);
     }
 
     /** This configuration with learner {@code id} made a voter. */
@@ -110,7 +243,7 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
         newLearners.remove(id);
         TreeSet<Integer> promote = new TreeSet<>(autoPromote);
         promote.remove(id);
-        return new Membership(newVoters, newLearners, promote, addresses);
+        return new Membership(newVoters, newLearners, promote, addresses, storageIds);
     }
 
     /** This configuration without member {@code id}. */
@@ -123,7 +256,9 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
         promote.remove(id);
         TreeMap<Integer, String> newAddresses = new TreeMap<>(addresses);
         newAddresses.remove(id);
-        return new Membership(newVoters, newLearners, promote, newAddresses);
+        TreeMap<Integer, Long> bound = new TreeMap<>(storageIds);
+        bound.remove(id);
+        return new Membership(newVoters, newLearners, promote, newAddresses, bound);
     }
 
     private Map<Integer, String> withAddress(int id, String address) {
@@ -136,24 +271,41 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
 
     /**
      * How many voters differ between this configuration and {@code next}: single-server changes
-     * (dissertation §4.1) allow at most one.
+     * (dissertation §4.1) allow at most one. A voter is a node id and its storage. Binding voters in a
+     * configuration that binds nobody yet changes nobody (each is the storage that answers for it);
+     * after that, binding an unbound voter adds one server that counts, and moving a bound voter to
+     * another storage (or unbinding it) replaces one server by another, which is two changes.
      */
     public int votersChangedTo(Membership next) {
         TreeSet<Integer> added = new TreeSet<>(next.voters);
         added.removeAll(voters);
         TreeSet<Integer> removed = new TreeSet<>(voters);
         removed.removeAll(next.voters);
-        return added.size() + removed.size();
+        int rebound = 0;
+        for (int voter : voters) {
+            if (!next.voters.contains(voter)) {
+                continue;
+            }
+            long before = storageOf(voter);
+            long after = next.storageOf(voter);
+            if (before != 0 && after != before) {
+                rebound += 2;
+            } else if (before == 0 && after != 0 && bindsStorage()) {
+                rebound += 1;
+            }
+        }
+        return added.size() + removed.size() + rebound;
     }
 
     /** A compact, stable encoding, used as the payload of a configuration entry and in storage. */
     public byte[] encode() {
-        int size = 1 + 4 * 4 + 4 * (voters.size() + learners.size() + autoPromote.size());
+        int size = 1 + 4 * 4 + 4 * (voters.size() + learners.size() + autoPromote.size()) + 4
+                + 12 * storageIds.size();
         for (String address : addresses.values()) {
             size += 8 + address.getBytes(StandardCharsets.UTF_8).length;
         }
         ByteBuffer buffer = ByteBuffer.allocate(size);
-        buffer.put(VERSION_WITH_ADDRESSES);
+        buffer.put(VERSION_WITH_STORAGE_IDS);
         putIds(buffer, voters);
         putIds(buffer, learners);
         putIds(buffer, autoPromote);
@@ -161,6 +313,10 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
         for (Map.Entry<Integer, String> entry : new TreeMap<>(addresses).entrySet()) {
             byte[] address = entry.getValue().getBytes(StandardCharsets.UTF_8);
             buffer.putInt(entry.getKey()).putInt(address.length).put(address);
+        }
+        buffer.putInt(storageIds.size());
+        for (Map.Entry<Integer, Long> entry : storageIds.entrySet()) {
+            buffer.putInt(entry.getKey()).putLong(entry.getValue());
         }
         return buffer.array();
     }
@@ -175,7 +331,7 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
     public static Membership decode(byte[] bytes) {
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         byte version = buffer.get();
-        if (version != VERSION_IDS_ONLY && version != VERSION_WITH_ADDRESSES) {
+        if (version != VERSION_IDS_ONLY && version != VERSION_WITH_ADDRESSES && version != VERSION_WITH_STORAGE_IDS) {
             throw new IllegalArgumentException("unknown membership encoding version " + version);
         }
         Set<Integer> voters = readIds(buffer);
@@ -199,7 +355,20 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
             buffer.get(address);
             addresses.put(id, new String(address, StandardCharsets.UTF_8));
         }
-        return new Membership(voters, learners, autoPromote, addresses);
+        Map<Integer, Long> storageIds = new TreeMap<>();
+        if (version == VERSION_WITH_STORAGE_IDS) {
+            int bound = buffer.getInt();
+            if (bound < 0 || bound > buffer.remaining() / 12) {
+                throw new IllegalArgumentException("bad storage id count " + bound);
+            }
+            for (int i = 0; i < bound; i++) {
+                storageIds.put(buffer.getInt(), buffer.getLong());
+            }
+        }
+        if (buffer.hasRemaining()) {
+            throw new IllegalArgumentException(buffer.remaining() + " trailing bytes in a membership");
+        }
+        return new Membership(voters, learners, autoPromote, addresses, storageIds);
     }
 
     private static Set<Integer> readIds(ByteBuffer buffer) {

@@ -40,10 +40,29 @@ final class Progress {
      */
     private final java.util.LinkedHashSet<Long> recentProposals = new java.util.LinkedHashSet<>();
     private static final int RECENT_PROPOSALS = 1024;
+    /** The follower's storage id as its last batch stated it (0 until it is heard from). */
+    long storageId;
 
     Progress(long next, int maxInflight) {
         this.next = next;
         this.maxInflight = maxInflight;
+    }
+
+    /**
+     * The follower came back on new storage: whatever it acknowledged before is gone, so the leader
+     * forgets it and probes it from the end of its log, as for a follower it has never heard from.
+     */
+    void forgetStorage(long next) {
+        match = 0;
+        this.next = next;
+        state = State.PROBE;
+        probeSent = false;
+        inflightLastIndexes.clear();
+        matchAtLastHeartbeatResponse = -1;
+        readAck = 0;
+        commitSent = 0;
+        awaitingCommit = 0;
+        recentProposals.clear();
     }
 
     /** Records a forwarded batch; false when this context was seen already (a duplicate). */

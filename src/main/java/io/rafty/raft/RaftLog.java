@@ -104,7 +104,7 @@ final class RaftLog {
 
     void append(Entry entry) {
         if (entry.index() != lastIndex() + 1) {
-            throw new IllegalStateException("append of " + entry + " after last index " + lastIndex());
+            throw new BrokenInvariantException("append of " + entry + " after last index " + lastIndex());
         }
         entries.add(entry);
     }
@@ -126,7 +126,7 @@ final class RaftLog {
         if (skip < incoming.size()) {
             long conflictIndex = incoming.get(skip).index();
             if (conflictIndex <= committed) {
-                throw new IllegalStateException("conflict at committed index " + conflictIndex
+                throw new BrokenInvariantException("conflict at committed index " + conflictIndex
                         + " (committed " + committed + "): log matching is broken");
             }
             truncateFrom(conflictIndex);
@@ -187,7 +187,7 @@ final class RaftLog {
     void commitTo(long index) {
         if (index > committed) {
             if (index > lastIndex()) {
-                throw new IllegalStateException("commit " + index + " past last index " + lastIndex());
+                throw new BrokenInvariantException("commit " + index + " past last index " + lastIndex());
             }
             committed = index;
         }

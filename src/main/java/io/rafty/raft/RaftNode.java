@@ -60,6 +60,14 @@ public final class RaftNode {
     private long term;
     private int votedFor;
     private int leaderId;
+    /** The cluster this node belongs to (0 until the first leader's founding no-op commits). */
+    private long clusterId;
+    /** The id this node's storage was created with: the configuration may bind its id to it (or to another). */
+    private final long storageId;
+    /** The storage id each peer's latest batch carried, as {@link #observe} saw it. */
+    private final Map<Integer, Long> peerStorage = new HashMap<>();
+    /** Bytes of committed entries the host can take now (its apply queue's room); 0 withholds them. */
+    private long applyBudgetBytes = Long.MAX_VALUE;
 
     private int electionElapsedTicks;
     private int heartbeatElapsedTicks;
@@ -122,6 +130,8 @@ public final class RaftNode {
         this.quorum = new MajorityQuorum(membership.voters());
         this.term = state.hardState().term();
         this.votedFor = state.hardState().votedFor();
+        this.clusterId = state.hardState().clusterId();
+        this.storageId = state.storageId();
         this.lastHardState = hardState();
         this.role = membership.isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
         this.lastSoftState = softState();
@@ -172,9 +182,11 @@ public final class RaftNode {
 
     private boolean quorumRecentlyActive() {
         Set<Integer> active = new HashSet<>();
-        active.add(id);
+        if (countsAsItself()) {
+            active.add(id);
+        }
         progress.forEach((peer, pr) -> {
-            if (pr.recentActive) {
+            if (pr.recentActive && counts(peer, pr.storageId)) {
                 active.add(peer);
             }
             pr.recentActive = false;
@@ -237,16 +249,34 @@ public final class RaftNode {
             throw new MembershipChangeException("leadership is being transferred to node " + leadTransferee);
         }
         if (lastConfigIndex > log.committed()) {
-            throw new MembershipChangeException("a membership change (entry " + lastConfigIndex
+            throw MembershipChangeException.busy("a membership change (entry " + lastConfigIndex
                     + ") is still in progress");
         }
         if (!committedInCurrentTerm()) {
             // The single-server rule is only safe once the leader has committed in its own term
             // (the fix to the dissertation's algorithm, raft-dev 2015).
-            throw new MembershipChangeException("the leader has not committed an entry of its term yet");
+            throw MembershipChangeException.busy("the leader has not committed an entry of its term yet");
         }
-        if (membership.votersChangedTo(next) > 1) {
-            throw new MembershipChangeException("only one voter may be added or removed at a time");
+        String refusal = membership.whyNotFollowedBy(next);
+        if (refusal != null) {
+            throw new MembershipChangeException(refusal);
+        }
+        if (next.bindsStorage()) {
+            // The configuration must be able to commit: a quorum of its voters must answer from the
+            // storage it binds them to, as far as this leader has heard. A voter whose disk was replaced
+            // (and not rebuilt yet) does not; removing another voter then could leave nobody to commit.
+            int answering = 0;
+            for (int voter : next.voters()) {
+                long storage = peerStorageId(voter);
+                if (storage != 0 && next.counts(voter, storage)) {
+                    answering++;
+                }
+            }
+            if (answering < next.quorum()) {
+                throw new MembershipChangeException("only " + answering + " of the " + next.voters().size()
+                        + " voters of that configuration are known to answer from the storage it binds them to,"
+                        + " fewer than a quorum (a member whose disk was replaced must be rebuilt first)");
+            }
         }
         long index = log.lastIndex() + 1;
         log.append(new Entry(term, index, EntryType.CONFIGURATION, next.encode()));
@@ -270,14 +300,23 @@ public final class RaftNode {
         if (!membership.isVoter(target)) {
             throw new MembershipChangeException("node " + target + " is not a voter");
         }
+        Progress pr = progress.get(target);
+        if (pr != null && !counts(target, pr.storageId)) {
+            throw new MembershipChangeException("node " + target + " is on new storage and cannot lead until it has"
+                    + " been rebuilt");
+        }
         leadTransferee = target;
         transferElapsedTicks = 0;
-        Progress pr = progress.get(target);
         if (pr.match == log.lastIndex()) {
             send(new TimeoutNow(id, target, term), false);
         } else {
             sendAppend(target, pr);
         }
+    }
+
+    /** The index of the latest configuration entry in the log (0 when none since the log start). */
+    public long lastConfigIndex() {
+        return lastConfigIndex;
     }
 
     /** True while a leadership transfer started by {@link #transferLeadership(int)} is under way. */
@@ -539,6 +578,13 @@ public final class RaftNode {
     }
 
     private void handleRequestVote(RequestVote request) {
+        if (replaced()) {
+            // The configuration binds this node's id to other storage: this node is not that member,
+            // and remembers nothing of what the member acknowledged or whom it voted for. (Candidates
+            // would not count its vote anyway; refusing spares them the question.)
+            send(new VoteResponse(id, request.from(), term, false, request.preVote()), true);
+            return;
+        }
         boolean canVote = votedFor == request.from()
                 || (votedFor == HardState.NO_VOTE && leaderId == 0)
                 || (request.preVote() && request.term() > term);
@@ -561,7 +607,9 @@ public final class RaftNode {
         if (!expected) {
             return;
         }
-        votes.put(response.from(), response.granted());
+        // A grant counts for the member only from the storage the configuration binds it to.
+        boolean counted = counts(response.from(), peerStorage.getOrDefault(response.from(), 0L));
+        votes.put(response.from(), response.granted() && counted);
         switch (quorum.tally(votes)) {
             case WON -> winElection(role);
             case LOST -> becomeFollower(term, 0);
@@ -638,7 +686,7 @@ public final class RaftNode {
 
     private void acceptLeader(int leader) {
         if (role == Role.LEADER) {
-            throw new IllegalStateException("node " + id + " leads term " + term + " but node " + leader
+            throw new BrokenInvariantException("node " + id + " leads term " + term + " but node " + leader
                     + " sent it an append for the same term: election safety is broken");
         }
         if (role == Role.CANDIDATE || role == Role.PRE_CANDIDATE) {
@@ -736,10 +784,100 @@ public final class RaftNode {
         }
     }
 
+    /**
+     * What the host learned about a peer from the identity its batch carried; call it before stepping
+     * each of the batch's messages.
+     *
+     * <ul>
+     *   <li>A peer of another cluster is refused: the message must not be stepped.</li>
+     *   <li>A node that does not know its cluster id yet learns it.</li>
+     *   <li>The peer's storage id is remembered: its votes count only if the configuration binds it to
+     *       that storage (or does not bind it yet).</li>
+     *   <li>On a leader: a follower whose storage id changed lost its disk. The leader forgets what it
+     *       believed that follower held and probes it afresh; the host then replaces the old identity
+     *       in the configuration ({@link Membership#rebuilding}).</li>
+     * </ul>
+     */
+    public Observation observe(int peer, PeerIdentity identity) {
+        if (identity.clusterId() != 0) {
+            if (clusterId == 0) {
+                clusterId = identity.clusterId();
+            } else if (clusterId != identity.clusterId()) {
+                return Observation.OTHER_CLUSTER;
+            }
+        }
+        peerStorage.put(peer, identity.storageId());
+        Progress pr = role == Role.LEADER ? progress.get(peer) : null;
+        if (pr == null) {
+            return Observation.ACCEPTED;
+        }
+        Observation outcome = Observation.ACCEPTED;
+        if (pr.storageId != 0 && pr.storageId != identity.storageId()) {
+            pr.forgetStorage(log.lastIndex() + 1);
+            outcome = Observation.STORAGE_REPLACED;
+        }
+        pr.storageId = identity.storageId();
+        return outcome;
+    }
+
+    /** What {@link #observe(int, PeerIdentity)} concluded. */
+    public enum Observation {
+        /** Step the batch. */
+        ACCEPTED,
+        /** Step the batch; the peer's storage was replaced since this leader last heard from it. */
+        STORAGE_REPLACED,
+        /** The peer belongs to another cluster: drop the batch. */
+        OTHER_CLUSTER
+    }
+
+    /**
+     * The storage id {@code peer}'s latest batch carried (as {@link #observe} saw it), or 0. A new
+     * leader knows its voters' storage from their vote responses before any append is answered.
+     */
+    public long peerStorageId(int peer) {
+        return peer == id ? storageId : peerStorage.getOrDefault(peer, 0L);
+    }
+
+    /** The identity this node's batches carry. */
+    public PeerIdentity identity() {
+        return new PeerIdentity(clusterId, storageId);
+    }
+
+    /**
+     * Whether the configuration counts this node as the member of its id: the id is not bound to a
+     * storage yet, or bound to this node's. A node that came back on new storage is not, until the
+     * leader has rebuilt it and bound the id to its new storage.
+     */
+    public boolean countsAsItself() {
+        return counts(id, storageId);
+    }
+
+    /** Whether what {@code member} says from {@code storage} counts (see {@link Membership#counts}). */
+    private boolean counts(int member, long storage) {
+        return config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY) || membership.counts(member, storage);
+    }
+
+    /** The cluster id, or 0 while unknown. */
+    public long clusterId() {
+        return clusterId;
+    }
+
+    /**
+     * How many bytes of committed entries the host can take into its apply queue now. With none left,
+     * committed entries stay in the core (and {@link #hasReady()} ignores them) until the host has
+     * room again; with some, the next Ready carries about that many (at least one entry).
+     */
+    public void limitApply(long bytesAvailable) {
+        applyBudgetBytes = bytesAvailable;
+    }
+
     private void releaseConfirmedReads() {
         Map<Integer, Long> acks = new HashMap<>();
         acks.put(id, readRoundSent);
-        progress.forEach((peer, pr) -> acks.put(peer, pr.readAck));
+        if (!countsAsItself()) {
+            acks.put(id, 0L);
+        }
+        progress.forEach((peer, pr) -> acks.put(peer, counts(peer, pr.storageId) ? pr.readAck : 0));
         long confirmedRound = quorum.committedIndex(acks);
         readRoundConfirmed = Math.max(readRoundConfirmed, confirmedRound);
         Iterator<PendingRead> reads = readsAwaitingQuorum.iterator();
@@ -760,8 +898,8 @@ public final class RaftNode {
     /** Commits the highest index stored on a quorum, if it is of the current term (§5.4.2). */
     private boolean maybeCommit() {
         Map<Integer, Long> matches = new HashMap<>();
-        matches.put(id, log.stableIndex());
-        progress.forEach((peer, pr) -> matches.put(peer, pr.match));
+        matches.put(id, countsAsItself() ? log.stableIndex() : 0);
+        progress.forEach((peer, pr) -> matches.put(peer, counts(peer, pr.storageId) ? pr.match : 0));
         long candidate = quorum.committedIndex(matches);
         if (candidate <= log.committed()) {
             return false;
@@ -994,8 +1132,11 @@ public final class RaftNode {
                 progress.put(member, pr);
             }
         }
-        // A no-op of the new term lets the leader commit (and learn) everything before it (§8).
-        log.append(Entry.noop(term, log.lastIndex() + 1));
+        // A no-op of the new term lets the leader commit (and learn) everything before it (§8). The first
+        // leader of a cluster that has no id yet founds one in it; the first founding no-op to commit
+        // names the cluster for good (a later leader's log holds it, so it never founds another).
+        long founding = clusterId == 0 && !logFoundsCluster() ? random.nextLong(1, Long.MAX_VALUE) : 0;
+        log.append(Entry.noop(term, log.lastIndex() + 1, founding));
         broadcastAppend();
     }
 
@@ -1016,6 +1157,32 @@ public final class RaftNode {
         forwardedBatches.clear();
         leadTransferee = 0;
         wonPendingDurableVote = false;
+    }
+
+    private boolean logFoundsCluster() {
+        for (long i = log.startIndex() + 1; i <= log.lastIndex(); i++) {
+            if (log.entry(i).clusterId() != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A committed founding no-op names the cluster; a second, different one would mean two clusters merged. */
+    private void learnClusterId(List<Entry> committed) {
+        for (Entry entry : committed) {
+            long founded = entry.clusterId();
+            if (founded == 0) {
+                continue;
+            }
+            if (clusterId == 0) {
+                clusterId = founded;
+            } else if (clusterId != founded) {
+                throw new BrokenInvariantException("entry " + entry.index() + " founds cluster "
+                        + Long.toHexString(founded) + " but node " + id + " belongs to cluster "
+                        + Long.toHexString(clusterId));
+            }
+        }
     }
 
     // ----- membership -----------------------------------------------------------------------
@@ -1079,13 +1246,24 @@ public final class RaftNode {
 
     private boolean isPromotable() {
         if (membership.isVoter(id)) {
-            return true;
+            return counts(id, storageId);
         }
         // Dissertation §4.2.2: a server removed by a configuration entry that is not yet committed
         // still campaigns. Otherwise a two-voter cluster whose leader removed itself and then lost
         // leadership before the other voter had the entry would never elect anyone: the other voter
-        // needs this node's vote, and this node (with the longer log) would refuse it.
-        return lastConfigIndex > log.committed() && membershipAt(lastConfigIndex - 1).isVoter(id);
+        // needs this node's vote, and this node (with the longer log) would refuse it. It must be the
+        // server the configuration before the removal names, its storage included.
+        if (lastConfigIndex <= log.committed()) {
+            return false;
+        }
+        Membership before = membershipAt(lastConfigIndex - 1);
+        return before.isVoter(id) && (config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY) || before.counts(id, storageId));
+    }
+
+    /** The configuration binds this node's id to other storage: this node is not that member. */
+    private boolean replaced() {
+        long bound = membership.storageOf(id);
+        return bound != 0 && bound != storageId && !config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY);
     }
 
     private void send(Message message, boolean afterPersist) {
@@ -1105,7 +1283,7 @@ public final class RaftNode {
         }
         return !softState().equals(lastSoftState) || !hardState().equals(lastHardState) || log.hasUnstable()
                 || !messages.isEmpty() || !messagesAfterPersist.isEmpty() || !readStates.isEmpty()
-                || log.hasCommittedToApply() || readRoundStartable() || snapshotToInstall != null
+                || (log.hasCommittedToApply() && applyBudgetBytes > 0) || readRoundStartable() || snapshotToInstall != null
                 || !peersNeedingSnapshot.isEmpty() || !forwardedOutcomes.isEmpty()
                 || (leaderId != 0 && (!readsToForward.isEmpty() || !proposalsToForward.isEmpty()))
                 || commitNoticeDue();
@@ -1128,6 +1306,10 @@ public final class RaftNode {
         } else {
             flushForwarded();
         }
+        List<Entry> committed = applyBudgetBytes > 0
+                ? log.takeCommitted((int) Math.min(config.maxMessageBytes(), applyBudgetBytes))
+                : List.of();
+        learnClusterId(committed);
         SoftState soft = softState();
         HardState hard = hardState();
         Ready ready = new Ready(
@@ -1136,7 +1318,7 @@ public final class RaftNode {
                 log.takeUnstable(),
                 messages,
                 messagesAfterPersist,
-                log.takeCommitted(config.maxMessageBytes()),
+                committed,
                 readStates,
                 snapshotToInstall,
                 peersNeedingSnapshot,
@@ -1228,7 +1410,7 @@ public final class RaftNode {
     }
 
     public HardState hardState() {
-        return new HardState(term, votedFor, log.committed());
+        return new HardState(term, votedFor, log.committed(), clusterId);
     }
 
     /** The leader's view of every member (empty on other roles). */
@@ -1237,9 +1419,9 @@ public final class RaftNode {
         if (role != Role.LEADER) {
             return out;
         }
-        out.add(new PeerProgress(id, membership.isVoter(id), log.stableIndex(), log.lastIndex() + 1, "self"));
+        out.add(new PeerProgress(id, membership.isVoter(id), log.stableIndex(), log.lastIndex() + 1, "self", storageId));
         progress.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership.isVoter(peer), pr.match, pr.next,
-                pr.state.name().toLowerCase(java.util.Locale.ROOT))));
+                pr.state.name().toLowerCase(java.util.Locale.ROOT), pr.storageId)));
         return out;
     }
 }

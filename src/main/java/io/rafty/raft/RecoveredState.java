@@ -12,9 +12,10 @@ import java.util.List;
  * @param logStartTerm the term of the entry at {@code logStartIndex} (0 when it is 0)
  * @param entries      the persisted log, contiguous from {@code logStartIndex + 1}
  * @param appliedIndex how far the state machine has durably applied; replay starts after it
+ * @param storageId    the id the storage was created with (0: none, for tests of the bare core)
  */
 public record RecoveredState(HardState hardState, Membership membership, long logStartIndex, long logStartTerm,
-                             List<Entry> entries, long appliedIndex) {
+                             List<Entry> entries, long appliedIndex, long storageId) {
 
     public RecoveredState {
         entries = List.copyOf(entries);
@@ -32,6 +33,12 @@ public record RecoveredState(HardState hardState, Membership membership, long lo
             throw new IllegalArgumentException("applied index " + appliedIndex + " is before the log start "
                     + logStartIndex + ": the compacted entries are missing from the state machine");
         }
+    }
+
+    /** A storage without an id (tests of the bare core). */
+    public RecoveredState(HardState hardState, Membership membership, long logStartIndex, long logStartTerm,
+                          List<Entry> entries, long appliedIndex) {
+        this(hardState, membership, logStartIndex, logStartTerm, entries, appliedIndex, 0);
     }
 
     /** A log that was never compacted, starting at index 1. */

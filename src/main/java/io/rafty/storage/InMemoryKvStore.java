@@ -68,6 +68,18 @@ public final class InMemoryKvStore implements KvStore {
         this.appliedIndex = appliedIndex;
     }
 
+    /**
+     * An independent copy of this store as it is now. The simulator keeps one as what a crash leaves
+     * of the state machine: RocksDB writes the state machine's batches unsynced, so a power cut loses
+     * those after its last sync, and the node replays them from the log.
+     */
+    public synchronized InMemoryKvStore copy() {
+        InMemoryKvStore copy = new InMemoryKvStore();
+        copy.entries.putAll(entries);
+        copy.appliedIndex = appliedIndex;
+        return copy;
+    }
+
     /** A copy of every entry in key order. */
     synchronized List<KvEntry> copyAll() {
         return new ArrayList<>(entries.values());

@@ -22,14 +22,25 @@ public final class InMemoryLogStore implements LogStore {
     private long logStartTerm;
     private HardState hardState;
     private Membership membership;
+    private final long storageId;
     private boolean closed;
 
+    /** Empty storage with storage id 1. */
     public InMemoryLogStore() {
-        this(HardState.INITIAL, null, 0, 0, List.of());
+        this(1);
     }
 
-    private InMemoryLogStore(HardState hardState, Membership membership, long logStartIndex, long logStartTerm,
-                             List<Entry> entries) {
+    /** Empty storage created with {@code storageId} (the simulator draws one per fresh disk). */
+    public InMemoryLogStore(long storageId) {
+        this(storageId, HardState.INITIAL, null, 0, 0, List.of());
+    }
+
+    private InMemoryLogStore(long storageId, HardState hardState, Membership membership, long logStartIndex,
+                             long logStartTerm, List<Entry> entries) {
+        if (storageId == 0) {
+            throw new IllegalArgumentException("a storage id is never 0");
+        }
+        this.storageId = storageId;
         this.logStartIndex = logStartIndex;
         this.logStartTerm = logStartTerm;
         this.hardState = hardState;
@@ -42,7 +53,12 @@ public final class InMemoryLogStore implements LogStore {
      * Works whether or not this store was closed; the simulator simply abandons the old one.
      */
     public synchronized InMemoryLogStore reopen() {
-        return new InMemoryLogStore(hardState, membership, logStartIndex, logStartTerm, entries);
+        return new InMemoryLogStore(storageId, hardState, membership, logStartIndex, logStartTerm, entries);
+    }
+
+    @Override
+    public long storageId() {
+        return storageId;
     }
 
     @Override

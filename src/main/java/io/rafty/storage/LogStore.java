@@ -11,6 +11,12 @@ import java.util.List;
  */
 public interface LogStore extends AutoCloseable {
 
+    /**
+     * A random id drawn when this storage was created and kept for its life: a node whose disk was
+     * replaced comes back with another one, which is how its leader notices (never 0).
+     */
+    long storageId();
+
     /** The hard state last saved, or {@link HardState#INITIAL}. */
     HardState hardState();
 

@@ -23,9 +23,11 @@ final class RocksLogStore implements LogStore {
     private volatile long logStartTerm;
     private volatile HardState hardState;
     private volatile Membership membership;
+    private final long storageId;
 
     RocksLogStore(RocksStorage storage) {
         this.storage = storage;
+        this.storageId = loadOrCreateStorageId();
         byte[] logStart = getMeta(RocksRecords.LOG_START_KEY);
         if (logStart != null) {
             long[] start = RocksRecords.decodeLogStart(logStart);
@@ -37,6 +39,34 @@ final class RocksLogStore implements LogStore {
         this.hardState = hardStateBytes == null ? HardState.INITIAL : RocksRecords.decodeHardState(hardStateBytes);
         byte[] membershipBytes = getMeta(RocksRecords.MEMBERSHIP_KEY);
         this.membership = membershipBytes == null ? null : RocksRecords.decodeMembership(membershipBytes);
+    }
+
+    @Override
+    public long storageId() {
+        return storageId;
+    }
+
+    /**
+     * The id this storage was created with; a storage without one (new, or written by a version
+     * before storage ids) gets one now, synced before the node uses it.
+     */
+    private long loadOrCreateStorageId() {
+        byte[] stored = getMeta(RocksRecords.STORAGE_ID_KEY);
+        if (stored != null) {
+            return RocksRecords.decodeIndex(stored);
+        }
+        long id = 0;
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        while (id == 0) {
+            id = random.nextLong();
+        }
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(storage.metaFamily(), RocksRecords.STORAGE_ID_KEY, RocksRecords.indexKey(id));
+            storage.db().write(storage.syncedWrites(), batch);
+        } catch (RocksDBException e) {
+            throw storage.failure("saving the storage id", e);
+        }
+        return id;
     }
 
     @Override

@@ -16,7 +16,9 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>
  * log   key   index (8)                                   value  term (8) | type code (1) | payload
- * meta  "hardState"                                       value  version=1 (1) | term (8) | votedFor (4) | commit (8)
+ * meta  "hardState"                                       value  version=2 (1) | term (8) | votedFor (4) | commit (8)
+ *                                                                | clusterId (8)   (version 1, without it, is still read)
+ * meta  "storageId"                                       value  id (8), drawn when the storage was created
  * meta  "membership"                                      value  Membership.encode()
  * meta  "appliedIndex"                                    value  index (8)
  * meta  "logStart"                                        value  index (8) | term (8) of the last compacted entry
@@ -34,9 +36,13 @@ final class RocksRecords {
     static final byte[] APPLIED_INDEX_KEY = "appliedIndex".getBytes(StandardCharsets.US_ASCII);
     /** The index and term of the last entry removed by compaction or replaced by a snapshot. */
     static final byte[] LOG_START_KEY = "logStart".getBytes(StandardCharsets.US_ASCII);
+    /** A random id drawn when the storage was created: a replaced disk shows up as a new id. */
+    static final byte[] STORAGE_ID_KEY = "storageId".getBytes(StandardCharsets.US_ASCII);
 
-    private static final byte HARD_STATE_VERSION = 1;
-    private static final int HARD_STATE_BYTES = 1 + Long.BYTES + Integer.BYTES + Long.BYTES;
+    private static final byte HARD_STATE_VERSION_1 = 1;
+    private static final byte HARD_STATE_VERSION = 2;
+    private static final int HARD_STATE_V1_BYTES = 1 + Long.BYTES + Integer.BYTES + Long.BYTES;
+    private static final int HARD_STATE_BYTES = HARD_STATE_V1_BYTES + Long.BYTES;
     private static final int LOG_HEADER_BYTES = Long.BYTES + 1;
     private static final int KV_HEADER_BYTES = 3 * Long.BYTES;
 
@@ -98,16 +104,25 @@ final class RocksRecords {
                 .putLong(hardState.term())
                 .putInt(hardState.votedFor())
                 .putLong(hardState.commit())
+                .putLong(hardState.clusterId())
                 .array();
     }
 
     static HardState decodeHardState(byte[] bytes) {
-        if (bytes.length != HARD_STATE_BYTES || bytes[0] != HARD_STATE_VERSION) {
+        boolean v1 = bytes.length == HARD_STATE_V1_BYTES && bytes[0] == HARD_STATE_VERSION_1;
+        boolean v2 = bytes.length == HARD_STATE_BYTES && bytes[0] == HARD_STATE_VERSION;
+        if (!v1 && !v2) {
             throw new StorageException("corrupt hard state record (" + bytes.length + " bytes)");
         }
         ByteBuffer buffer = ByteBuffer.wrap(bytes, 1, bytes.length - 1);
         try {
-            return new HardState(buffer.getLong(), buffer.getInt(), buffer.getLong());
+            long term = buffer.getLong();
+            int votedFor = buffer.getInt();
+            long commit = buffer.getLong();
+            if (v1) {
+                return new HardState(term, votedFor, commit);
+            }
+            return new HardState(term, votedFor, commit, buffer.getLong());
         } catch (IllegalArgumentException e) {
             throw new StorageException("corrupt hard state record: " + e.getMessage(), e);
         }

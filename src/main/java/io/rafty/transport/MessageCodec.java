@@ -4,6 +4,7 @@ import io.rafty.raft.Entry;
 import io.rafty.raft.EntryType;
 import io.rafty.raft.message.AppendEntries;
 import io.rafty.raft.message.AppendResponse;
+import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.message.Heartbeat;
 import io.rafty.raft.message.HeartbeatResponse;
 import io.rafty.raft.message.InstallSnapshot;
@@ -28,19 +29,20 @@ import java.util.List;
  * {@link IllegalArgumentException}, never an allocation bomb or a half-built message.
  *
  * <pre>
- * batch   := version:u8(=1) count:i32 message*
+ * batch   := version:u8(=2) clusterId:i64 storageId:i64 count:i32 message*
  * message := kind:u8 from:i32 to:i32 term:i64 body
  * entry   := term:i64 index:i64 type:u8 length:i32 payload
  * </pre>
  *
- * Kinds 1–8 are the Raft messages proper; 9–12 carry a follower's forwarded reads
- * ({@code context:i64}, answered with {@code context:i64 index:i64}) and commands
- * ({@code context:i64 count:i32 (length:i32 payload)*}, answered with
- * {@code context:i64 firstIndex:i64}).
+ * The batch header is the sender's {@link PeerIdentity}. Kinds 1–8 are the Raft messages proper;
+ * 9–12 carry a follower's forwarded reads ({@code context:i64}, answered with
+ * {@code context:i64 index:i64}) and commands ({@code context:i64 count:i32 (length:i32 payload)*},
+ * answered with {@code context:i64 firstIndex:i64}). Version 1 (no identity) is refused: every node
+ * of a cluster runs one version.
  */
 public final class MessageCodec {
 
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
     private static final byte REQUEST_VOTE = 1;
     private static final byte VOTE_RESPONSE = 2;
     private static final byte APPEND_ENTRIES = 3;
@@ -53,6 +55,7 @@ public final class MessageCodec {
     private static final byte READ_INDEX_RESPONSE = 10;
     private static final byte PROPOSE = 11;
     private static final byte PROPOSE_RESPONSE = 12;
+    private static final int BATCH_HEADER_BYTES = 1 + 8 + 8 + 4;
     private static final byte PRE_VOTE_FLAG = 1;
     private static final byte TRANSFER_FLAG = 2;
     private static final int MAX_MEMBERSHIP_BYTES = 1 << 16;
@@ -62,13 +65,17 @@ public final class MessageCodec {
     private MessageCodec() {
     }
 
-    public static byte[] encode(List<Message> messages) {
-        int size = 1 + 4;
+    /** One decoded batch: who sent it and what. */
+    public record Batch(PeerIdentity sender, List<Message> messages) {
+    }
+
+    public static byte[] encode(PeerIdentity sender, List<Message> messages) {
+        int size = BATCH_HEADER_BYTES;
         for (Message message : messages) {
             size += sizeOf(message);
         }
         ByteBuffer out = ByteBuffer.allocate(size);
-        out.put(VERSION).putInt(messages.size());
+        out.put(VERSION).putLong(sender.clusterId()).putLong(sender.storageId()).putInt(messages.size());
         for (Message message : messages) {
             write(out, message);
         }
@@ -76,13 +83,16 @@ public final class MessageCodec {
     }
 
     /** Decodes a batch; throws {@link IllegalArgumentException} naming the problem on any malformed input. */
-    public static List<Message> decode(byte[] bytes) {
+    public static Batch decode(byte[] bytes) {
         ByteBuffer in = ByteBuffer.wrap(bytes);
         try {
             byte version = in.get();
             if (version != VERSION) {
-                throw new IllegalArgumentException("unknown peer message version " + version);
+                throw new IllegalArgumentException("unknown peer message version " + version
+                        + (version == 1 ? " (a node of an older Rafty: every member must run the same version)" : ""));
             }
+            long clusterId = in.getLong();
+            PeerIdentity sender = new PeerIdentity(clusterId, in.getLong());
             int count = in.getInt();
             if (count < 0 || (long) count * MESSAGE_HEADER_BYTES > in.remaining()) {
                 throw new IllegalArgumentException("message count " + count + " does not fit the body");
@@ -94,7 +104,7 @@ public final class MessageCodec {
             if (in.hasRemaining()) {
                 throw new IllegalArgumentException(in.remaining() + " trailing bytes after the last message");
             }
-            return messages;
+            return new Batch(sender, messages);
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("truncated peer message", e);
         }

@@ -1,6 +1,7 @@
 package io.rafty.transport;
 
 import io.rafty.raft.Entry;
+import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.message.AppendEntries;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.Propose;
@@ -29,8 +30,10 @@ import java.util.logging.Logger;
  * <p>Per peer there is one keep-alive HTTP/1.1 connection with pipelining, so batches arrive in
  * order; at most {@code maxInflightRequests} are outstanding. Messages produced while the window is
  * full queue up and leave together in the next batch — the transport's share of group commit. The
- * queue is bounded: beyond {@code maxQueuedMessages} the oldest non-append messages are not
- * preserved; new messages are dropped and counted.
+ * queue is bounded by count ({@code maxQueuedMessages}) and by bytes ({@code maxQueuedBytes}, about
+ * what the messages take on the wire): beyond either, new messages are dropped and counted, which
+ * Raft tolerates like any lost message. Every batch carries this node's identity as it was at the
+ * latest {@link #send}.
  *
  * <p>Not thread-safe: call it from the Raft verticle's event loop only.
  */
@@ -41,7 +44,8 @@ public final class PeerClient {
     private static final Logger LOG = Logger.getLogger(PeerClient.class.getName());
 
     /** Limits of the peer transport. */
-    public record Limits(int maxInflightRequests, int maxQueuedMessages, int maxBatchBytes, int requestTimeoutMs) {
+    public record Limits(int maxInflightRequests, int maxQueuedMessages, long maxQueuedBytes, int maxBatchBytes,
+                         int requestTimeoutMs) {
     }
 
     private final HttpClient client;
@@ -53,9 +57,11 @@ public final class PeerClient {
     private long droppedMessages;
     private long failedRequests;
     private boolean closed;
+    private PeerIdentity identity = PeerIdentity.NONE;
 
     private static final class PeerQueue {
         final ArrayDeque<Message> pending = new ArrayDeque<>();
+        long pendingBytes;
         int inflight;
         boolean lastFailed;
     }
@@ -78,17 +84,22 @@ public final class PeerClient {
         this.client = QuietConnections.client(vertx, options, new PoolOptions().setHttp1MaxSize(1), "peer");
     }
 
-    public void send(List<Message> messages) {
+    /** Queues {@code messages} for their peers; batches leave stamped with {@code sender}. */
+    public void send(PeerIdentity sender, List<Message> messages) {
         if (closed) {
             return;
         }
+        identity = sender;
         for (Message message : messages) {
             PeerQueue queue = queues.computeIfAbsent(message.to(), id -> new PeerQueue());
-            if (queue.pending.size() >= limits.maxQueuedMessages()) {
+            long bytes = approximateBytes(message);
+            if (queue.pending.size() >= limits.maxQueuedMessages()
+                    || (!queue.pending.isEmpty() && queue.pendingBytes + bytes > limits.maxQueuedBytes())) {
                 droppedMessages++;
                 continue;
             }
             queue.pending.add(message);
+            queue.pendingBytes += bytes;
         }
         for (Map.Entry<Integer, PeerQueue> entry : queues.entrySet()) {
             flush(entry.getKey(), entry.getValue());
@@ -101,10 +112,11 @@ public final class PeerClient {
             if (base == null) {
                 droppedMessages += queue.pending.size();
                 queue.pending.clear();
+                queue.pendingBytes = 0;
                 return;
             }
             URI address = parsedAddresses.computeIfAbsent(base, URI::create);
-            List<Message> batch = takeBatch(queue.pending);
+            List<Message> batch = takeBatch(queue);
             queue.inflight++;
             RequestOptions request = new RequestOptions()
                     .setMethod(HttpMethod.POST)
@@ -113,7 +125,7 @@ public final class PeerClient {
                     .setURI(PATH)
                     .setTimeout(limits.requestTimeoutMs())
                     .putHeader("content-type", CONTENT_TYPE);
-            Buffer body = Buffer.buffer(MessageCodec.encode(batch));
+            Buffer body = Buffer.buffer(MessageCodec.encode(identity, batch));
             try {
                 client.request(request)
                         .compose(sent -> sent.send(body))
@@ -140,17 +152,18 @@ public final class PeerClient {
         }
     }
 
-    private List<Message> takeBatch(ArrayDeque<Message> pending) {
+    private List<Message> takeBatch(PeerQueue queue) {
         List<Message> batch = new ArrayList<>();
         long bytes = 0;
-        while (!pending.isEmpty()) {
-            long size = approximateBytes(pending.peek());
+        while (!queue.pending.isEmpty()) {
+            long size = approximateBytes(queue.pending.peek());
             if (!batch.isEmpty() && bytes + size > limits.maxBatchBytes()) {
                 break;
             }
             bytes += size;
-            batch.add(pending.poll());
+            batch.add(queue.pending.poll());
         }
+        queue.pendingBytes -= bytes;
         return batch;
     }
 

@@ -1,6 +1,7 @@
 package io.rafty.transport;
 
 import io.rafty.kv.KvEntry;
+import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.SnapshotMeta;
 import io.rafty.storage.SnapshotStaging;
 import io.rafty.storage.SnapshotStore;
@@ -50,13 +51,17 @@ public final class SnapshotSender {
                 "snapshot"), options);
     }
 
-    /** Sends {@code image} (which {@code meta} describes) to {@code peer}; completes when the last chunk is accepted. */
-    public Future<Void> send(int self, int peer, long term, SnapshotMeta meta, SnapshotStore.StateImage image) {
+    /**
+     * Sends {@code image} (which {@code meta} describes) to {@code peer}; completes when the last chunk is
+     * accepted. Every chunk carries {@code sender}, the leader's identity, like a peer message batch.
+     */
+    public Future<Void> send(int self, int peer, long term, SnapshotMeta meta, SnapshotStore.StateImage image,
+                             PeerIdentity sender) {
         String base = addresses.get(peer);
         if (base == null) {
             return Future.failedFuture("no address for peer " + peer);
         }
-        Transfer transfer = new Transfer(base, self, term, meta, image.entries());
+        Transfer transfer = new Transfer(base, self, term, meta, image.entries(), sender);
         transfer.next();
         return transfer.done.future();
     }
@@ -69,9 +74,11 @@ public final class SnapshotSender {
         final Iterator<KvEntry> entries;
         final Promise<Void> done = Promise.promise();
         final CRC32 crc = new CRC32();
+        final PeerIdentity sender;
         long offset;
 
-        Transfer(String base, int self, long term, SnapshotMeta meta, Iterator<KvEntry> entries) {
+        Transfer(String base, int self, long term, SnapshotMeta meta, Iterator<KvEntry> entries, PeerIdentity sender) {
+            this.sender = sender;
             this.base = base;
             this.self = self;
             this.term = term;
@@ -109,6 +116,8 @@ public final class SnapshotSender {
                     .addQueryParam("index", Long.toString(meta.index()))
                     .addQueryParam("snapshotTerm", Long.toString(meta.term()))
                     .addQueryParam("offset", Long.toString(offset))
+                    .addQueryParam("clusterId", Long.toString(sender.clusterId()))
+                    .addQueryParam("storageId", Long.toString(sender.storageId()))
                     .putHeader("x-rafty-membership", Base64.getEncoder().encodeToString(meta.membership().encode()));
             if (last) {
                 request.addQueryParam("last", "true")

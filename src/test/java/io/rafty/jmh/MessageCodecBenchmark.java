@@ -37,6 +37,8 @@ public class MessageCodecBenchmark {
     private List<Message> control;
     private byte[] controlBytes;
 
+    private static final io.rafty.raft.PeerIdentity SENDER = new io.rafty.raft.PeerIdentity(17, 42);
+
     @Setup
     public void setUp() {
         SplittableRandom random = new SplittableRandom(5);
@@ -47,29 +49,29 @@ public class MessageCodecBenchmark {
             list.add(Entry.command(7, 1001 + i, payload));
         }
         append = List.of(new AppendEntries(1, 2, 7, 1000, 7, list, 990));
-        appendBytes = MessageCodec.encode(append);
+        appendBytes = MessageCodec.encode(SENDER, append);
         control = List.of(new Heartbeat(1, 2, 7, 990, 12), new AppendResponse(2, 1, 7, true, 1000, 0, 0),
                 new AppendResponse(2, 1, 7, true, 1064, 0, 0));
-        controlBytes = MessageCodec.encode(control);
+        controlBytes = MessageCodec.encode(SENDER, control);
     }
 
     @Benchmark
     public byte[] encodeAppend() {
-        return MessageCodec.encode(append);
+        return MessageCodec.encode(SENDER, append);
     }
 
     @Benchmark
-    public List<Message> decodeAppend() {
+    public MessageCodec.Batch decodeAppend() {
         return MessageCodec.decode(appendBytes);
     }
 
     @Benchmark
     public byte[] encodeControl() {
-        return MessageCodec.encode(control);
+        return MessageCodec.encode(SENDER, control);
     }
 
     @Benchmark
-    public List<Message> decodeControl() {
+    public MessageCodec.Batch decodeControl() {
         return MessageCodec.decode(controlBytes);
     }
 }

@@ -58,7 +58,7 @@ class DiskFaultTest {
     @Test
     void leaderWhoseLogWriteFailsFencesAndNeverAcknowledges() throws Exception {
         try (TestCluster cluster = cluster();
-             LogCapture log = new LogCapture(RaftVerticle.class.getName(), Level.SEVERE)) {
+             LogCapture log = new LogCapture(NodeDriver.class.getName(), Level.SEVERE)) {
             int leader = cluster.awaitLeader(Duration.ofSeconds(10));
             writeKeys(cluster, leader);
             leader = cluster.awaitLeader(Duration.ofSeconds(10));
@@ -78,7 +78,7 @@ class DiskFaultTest {
     @Test
     void leaderWhoseApplyFailsFencesAndAnswersOutcomeUnknown() throws Exception {
         try (TestCluster cluster = cluster();
-             LogCapture log = new LogCapture(RaftVerticle.class.getName(), Level.SEVERE)) {
+             LogCapture log = new LogCapture(NodeDriver.class.getName(), Level.SEVERE)) {
             int leader = cluster.awaitLeader(Duration.ofSeconds(10));
             writeKeys(cluster, leader);
             leader = cluster.awaitLeader(Duration.ofSeconds(10));

@@ -27,6 +27,11 @@ final class FaultyLogStore implements LogStore {
     }
 
     @Override
+    public long storageId() {
+        return delegate.storageId();
+    }
+
+    @Override
     public HardState hardState() {
         return delegate.hardState();
     }

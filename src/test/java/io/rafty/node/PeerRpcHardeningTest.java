@@ -55,7 +55,9 @@ class PeerRpcHardeningTest {
     }
 
     private static HttpResponse<String> post(TestCluster cluster, int node, Message... messages) throws Exception {
-        return post(cluster, node, MessageCodec.encode(List.of(messages)));
+        // A stranger on the network: no cluster id, a storage id of its own, a log to make it credible.
+        return post(cluster, node, MessageCodec.encode(new io.rafty.raft.PeerIdentity(0, 99),
+                List.of(messages)));
     }
 
     private static void writeKeys(TestCluster cluster, int leader) throws Exception {

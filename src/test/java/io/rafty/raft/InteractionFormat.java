@@ -183,6 +183,11 @@ final class InteractionFormat {
         if (!m.addresses().isEmpty()) {
             out.append(" addresses=").append(m.addresses());
         }
+        if (!m.storageIds().isEmpty()) {
+            StringJoiner bound = new StringJoiner(",", "[", "]");
+            m.storageIds().forEach((id, storage) -> bound.add(id + ":" + storage));
+            out.append(" storage=").append(bound);
+        }
         return out.toString();
     }
 
@@ -203,7 +208,8 @@ final class InteractionFormat {
     }
 
     static String hard(HardState hard) {
-        return "term=" + hard.term() + " vote=" + hard.votedFor() + " commit=" + hard.commit();
+        return "term=" + hard.term() + " vote=" + hard.votedFor() + " commit=" + hard.commit()
+                + (hard.clusterId() == 0 ? "" : " cluster=" + Long.toHexString(hard.clusterId()));
     }
 
     /** A Ready as an indented block, one section per non-empty part, in the order the host handles them. */

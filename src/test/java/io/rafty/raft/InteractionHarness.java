@@ -37,6 +37,11 @@ import java.util.function.Predicate;
  *   read-index ID reqId            readIndex(reqId)
  *   forward ID reqId text          forwardProposal(reqId, text)
  *   transfer-leader ID target      transferLeadership(target)
+ *   bind ID members                proposes ID's configuration with the members (comma-separated) bound to
+ *                                  their current storage ids, in one change
+ *   promote ID member              proposes ID's configuration with learner member made a voter
+ *   rebuild ID member              proposes ID's configuration with member replaced by a learner on its
+ *                                  current storage (Membership.rebuilding), as the host does for a wiped disk
  *   process-ready ID               takes, prints and carries out one Ready, then advances
  *   deliver-msgs ID [from=..] [type=app,hb,..]   steps queued messages to ID, in send order
  *   drop-msgs [from=..] [to=..] [type=..]        removes queued messages
@@ -47,8 +52,14 @@ import java.util.function.Predicate;
  *   compact ID index               host snapshot: compacts the log (the core may compact less)
  *   send-snapshot ID peer          stages ID's state machine at peer and queues the MsgSnap
  *   report-snapshot ID peer [delivered=true] index=N
- *   restart ID                     rebuilds the node from its disk; queued messages stay queued
+ *   restart ID [wipe=true]         rebuilds the node from its disk (wipe: from a new, empty disk with a
+ *                                  new storage id); queued messages stay queued
  * </pre>
+ *
+ * <p>Every delivery first shows the receiver the sender's {@link PeerIdentity} as it is at that moment
+ * ({@code RaftNode.observe}), as a real host does with the identity every batch carries: an empty
+ * node that hears from one holding a log starts rebuilding, a leader notices a follower's new storage
+ * id, and a node of another cluster refuses the message (printed).
  */
 final class InteractionHarness {
 
@@ -62,7 +73,7 @@ final class InteractionHarness {
     }
 
     static final List<String> COMMANDS = List.of("add-nodes", "campaign", "tick", "tick-election", "tick-heartbeat",
-            "propose", "propose-conf", "read-index", "forward", "transfer-leader", "process-ready", "deliver-msgs",
+            "propose", "propose-conf", "bind", "promote", "rebuild", "read-index", "forward", "transfer-leader", "process-ready", "deliver-msgs",
             "drop-msgs", "network", "stabilize", "isolate", "heal", "status", "raft-log", "applied", "compact",
             "send-snapshot", "report-snapshot", "restart");
 
@@ -103,6 +114,27 @@ final class InteractionHarness {
             case "tick-heartbeat" -> tick(args.id(0), host(args.id(0)).config.heartbeatIntervalTicks());
             case "propose" -> propose(args, out);
             case "propose-conf" -> proposeConf(args, out);
+            case "bind" -> {
+                RaftNode leader = node(args.id(0));
+                Membership next = leader.membership();
+                for (String member : args.at(1, "members").split(",")) {
+                    InteractionHost host = host(Integer.parseInt(member.trim()));
+                    next = next.boundTo(host.id, host.storageId);
+                }
+                Membership bound = next;
+                attempt(out, () -> out.add("index=" + leader.proposeMembership(bound)));
+            }
+            case "promote" -> {
+                RaftNode leader = node(args.id(0));
+                int member = args.id(1);
+                attempt(out, () -> out.add("index=" + leader.proposeMembership(leader.membership().promoted(member))));
+            }
+            case "rebuild" -> {
+                RaftNode leader = node(args.id(0));
+                InteractionHost member = host(args.id(1));
+                attempt(out, () -> out.add("index=" + leader.proposeMembership(
+                        leader.membership().rebuilding(member.id, member.storageId))));
+            }
             case "read-index" -> {
                 long requestId = args.longAt(1, "request id");
                 attempt(out, () -> node(args.id(0)).readIndex(requestId));
@@ -129,7 +161,7 @@ final class InteractionHarness {
             case "compact" -> compact(args, out);
             case "send-snapshot" -> sendSnapshot(args, out);
             case "report-snapshot" -> reportSnapshot(args);
-            case "restart" -> restart(args.id(0), out);
+            case "restart" -> restart(args, out);
             default -> throw new ScriptError("unknown command '" + args.command() + "'; known: " + COMMANDS);
         }
     }
@@ -260,7 +292,15 @@ final class InteractionHarness {
             if (isolated.contains(m.from()) || isolated.contains(m.to())) {
                 out.add("  dropped: " + format.message(m));
             } else {
-                out.add("  " + format.message(m));
+                InteractionHost sender = hosts.get(m.from());
+                RaftNode.Observation seen = sender == null ? RaftNode.Observation.ACCEPTED
+                        : host.node.observe(m.from(), sender.identity());
+                if (seen == RaftNode.Observation.OTHER_CLUSTER) {
+                    out.add("  refused (other cluster): " + format.message(m));
+                    continue;
+                }
+                out.add("  " + format.message(m) + (seen == RaftNode.Observation.STORAGE_REPLACED
+                        ? "  (storage replaced)" : ""));
                 host.node.step(m);
             }
         }
@@ -336,7 +376,9 @@ final class InteractionHarness {
         InteractionHost host = host(id);
         RaftNode node = host.node;
         out.add(id + ": " + InteractionFormat.soft(node.softState()) + " vote=" + node.hardState().votedFor()
-                + (node.isTransferringLeadership() ? " transferring" : ""));
+                + (node.isTransferringLeadership() ? " transferring" : "")
+                + (node.countsAsItself() ? "" : " replaced")
+                + (node.clusterId() == 0 ? "" : " cluster=" + Long.toHexString(node.clusterId())));
         out.add("  log: start=" + node.logStartIndex() + "@" + node.termAt(node.logStartIndex()) + " last="
                 + node.lastIndex() + "@" + node.lastTerm() + " commit=" + node.commitIndex() + " applied="
                 + host.appliedIndex);
@@ -346,7 +388,7 @@ final class InteractionHarness {
             out.add("  progress:");
             for (PeerProgress p : progress) {
                 out.add("    " + p.id() + " " + p.state() + " match=" + p.matchIndex() + " next=" + p.nextIndex()
-                        + (p.voter() ? "" : " learner"));
+                        + (p.voter() ? "" : " learner") + " storage=" + p.storageId());
             }
         }
     }
@@ -384,9 +426,14 @@ final class InteractionHarness {
         leader.reportSnapshot(peer, delivered, index);
     }
 
-    private void restart(int id, List<String> out) {
+    private void restart(InteractionArgs args, List<String> out) {
+        int id = args.id(0);
         InteractionHost host = host(id);
-        host.start();
+        if (args.bool("wipe", false)) {
+            host.wipe();
+        } else {
+            host.start();
+        }
         RaftNode node = host.node;
         out.add(id + " restarted: " + InteractionFormat.soft(node.softState()) + " vote=" + node.hardState().votedFor()
                 + " commit=" + node.commitIndex() + " last=" + node.lastIndex() + "@" + node.lastTerm() + " applied="

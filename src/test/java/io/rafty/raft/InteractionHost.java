@@ -30,6 +30,8 @@ final class InteractionHost {
     RaftNode node;
     /** How often the node was started; each start gets its own deterministic random sequence. */
     private int incarnation;
+    /** The id of the disk: a wiped node comes back with another one, as a replaced disk would. */
+    long storageId;
 
     // The durable disk.
     HardState hardState = HardState.INITIAL;
@@ -50,13 +52,32 @@ final class InteractionHost {
         this.id = config.id();
         this.config = config;
         this.initial = initial;
+        this.storageId = 100L * id + 1;
         start();
+    }
+
+    /** Throws the whole disk away, state machine included, and starts on a new, empty one. */
+    void wipe() {
+        hardState = HardState.INITIAL;
+        logStartIndex = 0;
+        logStartTerm = 0;
+        base = null;
+        log.clear();
+        applied.clear();
+        appliedIndex = 0;
+        storageId++;
+        start();
+    }
+
+    /** What this node's batches carry. */
+    PeerIdentity identity() {
+        return node.identity();
     }
 
     /** (Re)builds the node from the disk alone, as a process that crashed and restarted would. */
     void start() {
         RecoveredState state = new RecoveredState(hardState, base == null ? initial : base, logStartIndex,
-                logStartTerm, log, appliedIndex);
+                logStartTerm, log, appliedIndex, storageId);
         // Seeded by id and incarnation: deterministic, yet a restarted node does not replay the random
         // choices (election timeouts, forwarding contexts) of its previous life.
         node = new RaftNode(config, state, new Random(id + 1_000_003L * incarnation));

@@ -1,8 +1,8 @@
 package io.rafty.sim;
 
 /**
- * A node's answer to one {@link ClientRequest}. Every status but {@link Status#OK} means this
- * attempt definitely did not take effect.
+ * A node's answer to one {@link ClientRequest}. Every status but {@link Status#OK} and
+ * {@link Status#UNKNOWN} means this attempt definitely did not take effect.
  */
 record ClientReply(long attemptId, Status status, int leaderHint, KvAnswer answer) {
 
@@ -12,9 +12,9 @@ record ClientReply(long attemptId, Status status, int leaderHint, KvAnswer answe
         NOT_LEADER,
         /** Refused with ProposalDroppedException: nothing was appended. */
         DROPPED,
-        /** The proposed entry's index was committed with an entry of another term: it never will be. */
-        OVERWRITTEN,
         /** A read lost its leader before it was confirmed; reads have no effect. */
-        READ_ABORTED
+        READ_ABORTED,
+        /** The node cannot know whether the write took effect (504 outcome_unknown). */
+        UNKNOWN
     }
 }

@@ -7,8 +7,9 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
- * The simulator has teeth: with each deliberate bug switched on in the Raft core, a bounded
- * sweep finds a failing seed (an invariant violation or a non-linearizable history).
+ * The simulator has teeth: with each deliberate bug switched on in the Raft core or in the host
+ * ({@code NodeDriver}, which the simulator runs as production does), a bounded sweep finds a failing
+ * seed (an invariant violation or a non-linearizable history).
  */
 class DeliberateBugTest {
 
@@ -41,5 +42,17 @@ class DeliberateBugTest {
     @Test
     void ackBeforePersistIsCaught() {
         assertFound(DeliberateBug.ACK_BEFORE_PERSIST);
+    }
+
+    /** A wiped node that votes: its empty log and forgotten votes elect a leader without committed entries. */
+    @Test
+    void wipedNodeTakenForTheMemberItWasIsCaught() {
+        assertFound(DeliberateBug.IGNORE_STORAGE_IDENTITY);
+    }
+
+    /** Apply during install: two writers of the state machine, the old host's race. */
+    @Test
+    void snapshotInstalledBesideARunningApplyIsCaught() {
+        assertFound(DeliberateBug.HOST_INSTALL_BESIDE_APPLY);
     }
 }

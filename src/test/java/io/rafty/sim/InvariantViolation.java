@@ -8,4 +8,8 @@ final class InvariantViolation extends RuntimeException {
     InvariantViolation(String message) {
         super(message, null, false, false);
     }
+
+    InvariantViolation(String message, Throwable cause) {
+        super(message, cause, false, false);
+    }
 }

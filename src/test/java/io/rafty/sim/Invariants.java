@@ -58,7 +58,7 @@ final class Invariants {
         }
         host.lastCommitSeen = commit;
         for (long i = Math.max(host.commitCheckedUpTo, node.logStartIndex()) + 1; i <= commit; i++) {
-            checkCommitted(host.id, node.entryAt(i), "commits");
+            checkCommitted(host.id, node.entryAt(i), "commits", node.term());
         }
         host.commitCheckedUpTo = Math.max(host.commitCheckedUpTo, commit);
         Long applied = durableApplied.get(host.id);
@@ -94,6 +94,7 @@ final class Invariants {
     void onReady(SimHost host, Ready ready) {
         if (ready.softState() != null && ready.softState().role() == Role.LEADER) {
             checkLeader(host.id, ready.softState().term());
+            checkLeaderCompleteness(host);
         }
         List<Entry> entries = ready.entries();
         if (entries.isEmpty()) {
@@ -113,6 +114,37 @@ final class Invariants {
         }
     }
 
+    /**
+     * Leader completeness (Raft §5.4): a new leader holds every entry committed in an earlier term (a
+     * leader of an older term, elected late on stale votes, need not hold what a newer one committed).
+     * This is the invariant a node that forgot its disk would break by electing a leader that lacks
+     * acknowledged writes, checked the moment the leadership begins rather than when a client notices.
+     */
+    private void checkLeaderCompleteness(SimHost host) {
+        RaftNode node = host.node;
+        long leaderTerm = node.term();
+        long through = 0;
+        for (int i = committed.size(); i >= 1; i--) {
+            if (committed.get(i - 1)[2] < leaderTerm) {
+                through = i;
+                break;
+            }
+        }
+        if (node.lastIndex() < through) {
+            throw new InvariantViolation("leader completeness: node " + host.id + " leads term " + leaderTerm
+                    + " with a log ending at " + node.lastIndex() + ", but index " + through + " was committed in term "
+                    + committed.get((int) through - 1)[2]);
+        }
+        for (long i = node.logStartIndex() + 1; i <= through; i++) {
+            Entry entry = node.entryAt(i);
+            long[] known = committed.get((int) i - 1);
+            if (known[0] != entry.term() || known[1] != hash(entry)) {
+                throw new InvariantViolation("leader completeness: node " + host.id + " leads term " + node.term()
+                        + " with " + entry + " at index " + i + ", which was committed with term " + known[0]);
+            }
+        }
+    }
+
     void onApply(SimHost host, List<Entry> entries) {
         long expected = host.appliedIndex() + 1;
         for (Entry entry : entries) {
@@ -123,7 +155,7 @@ final class Invariants {
                 throw new InvariantViolation("node " + host.id + " applies " + entry + " after applied index "
                         + (expected - 1));
             }
-            checkCommitted(host.id, entry, "applies");
+            checkCommitted(host.id, entry, "applies", host.node.term());
             expected++;
         }
     }
@@ -141,7 +173,8 @@ final class Invariants {
         }
     }
 
-    private void checkCommitted(int id, Entry entry, String verb) {
+    /** {@code term} is the observer's term: the first observer of a commit is its leader, so it is the commit's term. */
+    private void checkCommitted(int id, Entry entry, String verb, long term) {
         long index = entry.index();
         if (index <= committed.size()) {
             long[] known = committed.get((int) index - 1);
@@ -156,10 +189,10 @@ final class Invariants {
             throw new InvariantViolation("node " + id + " " + verb + " " + entry + " beyond the known committed prefix "
                     + committed.size());
         }
-        committed.add(new long[] {entry.term(), hash(entry)});
+        committed.add(new long[] {entry.term(), hash(entry), term});
     }
 
-    /** The committed entry at {@code index}: {term, payload hash}. */
+    /** The committed entry at {@code index}: {term, payload hash, the term in which it was first seen committed}. */
     long[] committedAt(long index) {
         return committed.get((int) index - 1);
     }

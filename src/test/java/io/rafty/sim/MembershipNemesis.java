@@ -1,10 +1,8 @@
 package io.rafty.sim;
 
+import io.rafty.node.Reply;
 import io.rafty.raft.Membership;
-import io.rafty.raft.MembershipChangeException;
-import io.rafty.raft.NotLeaderException;
 import io.rafty.raft.PeerProgress;
-import io.rafty.raft.ProposalDroppedException;
 import io.rafty.raft.RaftNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,9 +66,9 @@ final class MembershipNemesis {
     }
 
     /**
-     * Asks the current leader for one change or transfer. The core may refuse (a change still
-     * uncommitted, nothing committed in the leader's term yet, a transfer under way): refusals are
-     * counted, not failures.
+     * Asks the current leader, through its driver as the admin API does, for one change or transfer.
+     * The core may refuse (a change still uncommitted, nothing committed in the leader's term yet, a
+     * transfer under way): refusals are counted, not failures.
      */
     void act() {
         int leaderId = sim.currentLeader();
@@ -87,7 +85,9 @@ final class MembershipNemesis {
         // Only the actions that make sense in this configuration are drawn, each with its weight.
         int add = outside.isEmpty() ? 0 : ADD_WEIGHT;
         int promote = caughtUp.isEmpty() ? 0 : PROMOTE_WEIGHT;
-        int removeVoter = current.voters().size() < 2 ? 0 : REMOVE_VOTER_WEIGHT;
+        // An operator does not shrink the cluster while a member is being rebuilt after losing its disk:
+        // the rebuilt node may be needed for the smaller configuration's quorum.
+        int removeVoter = current.voters().size() < 2 || anyAmnesiac() ? 0 : REMOVE_VOTER_WEIGHT;
         int removeLearner = current.learners().isEmpty() ? 0 : REMOVE_LEARNER_WEIGHT;
         int transfer = otherVoters.isEmpty() ? 0 : TRANSFER_WEIGHT;
         int total = add + promote + removeVoter + removeLearner + transfer;
@@ -95,28 +95,60 @@ final class MembershipNemesis {
             return;
         }
         int dice = random.nextInt(total);
-        try {
-            if (dice < add) {
-                addLearner(node, current, pick(outside));
-            } else if (dice < add + promote) {
-                int id = pick(caughtUp);
-                propose(node, current.promoted(id), "promotes n" + id);
-            } else if (dice < add + promote + removeVoter) {
-                removeVoter(node, current);
-            } else if (dice < add + promote + removeVoter + removeLearner) {
-                int id = pick(current.learners());
-                propose(node, current.without(id), "removes learner n" + id);
-            } else {
-                int target = pick(otherVoters);
-                node.transferLeadership(target);
+        if (dice < add) {
+            addLearner(leader, current, pick(outside));
+        } else if (dice < add + promote) {
+            int id = pick(caughtUp);
+            propose(leader, current.promoted(id), "promotes n" + id);
+        } else if (dice < add + promote + removeVoter) {
+            removeVoter(leader, current);
+        } else if (dice < add + promote + removeVoter + removeLearner) {
+            int id = pick(current.learners());
+            propose(leader, current.without(id), "removes learner n" + id);
+        } else {
+            int target = pick(otherVoters);
+            Answer<Void> answer = new Answer<>(leaderId);
+            leader.driver.transferLeadership(target, answer);
+            if (!answer.refused) {
                 transfers++;
                 sim.trace("nemesis membership n" + leaderId + " transfers leadership to n" + target);
             }
-        } catch (MembershipChangeException | NotLeaderException | ProposalDroppedException e) {
-            refused++;
-            sim.trace("nemesis membership refused by n" + leaderId + ": " + e.getMessage());
         }
-        leader.pump();
+    }
+
+    /** Counts a request the driver refused at once; a later outcome (applied, or lost) is not the nemesis's concern. */
+    private final class Answer<T> implements Reply<T> {
+        private final int leaderId;
+        private boolean answered;
+        boolean refused;
+
+        Answer(int leaderId) {
+            this.leaderId = leaderId;
+        }
+
+        @Override
+        public void succeed(T value) {
+            answered = true;
+        }
+
+        @Override
+        public void fail(RuntimeException failure) {
+            if (!answered) {
+                answered = true;
+                refused = true;
+                MembershipNemesis.this.refused++;
+                sim.trace("nemesis membership refused by n" + leaderId + ": " + failure.getMessage());
+            }
+        }
+    }
+
+    private boolean anyAmnesiac() {
+        for (int id = 1; id < hosts.length; id++) {
+            if (hosts[id].amnesiac()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private int pick(Set<Integer> ids) {
@@ -124,11 +156,13 @@ final class MembershipNemesis {
         return list.get(random.nextInt(list.size()));
     }
 
-    private void propose(RaftNode leader, Membership next, String what) {
-        long index = leader.proposeMembership(next);
-        changes++;
-        sim.trace("nemesis membership n" + leader.id() + " " + what + " at " + index + "@" + leader.term() + ": "
-                + next);
+    private void propose(SimHost leader, Membership next, String what) {
+        Answer<Membership> answer = new Answer<>(leader.id);
+        leader.driver.changeMembership(current -> next, answer, leader.nowNanos());
+        if (!answer.refused) {
+            changes++;
+            sim.trace("nemesis membership n" + leader.id + " " + what + " in term " + leader.node.term() + ": " + next);
+        }
     }
 
     private Set<Integer> outside(Membership current) {
@@ -151,7 +185,7 @@ final class MembershipNemesis {
         return caughtUp;
     }
 
-    private void addLearner(RaftNode leader, Membership current, int id) {
+    private void addLearner(SimHost leader, Membership current, int id) {
         boolean promoteWhenCaughtUp = random.nextBoolean();
         propose(leader, current.withLearner(id, "sim://n" + id, promoteWhenCaughtUp), "adds learner n" + id
                 + (promoteWhenCaughtUp ? " (promote when caught up)" : ""));
@@ -165,15 +199,15 @@ final class MembershipNemesis {
         }
     }
 
-    private void removeVoter(RaftNode leader, Membership current) {
-        boolean itself = random.nextInt(4) == 0 && current.isVoter(leader.id());
-        int id = itself ? leader.id() : pick(current.voters());
-        if (id == leader.id() && current.voters().size() == 2 && !LEADER_LEAVES_TWO_VOTERS) {
+    private void removeVoter(SimHost leader, Membership current) {
+        boolean itself = random.nextInt(4) == 0 && current.isVoter(leader.id);
+        int id = itself ? leader.id : pick(current.voters());
+        if (id == leader.id && current.voters().size() == 2 && !LEADER_LEAVES_TWO_VOTERS) {
             sim.trace("nemesis membership skips n" + id + " removing itself from two voters"
                     + " (see LEADER_LEAVES_TWO_VOTERS)");
             return;
         }
-        propose(leader, current.without(id), "removes voter n" + id + (id == leader.id() ? " (itself)" : ""));
+        propose(leader, current.without(id), "removes voter n" + id + (id == leader.id ? " (itself)" : ""));
     }
 
     /**

@@ -100,7 +100,12 @@ final class SimClient {
                 remember(reply.answer());
                 done();
             }
-            case NOT_LEADER, DROPPED, OVERWRITTEN, READ_ABORTED -> {
+            case UNKNOWN -> {
+                // The node says it cannot know (504): retrying could apply the write twice.
+                knownLeader = reply.leaderHint();
+                recordUnknown();
+            }
+            case NOT_LEADER, DROPPED, READ_ABORTED -> {
                 knownLeader = reply.leaderHint();
                 if (attempts >= MAX_ATTEMPTS) {
                     // Every attempt definitely failed, so the operation did not take effect.
@@ -134,6 +139,10 @@ final class SimClient {
             attempt(randomNode());
             return;
         }
+        recordUnknown();
+    }
+
+    private void recordUnknown() {
         sim.recorder().unknown(call);
         sim.trace("c" + id + " unknown #" + call + " " + command);
         if (command.kind() != ClientCommand.Kind.GET) {

@@ -1,143 +1,250 @@
 package io.rafty.sim;
 
+import io.rafty.kv.Key;
+import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvResult;
 import io.rafty.kv.KvStateMachine;
+import io.rafty.kv.KvStore;
+import io.rafty.node.NodeDriver;
+import io.rafty.node.NodeStatus;
+import io.rafty.node.Reply;
+import io.rafty.node.RequestFailure;
+import io.rafty.node.StorageTask;
 import io.rafty.raft.Entry;
-import io.rafty.raft.ForwardedProposal;
 import io.rafty.raft.Membership;
-import io.rafty.raft.NotLeaderException;
-import io.rafty.raft.ProposalDroppedException;
+import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.RaftConfig;
 import io.rafty.raft.RaftNode;
-import io.rafty.raft.ReadState;
 import io.rafty.raft.Ready;
 import io.rafty.raft.RecoveredState;
 import io.rafty.raft.Role;
 import io.rafty.raft.SnapshotMeta;
 import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
-import io.rafty.kv.KvEntry;
 import io.rafty.storage.InMemoryKvStore;
 import io.rafty.storage.InMemoryLogStore;
 import io.rafty.storage.InMemorySnapshotStore;
 import io.rafty.storage.SnapshotStore;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
- * The simulated machine around one {@link RaftNode}: a disk, a state machine and a server that
- * answers clients, carrying out each {@link Ready} in the order its javadoc prescribes.
+ * The simulated machine around one node: a disk, a state machine, three workers and a network card,
+ * driven by the production {@link NodeDriver} — the same host policy {@code RaftVerticle} runs, so the
+ * simulator tests the real thing, not a copy of it. This class is only plumbing, like the verticle:
+ * it carries out the driver's effects in simulated time and reports them back.
  *
- * <p>Persistence is a separate, later event: {@link Ready#messages()} leave at once, the Ready's
- * entries and hard state reach the disk only when {@link #persisted()} runs some simulated time
- * later, and only then do {@link Ready#messagesAfterPersist()} leave. A crash in between loses the
- * Ready, exactly like a {@code kill -9} before {@code fsync} returns.
+ * <p>Each worker runs its tasks one at a time, in order, each taking a random simulated time drawn
+ * from the seed. A task's reads happen when it starts and its writes when it ends, as with RocksDB
+ * (an apply reads the keys it changes before its write batch lands): two workers whose tasks overlap
+ * can see each other's races. A crash loses every task in flight and whatever the disk had not
+ * finished writing.
  */
-final class SimHost {
+final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
 
-    private record PendingWrite(ClientRequest request, long term) {
+    /** The driver's INFO lines (role changes, snapshots) would drown the sweep's output. */
+    private static final Logger DRIVER_LOG = Logger.getLogger(NodeDriver.class.getName());
+
+    static {
+        // -Dsim.driverLog=true shows them, for replaying one seed.
+        DRIVER_LOG.setLevel(Boolean.getBoolean("sim.driverLog") ? Level.FINE : Level.OFF);
     }
 
-    private static final class PendingRead {
-        final ClientRequest request;
-        long index = -1;
+    /** One of the node's single-thread workers: a FIFO of tasks, each with a start and an end. */
+    private final class Worker {
+        private final String name;
+        private final long delayMinMicros;
+        private final long delayMaxMicros;
+        private final ArrayDeque<Task> queue = new ArrayDeque<>();
+        private boolean busy;
 
-        PendingRead(ClientRequest request) {
-            this.request = request;
+        Worker(String name, long delayMinMicros, long delayMaxMicros) {
+            this.name = name;
+            this.delayMinMicros = delayMinMicros;
+            this.delayMaxMicros = delayMaxMicros;
         }
+
+        void submit(Task task) {
+            queue.add(task);
+            startNext();
+        }
+
+        private void startNext() {
+            if (busy || queue.isEmpty()) {
+                return;
+            }
+            busy = true;
+            Task task = queue.poll();
+            long delay = sim.workerRandom().nextLong(delayMinMicros, delayMaxMicros + 1);
+            if (sim.now() < slowDiskUntil) {
+                delay *= SLOW_DISK_FACTOR;
+            }
+            task.start();
+            sim.scheduleOn(SimHost.this, delay, () -> {
+                busy = false;
+                task.end();
+                startNext();
+            });
+        }
+
+        void clear() {
+            queue.clear();
+            busy = false;
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /** A unit of worker time: what it reads when it starts, what it writes and reports when it ends. */
+    private interface Task {
+        void start();
+
+        void end();
+    }
+
+    /** A snapshot arriving from a leader, staged as the production staging area holds one transfer. */
+    private record Staged(int leader, long term, long index, long snapshotTerm, List<KvEntry> image) {
     }
 
     final int id;
     private final Simulation sim;
     private final RaftConfig config;
     private final Membership membership;
+    private final SimParameters parameters;
     final long tickMicros;
 
-    // Durable: survives crashes.
-    private InMemoryLogStore disk = new InMemoryLogStore();
+    // Durable: survives crashes (the disk survives unless the simulator throws it away).
+    private InMemoryLogStore disk;
     private InMemoryKvStore kvStore = new InMemoryKvStore();
+    /**
+     * What the disk durably holds of the state machine: its state at the last sync (a snapshot taken,
+     * or one installed). Applies are written unsynced, as RocksDB's are, so a crash loses the rest.
+     */
+    private InMemoryKvStore syncedKv = new InMemoryKvStore();
     private KvStateMachine stateMachine = new KvStateMachine(kvStore);
-    private InMemorySnapshotStore snapshots = new InMemorySnapshotStore(disk, kvStore);
-    private final long snapshotEntries;
-    private final long snapshotLogTailEntries;
+    private InMemorySnapshotStore snapshots;
+    private long nextStorageId;
 
     // Volatile: lost on a crash.
+    NodeDriver driver;
     RaftNode node;
     boolean up;
     boolean paused;
     /** Stopped for good after leaving the configuration (its disk is kept, in case it is added back). */
     boolean retired;
     int incarnation;
-    private Ready outstanding;
-    private long nextReadId;
-    private final TreeMap<Long, PendingWrite> pendingWrites = new TreeMap<>();
-    private final Map<Long, PendingRead> pendingReads = new LinkedHashMap<>();
-    /** Writes forwarded to the leader, until it says where it appended them. */
-    private final Map<Long, ClientRequest> pendingForwards = new LinkedHashMap<>();
-    private long nextForwardId;
-    private final List<PendingRead> confirmedReads = new ArrayList<>();
-    /** Snapshots received from leaders, by index, until the core asks to install one. */
-    private final TreeMap<Long, List<KvEntry>> stagedSnapshots = new TreeMap<>();
+    private Staged staged;
+    private final Worker persistWorker;
+    private final Worker stateMachineWorker;
+    private final Worker snapshotWorker;
+    /** Lost its disk and has not yet been told by a leader that it caught up. */
+    boolean lostDisk;
+    /** Until then (simulated time) every worker task takes {@link #SLOW_DISK_FACTOR} times as long. */
+    long slowDiskUntil;
+    private static final int SLOW_DISK_FACTOR = 20;
 
     // Invariant bookkeeping, per incarnation.
     long lastCommitSeen;
     long commitCheckedUpTo;
 
-    SimHost(int id, Simulation sim, RaftConfig config, Membership membership, long tickMicros, long snapshotEntries,
-            long snapshotLogTailEntries) {
+    SimHost(int id, Simulation sim, RaftConfig config, Membership membership, long tickMicros,
+            SimParameters parameters) {
         this.id = id;
-        this.snapshotEntries = snapshotEntries;
-        this.snapshotLogTailEntries = snapshotLogTailEntries;
         this.sim = sim;
         this.config = config;
         this.membership = membership;
         this.tickMicros = tickMicros;
+        this.parameters = parameters;
+        this.nextStorageId = 1000L * id + 1;
+        this.disk = new InMemoryLogStore(nextStorageId++);
+        this.snapshots = new InMemorySnapshotStore(disk, kvStore);
+        this.persistWorker = new Worker("persist", parameters.persistDelayMinMicros(),
+                parameters.persistDelayMaxMicros());
+        this.stateMachineWorker = new Worker("state-machine", 1, parameters.applyDelayMaxMicros());
+        this.snapshotWorker = new Worker("snapshot", 1, parameters.applyDelayMaxMicros());
     }
 
     /** Boots from what the disk and state machine durably hold. */
     void start(SplittableRandom random) {
         Membership stored = disk.membership() != null ? disk.membership() : membership;
         RecoveredState state = new RecoveredState(disk.hardState(), stored, disk.logStartIndex(),
-                disk.logStartTerm(), disk.entries(), stateMachine.appliedIndex());
-        node = new RaftNode(config, state, random);
+                disk.logStartTerm(), disk.entries(), stateMachine.appliedIndex(), disk.storageId());
         up = true;
         paused = false;
         incarnation++;
-        outstanding = null;
+        staged = null;
+        NodeDriver.Settings settings = new NodeDriver.Settings(10_000, 10_000,
+                parameters.clientTimeoutMicros() * 1000, 64, parameters.applyQueueBytesMax(), 1L << 20,
+                MembershipNemesis.PROMOTE_LAG_ENTRIES_MAX);
+        NodeDriver.SnapshotSettings snapshotSettings = new NodeDriver.SnapshotSettings(parameters.snapshotEntries(), 0,
+                parameters.snapshotLogTailEntries());
+        driver = new NodeDriver(config, state, random, settings, snapshotSettings, this, this);
+        node = driver.raft();
         lastCommitSeen = node.commitIndex();
         commitCheckedUpTo = 0;
         sim.trace("n" + id + " start term=" + node.term() + " commit=" + node.commitIndex() + " logStart="
-                + node.logStartIndex() + " last="
-                + node.lastIndex() + " applied=" + stateMachine.appliedIndex());
+                + node.logStartIndex() + " last=" + node.lastIndex() + " applied=" + stateMachine.appliedIndex()
+                + " storage=" + disk.storageId());
     }
 
     /**
-     * Stops the process: every unsynced write (the outstanding Ready) is lost. When
-     * {@code loseStateMachine}, the state machine's store is gone too and will be rebuilt by replay.
+     * Stops the process: every task in flight on a worker is lost, and with it every unsynced write —
+     * of the state machine, everything applied since its last sync, which the node replays from its
+     * log. When {@code loseStateMachine}, even the synced state machine is gone and the node replays
+     * its whole log (allowed only while the log still starts at 1).
      */
     void crash(boolean loseStateMachine) {
-        sim.trace("n" + id + " crash" + (outstanding != null ? " losing unsynced " + outstanding.entries().size()
-                + " entries hs=" + outstanding.hardState() : "") + (loseStateMachine ? " and state machine" : ""));
+        sim.trace("n" + id + " crash" + (loseStateMachine ? " and state machine" : "") + ", state machine back to "
+                + (loseStateMachine ? 0 : syncedKv.appliedIndex()) + " from " + kvStore.appliedIndex());
+        stopProcess();
+        kvStore = loseStateMachine ? new InMemoryKvStore() : syncedKv.copy();
+        stateMachine = new KvStateMachine(kvStore);
+        snapshots = new InMemorySnapshotStore(disk, kvStore);
+    }
+
+    /** Stops the process and replaces its disk by an empty one, as an operator replacing a broken disk would. */
+    void crashLosingDisk() {
+        sim.trace("n" + id + " crash losing its disk");
+        stopProcess();
+        disk = new InMemoryLogStore(nextStorageId++);
+        kvStore = new InMemoryKvStore();
+        syncedKv = new InMemoryKvStore();
+        stateMachine = new KvStateMachine(kvStore);
+        snapshots = new InMemorySnapshotStore(disk, kvStore);
+        lostDisk = true;
+    }
+
+    private void stopProcess() {
         up = false;
         paused = false;
+        driver = null;
         node = null;
-        outstanding = null;
-        pendingWrites.clear();
-        pendingReads.clear();
-        pendingForwards.clear();
-        confirmedReads.clear();
-        stagedSnapshots.clear();
+        staged = null;
+        persistWorker.clear();
+        stateMachineWorker.clear();
+        snapshotWorker.clear();
         disk = disk.reopen();
-        if (loseStateMachine) {
-            kvStore = new InMemoryKvStore();
-            stateMachine = new KvStateMachine(kvStore);
+    }
+
+    /**
+     * Whether this node still counts as one that forgot what it acknowledged: it lost its disk, and the
+     * configuration has not yet bound its id to the new storage as a voter (the end of its rebuild).
+     */
+    boolean amnesiac() {
+        if (lostDisk && up && node.membership().isVoter(id) && node.membership().storageOf(id) == disk.storageId()) {
+            lostDisk = false;
         }
-        snapshots = new InMemorySnapshotStore(disk, kvStore);
+        return lostDisk;
     }
 
     /** Whether the state machine may be destroyed on a crash: only while replay from index 1 is possible. */
@@ -149,247 +256,365 @@ final class SimHost {
         return stateMachine.appliedIndex();
     }
 
-    void tick() {
-        node.tick();
-        pump();
+    long nowNanos() {
+        return sim.now() * 1000;
     }
 
-    void receive(Message message) {
-        node.step(message);
-        pump();
+    // ----- inputs ---------------------------------------------------------------------------
+
+    void tick() {
+        driver.tick(nowNanos());
+    }
+
+    void receive(PeerIdentity sender, Message message) {
+        driver.receive(sender, List.of(message));
     }
 
     void receive(ClientRequest request) {
         ClientCommand command = request.command();
-        try {
-            if (command.isWrite() && node.role() == Role.LEADER) {
-                long index = node.propose(KvCommands.encode(command));
-                pendingWrites.put(index, new PendingWrite(request, node.term()));
-                sim.trace("n" + id + " propose " + command + " at " + index + "@" + node.term());
-            } else if (command.isWrite()) {
-                long forwardId = ++nextForwardId;
-                node.forwardProposal(forwardId, KvCommands.encode(command));
-                pendingForwards.put(forwardId, request);
-                sim.trace("n" + id + " forwards " + command + " as f" + forwardId + " to n" + node.leaderId());
-            } else {
-                long readId = ++nextReadId;
-                node.readIndex(readId);
-                pendingReads.put(readId, new PendingRead(request));
-                sim.trace("n" + id + " readIndex " + command + " as r" + readId);
-            }
-        } catch (NotLeaderException e) {
-            sim.reply(this, request, ClientReply.Status.NOT_LEADER, e.leaderId(), null);
-        } catch (ProposalDroppedException e) {
-            sim.reply(this, request, ClientReply.Status.DROPPED, 0, null);
-        }
-        pump();
-    }
-
-    /** Takes and carries out Readies until the node is quiet or a persist is in flight. */
-    void pump() {
-        while (up && !paused && outstanding == null && node.hasReady()) {
-            Ready ready = node.ready();
-            sim.invariants().onReady(this, ready);
-            for (Message message : canonicalOrder(ready.messages())) {
-                sim.send(message);
-            }
-            if (ready.softState() != null) {
-                sim.trace("n" + id + " " + ready.softState().role() + " term=" + ready.softState().term()
-                        + " leader=" + ready.softState().leaderId());
-                // As in RaftVerticle: the old leader will not answer what it was asked. Reads are
-                // retried; forwarded writes may have been appended, so they get no answer (unknown).
-                abortUnconfirmedReads();
-                pendingForwards.clear();
-                if (ready.softState().role() == Role.LEADER) {
-                    sim.onBecameLeader(this);
+        if (command.isWrite()) {
+            sim.trace("n" + id + " propose a" + request.attemptId() + " " + command + " as "
+                    + node.role().displayName());
+            driver.propose(KvCommands.encode(command), new Reply<>() {
+                @Override
+                public void succeed(KvResult result) {
+                    sim.reply(SimHost.this, request, ClientReply.Status.OK, 0, KvCommands.answer(result));
                 }
-            }
-            for (ForwardedProposal outcome : ready.forwardedProposals()) {
-                onForwarded(outcome);
-            }
-            for (int peer : ready.peersNeedingSnapshot()) {
-                sendSnapshot(peer);
-            }
-            if (ready.mustPersist()) {
-                outstanding = ready;
-                sim.schedulePersist(this);
-                return;
-            }
-            finish(ready);
+
+                @Override
+                public void fail(RuntimeException failure) {
+                    sim.reply(SimHost.this, request, status(failure, false), hint(failure), null);
+                }
+            }, nowNanos());
+        } else {
+            driver.readBarrier(new Reply<>() {
+                @Override
+                public void succeed(Long index) {
+                    String value = KvCommands.value(stateMachine.get(KvCommands.bytes(command.key())));
+                    sim.reply(SimHost.this, request, ClientReply.Status.OK, 0, new KvAnswer(value, value != null));
+                }
+
+                @Override
+                public void fail(RuntimeException failure) {
+                    sim.reply(SimHost.this, request, status(failure, true), hint(failure), null);
+                }
+            }, nowNanos());
         }
     }
 
-    /** The persist event: the outstanding Ready's writes are now synced. */
-    void persisted() {
-        Ready ready = outstanding;
-        outstanding = null;
-        SnapshotMeta install = ready.snapshot();
-        if (install != null) {
-            List<KvEntry> image = stagedSnapshots.get(install.index());
-            if (image == null) {
-                throw new IllegalStateException("node " + id + " must install a snapshot through " + install.index()
-                        + " that it never received");
-            }
-            snapshots.install(install, image.iterator());
-            // A newer snapshot may have arrived (and been accepted) while this one was being installed.
-            stagedSnapshots.headMap(install.index(), true).clear();
-            sim.invariants().onSnapshotInstalled(this, install.index());
-            sim.trace("n" + id + " installed snapshot through " + install.index() + "@" + install.term());
+    /** What a client may conclude from a failure: the driver's kinds, as the HTTP API maps them. */
+    private static ClientReply.Status status(RuntimeException failure, boolean read) {
+        if (!(failure instanceof RequestFailure requestFailure)) {
+            throw new IllegalStateException("the driver failed a request with " + failure, failure);
         }
-        if (!ready.entries().isEmpty() && ready.entries().get(0).index() <= stateMachine.appliedIndex()) {
-            throw new InvariantViolation("node " + id + " truncates its durable log at "
-                    + ready.entries().get(0).index() + ", at or below its applied index " + stateMachine.appliedIndex());
+        if (read) {
+            return ClientReply.Status.READ_ABORTED;
         }
-        disk.save(ready.hardState(), ready.entries());
-        sim.trace("n" + id + " persisted " + ready.entries().size() + " entries"
-                + (ready.entries().isEmpty() ? "" : " " + ready.entries().get(0).index() + ".."
-                + ready.entries().get(ready.entries().size() - 1).index())
-                + (ready.hardState() == null ? "" : " hs=" + ready.hardState()));
-        finish(ready);
-        pump();
+        return switch (requestFailure.kind()) {
+            case NO_LEADER -> ClientReply.Status.NOT_LEADER;
+            case OVERLOADED, UNAVAILABLE -> ClientReply.Status.DROPPED;
+            case OUTCOME_UNKNOWN -> ClientReply.Status.UNKNOWN;
+        };
     }
 
-    private void finish(Ready ready) {
-        for (Message message : canonicalOrder(ready.messagesAfterPersist())) {
-            sim.send(message);
-        }
-        if (!ready.committedEntries().isEmpty()) {
-            apply(ready.committedEntries());
-        }
-        for (ReadState readState : ready.readStates()) {
-            PendingRead read = pendingReads.remove(readState.requestId());
-            if (read != null) {
-                read.index = readState.index();
-                confirmedReads.add(read);
-            }
-        }
-        serveReads();
-        node.advance(ready);
+    private static int hint(RuntimeException failure) {
+        return failure instanceof RequestFailure requestFailure ? requestFailure.leaderId() : 0;
     }
 
     /**
-     * The Ready's messages, stably sorted by destination. RaftNode sends vote requests in the
-     * iteration order of {@code Membership.voters()}, an immutable {@code Set.copyOf} whose order
-     * changes from one JVM to the next; the network's random draws follow send order, so without
-     * this a seed would not replay across JVMs. Messages to one peer keep their relative order.
+     * A whole snapshot arrived from a leader. As the production staging area, it holds one transfer:
+     * another one is refused while a complete one waits to be installed or declined (the sender
+     * learns the transfer failed); the same transfer again is accepted, like a re-sent last chunk.
+     */
+    boolean receiveSnapshot(PeerIdentity sender, InstallSnapshot message, List<KvEntry> image) {
+        Staged incoming = new Staged(message.from(), message.term(), message.snapshotIndex(), message.snapshotTerm(),
+                image);
+        if (staged != null && !sameTransfer(staged, incoming)) {
+            sim.trace("n" + id + " staging busy with snapshot " + staged.index() + ": refuses " + incoming.index());
+            return false;
+        }
+        staged = incoming;
+        receive(sender, message);
+        return true;
+    }
+
+    private static boolean sameTransfer(Staged a, Staged b) {
+        return a.leader() == b.leader() && a.term() == b.term() && a.index() == b.index()
+                && a.snapshotTerm() == b.snapshotTerm();
+    }
+
+    /** The outcome of a snapshot transfer this node sent, as its sender would learn it. */
+    void snapshotTransferred(int peer, boolean delivered, long index) {
+        driver.snapshotStreamed(peer, delivered, index);
+    }
+
+    // ----- the driver's effects ---------------------------------------------------------------
+
+    @Override
+    public void send(List<Message> messages) {
+        PeerIdentity identity = driver.identity();
+        for (Message message : canonicalOrder(messages)) {
+            sim.send(identity, message);
+        }
+    }
+
+    /**
+     * The messages, stably sorted by destination. RaftNode sends vote requests in the iteration order of
+     * the voter set; the network's random draws follow send order, so a fixed order keeps a seed
+     * replaying across JVMs. Messages to one peer keep their relative order.
      */
     private static List<Message> canonicalOrder(List<Message> messages) {
         if (messages.size() < 2) {
             return messages;
         }
         List<Message> sorted = new ArrayList<>(messages);
-        sorted.sort(java.util.Comparator.comparingInt(Message::to));
+        sorted.sort(Comparator.comparingInt(Message::to));
         return sorted;
     }
 
-    private void apply(List<Entry> committed) {
-        sim.invariants().onApply(this, committed);
-        List<KvResult> results = stateMachine.apply(committed);
-        Map<Long, KvAnswer> answers = new TreeMap<>();
-        for (KvResult result : results) {
-            KvAnswer answer = KvCommands.answer(result);
-            answers.put(result.index(), answer);
-            sim.invariants().onResult(this, result.index(), answer);
-        }
-        for (Entry entry : committed) {
-            PendingWrite write = pendingWrites.remove(entry.index());
-            if (write == null) {
-                continue;
-            }
-            if (entry.term() == write.term()) {
-                sim.reply(this, write.request(), ClientReply.Status.OK, 0, answers.get(entry.index()));
-            } else {
-                sim.reply(this, write.request(), ClientReply.Status.OVERWRITTEN, node.leaderId(), null);
-            }
-        }
-        sim.trace("n" + id + " applied " + committed.get(0).index() + ".." + committed.get(committed.size() - 1).index());
-        maybeCompact();
+    @Override
+    public void execute(NodeDriver.Worker worker, StorageTask task) {
+        Worker target = switch (worker) {
+            case PERSIST -> persistWorker;
+            case STATE_MACHINE -> stateMachineWorker;
+            case SNAPSHOT -> snapshotWorker;
+        };
+        target.submit(taskFor(task));
     }
 
-    /** Takes a snapshot (syncs the state machine) and drops the log before it, less a tail. */
-    private void maybeCompact() {
-        if (snapshotEntries == 0 || stateMachine.appliedIndex() - node.logStartIndex() < snapshotEntries) {
-            return;
-        }
-        long synced = snapshots.syncStateMachine();
-        node.compact(synced - snapshotLogTailEntries);
-        // The configuration at the new log start must outlive the entries that carried it, as in
-        // RaftVerticle: saved before the log is cut.
-        disk.saveMembership(node.baseMembership());
-        disk.compact(node.logStartIndex());
-        sim.trace("n" + id + " compacted through " + node.logStartIndex());
+    private Task taskFor(StorageTask task) {
+        return switch (task.kind()) {
+            case PERSIST -> ending(task, () -> {
+                StorageTask.Persist persist = (StorageTask.Persist) task;
+                List<Entry> entries = persist.entries();
+                if (!entries.isEmpty() && entries.get(0).index() <= stateMachine.appliedIndex()) {
+                    throw new InvariantViolation("node " + id + " truncates its durable log at "
+                            + entries.get(0).index() + ", at or below its applied index " + stateMachine.appliedIndex());
+                }
+                disk.save(persist.hardState(), entries);
+                sim.trace("n" + id + " persisted " + entries.size() + " entries"
+                        + (entries.isEmpty() ? "" : " " + entries.get(0).index() + ".."
+                        + entries.get(entries.size() - 1).index())
+                        + (persist.hardState() == null ? "" : " hs=" + persist.hardState()));
+                for (Entry entry : entries) {
+                    if (entry.type() == io.rafty.raft.EntryType.CONFIGURATION) {
+                        sim.trace("n" + id + " persisted configuration " + entry.index() + "@" + entry.term() + " "
+                                + Membership.decode(entry.payload()));
+                    }
+                }
+                return null;
+            });
+            case COMPACT_LOG -> ending(task, () -> {
+                StorageTask.CompactLog compact = (StorageTask.CompactLog) task;
+                disk.saveMembership(compact.baseMembership());
+                disk.compact(compact.throughIndex());
+                sim.trace("n" + id + " compacted through " + compact.throughIndex());
+                return null;
+            });
+            case APPLY -> apply((StorageTask.Apply) task);
+            case INSTALL_SNAPSHOT -> install((StorageTask.InstallSnapshot) task);
+            case TAKE_SNAPSHOT -> {
+                List<InMemoryKvStore> synced = new ArrayList<>(1);
+                yield new Task() {
+                    @Override
+                    public void start() {
+                        synced.add(kvStore.copy());
+                    }
+
+                    @Override
+                    public void end() {
+                        syncedKv = synced.get(0);
+                        complete(task, syncedKv.appliedIndex());
+                    }
+                };
+            }
+            case RECLAIM_LOG_SPACE -> ending(task, () -> null);
+            case DISCARD_STAGED_SNAPSHOT -> ending(task, () -> {
+                staged = null;
+                return null;
+            });
+        };
     }
 
-    /** The leader streams its state machine to a follower whose next entries are compacted away. */
-    private void sendSnapshot(int peer) {
-        if (node.role() != Role.LEADER) {
-            // The core can hand out a snapshot request in the same Ready in which it stepped down
-            // (the request was queued while it led). RaftVerticle checks the role before sending;
-            // without this check the host would send an InstallSnapshot stamped with the new term,
-            // as if it led that term.
-            sim.trace("n" + id + " no longer leads: no snapshot to n" + peer);
-            return;
-        }
-        long index;
+    /** A task whose whole effect lands when it ends. */
+    private Task ending(StorageTask task, java.util.function.Supplier<Object> effect) {
+        return new Task() {
+            @Override
+            public void start() {
+            }
+
+            @Override
+            public void end() {
+                Object result;
+                try {
+                    result = effect.get();
+                } catch (InvariantViolation e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    driver.failed(task, e);
+                    return;
+                }
+                complete(task, result);
+            }
+        };
+    }
+
+    private void complete(StorageTask task, Object result) {
+        driver.completed(task, result);
+    }
+
+    /**
+     * An apply reads the keys it changes when it starts and writes its batch when it ends, as the
+     * RocksDB one does: results and writes are computed against the state at the start.
+     */
+    private Task apply(StorageTask.Apply task) {
+        DeferredWrites deferred = new DeferredWrites(kvStore);
+        List<List<KvResult>> results = new ArrayList<>(1);
+        return new Task() {
+            @Override
+            public void start() {
+                sim.invariants().onApply(SimHost.this, task.entries());
+                results.add(new KvStateMachine(deferred).apply(task.entries()));
+                for (KvResult result : results.get(0)) {
+                    sim.invariants().onResult(SimHost.this, result.index(), KvCommands.answer(result));
+                }
+            }
+
+            @Override
+            public void end() {
+                try {
+                    deferred.land();
+                } catch (RuntimeException e) {
+                    driver.failed(task, e);
+                    return;
+                }
+                List<Entry> entries = task.entries();
+                sim.trace("n" + id + " applied " + entries.get(0).index() + ".." + entries.get(entries.size() - 1).index());
+                complete(task, results.get(0));
+            }
+        };
+    }
+
+    /** An install reads the staged snapshot when it starts and replaces the state machine and log when it ends. */
+    private Task install(StorageTask.InstallSnapshot task) {
+        SnapshotMeta meta = task.meta();
+        List<List<KvEntry>> image = new ArrayList<>(1);
+        return new Task() {
+            @Override
+            public void start() {
+                if (staged == null || staged.index() != meta.index()) {
+                    throw new InvariantViolation("node " + id + " must install a snapshot through " + meta.index()
+                            + " that it does not hold (staged: " + (staged == null ? "none" : staged.index()) + ")");
+                }
+                image.add(staged.image());
+            }
+
+            @Override
+            public void end() {
+                snapshots.install(meta, image.get(0).iterator());
+                // An install is one synced write.
+                syncedKv = kvStore.copy();
+                staged = null;
+                sim.invariants().onSnapshotInstalled(SimHost.this, meta.index());
+                sim.trace("n" + id + " installed snapshot through " + meta.index() + "@" + meta.term());
+                complete(task, null);
+            }
+        };
+    }
+
+    @Override
+    public void streamSnapshot(int peer, long term) {
         List<KvEntry> image = new ArrayList<>();
-        try (SnapshotStore.StateImage state = snapshots.openImage()) {
-            index = state.appliedIndex();
-            state.entries().forEachRemaining(image::add);
-        }
-        long snapshotTerm = node.termAt(index);
-        if (snapshotTerm < 0) {
-            node.reportSnapshot(peer, false, index);
-            return;
-        }
-        InstallSnapshot message = new InstallSnapshot(id, peer, node.term(), index, snapshotTerm,
-                node.membershipAt(index));
-        sim.sendSnapshot(this, message, image);
+        long[] index = new long[1];
+        snapshotWorker.submit(new Task() {
+            @Override
+            public void start() {
+                try (SnapshotStore.StateImage state = snapshots.openImage()) {
+                    index[0] = state.appliedIndex();
+                    state.entries().forEachRemaining(image::add);
+                }
+            }
+
+            @Override
+            public void end() {
+                SnapshotMeta meta = driver.snapshotToSend(peer, term, index[0]);
+                if (meta == null) {
+                    sim.trace("n" + id + " no snapshot to n" + peer + " (no longer leads term " + term + ")");
+                    driver.snapshotStreamed(peer, false, index[0]);
+                    return;
+                }
+                sim.sendSnapshot(SimHost.this, driver.identity(), new InstallSnapshot(id, peer, term, meta.index(),
+                        meta.term(), meta.membership()), image);
+            }
+        });
     }
 
-    /** A whole snapshot arrived from a leader: stage its data, then let the core decide. */
-    void receiveSnapshot(InstallSnapshot message, List<KvEntry> image) {
-        stagedSnapshots.put(message.snapshotIndex(), image);
-        receive(message);
+    @Override
+    public void publish(NodeStatus status) {
     }
 
-    /** The outcome of a snapshot transfer this node sent, as its sender would learn it. */
-    void snapshotTransferred(int peer, boolean delivered, long index) {
-        node.reportSnapshot(peer, delivered, index);
-        pump();
-    }
+    // ----- what the driver did ----------------------------------------------------------------
 
-    private void serveReads() {
-        long applied = stateMachine.appliedIndex();
-        Iterator<PendingRead> reads = confirmedReads.iterator();
-        while (reads.hasNext()) {
-            PendingRead read = reads.next();
-            if (read.index <= applied) {
-                reads.remove();
-                String value = KvCommands.value(stateMachine.get(KvCommands.bytes(read.request.command().key())));
-                sim.reply(this, read.request, ClientReply.Status.OK, 0, new KvAnswer(value, value != null));
+    @Override
+    public void readyTaken(Ready ready) {
+        sim.invariants().onReady(this, ready);
+        if (ready.softState() != null) {
+            sim.trace("n" + id + " " + ready.softState().role() + " term=" + ready.softState().term()
+                    + " leader=" + ready.softState().leaderId());
+            if (ready.softState().role() == Role.LEADER) {
+                sim.onBecameLeader(this);
             }
         }
     }
 
-    private void onForwarded(ForwardedProposal outcome) {
-        ClientRequest request = pendingForwards.remove(outcome.requestId());
-        if (request == null) {
-            return;
-        }
-        sim.trace("n" + id + " f" + outcome.requestId() + (outcome.refused() ? " refused"
-                : " appended at " + outcome.index() + "@" + outcome.term()));
-        if (outcome.refused()) {
-            sim.reply(this, request, ClientReply.Status.NOT_LEADER, node.leaderId(), null);
-        } else if (outcome.index() > stateMachine.appliedIndex()) {
-            pendingWrites.put(outcome.index(), new PendingWrite(request, outcome.term()));
-        }
-        // Else already applied before the answer came: no reply, the client sees an unknown outcome.
+    @Override
+    public void fenced(String reason, Throwable cause) {
+        // The simulator injects no storage failures: a node that fences found a bug.
+        throw new InvariantViolation("node " + id + " fenced: " + reason + ": " + cause, cause);
     }
 
-    private void abortUnconfirmedReads() {
-        for (PendingRead read : pendingReads.values()) {
-            sim.reply(this, read.request, ClientReply.Status.READ_ABORTED, 0, null);
+    /**
+     * The state machine's store as an apply sees it while it runs: reads go to the store as it is at
+     * the start, the batch's write is held back until {@link #land()}.
+     */
+    private static final class DeferredWrites implements KvStore {
+        private final KvStore target;
+        private Map<Key, KvEntry> changes;
+        private long appliedIndex = -1;
+
+        DeferredWrites(KvStore target) {
+            this.target = target;
         }
-        pendingReads.clear();
+
+        @Override
+        public long appliedIndex() {
+            return target.appliedIndex();
+        }
+
+        @Override
+        public KvEntry get(byte[] key) {
+            return target.get(key);
+        }
+
+        @Override
+        public List<KvEntry> scan(byte[] prefix, byte[] after, int limit) {
+            return target.scan(prefix, after, limit);
+        }
+
+        @Override
+        public void write(Map<Key, KvEntry> batch, long applied) {
+            changes = new HashMap<>(batch);
+            appliedIndex = applied;
+        }
+
+        void land() {
+            if (appliedIndex >= 0) {
+                target.write(changes, appliedIndex);
+            }
+        }
+
+        @Override
+        public void close() {
+        }
     }
 }

@@ -46,6 +46,9 @@ record SimParameters(
         long snapshotLogTailEntries,
         int spareNodes,
         int membershipWeight,
+        long applyDelayMaxMicros,
+        long applyQueueBytesMax,
+        int diskLossWeight,
         long chaosEvents,
         Set<DeliberateBug> bugs) {
 
@@ -99,11 +102,19 @@ record SimParameters(
         boolean changesMembership = random.nextBoolean();
         int spareNodes = changesMembership ? random.nextInt(0, 3) : 0;
         int membershipWeight = changesMembership ? random.nextInt(2, 7) : 0;
+        // The host's workers: state-machine and snapshot tasks take up to this long (an apply batch on a
+        // busy disk can take as long as a persist), so installs, applies and compactions overlap.
+        long applyDelayMax = random.nextBoolean() ? random.nextLong(10, 500) : random.nextLong(500, 10_000);
+        // A small apply queue makes the core hold committed entries back (flow control) in some worlds.
+        long applyQueueBytes = random.nextInt(3) == 0 ? random.nextLong(100, 2_000) : 1L << 20;
+        // Disks are lost (a node restarts on empty storage) in two thirds of the worlds.
+        int diskLossWeight = random.nextInt(3) == 0 ? 0 : random.nextInt(1, 4);
         return new SimParameters(seed, clusterSize, baseTick, skew, electionMin, electionMax, heartbeat,
                 maxMessageBytes, maxInflight, delayMin, delayMean, slow, loss, duplicate, reorder, persistMin,
                 persistMax, nemesisMean, partitionWeight, crashWeight, pauseWeight, healWeight, leaderKillerWeight,
                 leaderKillerDelayMax, figure8Weight, downtimeMax, clients,
-                keys, think, timeout, snapshotEntries, snapshotTail, spareNodes, membershipWeight, chaosEvents, bugs);
+                keys, think, timeout, snapshotEntries, snapshotTail, spareNodes, membershipWeight, applyDelayMax,
+                applyQueueBytes, diskLossWeight, chaosEvents, bugs);
     }
 
     String describe() {
@@ -111,14 +122,15 @@ record SimParameters(
                 "seed=%d nodes=%d tick=%dus skew=%.2f election=%d..%d heartbeat=%d msgBytes=%d inflight=%d"
                         + " delay=%d+exp(%d)us slow=%.3f loss=%.3f dup=%.3f reorder=%s persist=%d..%dus"
                         + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d leader-killer=%d figure8=%d) kill-delay<=%dus downtime<=%dus"
-                        + " clients=%d keys=%d think<=%dus timeout=%dus snapshot-every=%d tail=%d spares=%d membership=%d events=%d bugs=%s",
+                        + " clients=%d keys=%d think<=%dus timeout=%dus snapshot-every=%d tail=%d spares=%d membership=%d"
+                        + " apply<=%dus apply-queue=%dB disk-loss=%d events=%d bugs=%s",
                 seed, clusterSize, baseTickMicros, tickSkew, electionTimeoutTicksMin, electionTimeoutTicksMax,
                 heartbeatIntervalTicks, maxMessageBytes, maxInflightMessages, messageDelayMinMicros,
                 messageDelayMeanMicros - messageDelayMinMicros, slowMessageRate, lossRate, duplicateRate, reorder,
                 persistDelayMinMicros, persistDelayMaxMicros, nemesisIntervalMeanMicros, partitionWeight,
                 crashWeight, pauseWeight, healWeight, leaderKillerWeight, figure8Weight, leaderKillerDelayMaxMicros,
                 downtimeMaxMicros, clients, keys, clientThinkMaxMicros,
-                clientTimeoutMicros, snapshotEntries, snapshotLogTailEntries, spareNodes, membershipWeight, chaosEvents,
-                bugs);
+                clientTimeoutMicros, snapshotEntries, snapshotLogTailEntries, spareNodes, membershipWeight,
+                applyDelayMaxMicros, applyQueueBytesMax, diskLossWeight, chaosEvents, bugs);
     }
 }

@@ -2,7 +2,9 @@ package io.rafty.sim;
 
 import io.rafty.kv.KvEntry;
 import io.rafty.raft.Membership;
+import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.RaftConfig;
+import io.rafty.raft.RaftNode;
 import io.rafty.raft.Role;
 import io.rafty.raft.message.AppendEntries;
 import io.rafty.raft.message.AppendResponse;
@@ -40,13 +42,20 @@ final class Simulation {
 
     /** What one run found. {@code failure} is null when every check passed. */
     record Result(SimParameters parameters, long events, long fingerprint, String failure, List<String> traceTail,
-                  int operations, MembershipNemesis.Counts membership) {
+                  int operations, MembershipNemesis.Counts membership, Faults faults) {
         long seed() {
             return parameters.seed();
         }
 
         boolean failed() {
             return failure != null;
+        }
+    }
+
+    /** Disk losses of one run: nodes that restarted on empty storage, and how many in the lost-disk scenario. */
+    record Faults(int disksLost, int scenarios) {
+        Faults plus(Faults other) {
+            return new Faults(disksLost + other.disksLost, scenarios + other.scenarios);
         }
     }
 
@@ -74,6 +83,7 @@ final class Simulation {
     private final SplittableRandom networkRandom;
     private final SplittableRandom nemesisRandom;
     private final SplittableRandom nodeRandom;
+    private final SplittableRandom workerRandom;
     private final PriorityQueue<Event> queue = new PriorityQueue<>((a, b) -> a.time != b.time
             ? Long.compare(a.time, b.time) : Long.compare(a.sequence, b.sequence));
     private final SimHost[] hosts;
@@ -98,6 +108,8 @@ final class Simulation {
     private double duplicateRate;
     private double slowMessageRate;
     private final MembershipNemesis membershipNemesis;
+    private int disksLost;
+    private int lostDiskScenarios;
     /** The configuration the healed cluster must catch up, as its latest leader last saw it. */
     private Set<Integer> finalMembers = Set.of();
 
@@ -111,6 +123,7 @@ final class Simulation {
         this.nodeRandom = master.split();
         SplittableRandom tickRandom = master.split();
         SplittableRandom clientRandom = master.split();
+        this.workerRandom = master.split();
         int size = parameters.nodeCount();
         this.network = new Network(size);
         this.lastDelivery = new long[size + 1][size + 1];
@@ -134,8 +147,7 @@ final class Simulation {
             double skew = parameters.tickSkew() == 0 ? 0 : tickRandom.nextDouble(-parameters.tickSkew(),
                     parameters.tickSkew());
             long tickMicros = Math.round(parameters.baseTickMicros() * (1 + skew));
-            hosts[id] = new SimHost(id, this, config, membership, tickMicros, parameters.snapshotEntries(),
-                    parameters.snapshotLogTailEntries());
+            hosts[id] = new SimHost(id, this, config, membership, tickMicros, parameters);
             held.add(new ArrayList<>());
         }
         for (int id = 1; id <= parameters.clients(); id++) {
@@ -175,7 +187,7 @@ final class Simulation {
             trace("FAILURE " + failure);
         }
         return new Result(parameters, events, trace.fingerprint(), failure, trace.tail(), recorder.operationCount(),
-                membershipNemesis.counts());
+                membershipNemesis.counts(), new Faults(disksLost, lostDiskScenarios));
     }
 
     private static String stackTop(Throwable e) {
@@ -371,9 +383,14 @@ final class Simulation {
         schedule(delayMicros, 0, -1, action);
     }
 
-    void schedulePersist(SimHost host) {
-        long delay = networkRandom.nextLong(parameters.persistDelayMinMicros(), parameters.persistDelayMaxMicros() + 1);
-        schedule(delay, host.id, host.incarnation, host::persisted);
+    /** Runs {@code action} on {@code host} after {@code delayMicros}, unless it crashed meanwhile (held while paused). */
+    void scheduleOn(SimHost host, long delayMicros, Runnable action) {
+        schedule(delayMicros, host.id, host.incarnation, action);
+    }
+
+    /** The draws of worker task durations. */
+    SplittableRandom workerRandom() {
+        return workerRandom;
     }
 
     private void scheduleTick(SimHost host) {
@@ -392,7 +409,6 @@ final class Simulation {
             host.tick();
             scheduleTick(host);
         });
-        host.pump();
     }
 
     long now() {
@@ -427,8 +443,8 @@ final class Simulation {
         return delay;
     }
 
-    /** A peer message leaves its node now; it may be cut, lost, duplicated, delayed or reordered. */
-    void send(Message message) {
+    /** A peer message leaves its node now, stamped with its identity; it may be cut, lost, duplicated, delayed or reordered. */
+    void send(PeerIdentity sender, Message message) {
         int from = message.from();
         int to = message.to();
         if (!network.delivers(from, to)) {
@@ -439,13 +455,13 @@ final class Simulation {
             trace("lost " + describe(message));
             return;
         }
-        deliverLater(message);
+        deliverLater(sender, message);
         if (duplicateRate > 0 && networkRandom.nextDouble() < duplicateRate) {
-            deliverLater(message);
+            deliverLater(sender, message);
         }
     }
 
-    private void deliverLater(Message message) {
+    private void deliverLater(PeerIdentity sender, Message message) {
         int from = message.from();
         int to = message.to();
         long at = now + messageDelay();
@@ -461,7 +477,7 @@ final class Simulation {
                 trace("cut in flight " + describe(message));
             } else {
                 trace("deliver " + describe(message));
-                host.receive(message);
+                host.receive(sender, message);
                 if (message instanceof AppendResponse response && response.success()) {
                     onAppendAcknowledged(host, response);
                 }
@@ -471,34 +487,51 @@ final class Simulation {
 
     /**
      * A snapshot travels as one transfer: cut or lost like any message, and slower. The sender learns
-     * the outcome one delay after delivery, or after a timeout when it was lost.
+     * the outcome one delay after delivery, or after a timeout when it was lost or refused (the
+     * receiver's staging area holds another snapshot). Where the network duplicates, the last chunk is
+     * sometimes delivered twice, as a sender that lost the first acknowledgement re-sends it.
      */
-    void sendSnapshot(SimHost sender, InstallSnapshot message, List<KvEntry> image) {
+    void sendSnapshot(SimHost sender, PeerIdentity identity, InstallSnapshot message, List<KvEntry> image) {
         int from = message.from();
         int to = message.to();
         int incarnation = sender.incarnation;
         boolean lost = !network.delivers(from, to) || (lossRate > 0 && networkRandom.nextDouble() < lossRate);
+        boolean resent = duplicateRate > 0 && networkRandom.nextDouble() < 0.25;
         long transfer = 3 * messageDelay();
         trace("snapshot " + from + "->" + to + " t" + message.term() + " through " + message.snapshotIndex() + "@"
                 + message.snapshotTerm() + " (" + image.size() + " keys)" + (lost ? " lost" : ""));
-        Runnable report = () -> {
-            if (sender.up && sender.incarnation == incarnation) {
-                trace("n" + from + " snapshot to n" + to + (lost ? " failed" : " delivered"));
-                sender.snapshotTransferred(to, !lost, message.snapshotIndex());
-            }
-        };
         if (lost) {
-            schedule(transfer + SNAPSHOT_TIMEOUT_MICROS, from, -1, report);
+            schedule(transfer + SNAPSHOT_TIMEOUT_MICROS, from, -1, () -> reportSnapshot(sender, incarnation, to,
+                    false, message.snapshotIndex()));
             return;
         }
         schedule(transfer, to, -1, () -> {
             SimHost host = hosts[to];
+            boolean accepted = false;
             if (host.up && network.delivers(from, to)) {
                 trace("deliver snapshot " + from + "->" + to + " through " + message.snapshotIndex());
-                host.receiveSnapshot(message, image);
+                accepted = host.receiveSnapshot(identity, message, image);
+                if (accepted && resent) {
+                    int receiver = host.incarnation;
+                    schedule(messageDelay(), to, -1, () -> {
+                        if (host.up && host.incarnation == receiver) {
+                            trace("deliver re-sent last snapshot chunk " + from + "->" + to);
+                            host.receiveSnapshot(identity, message, image);
+                        }
+                    });
+                }
             }
-            schedule(messageDelay(), from, -1, report);
+            boolean delivered = accepted;
+            schedule(delivered ? messageDelay() : SNAPSHOT_TIMEOUT_MICROS, from, -1,
+                    () -> reportSnapshot(sender, incarnation, to, delivered, message.snapshotIndex()));
         });
+    }
+
+    private void reportSnapshot(SimHost sender, int incarnation, int to, boolean delivered, long index) {
+        if (sender.up && sender.incarnation == incarnation) {
+            trace("n" + sender.id + " snapshot to n" + to + (delivered ? " delivered" : " failed"));
+            sender.snapshotTransferred(to, delivered, index);
+        }
     }
 
     /** A client request travels to a node; clients are never partitioned from nodes. */
@@ -576,12 +609,17 @@ final class Simulation {
         int killer = parameters.leaderKillerWeight();
         int figure8 = parameters.figure8Weight();
         int membership = parameters.membershipWeight();
+        int diskLoss = parameters.diskLossWeight();
         if (membership > 0 && nemesisRandom.nextInt(3) == 0) {
             membershipNemesis.retireRemovedNodes();
         }
-        int dice = nemesisRandom.nextInt(partition + crash + pause + heal + killer + figure8 + membership);
-        if (dice >= partition + crash + pause + heal + killer + figure8) {
+        int dice = nemesisRandom.nextInt(partition + crash + pause + heal + killer + figure8 + diskLoss + membership);
+        if (dice >= partition + crash + pause + heal + killer + figure8 + diskLoss) {
             membershipNemesis.act();
+            return;
+        }
+        if (dice >= partition + crash + pause + heal + killer + figure8) {
+            loseSomeDisk();
             return;
         }
         if (figure8Stage != 0 && (dice < partition || dice >= partition + crash + pause)) {
@@ -790,9 +828,110 @@ final class Simulation {
         boolean loseStateMachine = nemesisRandom.nextInt(4) == 0 && host.canLoseStateMachine();
         host.crash(loseStateMachine);
         held.get(host.id).clear();
-        if (loseStateMachine) {
-            invariants.forgetApplied(host.id);
+        // Applies after the last sync are lost with the process: the applied index may go back.
+        invariants.forgetApplied(host.id);
+        long downtime = 1_000 + nemesisRandom.nextLong(parameters.downtimeMaxMicros());
+        schedule(downtime, 0, -1, () -> {
+            if (!host.up && !host.retired) {
+                startHost(host);
+            }
+        });
+    }
+
+    /**
+     * A node loses its disk: it stops, and comes back on empty storage with a new storage id. Half the
+     * time it is the plain fault; the other half the scenario of issue 12, which is what makes a wiped
+     * node dangerous: a follower B is cut off and misses writes, the follower C loses its disk and
+     * restarts, then the leader A (the only other holder of those writes) crashes. A node that votes
+     * with its empty log would elect B without them.
+     *
+     * <p>At most a minority of the voters is ever amnesiac (lost its disk and not yet told by a leader
+     * that it caught up): a majority losing its data loses data whatever the protocol. And disks are
+     * lost only once every voter holds the configuration that binds members to their storage: before
+     * that, a wiped node cannot be told apart from the member it was (see the README, "Lost storage").
+     */
+    private void loseSomeDisk() {
+        int leader = currentLeader();
+        Membership config = leader == 0 ? null : hosts[leader].node.membership();
+        if (config == null || !mayLoseAnotherDisk()) {
+            return;
         }
+        List<Integer> voters = new ArrayList<>(config.voters());
+        voters.remove(Integer.valueOf(leader));
+        if (voters.size() < 2 || nemesisRandom.nextBoolean() || figure8Stage != 0) {
+            int victim = 1 + nemesisRandom.nextInt(hosts.length - 1);
+            if (hosts[victim].up) {
+                loseDisk(hosts[victim]);
+            }
+            return;
+        }
+        lostDiskScenarios++;
+        int behind = voters.remove(nemesisRandom.nextInt(voters.size()));
+        int wiped = voters.get(nemesisRandom.nextInt(voters.size()));
+        SimHost leaderHost = hosts[leader];
+        int leaderIncarnation = leaderHost.incarnation;
+        network.split(Set.of(behind));
+        trace("nemesis lost-disk scenario: n" + behind + " cut off, then n" + wiped + " loses its disk, then leader n"
+                + leader + " crashes");
+        long gap = 5_000 + nemesisRandom.nextLong(50_000);
+        schedule(gap, 0, -1, () -> {
+            if (chaos && hosts[wiped].up && mayLoseAnotherDisk()) {
+                loseDisk(hosts[wiped]);
+            }
+        });
+        schedule(2 * gap, 0, -1, () -> {
+            if (chaos) {
+                network.heal();
+                trace("nemesis lost-disk scenario: n" + behind + " rejoins");
+                if (leaderHost.up && leaderHost.incarnation == leaderIncarnation) {
+                    crash(leaderHost);
+                }
+            }
+        });
+    }
+
+    /**
+     * Whether one more disk may be lost now: after it, the nodes that forgot their disk must still be a
+     * minority of every configuration in play (the current leader's latest and committed ones, and the
+     * latest one in any running node's log), and every voter must hold the configuration that binds
+     * the members to their storage (the founding binding, see {@link Membership}): before that, a wiped
+     * node cannot be told apart from the member it was.
+     */
+    private boolean mayLoseAnotherDisk() {
+        int leader = currentLeader();
+        if (leader == 0) {
+            return false;
+        }
+        RaftNode node = hosts[leader].node;
+        List<Membership> configs = new ArrayList<>(List.of(node.membership(), node.membershipAt(node.commitIndex())));
+        int amnesiac = 0;
+        for (int id = 1; id < hosts.length; id++) {
+            SimHost host = hosts[id];
+            if (host.amnesiac()) {
+                amnesiac++;
+            }
+            if (host.up) {
+                configs.add(host.node.membership());
+            }
+        }
+        for (Membership config : configs) {
+            for (int voter : config.voters()) {
+                if (!hosts[voter].up || !hosts[voter].node.membership().bindsStorage()) {
+                    return false;
+                }
+            }
+            if (amnesiac + 1 > (config.voters().size() - 1) / 2) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void loseDisk(SimHost host) {
+        disksLost++;
+        host.crashLosingDisk();
+        held.get(host.id).clear();
+        invariants.forgetApplied(host.id);
         long downtime = 1_000 + nemesisRandom.nextLong(parameters.downtimeMaxMicros());
         schedule(downtime, 0, -1, () -> {
             if (!host.up && !host.retired) {
@@ -805,12 +944,20 @@ final class Simulation {
     void retire(SimHost host) {
         host.crash(false);
         held.get(host.id).clear();
+        invariants.forgetApplied(host.id);
         host.retired = true;
     }
 
     private void pauseSomeNode() {
         SimHost host = hosts[leaderOrRandom()];
         if (!host.up || host.paused) {
+            return;
+        }
+        if (nemesisRandom.nextBoolean()) {
+            // A slow disk instead: the node runs, but every write, apply and install crawls, so its
+            // workers' tasks overlap in ways a fast disk rarely shows.
+            host.slowDiskUntil = now + 1_000 + nemesisRandom.nextLong(parameters.downtimeMaxMicros());
+            trace("n" + host.id + " disk slow until " + host.slowDiskUntil + "us");
             return;
         }
         host.paused = true;
@@ -830,6 +977,5 @@ final class Simulation {
             schedule(0, event.node, event.incarnation, event.action);
         }
         held.get(host.id).clear();
-        host.pump();
     }
 }

@@ -34,7 +34,7 @@ class SimulationTest {
     static final int FAILURES_REPORTED_MAX = 3;
 
     record Sweep(int seeds, long events, List<Simulation.Result> failures, List<Simulation.Result> results,
-                 int membershipWorlds, MembershipNemesis.Counts membership) {
+                 int membershipWorlds, MembershipNemesis.Counts membership, Simulation.Faults faults) {
     }
 
     static Simulation.Result runSeed(long seed, long events, Set<DeliberateBug> bugs) {
@@ -49,6 +49,7 @@ class SimulationTest {
             long totalEvents = 0;
             int membershipWorlds = 0;
             MembershipNemesis.Counts membership = new MembershipNemesis.Counts(0, 0, 0, 0);
+            Simulation.Faults faults = new Simulation.Faults(0, 0);
             List<Simulation.Result> failures = new ArrayList<>();
             List<Simulation.Result> results = new ArrayList<>();
             int ran = 0;
@@ -67,6 +68,7 @@ class SimulationTest {
                         membershipWorlds++;
                     }
                     membership = membership.plus(result.membership());
+                    faults = faults.plus(result.faults());
                     if (seeds <= 16) {
                         results.add(result);
                     }
@@ -78,7 +80,7 @@ class SimulationTest {
                     break;
                 }
             }
-            return new Sweep(ran, totalEvents, failures, results, membershipWorlds, membership);
+            return new Sweep(ran, totalEvents, failures, results, membershipWorlds, membership, faults);
         } catch (InterruptedException | ExecutionException e) {
             throw new IllegalStateException(e);
         } finally {
@@ -200,6 +202,8 @@ class SimulationTest {
                 + membership.changes() + " configuration changes appended, " + membership.transfers()
                 + " leadership transfers started, " + membership.refused() + " refused, " + membership.retired()
                 + " removed nodes retired");
+        System.out.println("sim: disks lost: " + sweep.faults().disksLost() + " (" + sweep.faults().scenarios()
+                + " lost-disk scenarios: a follower cut off, another one's disk lost, then the leader crashed)");
         System.out.println("sim: " + millis + " ms");
         System.out.println("sim: seeds=" + sweep.seeds() + " events=" + sweep.events() + " failures="
                 + failures.size());

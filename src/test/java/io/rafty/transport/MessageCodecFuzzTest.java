@@ -3,8 +3,10 @@ package io.rafty.transport;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rafty.raft.Entry;
+import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.message.AppendEntries;
 import io.rafty.raft.message.AppendResponse;
 import io.rafty.raft.message.Heartbeat;
@@ -30,6 +32,17 @@ import org.junit.jupiter.api.Test;
 class MessageCodecFuzzTest {
 
     private static final int ROUNDS = 50_000;
+    private static final PeerIdentity SENDER = new PeerIdentity(0x1234_5678_9abc_def0L, -42);
+    /** version, cluster id, storage id, count. */
+    private static final int BATCH_HEADER = 1 + 8 + 8 + 4;
+
+    private static byte[] encode(List<Message> messages) {
+        return MessageCodec.encode(SENDER, messages);
+    }
+
+    private static List<Message> decode(byte[] bytes) {
+        return MessageCodec.decode(bytes).messages();
+    }
 
     private static List<Message> sample() {
         return List.of(
@@ -47,8 +60,24 @@ class MessageCodecFuzzTest {
     }
 
     @Test
+    void theSendersIdentityRoundTrips() {
+        MessageCodec.Batch batch = MessageCodec.decode(encode(sample()));
+        assertEquals(SENDER, batch.sender());
+        PeerIdentity quiet = new PeerIdentity(0, 7);
+        assertEquals(quiet, MessageCodec.decode(MessageCodec.encode(quiet, List.of())).sender());
+    }
+
+    @Test
+    void theOldVersionIsRejectedByName() {
+        byte[] old = encode(List.of());
+        old[0] = 1;
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(old));
+        assertTrue(refused.getMessage().contains("same version"), refused.getMessage());
+    }
+
+    @Test
     void forwardedReadsAndCommandsRoundTripFieldByField() {
-        List<Message> decoded = MessageCodec.decode(MessageCodec.encode(sample()));
+        List<Message> decoded = decode(encode(sample()));
         assertEquals(new ReadIndexRequest(2, 1, 3, 77), decoded.get(6));
         assertEquals(new ReadIndexResponse(1, 2, 3, 77, 6), decoded.get(7));
         Propose propose = (Propose) decoded.get(8);
@@ -61,23 +90,23 @@ class MessageCodecFuzzTest {
 
     @Test
     void proposeWithHugeOrNoCountIsRejected() {
-        byte[] propose = MessageCodec.encode(List.of(new Propose(2, 1, 3, 5, List.of(new byte[] {1}))));
-        int countAt = 1 + 4 + 1 + 4 + 4 + 8 + 8;
+        byte[] propose = encode(List.of(new Propose(2, 1, 3, 5, List.of(new byte[] {1}))));
+        int countAt = BATCH_HEADER + 1 + 4 + 4 + 8 + 8;
         byte[] huge = propose.clone();
         ByteBuffer.wrap(huge).putInt(countAt, Integer.MAX_VALUE);
-        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(huge));
+        assertThrows(IllegalArgumentException.class, () -> decode(huge));
         byte[] none = propose.clone();
         ByteBuffer.wrap(none).putInt(countAt, 0);
-        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(none));
+        assertThrows(IllegalArgumentException.class, () -> decode(none));
         byte[] hugePayload = propose.clone();
         ByteBuffer.wrap(hugePayload).putInt(countAt + 4, Integer.MAX_VALUE);
-        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(hugePayload));
+        assertThrows(IllegalArgumentException.class, () -> decode(hugePayload));
     }
 
     /** Decodes, accepting only success or IllegalArgumentException; anything else fails the test. */
     private static void decodeOrReject(byte[] bytes, long seed) {
         try {
-            MessageCodec.decode(bytes);
+            decode(bytes);
         } catch (IllegalArgumentException expected) {
             // The one allowed way to refuse.
         } catch (RuntimeException | OutOfMemoryError e) {
@@ -88,17 +117,17 @@ class MessageCodecFuzzTest {
 
     @Test
     void validBatchesRoundTrip() {
-        byte[] encoded = MessageCodec.encode(sample());
-        assertEquals(sample().toString().length(), MessageCodec.decode(encoded).toString().length());
-        assertEquals(MessageCodec.decode(encoded).size(), sample().size());
+        byte[] encoded = encode(sample());
+        assertEquals(sample().toString().length(), decode(encoded).toString().length());
+        assertEquals(decode(encoded).size(), sample().size());
     }
 
     @Test
     void everyTruncationIsRejected() {
-        byte[] encoded = MessageCodec.encode(sample());
+        byte[] encoded = encode(sample());
         for (int length = 0; length < encoded.length; length++) {
             byte[] prefix = Arrays.copyOf(encoded, length);
-            assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(prefix), "prefix " + length);
+            assertThrows(IllegalArgumentException.class, () -> decode(prefix), "prefix " + length);
         }
     }
 
@@ -111,7 +140,7 @@ class MessageCodecFuzzTest {
             byte[] bytes = new byte[random.nextInt(random.nextInt(10) == 0 ? 4096 : 64)];
             random.nextBytes(bytes);
             if (bytes.length > 0 && random.nextBoolean()) {
-                bytes[0] = 1;
+                bytes[0] = 2;
             }
             decodeOrReject(bytes, seed);
         }
@@ -122,7 +151,7 @@ class MessageCodecFuzzTest {
         long seed = Long.getLong("fuzz.seed", System.nanoTime());
         System.out.println("MessageCodecFuzzTest seed " + seed);
         SplittableRandom random = new SplittableRandom(seed);
-        byte[] valid = MessageCodec.encode(sample());
+        byte[] valid = encode(sample());
         for (int i = 0; i < ROUNDS; i++) {
             byte[] bytes = valid.clone();
             int flips = 1 + random.nextInt(4);
@@ -135,27 +164,27 @@ class MessageCodecFuzzTest {
 
     @Test
     void hugeCountsAndLengthsAreRejectedWithoutAllocating() {
-        // A message count of 2^31-1 in a six-byte body.
-        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(
-                ByteBuffer.allocate(6).put((byte) 1).putInt(Integer.MAX_VALUE).array()));
+        // A message count of 2^31-1 in a header-only body.
+        assertThrows(IllegalArgumentException.class, () -> decode(ByteBuffer.allocate(BATCH_HEADER).put((byte) 2)
+                .putLong(1).putLong(1).putInt(Integer.MAX_VALUE).array()));
         // An AppendEntries whose single entry claims a 2 GiB payload.
-        byte[] append = MessageCodec.encode(List.of(new AppendEntries(1, 2, 3, 0, 0,
+        byte[] append = encode(List.of(new AppendEntries(1, 2, 3, 0, 0,
                 List.of(Entry.command(3, 1, new byte[0])), 0)));
         ByteBuffer.wrap(append).putInt(append.length - 4, Integer.MAX_VALUE);
-        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(append));
+        assertThrows(IllegalArgumentException.class, () -> decode(append));
         // Negative terms, zero ids, unknown kinds and versions.
-        byte[] vote = MessageCodec.encode(List.of(new RequestVote(1, 2, 3, 0, 0, false)));
+        byte[] vote = encode(List.of(new RequestVote(1, 2, 3, 0, 0, false)));
         byte[] zeroFrom = vote.clone();
-        ByteBuffer.wrap(zeroFrom).putInt(6, 0);
-        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(zeroFrom));
+        ByteBuffer.wrap(zeroFrom).putInt(BATCH_HEADER + 1, 0);
+        assertThrows(IllegalArgumentException.class, () -> decode(zeroFrom));
         byte[] negativeTerm = vote.clone();
-        ByteBuffer.wrap(negativeTerm).putLong(14, -1);
-        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(negativeTerm));
+        ByteBuffer.wrap(negativeTerm).putLong(BATCH_HEADER + 9, -1);
+        assertThrows(IllegalArgumentException.class, () -> decode(negativeTerm));
         byte[] unknownKind = vote.clone();
-        unknownKind[5] = 99;
-        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(unknownKind));
+        unknownKind[BATCH_HEADER] = 99;
+        assertThrows(IllegalArgumentException.class, () -> decode(unknownKind));
         byte[] unknownVersion = vote.clone();
-        unknownVersion[0] = 2;
-        assertThrows(IllegalArgumentException.class, () -> MessageCodec.decode(unknownVersion));
+        unknownVersion[0] = 3;
+        assertThrows(IllegalArgumentException.class, () -> decode(unknownVersion));
     }
 }

@@ -1,0 +1,132 @@
+package io.rafty.node;
+
+import io.rafty.raft.Entry;
+import io.rafty.raft.HardState;
+import io.rafty.raft.Membership;
+import io.rafty.raft.SnapshotMeta;
+import java.util.List;
+
+/**
+ * A piece of blocking storage work the {@link NodeDriver} asks its host to carry out on one of its
+ * {@link NodeDriver.Worker}s. The host runs the tasks of one worker one at a time, in the order given,
+ * and reports each back with {@link NodeDriver#completed} (its result as the kind says) or
+ * {@link NodeDriver#failed}. Which worker a task runs on is the driver's decision: it is what keeps the
+ * state machine single-writer (applies and snapshot installs share one worker).
+ */
+public sealed interface StorageTask {
+
+    /** Every kind of task; a host switches over it, so a new kind fails to compile until it is handled. */
+    enum Kind {
+        /** Save a Ready's hard state and entries in one synced write. Result: none. */
+        PERSIST,
+        /** Save the configuration at the new log start, then drop the log through an index. Result: none. */
+        COMPACT_LOG,
+        /** Apply committed entries to the state machine in one batch. Result: {@code List<KvResult>}. */
+        APPLY,
+        /** Replace the state machine (and the log) with the staged snapshot. Result: none. */
+        INSTALL_SNAPSHOT,
+        /** Make the state machine durable through its applied index. Result: that index, a {@code Long}. */
+        TAKE_SNAPSHOT,
+        /** Give compacted log files' space back to the disk. Result: none. */
+        RECLAIM_LOG_SPACE,
+        /** Forget a staged snapshot the core declined. Result: none. */
+        DISCARD_STAGED_SNAPSHOT
+    }
+
+    Kind kind();
+
+    /** What the node was doing, for the line it logs if the task fails and fences it. */
+    String describe();
+
+    record Persist(HardState hardState, List<Entry> entries) implements StorageTask {
+        public Persist {
+            entries = List.copyOf(entries);
+        }
+
+        @Override
+        public Kind kind() {
+            return Kind.PERSIST;
+        }
+
+        @Override
+        public String describe() {
+            return "persisting the log";
+        }
+    }
+
+    record CompactLog(Membership baseMembership, long throughIndex) implements StorageTask {
+        @Override
+        public Kind kind() {
+            return Kind.COMPACT_LOG;
+        }
+
+        @Override
+        public String describe() {
+            return "compacting the log";
+        }
+    }
+
+    record Apply(List<Entry> entries) implements StorageTask {
+        public Apply {
+            entries = List.copyOf(entries);
+        }
+
+        @Override
+        public Kind kind() {
+            return Kind.APPLY;
+        }
+
+        @Override
+        public String describe() {
+            return "applying committed entries";
+        }
+    }
+
+    record InstallSnapshot(SnapshotMeta meta) implements StorageTask {
+        @Override
+        public Kind kind() {
+            return Kind.INSTALL_SNAPSHOT;
+        }
+
+        @Override
+        public String describe() {
+            return "installing a snapshot through index " + meta.index();
+        }
+    }
+
+    record TakeSnapshot() implements StorageTask {
+        @Override
+        public Kind kind() {
+            return Kind.TAKE_SNAPSHOT;
+        }
+
+        @Override
+        public String describe() {
+            return "taking a snapshot";
+        }
+    }
+
+    record ReclaimLogSpace(long throughIndex) implements StorageTask {
+        @Override
+        public Kind kind() {
+            return Kind.RECLAIM_LOG_SPACE;
+        }
+
+        @Override
+        public String describe() {
+            return "reclaiming compacted log space";
+        }
+    }
+
+    record DiscardStagedSnapshot() implements StorageTask {
+        @Override
+        public Kind kind() {
+            return Kind.DISCARD_STAGED_SNAPSHOT;
+        }
+
+        @Override
+        public String describe() {
+            return "discarding a declined snapshot";
+        }
+    }
+}
