@@ -1,38 +1,52 @@
 /**
- * The host of the Raft core: {@link io.rafty.node.RaftVerticle} owns one {@code RaftNode} and carries
- * out its {@code Ready}s.
+ * The host of the Raft core. {@link io.rafty.node.NodeDriver} holds every decision a node makes besides
+ * Raft itself — deterministic, without Vert.x, threads or clocks — and {@link io.rafty.node.RaftVerticle}
+ * is the Vert.x plumbing around it. The simulator runs the same {@code NodeDriver} with simulated
+ * workers, so the host's races are replayable seeds there (see {@code src/test/java/io/rafty/sim}).
  *
  * <h2>Threading model</h2>
  *
  * <pre>
- *  Raft event loop (RaftVerticle's context)     the only thread that touches RaftNode, the pending
- *     │  tick timer, peer batches, proposals,    proposals and reads, and the snapshot bookkeeping
- *     │  read barriers, admin changes
- *     ├──► persist worker (1 thread, ordered)   LogStore.save / compact, snapshot install: every
- *     │                                          synced RocksDB write of the log and hard state
- *     ├──► apply worker (1 thread, ordered)     KvStateMachine.apply: one WriteBatch per batch of
- *     │                                          committed entries, with the applied index
- *     └──► snapshot worker (1 thread, ordered)  syncing the state machine, opening images, reading
- *                                                chunks to send, clearing the staging area
+ *  Raft event loop (RaftVerticle's context)     the only thread that touches the NodeDriver (and so the
+ *     │  tick timer, peer batches, proposals,    RaftNode, the pending proposals, reads and admin
+ *     │  read barriers, admin changes,           changes, the apply queue, the snapshot bookkeeping)
+ *     │  task completions
+ *     ├──► persist worker (1 thread, ordered)   PERSIST (LogStore.save: entries and hard state in one
+ *     │                                          synced batch), COMPACT_LOG
+ *     ├──► state-machine worker (1 thread)      APPLY (KvStateMachine.apply: one WriteBatch per batch of
+ *     │                                          committed entries, with the applied index) and
+ *     │                                          INSTALL_SNAPSHOT: the state machine's only writer
+ *     └──► snapshot worker (1 thread, ordered)  TAKE_SNAPSHOT (syncing the state machine), reclaiming log
+ *                                                space, opening images, reading chunks to send, the
+ *                                                staging area of incoming snapshots
  *  API event loop (ApiVerticle)                  HTTP parsing and routing; state-machine reads run on
  *                                                Vert.x's worker pool in batches (RocksDB reads are
  *                                                thread-safe)
  * </pre>
  *
  * By default a node's Vert.x has one event loop, so the Raft and API verticles share it
- * ({@code RaftyNode.EVENT_LOOPS}); the model above holds either way. Every worker's future completes
- * back on the Raft event loop, so {@code RaftNode} is never shared. Other threads use the public
- * entry points ({@code propose}, {@code readBarrier}, {@code changeMembership}, {@code receive}),
- * which hop onto the Raft context and deliver the answer on the caller's context, and read
- * {@link io.rafty.node.NodeStatus}, a snapshot published after each step.
+ * ({@code RaftyNode.EVENT_LOOPS}); the model above holds either way. The driver names the worker of
+ * every {@link io.rafty.node.StorageTask}; each worker's future completes back on the Raft event loop,
+ * so the driver is never shared. Other threads use RaftVerticle's public entry points
+ * ({@code propose}, {@code readBarrier}, {@code changeMembership}, {@code receive}), which hop onto the
+ * Raft context and deliver the answer on the caller's context, and read
+ * {@link io.rafty.node.NodeStatus}, a snapshot the driver publishes whenever it changes.
  *
  * <h2>Order of a Ready</h2>
  *
  * One Ready in flight at a time: its {@code messages} go out at once, its entries and hard state are
  * saved in one synced batch on the persist worker (a change to the commit index alone is not synced:
- * it is a restart hint), then {@code messagesAfterPersist} are sent, committed entries are queued for
- * the apply worker and the node is advanced. Whatever arrives meanwhile accumulates in the node and
- * leaves with the next Ready: group commit without a timer.
+ * it is a restart hint), then {@code messagesAfterPersist} are sent, committed entries join the apply
+ * queue (bounded in bytes: beyond it the core keeps them until there is room) and the node is
+ * advanced. Whatever arrives meanwhile accumulates in the node and leaves with the next Ready: group
+ * commit without a timer.
+ *
+ * <p>A Ready that installs a snapshot first drops the queued entries the snapshot covers, answering
+ * their requests with what is known (a write whose entry carried its term committed, but its result was
+ * never computed here: outcome unknown; one whose index another leader's entry took: not applied); then
+ * the install waits for the apply batch in flight and any log compaction, runs on the state-machine
+ * worker, and only then is the rest of the Ready persisted. A staged snapshot the core has accepted is
+ * never discarded before it is installed, even if its last chunk arrives twice.
  *
  * <h2>On a follower</h2>
  *
@@ -45,10 +59,20 @@
  * reads not yet confirmed (NO_LEADER: the API relays them to the new leader) and forwarded writes not
  * yet placed (OUTCOME_UNKNOWN: the old leader may have appended them).
  *
+ * <h2>Identity</h2>
+ *
+ * Every peer batch carries its sender's cluster id and storage id. The driver refuses batches of
+ * another cluster (one log line per sender and cluster) and, as leader, keeps the configuration's
+ * storage bindings true ({@link io.rafty.node.Reconfigurations}): it binds members to the storage it
+ * hears them from and replaces a member whose disk was lost by a learner on the new storage, rebuilt
+ * and then promoted — see {@link io.rafty.raft.Membership}.
+ *
  * <h2>Failures</h2>
  *
- * A storage exception on any worker fences the node: it stops ticking and stepping, fails every
- * waiting request with "outcome unknown", reports {@code healthy: false}, and never acknowledges
+ * A storage exception on any worker, or a broken invariant in the core
+ * ({@link io.rafty.raft.BrokenInvariantException}: two leaders in one term, a conflict at a committed
+ * index), fences the node: one SEVERE line, it stops ticking and stepping, fails every waiting request
+ * (admin ones included) with "outcome unknown", reports {@code healthy: false}, and never acknowledges
  * anything again until restarted.
  */
 package io.rafty.node;

@@ -18,5 +18,15 @@
  * compaction and InstallSnapshot (§7); single-server membership changes with learners (§4.1) and
  * leadership transfer (§3.10). {@link io.rafty.raft.DeliberateBug} switches exist only for the
  * simulator's proof that it catches each kind of bug.
+ *
+ * <p>Beyond the paper, members are bound to their storage: every batch a node receives carries its
+ * sender's {@link io.rafty.raft.PeerIdentity}, shown to the core with {@code observe} before the
+ * batch is stepped, and a configuration that binds a member to a storage id counts votes and
+ * acknowledgements only from that storage ({@link io.rafty.raft.Membership}). A node that lost its
+ * disk is thus a new server, and Raft's own membership rules keep it from voting or acknowledging with
+ * a memory it no longer has. The first leader of a cluster founds a cluster id in its no-op; nodes
+ * learn it when that entry commits and refuse peers of other clusters. An impossible state (two
+ * leaders in one term, a conflict at a committed index) is a
+ * {@link io.rafty.raft.BrokenInvariantException}, on which the host fences the node.
  */
 package io.rafty.raft;
