@@ -18,25 +18,33 @@ public sealed interface StorageTask {
     /** Every kind of task; a host switches over it, so a new kind fails to compile until it is handled. */
     enum Kind {
         /** Save a Ready's hard state and entries in one synced write. Result: none. */
-        PERSIST,
+        PERSIST("persisting the log"),
         /** Save the configuration at the new log start, then drop the log through an index. Result: none. */
-        COMPACT_LOG,
+        COMPACT_LOG("compacting the log"),
         /** Apply committed entries to the state machine in one batch. Result: {@code List<KvResult>}. */
-        APPLY,
+        APPLY("applying committed entries"),
         /** Replace the state machine (and the log) with the staged snapshot. Result: none. */
-        INSTALL_SNAPSHOT,
+        INSTALL_SNAPSHOT("installing a snapshot"),
         /** Make the state machine durable through its applied index. Result: that index, a {@code Long}. */
-        TAKE_SNAPSHOT,
+        TAKE_SNAPSHOT("taking a snapshot"),
         /** Give compacted log files' space back to the disk. Result: none. */
-        RECLAIM_LOG_SPACE,
+        RECLAIM_LOG_SPACE("reclaiming compacted log space"),
         /** Forget a staged snapshot the core declined. Result: none. */
-        DISCARD_STAGED_SNAPSHOT
+        DISCARD_STAGED_SNAPSHOT("discarding a declined snapshot");
+
+        private final String doing;
+
+        Kind(String doing) {
+            this.doing = doing;
+        }
     }
 
     Kind kind();
 
     /** What the node was doing, for the line it logs if the task fails and fences it. */
-    String describe();
+    default String describe() {
+        return kind().doing;
+    }
 
     record Persist(HardState hardState, List<Entry> entries) implements StorageTask {
         public Persist {
@@ -47,22 +55,12 @@ public sealed interface StorageTask {
         public Kind kind() {
             return Kind.PERSIST;
         }
-
-        @Override
-        public String describe() {
-            return "persisting the log";
-        }
     }
 
     record CompactLog(Membership baseMembership, long throughIndex) implements StorageTask {
         @Override
         public Kind kind() {
             return Kind.COMPACT_LOG;
-        }
-
-        @Override
-        public String describe() {
-            return "compacting the log";
         }
     }
 
@@ -75,11 +73,6 @@ public sealed interface StorageTask {
         public Kind kind() {
             return Kind.APPLY;
         }
-
-        @Override
-        public String describe() {
-            return "applying committed entries";
-        }
     }
 
     record InstallSnapshot(SnapshotMeta meta) implements StorageTask {
@@ -90,7 +83,7 @@ public sealed interface StorageTask {
 
         @Override
         public String describe() {
-            return "installing a snapshot through index " + meta.index();
+            return kind().doing + " through index " + meta.index();
         }
     }
 
@@ -99,11 +92,6 @@ public sealed interface StorageTask {
         public Kind kind() {
             return Kind.TAKE_SNAPSHOT;
         }
-
-        @Override
-        public String describe() {
-            return "taking a snapshot";
-        }
     }
 
     record ReclaimLogSpace(long throughIndex) implements StorageTask {
@@ -111,22 +99,12 @@ public sealed interface StorageTask {
         public Kind kind() {
             return Kind.RECLAIM_LOG_SPACE;
         }
-
-        @Override
-        public String describe() {
-            return "reclaiming compacted log space";
-        }
     }
 
     record DiscardStagedSnapshot() implements StorageTask {
         @Override
         public Kind kind() {
             return Kind.DISCARD_STAGED_SNAPSHOT;
-        }
-
-        @Override
-        public String describe() {
-            return "discarding a declined snapshot";
         }
     }
 }

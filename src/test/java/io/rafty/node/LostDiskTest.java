@@ -8,16 +8,11 @@ import io.rafty.config.TestConfigs;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -81,11 +76,11 @@ class LostDiskTest {
      */
     private Rejoin writeWipeWriteRestart(Consumer<JsonObject> beforeRestart) throws Exception {
         int leader = cluster.awaitLeader(Duration.ofSeconds(10));
-        writeKeys(leader, "before-");
+        SnapshotIntegrationTest.writeKeys(cluster, leader, "before-", KEYS);
         int wiped = cluster.anyFollower(leader);
         cluster.stop(wiped);
         wipe(wiped);
-        writeKeys(leader, "after-");
+        SnapshotIntegrationTest.writeKeys(cluster, leader, "after-", KEYS);
         // Normally still the same node; on a starved machine the other survivor may have taken over.
         leader = cluster.awaitLeader(Duration.ofSeconds(10));
         // A write is answered once committed, so this commitIndex covers all 1 000 of them.
@@ -138,40 +133,6 @@ class LostDiskTest {
         assertTrue(Files.notExists(dir.resolve("node" + id)), "storage of node " + id + " is gone");
     }
 
-    /**
-     * Writes {@code prefix0..prefix499} = {@code value-i}, 50 in flight at a time. Each must be answered
-     * 200; a 503 (not applied) or 504 (unknown) — a leader change on a starved machine — is sent again a
-     * few times, which is safe because PUT of the same value is idempotent.
-     */
-    private void writeKeys(int node, String prefix) throws Exception {
-        for (int start = 0; start < KEYS; start += 50) {
-            List<Integer> pending = new ArrayList<>();
-            for (int i = start; i < Math.min(KEYS, start + 50); i++) {
-                pending.add(i);
-            }
-            for (int attempt = 1; !pending.isEmpty(); attempt++) {
-                List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
-                for (int i : pending) {
-                    inFlight.add(cluster.http.sendAsync(HttpRequest.newBuilder(
-                                    URI.create(cluster.url(node) + "/v1/kv/" + prefix + i))
-                            .timeout(Duration.ofSeconds(10))
-                            .PUT(HttpRequest.BodyPublishers.ofString("value-" + i)).build(),
-                            HttpResponse.BodyHandlers.ofString()));
-                }
-                List<Integer> again = new ArrayList<>();
-                for (int j = 0; j < inFlight.size(); j++) {
-                    HttpResponse<String> answer = inFlight.get(j).get(30, TimeUnit.SECONDS);
-                    boolean retriable = answer.statusCode() == 503 || answer.statusCode() == 504;
-                    if (retriable && attempt < 5) {
-                        again.add(pending.get(j));
-                    } else {
-                        assertEquals(200, answer.statusCode(), prefix + pending.get(j) + ": " + answer.body());
-                    }
-                }
-                pending = again;
-            }
-        }
-    }
 
     private JsonObject status(int node) throws Exception {
         HttpResponse<String> response = cluster.get(node, "/v1/status");
