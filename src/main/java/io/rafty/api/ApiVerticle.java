@@ -209,15 +209,16 @@ public final class ApiVerticle extends VerticleBase {
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest("malformed peer message: " + e.getMessage());
         }
+        // The driver refuses a batch of another cluster (logging it once per sender and cluster);
+        // answering 409 tells the sender, whose peer client logs failed batches at FINE.
+        raft.receive(batch.sender(), batch.messages());
         long ours = raft.status().clusterId();
         long theirs = batch.sender().clusterId();
         if (ours != 0 && theirs != 0 && ours != theirs) {
-            // The driver refuses the batch too (and logs it once); answering says so to the sender.
             error(ctx, new ApiException(409, "cluster_mismatch", "this node belongs to cluster "
                     + Long.toHexString(ours) + ", the sender to cluster " + Long.toHexString(theirs)));
             return;
         }
-        raft.receive(batch.sender(), batch.messages());
         ctx.response().setStatusCode(204).end();
     }
 

@@ -73,15 +73,17 @@ final class BatchedReads {
         }, false).onComplete(ar -> {
             inFlight = false;
             int done = ar.succeeded() ? ar.result().size() : batch.size();
+            // The lookups this batch did not reach go back first, so that a lookup made by a completion
+            // below queues behind them.
+            for (int i = batch.size() - 1; i >= done; i--) {
+                queued.addFirst(batch.get(i));
+            }
             for (int i = 0; i < done; i++) {
                 if (ar.succeeded()) {
                     batch.get(i).promise().complete(ar.result().get(i));
                 } else {
                     batch.get(i).promise().fail(ar.cause());
                 }
-            }
-            for (int i = batch.size() - 1; i >= done; i--) {
-                queued.addFirst(batch.get(i));
             }
             flush();
         });

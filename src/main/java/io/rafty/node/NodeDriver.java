@@ -290,6 +290,11 @@ public final class NodeDriver {
             boolean stepped = false;
             long logStartBefore = node.logStartIndex();
             if (member && !observe(from, sender)) {
+                if (message instanceof InstallSnapshot && !stagedSnapshotClaimed) {
+                    // Another cluster's snapshot was staged by the time its last chunk arrived: free the
+                    // staging area, or this cluster's own leader could never stage one again.
+                    host.execute(Worker.SNAPSHOT, new StorageTask.DiscardStagedSnapshot());
+                }
                 return;
             }
             if (member) {

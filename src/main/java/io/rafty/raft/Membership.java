@@ -337,6 +337,9 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
         Set<Integer> voters = readIds(buffer);
         Set<Integer> learners = readIds(buffer);
         if (version == VERSION_IDS_ONLY) {
+            if (buffer.hasRemaining()) {
+                throw new IllegalArgumentException(buffer.remaining() + " trailing bytes in a membership");
+            }
             return new Membership(voters, learners);
         }
         Set<Integer> autoPromote = readIds(buffer);
