@@ -259,7 +259,7 @@ public final class NodeDriver {
         }
         node.tick();
         proposals.expire(nowNanos);
-        reads.expire(nowNanos, RequestFailure.noLeader("the read could not be confirmed in time", 0));
+        reads.expire(nowNanos, RequestFailure.noLeader("the read was not served within the request timeout", 0));
         reconfigurations.tick(nowNanos);
         drive();
     }
@@ -293,7 +293,7 @@ public final class NodeDriver {
                 if (message instanceof InstallSnapshot && !stagedSnapshotClaimed) {
                     // Another cluster's snapshot was staged by the time its last chunk arrived: free the
                     // staging area, or this cluster's own leader could never stage one again.
-                    host.execute(Worker.SNAPSHOT, new StorageTask.DiscardStagedSnapshot());
+                    host.execute(Worker.SNAPSHOT, discard((InstallSnapshot) message));
                 }
                 return;
             }
@@ -315,12 +315,17 @@ public final class NodeDriver {
                 } else if (!stagedSnapshotClaimed) {
                     // Dropped or declined (stale, or already in our log), and no install waits for the
                     // staged data: free the staging area, which holds one complete snapshot at a time.
-                    host.execute(Worker.SNAPSHOT, new StorageTask.DiscardStagedSnapshot());
+                    host.execute(Worker.SNAPSHOT, discard((InstallSnapshot) message));
                 }
             }
         }
         noticeIdentity();
         drive();
+    }
+
+    private static StorageTask.DiscardStagedSnapshot discard(InstallSnapshot declined) {
+        return new StorageTask.DiscardStagedSnapshot(declined.from(), declined.term(), declined.snapshotIndex(),
+                declined.snapshotTerm());
     }
 
     private boolean observe(int from, PeerIdentity sender) {

@@ -265,7 +265,9 @@ public final class RaftVerticle extends VerticleBase {
                     return null;
                 }
                 case DISCARD_STAGED_SNAPSHOT -> {
-                    staging.clear();
+                    StorageTask.DiscardStagedSnapshot discard = (StorageTask.DiscardStagedSnapshot) task;
+                    staging.discard(new SnapshotStaging.TransferId(discard.leader(), discard.term(), discard.index(),
+                            discard.snapshotTerm()));
                     return null;
                 }
             }

@@ -101,7 +101,8 @@ public sealed interface StorageTask {
         }
     }
 
-    record DiscardStagedSnapshot() implements StorageTask {
+    /** Forgets the staged snapshot if it is still the declined one (leader, term, index, snapshot term). */
+    record DiscardStagedSnapshot(int leader, long term, long index, long snapshotTerm) implements StorageTask {
         @Override
         public Kind kind() {
             return Kind.DISCARD_STAGED_SNAPSHOT;

@@ -328,7 +328,19 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
         }
     }
 
+    /**
+     * Decodes {@link #encode}'s bytes (any version); throws {@link IllegalArgumentException} naming the
+     * problem for anything malformed, truncated included.
+     */
     public static Membership decode(byte[] bytes) {
+        try {
+            return decodeChecked(bytes);
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new IllegalArgumentException("truncated membership (" + bytes.length + " bytes)", e);
+        }
+    }
+
+    private static Membership decodeChecked(byte[] bytes) {
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         byte version = buffer.get();
         if (version != VERSION_IDS_ONLY && version != VERSION_WITH_ADDRESSES && version != VERSION_WITH_STORAGE_IDS) {

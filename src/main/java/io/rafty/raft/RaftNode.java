@@ -634,6 +634,13 @@ public final class RaftNode {
             return;
         }
         if (log.matchTerm(append.prevLogIndex(), append.prevLogTerm())) {
+            for (Entry entry : append.entries()) {
+                if (entry.type() == EntryType.CONFIGURATION) {
+                    // Decoded before anything is appended: a malformed one is refused whole
+                    // (IllegalArgumentException), never left in the log it would poison.
+                    Membership.decode(entry.payload());
+                }
+            }
             long lastNew = log.appendFollowing(append.prevLogIndex(), append.entries());
             boolean configTruncated = lastConfigIndex > 0 && (lastConfigIndex > log.lastIndex()
                     || log.entry(lastConfigIndex).type() != EntryType.CONFIGURATION);

@@ -119,6 +119,13 @@ public final class SnapshotStaging {
         reset(null);
     }
 
+    /** Clears the staging area if it holds transfer {@code id}; another transfer staged since is kept. */
+    public synchronized void discard(TransferId id) {
+        if (id.equals(current)) {
+            reset(null);
+        }
+    }
+
     private void reset(TransferId id) {
         try {
             Files.deleteIfExists(file);

@@ -300,6 +300,10 @@ public final class MessageCodec {
             if (entryTerm > term || entryTerm < 1) {
                 throw new IllegalArgumentException("entry term " + entryTerm + " is outside 1.." + term);
             }
+            if (type == EntryType.CONFIGURATION) {
+                // A configuration the log could never decode again would make the node unable to restart.
+                Membership.decode(payload);
+            }
             entries.add(new Entry(entryTerm, index, type, payload));
         }
         return new AppendEntries(from, to, term, prevLogIndex, prevLogTerm, entries, leaderCommit);

@@ -430,7 +430,11 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
             }
             case RECLAIM_LOG_SPACE -> ending(task, () -> null);
             case DISCARD_STAGED_SNAPSHOT -> ending(task, () -> {
-                staged = null;
+                StorageTask.DiscardStagedSnapshot discard = (StorageTask.DiscardStagedSnapshot) task;
+                if (staged != null && sameTransfer(staged, new Staged(discard.leader(), discard.term(), discard.index(),
+                        discard.snapshotTerm(), List.of()))) {
+                    staged = null;
+                }
                 return null;
             });
         };
