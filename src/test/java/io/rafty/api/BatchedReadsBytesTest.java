@@ -51,6 +51,13 @@ class BatchedReadsBytesTest {
     private volatile String gatedKey;
     private final CountDownLatch gate = new CountDownLatch(1);
     private final AtomicBoolean atGate = new AtomicBoolean();
+    /**
+     * The first lookup of a test waits on this until every lookup of its burst is queued. Without it the
+     * worker can finish that lookup before the event loop attaches its completion handler, which then
+     * runs at once, inside the burst, and the next batch starts with fewer lookups than the test means.
+     */
+    private volatile String headKey;
+    private final CountDownLatch head = new CountDownLatch(1);
 
     private static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
@@ -70,6 +77,9 @@ class BatchedReadsBytesTest {
                         if (key.equals(gatedKey)) {
                             atGate.set(true);
                             gate.await(10, TimeUnit.SECONDS);
+                        }
+                        if (key.equals(headKey)) {
+                            head.await(10, TimeUnit.SECONDS);
                         }
                     }
                     return invoke(method, real, args);
@@ -129,6 +139,7 @@ class BatchedReadsBytesTest {
         values.put("first", utf8("f"));
         values.put("small", utf8("s"));
         gatedKey = "b1";
+        headKey = "first";
         BatchedReads reads = reads(vertx, 100, MAX_BATCH_BYTES);
         List<String> keys = new CopyOnWriteArrayList<>(List.of("first", "b1", "b2", "b3", "absent", "small", "b4"));
         List<Future<KvEntry>> answers = new CopyOnWriteArrayList<>();
@@ -141,6 +152,7 @@ class BatchedReadsBytesTest {
                 answer.onComplete(ar -> completions.merge(key, 1, Integer::sum));
                 answers.add(answer);
             }
+            head.countDown();
         });
         // The second batch is on the worker, held at b1: a lookup that arrives now queues behind the leftovers.
         await().atMost(Duration.ofSeconds(10)).untilTrue(atGate);
@@ -172,6 +184,7 @@ class BatchedReadsBytesTest {
         values.put("b1", new byte[VALUE_BYTES]);
         values.put("b2", new byte[VALUE_BYTES + 1]);
         values.put("b3", new byte[VALUE_BYTES + 2]);
+        headKey = "b1";
         BatchedReads reads = reads(vertx, 100, 100);
         List<String> keys = List.of("b1", "b2", "b3", "b1");
         vertx.runOnContext(v -> {
@@ -179,6 +192,7 @@ class BatchedReadsBytesTest {
             for (String key : keys) {
                 answers.add(reads.get(utf8(key)));
             }
+            head.countDown();
             Future.all(answers).onComplete(test.succeeding(all -> test.verify(() -> {
                 assertEquals(List.of(List.of("b1"), List.of("b2"), List.of("b3"), List.of("b1")), batches);
                 assertOwnValues(keys, answers);
@@ -193,6 +207,7 @@ class BatchedReadsBytesTest {
         for (int i = 0; i < 6; i++) {
             values.put("k" + i, utf8("v" + i));
         }
+        headKey = "k0";
         BatchedReads reads = reads(vertx, 2, MAX_BATCH_BYTES);
         List<String> keys = List.of("k0", "k1", "k2", "k3", "k4", "k5");
         vertx.runOnContext(v -> {
@@ -200,6 +215,7 @@ class BatchedReadsBytesTest {
             for (String key : keys) {
                 answers.add(reads.get(utf8(key)));
             }
+            head.countDown();
             Future.all(answers).onComplete(test.succeeding(all -> test.verify(() -> {
                 assertEquals(List.of(List.of("k0"), List.of("k1", "k2"), List.of("k3", "k4"), List.of("k5")), batches);
                 assertOwnValues(keys, answers);
