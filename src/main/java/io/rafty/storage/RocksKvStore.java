@@ -1,6 +1,8 @@
 package io.rafty.storage;
 
+import io.rafty.kv.Event;
 import io.rafty.kv.Key;
+import io.rafty.kv.KeySelector;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStore;
 import java.util.ArrayList;
@@ -44,6 +46,37 @@ final class RocksKvStore implements KvStore {
     }
 
     @Override
+    public long compactRevision() {
+        return 0;
+    }
+
+    @Override
+    public Page list(byte[] prefix, byte[] after, int limit) {
+        long revision = appliedIndex;
+        return new Page(scan(prefix, after, limit), revision);
+    }
+
+    @Override
+    public KvEntry getAt(byte[] key, long revision) {
+        throw new UnsupportedOperationException("WIP: history on RocksDB");
+    }
+
+    @Override
+    public Page listAt(byte[] prefix, byte[] after, int limit, long revision) {
+        throw new UnsupportedOperationException("WIP: history on RocksDB");
+    }
+
+    @Override
+    public HistoryPage history(KeySelector selector, long from, long to, int maxEvents, boolean withPrev) {
+        throw new UnsupportedOperationException("WIP: history on RocksDB");
+    }
+
+    @Override
+    public int purgeHistory(int maxRecords) {
+        return 0;
+    }
+
+    @Override
     public List<KvEntry> scan(byte[] prefix, byte[] after, int limit) {
         storage.ensureOpen();
         ScanRange range = new ScanRange(prefix, after, limit);
@@ -66,7 +99,8 @@ final class RocksKvStore implements KvStore {
     }
 
     @Override
-    public synchronized void write(Map<Key, KvEntry> changes, long appliedIndex) {
+    public synchronized void write(Map<Key, KvEntry> changes, List<Event> events, long compactRevision,
+                                   long appliedIndex) {
         storage.ensureOpen();
         KvStoreRules.requireForward(this.appliedIndex, appliedIndex);
         try (WriteBatch batch = new WriteBatch()) {

@@ -63,22 +63,28 @@ final class RocksSnapshotStore implements SnapshotStore {
             }
 
             @Override
-            public Iterator<KvEntry> entries() {
+            public Iterator<ImageRecord> records() {
                 return new Iterator<>() {
+                    private boolean headerSent;
+
                     @Override
                     public boolean hasNext() {
                         storage.ensureOpen();
-                        return iterator.isValid();
+                        return !headerSent || iterator.isValid();
                     }
 
                     @Override
-                    public KvEntry next() {
+                    public ImageRecord next() {
                         if (!hasNext()) {
                             throw new NoSuchElementException();
                         }
+                        if (!headerSent) {
+                            headerSent = true;
+                            return new ImageRecord.Compaction(0);
+                        }
                         KvEntry entry = RocksRecords.decodeKvEntry(iterator.key(), iterator.value());
                         iterator.next();
-                        return entry;
+                        return new ImageRecord.Current(entry);
                     }
                 };
             }
@@ -104,15 +110,17 @@ final class RocksSnapshotStore implements SnapshotStore {
     }
 
     @Override
-    public void install(SnapshotMeta meta, Iterator<KvEntry> entries) {
+    public void install(SnapshotMeta meta, Iterator<ImageRecord> entries) {
         storage.ensureOpen();
         synchronized (log) {
             synchronized (kv) {
                 try (WriteBatch batch = new WriteBatch()) {
                     deleteAllKeys(batch);
                     while (entries.hasNext()) {
-                        KvEntry entry = entries.next();
-                        batch.put(storage.kvFamily(), entry.key(), RocksRecords.encodeKvValue(entry));
+                        if (entries.next() instanceof ImageRecord.Current current) {
+                            KvEntry entry = current.entry();
+                            batch.put(storage.kvFamily(), entry.key(), RocksRecords.encodeKvValue(entry));
+                        }
                     }
                     batch.put(storage.metaFamily(), RocksRecords.APPLIED_INDEX_KEY, RocksRecords.indexKey(meta.index()));
                     long lastIndex = log.lastIndex();

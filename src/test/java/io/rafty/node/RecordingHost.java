@@ -158,7 +158,7 @@ final class RecordingHost implements NodeDriver.Host {
                 // The installed image replaces the state machine; here only its applied index matters.
                 long index = ((StorageTask.InstallSnapshot) task).meta().index();
                 if (index > kvStore.appliedIndex()) {
-                    kvStore.write(Map.of(), index);
+                    kvStore.write(Map.of(), List.of(), 0, index);
                 }
                 return null;
             }

@@ -1,5 +1,7 @@
 package io.rafty.sim;
 
+import io.rafty.kv.Event;
+import io.rafty.kv.ForwardingKvStore;
 import io.rafty.kv.Key;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvResult;
@@ -23,6 +25,7 @@ import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
 import io.rafty.storage.InMemoryKvStore;
 import io.rafty.storage.InMemoryLogStore;
+import io.rafty.storage.ImageRecord;
 import io.rafty.storage.InMemorySnapshotStore;
 import io.rafty.storage.SnapshotStore;
 import java.util.ArrayDeque;
@@ -113,7 +116,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
     }
 
     /** A snapshot arriving from a leader, staged as the production staging area holds one transfer. */
-    private record Staged(int leader, long term, long index, long snapshotTerm, List<KvEntry> image) {
+    private record Staged(int leader, long term, long index, long snapshotTerm, List<ImageRecord> image) {
     }
 
     final int id;
@@ -326,7 +329,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
      * another one is refused while a complete one waits to be installed or declined (the sender
      * learns the transfer failed); the same transfer again is accepted, like a re-sent last chunk.
      */
-    boolean receiveSnapshot(PeerIdentity sender, InstallSnapshot message, List<KvEntry> image) {
+    boolean receiveSnapshot(PeerIdentity sender, InstallSnapshot message, List<ImageRecord> image) {
         Staged incoming = new Staged(message.from(), message.term(), message.snapshotIndex(), message.snapshotTerm(),
                 image);
         if (staged != null && !sameTransfer(staged, incoming)) {
@@ -502,7 +505,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
     /** An install reads the staged snapshot when it starts and replaces the state machine and log when it ends. */
     private Task install(StorageTask.InstallSnapshot task) {
         SnapshotMeta meta = task.meta();
-        List<List<KvEntry>> image = new ArrayList<>(1);
+        List<List<ImageRecord>> image = new ArrayList<>(1);
         return new Task() {
             @Override
             public void start() {
@@ -528,14 +531,14 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
 
     @Override
     public void streamSnapshot(int peer, long term) {
-        List<KvEntry> image = new ArrayList<>();
+        List<ImageRecord> image = new ArrayList<>();
         long[] index = new long[1];
         snapshotWorker.submit(new Task() {
             @Override
             public void start() {
                 try (SnapshotStore.StateImage state = snapshots.openImage()) {
                     index[0] = state.appliedIndex();
-                    state.entries().forEachRemaining(image::add);
+                    state.records().forEachRemaining(image::add);
                 }
             }
 
@@ -581,44 +584,28 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
      * The state machine's store as an apply sees it while it runs: reads go to the store as it is at
      * the start, the batch's write is held back until {@link #land()}.
      */
-    private static final class DeferredWrites implements KvStore {
-        private final KvStore target;
+    private static final class DeferredWrites extends ForwardingKvStore {
         private Map<Key, KvEntry> changes;
+        private List<Event> events;
+        private long compactRevision;
         private long appliedIndex = -1;
 
         DeferredWrites(KvStore target) {
-            this.target = target;
+            super(target);
         }
 
         @Override
-        public long appliedIndex() {
-            return target.appliedIndex();
-        }
-
-        @Override
-        public KvEntry get(byte[] key) {
-            return target.get(key);
-        }
-
-        @Override
-        public List<KvEntry> scan(byte[] prefix, byte[] after, int limit) {
-            return target.scan(prefix, after, limit);
-        }
-
-        @Override
-        public void write(Map<Key, KvEntry> batch, long applied) {
+        public void write(Map<Key, KvEntry> batch, List<Event> batchEvents, long compact, long applied) {
             changes = new HashMap<>(batch);
+            events = List.copyOf(batchEvents);
+            compactRevision = compact;
             appliedIndex = applied;
         }
 
         void land() {
             if (appliedIndex >= 0) {
-                target.write(changes, appliedIndex);
+                delegate.write(changes, events, compactRevision, appliedIndex);
             }
-        }
-
-        @Override
-        public void close() {
         }
     }
 }

@@ -11,6 +11,7 @@ import io.rafty.raft.message.AppendResponse;
 import io.rafty.raft.message.Heartbeat;
 import io.rafty.raft.message.HeartbeatResponse;
 import io.rafty.raft.message.InstallSnapshot;
+import io.rafty.storage.ImageRecord;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.VoteResponse;
@@ -491,7 +492,7 @@ final class Simulation {
      * receiver's staging area holds another snapshot). Where the network duplicates, the last chunk is
      * sometimes delivered twice, as a sender that lost the first acknowledgement re-sends it.
      */
-    void sendSnapshot(SimHost sender, PeerIdentity identity, InstallSnapshot message, List<KvEntry> image) {
+    void sendSnapshot(SimHost sender, PeerIdentity identity, InstallSnapshot message, List<ImageRecord> image) {
         int from = message.from();
         int to = message.to();
         int incarnation = sender.incarnation;

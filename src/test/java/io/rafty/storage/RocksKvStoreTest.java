@@ -50,13 +50,13 @@ class RocksKvStoreTest extends KvStoreContractTest {
 
     @Test
     void appliedIndexIsOutsideTheUserKeySpace() {
-        store.write(Map.of(), 3);
+        store.write(Map.of(), List.of(), 0, 3);
         byte[] reserved = RocksRecords.APPLIED_INDEX_KEY;
         assertNull(store.get(reserved));
         assertEquals(List.of(), store.scan(new byte[0], null, 10));
 
         // A user key spelled like the reserved one must not disturb the applied index.
-        store.write(Map.of(new Key(reserved), entry(reserved, "user", 4)), 4);
+        store.write(Map.of(new Key(reserved), entry(reserved, "user", 4)), List.of(), 0, 4);
         reopen();
         assertEquals(4, store.appliedIndex());
         assertArrayEquals(bytes("user"), store.get(reserved).value());

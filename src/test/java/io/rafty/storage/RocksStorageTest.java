@@ -65,7 +65,7 @@ class RocksStorageTest {
     void logAndKvShareOneDatabaseWithoutSeeingEachOther() {
         try (RocksStorage storage = RocksStorage.open(directory)) {
             storage.logStore().save(new HardState(1, 1, 1), List.of(Entry.noop(1, 1)));
-            storage.kvStore().write(Map.of(), 1);
+            storage.kvStore().write(Map.of(), List.of(), 0, 1);
             assertTrue(storage.kvStore().scan(new byte[0], null, 10).isEmpty());
             assertEquals(1, storage.logStore().entries().size());
         }

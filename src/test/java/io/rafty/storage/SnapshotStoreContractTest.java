@@ -54,13 +54,27 @@ abstract class SnapshotStoreContractTest {
         for (KvEntry e : entries) {
             changes.put(new Key(e.key()), e);
         }
-        kv.write(changes, applied);
+        kv.write(changes, List.of(), 0, applied);
     }
 
-    private static List<KvEntry> drain(Iterator<KvEntry> it) {
+    /** The current entries of an image (its compaction and history records left out). */
+    private static List<KvEntry> drain(Iterator<ImageRecord> it) {
         List<KvEntry> out = new ArrayList<>();
-        it.forEachRemaining(out::add);
+        it.forEachRemaining(record -> {
+            if (record instanceof ImageRecord.Current current) {
+                out.add(current.entry());
+            }
+        });
         return out;
+    }
+
+    private static Iterator<ImageRecord> image(KvEntry... entries) {
+        List<ImageRecord> records = new ArrayList<>();
+        records.add(new ImageRecord.Compaction(0));
+        for (KvEntry entry : entries) {
+            records.add(new ImageRecord.Current(entry));
+        }
+        return records.iterator();
     }
 
     @Test
@@ -70,7 +84,7 @@ abstract class SnapshotStoreContractTest {
         try (SnapshotStore.StateImage image = snapshots.openImage()) {
             write(4, entry("c", "3", 4));
             assertEquals(3, image.appliedIndex());
-            List<KvEntry> seen = drain(image.entries());
+            List<KvEntry> seen = drain(image.records());
             assertEquals(2, seen.size(), "the later write is not in the image");
             assertArrayEquals(bytes("a"), seen.get(0).key());
         }
@@ -82,8 +96,7 @@ abstract class SnapshotStoreContractTest {
         log.save(new HardState(1, 1, 2), List.of(Entry.command(1, 1, bytes("x")), Entry.command(1, 2, bytes("y"))));
         write(2, entry("old", "gone", 2));
         Membership members = Membership.ofVoters(Set.of(1, 2, 3));
-        snapshots.install(new SnapshotMeta(50, 4, members), List.of(entry("k1", "v1", 40), entry("k2", "v2", 50))
-                .iterator());
+        snapshots.install(new SnapshotMeta(50, 4, members), image(entry("k1", "v1", 40), entry("k2", "v2", 50)));
         reopen();
         assertNull(kv.get(bytes("old")));
         assertArrayEquals(bytes("v2"), kv.get(bytes("k2")).value());
