@@ -6,11 +6,13 @@ import io.rafty.kv.KeySelector;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStore;
 import io.rafty.kv.RevisionUnavailableException;
+import io.rafty.raft.DeliberateBug;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -30,6 +32,17 @@ public final class InMemoryKvStore implements KvStore {
     private final NavigableMap<Long, TreeSet<Key>> changes = new TreeMap<>();
     private long appliedIndex;
     private long compactRevision;
+    /** {@link DeliberateBug#PURGE_THROUGH_COMPACT_REVISION}, for the simulator's teeth. */
+    private final boolean purgeThroughCompactRevision;
+
+    public InMemoryKvStore() {
+        this(Set.of());
+    }
+
+    /** A store with deliberate bugs (only {@link DeliberateBug#PURGE_THROUGH_COMPACT_REVISION} applies here). */
+    public InMemoryKvStore(Set<DeliberateBug> bugs) {
+        this.purgeThroughCompactRevision = bugs.contains(DeliberateBug.PURGE_THROUGH_COMPACT_REVISION);
+    }
 
     @Override
     public synchronized long appliedIndex() {
@@ -158,7 +171,9 @@ public final class InMemoryKvStore implements KvStore {
     @Override
     public synchronized int purgeHistory(int maxRecords) {
         int looked = 0;
-        while (looked < maxRecords && !changes.isEmpty() && changes.firstKey() < compactRevision) {
+        // The bug purges through the compact revision instead of below it.
+        long limit = purgeThroughCompactRevision ? compactRevision + 1 : compactRevision;
+        while (looked < maxRecords && !changes.isEmpty() && changes.firstKey() < limit) {
             long revision = changes.firstKey();
             TreeSet<Key> keys = changes.get(revision);
             Key key = keys.pollFirst();
@@ -170,7 +185,7 @@ public final class InMemoryKvStore implements KvStore {
             // Everything older is superseded by this change, which is itself below the compact revision.
             changesOfKey.headMap(revision, false).clear();
             Long next = changesOfKey.higherKey(revision);
-            boolean superseded = next != null && next < compactRevision;
+            boolean superseded = next != null && next < limit;
             if (superseded || changesOfKey.get(revision).type() == Event.Type.DELETE) {
                 changesOfKey.remove(revision);
             }
@@ -219,7 +234,8 @@ public final class InMemoryKvStore implements KvStore {
      * those after its last sync, and the node replays them from the log.
      */
     public synchronized InMemoryKvStore copy() {
-        InMemoryKvStore copy = new InMemoryKvStore();
+        InMemoryKvStore copy = new InMemoryKvStore(purgeThroughCompactRevision
+                ? Set.of(DeliberateBug.PURGE_THROUGH_COMPACT_REVISION) : Set.of());
         copy.entries.putAll(entries);
         history.forEach((key, changesOfKey) -> copy.history.put(key, new TreeMap<>(changesOfKey)));
         changes.forEach((revision, keys) -> copy.changes.put(revision, new TreeSet<>(keys)));

@@ -12,6 +12,8 @@ import io.rafty.node.NodeStatus;
 import io.rafty.node.Reply;
 import io.rafty.node.RequestFailure;
 import io.rafty.node.StorageTask;
+import io.rafty.node.WatchHub;
+import io.rafty.node.WatchRequest;
 import io.rafty.raft.Entry;
 import io.rafty.raft.Membership;
 import io.rafty.raft.PeerIdentity;
@@ -39,7 +41,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The simulated machine around one node: a disk, a state machine, three workers and a network card,
+ * The simulated machine around one node: a disk, a state machine, four workers and a network card,
  * driven by the production {@link NodeDriver} — the same host policy {@code RaftVerticle} runs, so the
  * simulator tests the real thing, not a copy of it. This class is only plumbing, like the verticle:
  * it carries out the driver's effects in simulated time and reports them back.
@@ -128,13 +130,13 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
 
     // Durable: survives crashes (the disk survives unless the simulator throws it away).
     private InMemoryLogStore disk;
-    private InMemoryKvStore kvStore = new InMemoryKvStore();
+    private InMemoryKvStore kvStore;
     /**
      * What the disk durably holds of the state machine: its state at the last sync (a snapshot taken,
      * or one installed). Applies are written unsynced, as RocksDB's are, so a crash loses the rest.
      */
-    private InMemoryKvStore syncedKv = new InMemoryKvStore();
-    private KvStateMachine stateMachine = new KvStateMachine(kvStore);
+    private InMemoryKvStore syncedKv;
+    private KvStateMachine stateMachine;
     private InMemorySnapshotStore snapshots;
     private long nextStorageId;
 
@@ -150,11 +152,16 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
     private final Worker persistWorker;
     private final Worker stateMachineWorker;
     private final Worker snapshotWorker;
+    private final Worker readWorker;
+    /** Watch streams served by this incarnation; a crash ends them all. */
+    private final List<SimWatcher.Session> sessions = new ArrayList<>();
     /** Lost its disk and has not yet been told by a leader that it caught up. */
     boolean lostDisk;
     /** Until then (simulated time) every worker task takes {@link #SLOW_DISK_FACTOR} times as long. */
     long slowDiskUntil;
     private static final int SLOW_DISK_FACTOR = 20;
+    /** Small, so a purge takes several steps between applies. */
+    private static final int PURGE_BATCH_RECORDS = 3;
 
     // Invariant bookkeeping, per incarnation.
     long lastCommitSeen;
@@ -170,11 +177,15 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         this.parameters = parameters;
         this.nextStorageId = 1000L * id + 1;
         this.disk = new InMemoryLogStore(nextStorageId++);
+        this.kvStore = new InMemoryKvStore(parameters.bugs());
+        this.syncedKv = new InMemoryKvStore(parameters.bugs());
+        this.stateMachine = new KvStateMachine(kvStore);
         this.snapshots = new InMemorySnapshotStore(disk, kvStore);
         this.persistWorker = new Worker("persist", parameters.persistDelayMinMicros(),
                 parameters.persistDelayMaxMicros());
         this.stateMachineWorker = new Worker("state-machine", 1, parameters.applyDelayMaxMicros());
         this.snapshotWorker = new Worker("snapshot", 1, parameters.applyDelayMaxMicros());
+        this.readWorker = new Worker("read", 1, parameters.applyDelayMaxMicros());
     }
 
     /** Boots from what the disk and state machine durably hold. */
@@ -191,7 +202,11 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 MembershipNemesis.PROMOTE_LAG_ENTRIES_MAX);
         NodeDriver.SnapshotSettings snapshotSettings = new NodeDriver.SnapshotSettings(parameters.snapshotEntries(), 0,
                 parameters.snapshotLogTailEntries());
-        driver = new NodeDriver(config, state, random, settings, snapshotSettings, this, this);
+        NodeDriver.HistorySettings history = new NodeDriver.HistorySettings(parameters.historyRetentionRevisions(), 0,
+                parameters.compactionIntervalMicros() * 1000, PURGE_BATCH_RECORDS,
+                new WatchHub.Settings(50, parameters.watchQueueBytes(), parameters.watchPageEvents()));
+        driver = new NodeDriver(config, state, stateMachine.compactRevision(), random, settings, snapshotSettings,
+                history, this, this);
         node = driver.raft();
         lastCommitSeen = node.commitIndex();
         commitCheckedUpTo = 0;
@@ -210,7 +225,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         sim.trace("n" + id + " crash" + (loseStateMachine ? " and state machine" : "") + ", state machine back to "
                 + (loseStateMachine ? 0 : syncedKv.appliedIndex()) + " from " + kvStore.appliedIndex());
         stopProcess();
-        kvStore = loseStateMachine ? new InMemoryKvStore() : syncedKv.copy();
+        kvStore = loseStateMachine ? new InMemoryKvStore(parameters.bugs()) : syncedKv.copy();
         stateMachine = new KvStateMachine(kvStore);
         snapshots = new InMemorySnapshotStore(disk, kvStore);
     }
@@ -220,8 +235,8 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         sim.trace("n" + id + " crash losing its disk");
         stopProcess();
         disk = new InMemoryLogStore(nextStorageId++);
-        kvStore = new InMemoryKvStore();
-        syncedKv = new InMemoryKvStore();
+        kvStore = new InMemoryKvStore(parameters.bugs());
+        syncedKv = new InMemoryKvStore(parameters.bugs());
         stateMachine = new KvStateMachine(kvStore);
         snapshots = new InMemorySnapshotStore(disk, kvStore);
         lostDisk = true;
@@ -236,7 +251,12 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         persistWorker.clear();
         stateMachineWorker.clear();
         snapshotWorker.clear();
+        readWorker.clear();
         disk = disk.reopen();
+        // The process is gone, and with it every connection it served.
+        List<SimWatcher.Session> ended = List.copyOf(sessions);
+        sessions.clear();
+        ended.forEach(SimWatcher.Session::connectionLost);
     }
 
     /**
@@ -257,6 +277,23 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
 
     long appliedIndex() {
         return stateMachine.appliedIndex();
+    }
+
+    /** The state machine as the process sees it now (reads at a revision go straight to it, as the API's do). */
+    KvStateMachine stateMachine() {
+        return stateMachine;
+    }
+
+    /** Opens a watch stream on this node for {@code session}; it ends when the process does. */
+    long watch(WatchRequest request, SimWatcher.Session session) {
+        long watchId = driver.watch(request, session, nowNanos());
+        sessions.add(session);
+        return watchId;
+    }
+
+    /** The client hung up (or was told the stream ended). */
+    void forget(SimWatcher.Session session) {
+        sessions.remove(session);
     }
 
     long nowNanos() {
@@ -281,6 +318,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
             driver.propose(KvCommands.encode(command), new Reply<>() {
                 @Override
                 public void succeed(KvResult result) {
+                    sim.acknowledged(result.index());
                     sim.reply(SimHost.this, request, ClientReply.Status.OK, 0, KvCommands.answer(result));
                 }
 
@@ -381,6 +419,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
             case PERSIST -> persistWorker;
             case STATE_MACHINE -> stateMachineWorker;
             case SNAPSHOT -> snapshotWorker;
+            case READ -> readWorker;
         };
         target.submit(taskFor(task));
     }
@@ -432,6 +471,33 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 };
             }
             case RECLAIM_LOG_SPACE -> ending(task, () -> null);
+            case READ_HISTORY -> {
+                // A read sees the store as it is when it starts, like a RocksDB snapshot.
+                Object[] page = new Object[1];
+                yield new Task() {
+                    @Override
+                    public void start() {
+                        StorageTask.ReadHistory read = (StorageTask.ReadHistory) task;
+                        try {
+                            page[0] = stateMachine.history(read.selector(), read.from(), read.to(), read.maxEvents(),
+                                    read.withPrev());
+                        } catch (io.rafty.kv.RevisionUnavailableException e) {
+                            page[0] = e;
+                        }
+                    }
+
+                    @Override
+                    public void end() {
+                        complete(task, page[0]);
+                    }
+                };
+            }
+            case PURGE_HISTORY -> ending(task, () -> {
+                int looked = stateMachine.purgeHistory(((StorageTask.PurgeHistory) task).maxRecords());
+                sim.trace("n" + id + " purged history: " + looked + " changes looked at below "
+                        + stateMachine.compactRevision());
+                return looked;
+            });
             case DISCARD_STAGED_SNAPSHOT -> ending(task, () -> {
                 StorageTask.DiscardStagedSnapshot discard = (StorageTask.DiscardStagedSnapshot) task;
                 if (staged != null && sameTransfer(staged, new Staged(discard.leader(), discard.term(), discard.index(),
@@ -523,8 +589,9 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 syncedKv = kvStore.copy();
                 staged = null;
                 sim.invariants().onSnapshotInstalled(SimHost.this, meta.index());
-                sim.trace("n" + id + " installed snapshot through " + meta.index() + "@" + meta.term());
-                complete(task, null);
+                sim.trace("n" + id + " installed snapshot through " + meta.index() + "@" + meta.term()
+                        + " compacted below " + kvStore.compactRevision());
+                complete(task, kvStore.compactRevision());
             }
         };
     }
