@@ -1072,7 +1072,7 @@ public final class NodeDriver {
                 && current.commitIndex() == node.commitIndex() && current.appliedIndex() == appliedIndex
                 && current.lastLogIndex() == node.lastIndex() && current.fenced() == fenced
                 && current.snapshotIndex() == snapshotIndex && current.firstLogIndex() == node.logStartIndex() + 1
-                && current.clusterId() == node.clusterId()) {
+                && current.clusterId() == node.clusterId() && current.compactRevision() == compactRevision) {
             return;
         }
         if (!membership.equals(publishedMembership)) {
@@ -1081,7 +1081,7 @@ public final class NodeDriver {
         }
         status = new NodeStatus(node.id(), node.role(), node.term(), node.leaderId(), node.commitIndex(), appliedIndex,
                 node.lastIndex(), publishedMembers, fenced, snapshotIndex, node.logStartIndex() + 1,
-                membership, membership.catchingUp(node.id(), storageId), node.clusterId(), storageId);
+                membership, membership.catchingUp(node.id(), storageId), node.clusterId(), storageId, compactRevision);
         host.publish(status);
     }
 }
