@@ -247,6 +247,7 @@ public final class ApiVerticle extends VerticleBase {
                 .put("appliedIndex", s.appliedIndex())
                 .put("revision", s.appliedIndex())
                 .put("compactRevision", s.compactRevision())
+                .put("watchers", s.watchers())
                 .put("lastLogIndex", s.lastLogIndex())
                 .put("snapshotIndex", s.snapshotIndex())
                 .put("firstLogIndex", s.firstLogIndex())

@@ -550,12 +550,15 @@ public final class NodeDriver {
         if (stopped) {
             throw new RequestFailure(RequestFailure.Kind.UNAVAILABLE, "the node is shutting down", 0);
         }
-        return watches.add(request, subscriber, nowNanos);
+        long id = watches.add(request, subscriber, nowNanos);
+        publishStatus();
+        return id;
     }
 
     /** The watcher went away (its connection closed). */
     public void cancelWatch(long id) {
         watches.remove(id);
+        publishStatus();
     }
 
     /** The subscriber of watch {@code id} is no longer congested. */
@@ -1072,7 +1075,8 @@ public final class NodeDriver {
                 && current.commitIndex() == node.commitIndex() && current.appliedIndex() == appliedIndex
                 && current.lastLogIndex() == node.lastIndex() && current.fenced() == fenced
                 && current.snapshotIndex() == snapshotIndex && current.firstLogIndex() == node.logStartIndex() + 1
-                && current.clusterId() == node.clusterId() && current.compactRevision() == compactRevision) {
+                && current.clusterId() == node.clusterId() && current.compactRevision() == compactRevision
+                && current.watchers() == watches.size()) {
             return;
         }
         if (!membership.equals(publishedMembership)) {
@@ -1081,7 +1085,8 @@ public final class NodeDriver {
         }
         status = new NodeStatus(node.id(), node.role(), node.term(), node.leaderId(), node.commitIndex(), appliedIndex,
                 node.lastIndex(), publishedMembers, fenced, snapshotIndex, node.logStartIndex() + 1,
-                membership, membership.catchingUp(node.id(), storageId), node.clusterId(), storageId, compactRevision);
+                membership, membership.catchingUp(node.id(), storageId), node.clusterId(), storageId, compactRevision,
+                watches.size());
         host.publish(status);
     }
 }
