@@ -284,4 +284,65 @@ class WatchIntegrationTest {
             watch.await(m -> "created".equals(m.event()), Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void aFollowerRebuiltFromASnapshotServesTheSamePastReadsAndWatchesAsTheLeader() throws Exception {
+        cluster = new TestCluster(dir, 3, new VertxOptions(), config -> TestConfigs.snapshots(config, 100, 64L << 20, 10));
+        int leader = cluster.awaitLeader(Duration.ofSeconds(10));
+        int follower = cluster.anyFollower(leader);
+        List<Long> revisions = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            HttpResponse<String> put = i % 10 == 9 ? cluster.delete(leader, "/v1/kv/s/" + (i % 4))
+                    : cluster.put(leader, "s/" + (i % 4), "v" + i);
+            assertTrue(put.statusCode() == 200 || put.statusCode() == 404, put.body());
+            if (put.statusCode() == 200) {
+                revisions.add(json(put).getLong("revision"));
+            }
+        }
+        cluster.stop(follower);
+        cluster.wipe(follower);
+        SnapshotIntegrationTest.writeKeys(cluster, leader, "pad/", 300);
+        cluster.restart(follower);
+        long leaderApplied = cluster.nodes.get(leader).status().appliedIndex();
+        await().atMost(Duration.ofSeconds(30)).until(
+                () -> cluster.nodes.get(follower).status().appliedIndex() >= leaderApplied);
+        assertTrue(cluster.nodes.get(follower).status().snapshotIndex() > revisions.get(revisions.size() - 1),
+                "rebuilt from a snapshot that covers the history: " + cluster.nodes.get(follower).status());
+        for (long revision : revisions) {
+            String query = "/v1/kv?prefix=s/&consistency=stale&revision=" + revision;
+            HttpResponse<String> there = cluster.get(leader, query);
+            HttpResponse<String> here = cluster.get(follower, query);
+            assertEquals(200, here.statusCode(), here.body());
+            assertEquals(json(there).getJsonArray("items"), json(here).getJsonArray("items"), "at revision " + revision);
+        }
+        String watch = "/v1/watch?prefix=s/&prevKv=true&fromRevision=" + revisions.get(0);
+        try (SseClient onLeader = SseClient.open(cluster.http, cluster.url(leader) + watch, null);
+             SseClient onRebuilt = SseClient.open(cluster.http, cluster.url(follower) + watch, null)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> onLeader.changes().size() >= revisions.size()
+                    && onRebuilt.changes().size() >= revisions.size());
+            assertEquals(onLeader.changes().stream().map(SseClient.Message::data).toList(),
+                    onRebuilt.changes().stream().map(SseClient.Message::data).toList());
+        }
+    }
+
+    @Test
+    void theLeaderCompactsOnItsOwnToKeepTheConfiguredRevisions() throws Exception {
+        cluster = new TestCluster(dir, 3, new VertxOptions(), config -> TestConfigs.with(config,
+                Map.of("historyRetentionRevisions", 50L, "historyCompactionIntervalMs", 100)));
+        int leader = cluster.awaitLeader(Duration.ofSeconds(10));
+        SnapshotIntegrationTest.writeKeys(cluster, leader, "auto/", 300);
+        long applied = cluster.nodes.get(leader).status().appliedIndex();
+        for (int id : cluster.nodes.keySet()) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> cluster.nodes.get(id).status().compactRevision()
+                    >= applied - 50);
+        }
+        long compacted = cluster.nodes.get(leader).status().compactRevision();
+        assertTrue(compacted <= applied - 50, "keeps at least the last 50 revisions: " + compacted + " of " + applied);
+        HttpResponse<String> gone = cluster.get(leader, "/v1/kv?prefix=auto/&revision=" + (compacted - 1));
+        assertEquals(410, gone.statusCode(), gone.body());
+        HttpResponse<String> kept = cluster.get(leader, "/v1/kv?prefix=auto/&limit=1000&revision=" + compacted);
+        assertEquals(200, kept.statusCode(), kept.body());
+        assertEquals(json(cluster.get(leader, "/v1/kv?prefix=auto/&limit=1000")).getJsonArray("items").size(),
+                json(kept).getJsonArray("items").size(), "every key written before the kept window is still there");
+    }
 }
