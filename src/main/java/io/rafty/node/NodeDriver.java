@@ -239,6 +239,12 @@ public final class NodeDriver {
     private boolean purgePending = true;
     /** The leader proposed a compaction that has not been answered yet. */
     private boolean compactionProposed;
+    /**
+     * The newest revision with a change, as far as this node knows (its applied index at start and after
+     * an install, where it cannot tell). Compactions go no further than just past it: compacting an idle
+     * store again would only append a compaction entry, which would move the bound and call for another.
+     */
+    private long lastChangeRevision;
     private long lastCompactionCheckNanos = Long.MIN_VALUE;
     /** (time, applied index) notes, oldest first, for time-based retention. */
     private final ArrayDeque<long[]> appliedSamples = new ArrayDeque<>();
@@ -274,6 +280,7 @@ public final class NodeDriver {
         this.lastRole = node.role();
         this.lastCountedAsItself = node.countsAsItself();
         this.compactRevision = compactRevision;
+        this.lastChangeRevision = appliedIndex;
         Set<DeliberateBug> bugs = new HashSet<>();
         for (DeliberateBug bug : DeliberateBug.values()) {
             if (config.has(bug)) {
@@ -573,8 +580,9 @@ public final class NodeDriver {
     /**
      * The leader keeps the history within its retention: every {@code compactionIntervalNanos} it
      * proposes a compaction to the newest revision outside both bounds (revisions behind the applied
-     * index, and time since this node applied it). Every node notes its applied index once a second, so
-     * a new leader can compact by time as soon as it has led for the retention.
+     * index, and time since this node applied it), in steps of a tenth of the revision bound (so between
+     * R and 1.1 R revisions are kept), and never past the newest change. Every node notes its applied
+     * index once a second, so a new leader can compact by time as soon as it has led for the retention.
      */
     private void maybeCompactHistory(long nowNanos) {
         if (history.retentionNanos() > 0 && (appliedSamples.isEmpty()
@@ -603,7 +611,11 @@ public final class NodeDriver {
                 target = Math.max(target, old[1]);
             }
         }
-        if (target <= compactRevision || proposals.isFull()) {
+        target = Math.min(target, lastChangeRevision + 1);
+        // Compact in steps of a tenth of the kept revisions: each compaction is itself an entry, so compacting
+        // for every new revision would write one entry per check forever, even on an idle store.
+        long step = history.retentionRevisions() > 0 ? Math.max(1, history.retentionRevisions() / 10) : 1;
+        if (target - compactRevision < step || proposals.isFull()) {
             return;
         }
         long revision = target;
@@ -842,6 +854,9 @@ public final class NodeDriver {
         List<Event> events = new ArrayList<>();
         for (KvResult result : results) {
             events.addAll(result.events());
+            if (!result.events().isEmpty()) {
+                lastChangeRevision = Math.max(lastChangeRevision, result.index());
+            }
             if (result instanceof KvResult.Compacted compacted && compacted.compactRevision() > compactRevision) {
                 compactRevision = compacted.compactRevision();
                 watches.compacted(compactRevision);
@@ -906,6 +921,7 @@ public final class NodeDriver {
         }
         // The installed history may hold records its compact revision no longer needs.
         purgePending = true;
+        lastChangeRevision = Math.max(lastChangeRevision, meta.index());
         watches.installed(meta.index(), compactRevision);
         reads.applied(appliedIndex);
         if (inFlight != null && inFlight.snapshot() != null && inFlight.snapshot().index() == meta.index()) {
