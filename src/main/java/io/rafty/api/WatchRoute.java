@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -180,8 +181,8 @@ final class WatchRoute {
         }
 
         @Override
-        public void send(WatchMessage message) {
-            context.runOnContext(v -> write(message));
+        public void send(List<WatchMessage> messages) {
+            context.runOnContext(v -> write(messages));
         }
 
         @Override
@@ -191,21 +192,32 @@ final class WatchRoute {
 
         @Override
         public void end(WatchMessage.Cancelled cancelled) {
-            context.runOnContext(v -> write(cancelled));
+            context.runOnContext(v -> write(List.of(cancelled)));
         }
 
-        private void write(WatchMessage message) {
+        /** Writes a batch of messages as one buffer: one write (and one flush) per batch, not per revision. */
+        private void write(List<WatchMessage> messages) {
             if (ended || clientGone) {
                 return;
             }
-            if (message instanceof WatchMessage.Created) {
+            if (messages.get(0) instanceof WatchMessage.Created) {
                 begin();
             }
-            // A change's bytes are encoded once for every stream it goes to; each write gets its own buffer.
-            Buffer bytes = message instanceof WatchMessage.Change change
-                    ? Buffer.buffer(change.encoded(WatchRoute::changeEvent)) : Buffer.buffer(event(message));
+            int size = 0;
+            byte[][] encoded = new byte[messages.size()][];
+            for (int i = 0; i < encoded.length; i++) {
+                WatchMessage message = messages.get(i);
+                // A change's bytes are encoded once for every stream it goes to.
+                encoded[i] = message instanceof WatchMessage.Change change
+                        ? change.encoded(WatchRoute::changeEvent) : event(message);
+                size += encoded[i].length;
+            }
+            Buffer bytes = Buffer.buffer(size);
+            for (byte[] one : encoded) {
+                bytes.appendBytes(one);
+            }
             lastWriteNanos = System.nanoTime();
-            if (message instanceof WatchMessage.Cancelled) {
+            if (messages.get(messages.size() - 1) instanceof WatchMessage.Cancelled) {
                 ended = true;
                 open.remove(this);
                 response.end(bytes);

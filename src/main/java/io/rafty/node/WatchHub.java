@@ -47,8 +47,12 @@ public final class WatchHub {
     /** Where one watcher's messages go: the SSE stream of one HTTP response, or a simulated client. */
     public interface Subscriber {
 
-        /** Takes one message; called on the driver's thread, never for a {@link WatchMessage.Cancelled}. */
-        void send(WatchMessage message);
+        /**
+         * Takes messages, in order: everything the watcher gets from one applied batch (or one history page)
+         * comes in one call, so a stream writes once per batch, not once per revision. Called on the
+         * driver's thread, never with a {@link WatchMessage.Cancelled}; never empty.
+         */
+        void send(List<WatchMessage> messages);
 
         /**
          * True while the subscriber cannot take more without buffering: the hub queues instead, and flushes
@@ -176,6 +180,7 @@ public final class WatchHub {
             progressDue.add(watcher);
         }
         enqueue(watcher, new WatchMessage.Created(start - 1));
+        flushQueue(watcher);
         if (start <= appliedIndex) {
             watcher.catchingUp = true;
             watcher.position = start;
@@ -202,69 +207,109 @@ public final class WatchHub {
 
     /**
      * A batch was applied through {@code appliedIndex}; {@code events} are its changes in revision order
-     * (then key order within a revision). Live watchers get the ones that match them.
+     * (then key order within a revision). Live watchers get the ones that match them: the matching events
+     * are worked out once per key or prefix watched (not once per watcher), and every watcher of that key
+     * or prefix is handed the same messages, in one {@link Subscriber#send} for the whole batch.
      */
     void applied(List<Event> events, long appliedIndex) {
-        int i = 0;
-        while (i < events.size()) {
-            long revision = events.get(i).revision();
-            int end = i;
-            while (end < events.size() && events.get(end).revision() == revision) {
-                end++;
+        if (!watchers.isEmpty() && !events.isEmpty()) {
+            // Per watched key and per watched prefix, the events that match it, in order.
+            Map<Key, List<Event>> exact = new LinkedHashMap<>();
+            Map<Key, List<Event>> prefixed = new LinkedHashMap<>();
+            for (Event event : events) {
+                byte[] key = event.key();
+                if (!byKey.isEmpty()) {
+                    Key whole = new Key(key);
+                    if (byKey.containsKey(whole)) {
+                        exact.computeIfAbsent(whole, k -> new ArrayList<>()).add(event);
+                    }
+                }
+                for (int length : prefixLengths.keySet()) {
+                    if (length > key.length) {
+                        break;
+                    }
+                    Key prefix = new Key(Arrays.copyOf(key, length));
+                    if (byPrefix.containsKey(prefix)) {
+                        prefixed.computeIfAbsent(prefix, k -> new ArrayList<>()).add(event);
+                    }
+                }
             }
-            deliver(revision, events.subList(i, end));
-            i = end;
+            Map<Long, Integer> eventsAt = new HashMap<>();
+            for (Event event : events) {
+                eventsAt.merge(event.revision(), 1, Integer::sum);
+            }
+            Map<Long, WatchMessage.Change[]> whole = new HashMap<>();
+            List<Watcher> touched = new ArrayList<>();
+            exact.forEach((key, matching) -> deliver(byKey.get(key), matching, eventsAt, whole, touched));
+            prefixed.forEach((key, matching) -> deliver(byPrefix.get(key), matching, eventsAt, whole, touched));
+            for (Watcher watcher : touched) {
+                flush(watcher);
+            }
         }
         this.appliedIndex = Math.max(this.appliedIndex, appliedIndex);
     }
 
-    private void deliver(long revision, List<Event> all) {
-        // Insertion-ordered, so watchers are served in a deterministic order.
-        Map<Watcher, List<Event>> matched = new LinkedHashMap<>();
-        for (Event event : all) {
-            byte[] key = event.key();
-            collect(byKey.get(new Key(key)), revision, event, matched);
-            for (int length : prefixLengths.keySet()) {
-                if (length > key.length) {
-                    break;
-                }
-                collect(byPrefix.get(new Key(Arrays.copyOf(key, length))), revision, event, matched);
+    /** Queues {@code matching} (the events of one watched key or prefix) for each live watcher of it. */
+    private void deliver(Set<Watcher> candidates, List<Event> matching, Map<Long, Integer> eventsAt,
+                         Map<Long, WatchMessage.Change[]> whole, List<Watcher> touched) {
+        List<WatchMessage.Change> withPrev = null;
+        List<WatchMessage.Change> withoutPrev = null;
+        for (Watcher watcher : List.copyOf(candidates)) {
+            if (watcher.catchingUp || watcher.closed) {
+                continue;
             }
-        }
-        if (matched.isEmpty()) {
-            return;
-        }
-        WatchMessage.Change withPrev = null;
-        WatchMessage.Change withoutPrev = null;
-        for (Map.Entry<Watcher, List<Event>> match : matched.entrySet()) {
-            Watcher watcher = match.getKey();
-            List<Event> events = match.getValue();
-            WatchMessage.Change change;
-            if (events.size() == all.size()) {
-                // Every event of the revision: the message every such watcher shares.
-                if (watcher.prevKv) {
-                    withPrev = withPrev != null ? withPrev : new WatchMessage.Change(revision, all);
-                    change = withPrev;
-                } else {
-                    withoutPrev = withoutPrev != null ? withoutPrev : new WatchMessage.Change(revision, stripped(all));
-                    change = withoutPrev;
-                }
+            List<WatchMessage.Change> changes;
+            if (watcher.prevKv) {
+                withPrev = withPrev != null ? withPrev : changes(matching, true, eventsAt, whole);
+                changes = withPrev;
             } else {
-                change = new WatchMessage.Change(revision, watcher.prevKv ? events : stripped(events));
+                withoutPrev = withoutPrev != null ? withoutPrev : changes(matching, false, eventsAt, whole);
+                changes = withoutPrev;
             }
-            enqueue(watcher, change);
+            int from = 0;
+            while (from < changes.size() && changes.get(from).revision() < watcher.start) {
+                from++;
+            }
+            if (from < changes.size()) {
+                for (int i = from; i < changes.size(); i++) {
+                    enqueue(watcher, changes.get(i));
+                }
+                if (!watcher.closed) {
+                    touched.add(watcher);
+                }
+            }
         }
     }
 
-    private static void collect(Set<Watcher> candidates, long revision, Event event, Map<Watcher, List<Event>> matched) {
-        if (candidates == null) {
-            return;
-        }
-        for (Watcher watcher : candidates) {
-            if (!watcher.catchingUp && revision >= watcher.start) {
-                matched.computeIfAbsent(watcher, w -> new ArrayList<>(1)).add(event);
+    /**
+     * One message per revision of {@code matching}. A revision whose every event matches gets the message
+     * shared by every watcher of every key and prefix that saw all of it ({@code whole}), so it is encoded once.
+     */
+    private static List<WatchMessage.Change> changes(List<Event> matching, boolean withPrev,
+                                                     Map<Long, Integer> eventsAt,
+                                                     Map<Long, WatchMessage.Change[]> whole) {
+        List<WatchMessage.Change> out = new ArrayList<>();
+        int i = 0;
+        while (i < matching.size()) {
+            long revision = matching.get(i).revision();
+            int end = i;
+            while (end < matching.size() && matching.get(end).revision() == revision) {
+                end++;
             }
+            List<Event> events = matching.subList(i, end);
+            if (events.size() == eventsAt.get(revision)) {
+                WatchMessage.Change[] shared = whole.computeIfAbsent(revision, r -> new WatchMessage.Change[2]);
+                int slot = withPrev ? 1 : 0;
+                if (shared[slot] == null) {
+                    shared[slot] = new WatchMessage.Change(revision, withPrev ? events : stripped(events));
+                }
+                out.add(shared[slot]);
+            } else {
+                out.add(new WatchMessage.Change(revision, withPrev ? events : stripped(events)));
+            }
+            i = end;
         }
+        return out;
     }
 
     private static List<Event> stripped(List<Event> events) {
@@ -325,10 +370,13 @@ public final class WatchHub {
                 end++;
             }
             if (revision >= watcher.start) {
-                enqueue(watcher, new WatchMessage.Change(revision, events.subList(i, end)));
+                watcher.queue.add(new WatchMessage.Change(revision, events.subList(i, end)));
+                watcher.queuedBytes += sizeBytes(watcher.queue.peekLast());
             }
             i = end;
         }
+        // A page is at most a page: it leaves in one send, or waits whole while the subscriber is congested.
+        flushQueue(watcher);
         if (watcher.closed) {
             return;
         }
@@ -351,7 +399,7 @@ public final class WatchHub {
             long idleSince = watcher.lastSentNanos;
             if (this.nowNanos - idleSince >= watcher.progressNanos) {
                 if (!watcher.catchingUp && watcher.queue.isEmpty() && !watcher.subscriber.congested()) {
-                    send(watcher, new WatchMessage.Progress(Math.max(appliedIndex, watcher.start - 1)));
+                    send(watcher, List.of(new WatchMessage.Progress(Math.max(appliedIndex, watcher.start - 1))));
                 }
                 watcher.dueNanos = this.nowNanos + watcher.progressNanos;
             } else {
@@ -381,36 +429,44 @@ public final class WatchHub {
                 watcher.prevKv);
     }
 
+    /**
+     * Queues a message; the caller flushes. While the subscriber is congested the queue is what the hub
+     * holds for it, and a queue past its byte limit cancels the watcher as slow; otherwise the queue leaves
+     * at the end of the batch, whatever its size.
+     */
     private void enqueue(Watcher watcher, WatchMessage message) {
         if (watcher.closed) {
             return;
         }
-        if (watcher.queue.isEmpty() && !watcher.subscriber.congested()) {
-            send(watcher, message);
-            return;
-        }
         watcher.queue.add(message);
         watcher.queuedBytes += sizeBytes(message);
-        if (watcher.queuedBytes > settings.maxQueuedBytes()) {
+        if (watcher.queuedBytes > settings.maxQueuedBytes() && watcher.subscriber.congested()) {
             cancel(watcher, WatchMessage.Reason.SLOW_WATCHER);
         }
     }
 
+    /** Sends whatever is queued, in one call, unless the subscriber is congested; then reads on if catching up. */
     private void flush(Watcher watcher) {
-        while (!watcher.closed && !watcher.queue.isEmpty() && !watcher.subscriber.congested()) {
-            WatchMessage message = watcher.queue.poll();
-            watcher.queuedBytes -= sizeBytes(message);
-            send(watcher, message);
-        }
+        flushQueue(watcher);
         if (watcher.catchingUp) {
             readMore(watcher);
         }
     }
 
-    private void send(Watcher watcher, WatchMessage message) {
-        watcher.lastSentRevision = message.revision();
+    private void flushQueue(Watcher watcher) {
+        if (watcher.closed || watcher.queue.isEmpty() || watcher.subscriber.congested()) {
+            return;
+        }
+        List<WatchMessage> batch = new ArrayList<>(watcher.queue);
+        watcher.queue.clear();
+        watcher.queuedBytes = 0;
+        send(watcher, batch);
+    }
+
+    private void send(Watcher watcher, List<WatchMessage> messages) {
+        watcher.lastSentRevision = messages.get(messages.size() - 1).revision();
         watcher.lastSentNanos = nowNanos;
-        watcher.subscriber.send(message);
+        watcher.subscriber.send(messages);
     }
 
     private void cancel(Watcher watcher, WatchMessage.Reason reason) {

@@ -33,9 +33,13 @@ class WatchHubTest {
         final List<WatchMessage> messages = new ArrayList<>();
         boolean congested;
 
+        final List<Integer> batchSizes = new ArrayList<>();
+
         @Override
-        public void send(WatchMessage message) {
-            messages.add(message);
+        public void send(List<WatchMessage> batch) {
+            assertFalse(batch.isEmpty(), "never an empty send");
+            batchSizes.add(batch.size());
+            messages.addAll(batch);
         }
 
         @Override
@@ -205,6 +209,17 @@ class WatchHubTest {
         watcher.congested = false;
         hub.writable(id);
         assertEquals(List.of(11L, 12L), watcher.changeRevisions());
+        assertEquals(List.of(1, 2), watcher.batchSizes, "created, then the queue in one send");
+    }
+
+    @Test
+    void aWholeAppliedBatchReachesAWatcherInOneSend() {
+        WatchHub hub = hub(10);
+        Recorder watcher = new Recorder();
+        hub.add(request(KeySelector.prefix(new byte[0]), WatchRequest.Start.now()), watcher, 0);
+        hub.applied(List.of(put("a", "1", 11), put("b", "2", 12), put("c", "3", 13)), 13);
+        assertEquals(List.of(1, 3), watcher.batchSizes);
+        assertEquals(List.of(11L, 12L, 13L), watcher.changeRevisions());
     }
 
     @Test

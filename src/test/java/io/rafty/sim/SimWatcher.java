@@ -30,7 +30,7 @@ import java.util.TreeMap;
 final class SimWatcher {
 
     private static final long RECONNECT_DELAY_MAX_MICROS = 50_000;
-    private static final long CONGESTION_MAX_MICROS = 30_000;
+    private static final long CONGESTION_MAX_MICROS = 200_000;
     private static final double HANG_UP_RATE = 0.01;
 
     /** One watch stream on one node. */
@@ -57,18 +57,25 @@ final class SimWatcher {
         }
 
         @Override
-        public void send(WatchMessage message) {
+        public void send(List<WatchMessage> batch) {
             if (closed) {
-                throw new InvariantViolation("watch w" + id + "." + serial + " on n" + host.id + " got " + message
+                throw new InvariantViolation("watch w" + id + "." + serial + " on n" + host.id + " got " + batch
                         + " after its stream ended");
             }
-            messages.add(message);
-            lastRevision = message.revision();
-            sim.trace("w" + id + "." + serial + " <- n" + host.id + " " + describe(message));
-            if (message instanceof WatchMessage.Change && random.nextDouble() < parameters.watchCongestion()) {
+            if (batch.isEmpty()) {
+                throw new InvariantViolation("watch w" + id + "." + serial + " was sent an empty batch");
+            }
+            boolean changes = false;
+            for (WatchMessage message : batch) {
+                messages.add(message);
+                lastRevision = message.revision();
+                changes |= message instanceof WatchMessage.Change;
+                sim.trace("w" + id + "." + serial + " <- n" + host.id + " " + describe(message));
+            }
+            if (changes && random.nextDouble() < parameters.watchCongestion()) {
                 congest();
             }
-            if (message instanceof WatchMessage.Change && random.nextDouble() < HANG_UP_RATE && !stopped) {
+            if (changes && random.nextDouble() < HANG_UP_RATE && !stopped) {
                 // The client goes away mid-stream; it comes back later, after the last revision it saw.
                 sim.scheduleClient(0, this::hangUp);
             }
