@@ -94,7 +94,8 @@ final class WatchFanOut {
         long start = System.nanoTime();
         for (int l = 0; l < loops.size(); l++) {
             List<Watcher> own = watchersByLoop.get(l);
-            loops.get(l).runOnContext(v -> openOnLoop(own));
+            Context loop = loops.get(l);
+            loop.runOnContext(v -> openOnLoop(loop, own));
         }
         startsSettled.await(START_DEADLINE_MS, TimeUnit.MILLISECONDS);
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -111,7 +112,7 @@ final class WatchFanOut {
         return false;
     }
 
-    private void openOnLoop(List<Watcher> own) {
+    private void openOnLoop(Context loop, List<Watcher> own) {
         int endpoints = settings.endpoints().size();
         int[] perEndpoint = new int[endpoints];
         for (Watcher watcher : own) {
@@ -123,7 +124,7 @@ final class WatchFanOut {
             HttpClientOptions options = new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
                     .setIdleTimeout(0);
             int connections = Math.max(1, perEndpoint[e]);
-            clients.add(loops.get(0).owner().httpClientBuilder().with(options)
+            clients.add(loop.owner().httpClientBuilder().with(options)
                     .with(new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(connections))
                     .build());
         }
