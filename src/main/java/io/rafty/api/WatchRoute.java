@@ -53,6 +53,12 @@ final class WatchRoute {
     private final int defaultProgressMs;
     private final long keepaliveNanos;
     private final Set<Stream> open = ConcurrentHashMap.newKeySet();
+    /**
+     * The last batch encoded, by identity, and its bytes: the hub hands every watcher of one key or prefix
+     * the very same list, and their writes run one after the other on this verticle's context.
+     */
+    private List<WatchMessage> lastBatch;
+    private byte[] lastBatchBytes;
     private long keepaliveTimer = -1;
 
     WatchRoute(Vertx vertx, RaftVerticle raft, int maxKeyBytes, int defaultProgressMs, int idleTimeoutMs) {
@@ -203,19 +209,7 @@ final class WatchRoute {
             if (messages.get(0) instanceof WatchMessage.Created) {
                 begin();
             }
-            int size = 0;
-            byte[][] encoded = new byte[messages.size()][];
-            for (int i = 0; i < encoded.length; i++) {
-                WatchMessage message = messages.get(i);
-                // A change's bytes are encoded once for every stream it goes to.
-                encoded[i] = message instanceof WatchMessage.Change change
-                        ? change.encoded(WatchRoute::changeEvent) : event(message);
-                size += encoded[i].length;
-            }
-            Buffer bytes = Buffer.buffer(size);
-            for (byte[] one : encoded) {
-                bytes.appendBytes(one);
-            }
+            Buffer bytes = Buffer.buffer(encode(messages));
             lastWriteNanos = System.nanoTime();
             if (messages.get(messages.size() - 1) instanceof WatchMessage.Cancelled) {
                 ended = true;
@@ -249,6 +243,30 @@ final class WatchRoute {
                 }
             });
             open.add(this);
+        }
+
+        private byte[] encode(List<WatchMessage> messages) {
+            if (messages == lastBatch) {
+                return lastBatchBytes;
+            }
+            byte[][] encoded = new byte[messages.size()][];
+            int size = 0;
+            for (int i = 0; i < encoded.length; i++) {
+                WatchMessage message = messages.get(i);
+                // A change's bytes are encoded once for every stream it goes to.
+                encoded[i] = message instanceof WatchMessage.Change change
+                        ? change.encoded(WatchRoute::changeEvent) : event(message);
+                size += encoded[i].length;
+            }
+            byte[] all = new byte[size];
+            int at = 0;
+            for (byte[] one : encoded) {
+                System.arraycopy(one, 0, all, at, one.length);
+                at += one.length;
+            }
+            lastBatch = messages;
+            lastBatchBytes = all;
+            return all;
         }
 
         void keepalive(long nowNanos) {

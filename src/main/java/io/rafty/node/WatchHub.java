@@ -9,6 +9,7 @@ import io.rafty.raft.DeliberateBug;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -252,13 +253,13 @@ public final class WatchHub {
     /** Queues {@code matching} (the events of one watched key or prefix) for each live watcher of it. */
     private void deliver(Set<Watcher> candidates, List<Event> matching, Map<Long, Integer> eventsAt,
                          Map<Long, WatchMessage.Change[]> whole, List<Watcher> touched) {
-        List<WatchMessage.Change> withPrev = null;
-        List<WatchMessage.Change> withoutPrev = null;
+        List<WatchMessage> withPrev = null;
+        List<WatchMessage> withoutPrev = null;
         for (Watcher watcher : List.copyOf(candidates)) {
             if (watcher.catchingUp || watcher.closed) {
                 continue;
             }
-            List<WatchMessage.Change> changes;
+            List<WatchMessage> changes;
             if (watcher.prevKv) {
                 withPrev = withPrev != null ? withPrev : changes(matching, true, eventsAt, whole);
                 changes = withPrev;
@@ -270,7 +271,11 @@ public final class WatchHub {
             while (from < changes.size() && changes.get(from).revision() < watcher.start) {
                 from++;
             }
-            if (from < changes.size()) {
+            if (from == 0 && watcher.queue.isEmpty() && !watcher.subscriber.congested()) {
+                // The common case: every watcher of this key or prefix is handed the very same list, which a
+                // subscriber can encode once for all of them.
+                send(watcher, changes);
+            } else if (from < changes.size()) {
                 for (int i = from; i < changes.size(); i++) {
                     enqueue(watcher, changes.get(i));
                 }
@@ -285,10 +290,9 @@ public final class WatchHub {
      * One message per revision of {@code matching}. A revision whose every event matches gets the message
      * shared by every watcher of every key and prefix that saw all of it ({@code whole}), so it is encoded once.
      */
-    private static List<WatchMessage.Change> changes(List<Event> matching, boolean withPrev,
-                                                     Map<Long, Integer> eventsAt,
-                                                     Map<Long, WatchMessage.Change[]> whole) {
-        List<WatchMessage.Change> out = new ArrayList<>();
+    private static List<WatchMessage> changes(List<Event> matching, boolean withPrev, Map<Long, Integer> eventsAt,
+                                              Map<Long, WatchMessage.Change[]> whole) {
+        List<WatchMessage> out = new ArrayList<>();
         int i = 0;
         while (i < matching.size()) {
             long revision = matching.get(i).revision();
@@ -309,7 +313,7 @@ public final class WatchHub {
             }
             i = end;
         }
-        return out;
+        return Collections.unmodifiableList(out);
     }
 
     private static List<Event> stripped(List<Event> events) {
