@@ -93,8 +93,7 @@ public final class InMemoryKvStore implements KvStore {
         if (maxEvents < 1) {
             throw new IllegalArgumentException("maxEvents must be positive, was " + maxEvents);
         }
-        RevisionUnavailableException.check(from, compactRevision, Long.MAX_VALUE);
-        RevisionUnavailableException.check(to, 0, appliedIndex);
+        KvStoreRules.checkHistoryRange(from, to, compactRevision, appliedIndex);
         List<Event> found = new ArrayList<>();
         if (from > to) {
             return new HistoryPage(found, to);
@@ -179,6 +178,11 @@ public final class InMemoryKvStore implements KvStore {
             }
         }
         return looked;
+    }
+
+    /** How many history records are kept (for tests). */
+    synchronized long historyRecordCount() {
+        return history.values().stream().mapToLong(Map::size).sum();
     }
 
     /**
