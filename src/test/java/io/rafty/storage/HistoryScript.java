@@ -32,8 +32,8 @@ final class HistoryScript {
 
     static final int ALL = Integer.MAX_VALUE;
 
-    final KvStore store;
-    private final KvStateMachine machine;
+    KvStore store;
+    private KvStateMachine machine;
     /** Every event written, with {@code prev}, in revision then key order. */
     final List<Event> events = new ArrayList<>();
     /** Every key ever written. */
@@ -46,6 +46,12 @@ final class HistoryScript {
     HistoryScript(KvStore store) {
         this.store = store;
         this.machine = new KvStateMachine(store);
+    }
+
+    /** Goes on writing to {@code reopened}, the same storage opened again; the oracle is kept. */
+    void rebind(KvStore reopened) {
+        store = reopened;
+        machine = new KvStateMachine(reopened);
     }
 
     static byte[] bytes(String text) {
@@ -193,11 +199,29 @@ final class HistoryScript {
      * handled: every record at or above it, and per key the newest record below it when that is a put.
      */
     long recordsKeptAfterPurge(long compactRevision) {
-        long kept = events.stream().filter(event -> event.revision() >= compactRevision).count();
+        return keptAfterPurge(compactRevision).size();
+    }
+
+    /** The records of {@link #recordsKeptAfterPurge}, in key then revision order, as text. */
+    List<String> keptAfterPurge(long compactRevision) {
         Map<Key, Event> newestBelow = new TreeMap<>();
         events.stream().filter(event -> event.revision() < compactRevision)
                 .forEach(event -> newestBelow.put(new Key(event.key()), event));
-        return kept + newestBelow.values().stream().filter(event -> event.type() == Event.Type.PUT).count();
+        List<Event> kept = new ArrayList<>(events.stream().filter(event -> event.revision() >= compactRevision).toList());
+        newestBelow.values().stream().filter(event -> event.type() == Event.Type.PUT).forEach(kept::add);
+        return inKeyOrder(kept);
+    }
+
+    /** Every record written, in key then revision order, as text (what an image holds before any purge). */
+    List<String> allRecords() {
+        return inKeyOrder(events);
+    }
+
+    private static List<String> inKeyOrder(List<Event> records) {
+        return records.stream()
+                .sorted(Comparator.comparing((Event event) -> new Key(event.key())).thenComparingLong(Event::revision))
+                .map(event -> describe(event.withoutPrev()))
+                .toList();
     }
 
     /**
@@ -233,6 +257,22 @@ final class HistoryScript {
             }
         }
         return answers;
+    }
+
+    /** Calls the purge until it has nothing left, each step at most {@code maxRecords}; returns what it looked at. */
+    static long purgeAll(KvStore store, int maxRecords) {
+        long looked = 0;
+        for (int steps = 0; steps < 100_000; steps++) {
+            int step = store.purgeHistory(maxRecords);
+            if (step < 0 || step > maxRecords) {
+                throw new AssertionError("a purge step looked at " + step + " of at most " + maxRecords);
+            }
+            if (step == 0) {
+                return looked;
+            }
+            looked += step;
+        }
+        throw new AssertionError("the purge does not finish");
     }
 
     /** Pages through the history, each page as its events and its {@code through}. */

@@ -6,6 +6,7 @@ import static io.rafty.storage.HistoryScript.describe;
 import static io.rafty.storage.HistoryScript.describeEvents;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -147,6 +148,7 @@ abstract class KvHistoryContractTest {
             assertTrue(page.entries().size() <= 2);
             assertEquals(revision, page.revision());
             visited.addAll(page.entries());
+            assertTrue(visited.size() <= script.keys.size(), "paging does not move on");
             // Later writes do not move a page at a fixed revision.
             script.put("a/y", "later");
             page = store.listAt(new byte[0], page.entries().get(page.entries().size() - 1).key(), 2, revision);
@@ -332,11 +334,7 @@ abstract class KvHistoryContractTest {
         assertEquals(script.events.size(), historyRecordCount(), "every event is one record");
         script.compact(14);                                          // 19
         List<String> before = script.answers(store, 14, 19);
-        int looked = 0;
-        for (int step = store.purgeHistory(5); step > 0; step = store.purgeHistory(5)) {
-            assertTrue(step <= 5);
-            looked += step;
-        }
+        long looked = HistoryScript.purgeAll(store, 5);
         assertEquals(script.events.stream().filter(event -> event.revision() < 14).count(), looked,
                 "each change below the compact revision is looked at once");
         assertEquals(before, script.answers(store, 14, 19));
@@ -354,9 +352,7 @@ abstract class KvHistoryContractTest {
         script.put("after", "1");                                    // 5
         script.compact(5);                                           // 6
         assertEquals(5, historyRecordCount());
-        while (store.purgeHistory(1) > 0) {
-            // one change per step
-        }
+        assertEquals(4, HistoryScript.purgeAll(store, 1));
         assertEquals(2, historyRecordCount(), "kept@2 and after@5 remain");
         assertEquals("kept=2@2/c1/v2", describe(store.getAt(bytes("kept"), 5)));
         assertEquals("none", describe(store.getAt(bytes("gone"), 5)));
@@ -375,6 +371,7 @@ abstract class KvHistoryContractTest {
         for (int looked = store.purgeHistory(1); looked > 0; looked = store.purgeHistory(1)) {
             assertEquals(1, looked);
             steps++;
+            assertTrue(steps <= script.events.size(), "the purge does not finish");
             assertEquals(before, script.answers(store, 13, 19), "after purge step " + steps);
             if (steps % 2 == 0) {
                 script.put("a", "step " + steps);
@@ -439,6 +436,7 @@ abstract class KvHistoryContractTest {
                 long revision = page.revision() - 1;
                 try {
                     KvEntry at = store.getAt(bytes("k"), revision);
+                    assertNotNull(at, "revision " + revision + " was served, and k existed then");
                     assertEquals(revision, at.revision());
                     assertEquals(Long.toString(revision), new String(at.value(), StandardCharsets.UTF_8));
                 } catch (RevisionUnavailableException e) {
@@ -448,7 +446,8 @@ abstract class KvHistoryContractTest {
                     List<Event> events = store.history(key("k"), revision, revision, 10, true).events();
                     assertEquals(1, events.size());
                     assertEquals(revision, events.get(0).revision());
-                    assertEquals(revision - 1, events.get(0).prev().revision(), "the previous put is kept");
+                    assertNotNull(events.get(0).prev(), "the previous put is kept");
+                    assertEquals(revision - 1, events.get(0).prev().revision());
                     List<Event> all = store.history(prefix(""), revision, revision, 10, true).events();
                     assertEquals(describeEvents(events), describeEvents(all));
                 } catch (RevisionUnavailableException e) {
