@@ -188,22 +188,28 @@ public final class InMemoryKvStore implements KvStore {
     /**
      * Replaces everything (see {@link InMemorySnapshotStore}) with an image's records; every kept change
      * is queued for the purge again, which drops what the image's compact revision no longer needs.
+     * The image is read whole before anything is replaced: one that fails part way (a damaged staged
+     * file) leaves the store as it was, as the RocksDB store's single batch does.
      */
     synchronized void replaceAll(Iterator<ImageRecord> records, long appliedIndex) {
-        entries.clear();
-        history.clear();
-        changes.clear();
-        compactRevision = 0;
+        InMemoryKvStore image = new InMemoryKvStore();
         while (records.hasNext()) {
             ImageRecord record = records.next();
             if (record instanceof ImageRecord.Compaction compaction) {
-                compactRevision = compaction.compactRevision();
+                image.compactRevision = compaction.compactRevision();
             } else if (record instanceof ImageRecord.Current current) {
-                entries.put(new Key(current.entry().key()), current.entry());
+                image.entries.put(new Key(current.entry().key()), current.entry());
             } else {
-                record(((ImageRecord.Past) record).event());
+                image.record(((ImageRecord.Past) record).event().withoutPrev());
             }
         }
+        entries.clear();
+        entries.putAll(image.entries);
+        history.clear();
+        history.putAll(image.history);
+        changes.clear();
+        changes.putAll(image.changes);
+        compactRevision = image.compactRevision;
         this.appliedIndex = appliedIndex;
     }
 
