@@ -116,8 +116,9 @@ final class RocksKvStore implements KvStore {
         try (RocksView view = storage.view()) {
             RevisionUnavailableException.check(revision, view.compactRevision(), view.appliedIndex());
             try (RocksIterator records = view.iterator(storage.historyFamily())) {
-                Event latest = latest(records, RocksRecords.historyKey(key, revision), key.clone());
-                return putEntry(latest);
+                return putEntry(latest(records, RocksRecords.historyKey(key, revision), key.clone()));
+            } catch (RocksDBException e) {
+                throw storage.failure("reading a key at revision " + revision, e);
             }
         }
     }
@@ -160,9 +161,10 @@ final class RocksKvStore implements KvStore {
      * The newest record of {@code target}'s key at or below {@code target}'s revision, or null;
      * {@code key} is the user key when the caller has it (null: decoded from the record).
      */
-    private static Event latest(RocksIterator records, byte[] target, byte[] key) {
+    private static Event latest(RocksIterator records, byte[] target, byte[] key) throws RocksDBException {
         records.seekForPrev(target);
         if (!records.isValid()) {
+            records.status();
             return null;
         }
         byte[] found = records.key();
@@ -276,6 +278,8 @@ final class RocksKvStore implements KvStore {
                         if (RocksRecords.sameKey(before, historyKey)) {
                             prev = putEntry(decode(before, records.value(), event.key()));
                         }
+                    } else {
+                        records.status();
                     }
                     event = new Event(event.type(), event.entry(), prev);
                 }
