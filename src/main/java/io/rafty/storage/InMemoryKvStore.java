@@ -106,8 +106,7 @@ public final class InMemoryKvStore implements KvStore {
         if (maxEvents < 1) {
             throw new IllegalArgumentException("maxEvents must be positive, was " + maxEvents);
         }
-        RevisionUnavailableException.check(from, compactRevision, Long.MAX_VALUE);
-        RevisionUnavailableException.check(to, 0, appliedIndex);
+        KvStoreRules.checkHistoryRange(from, to, compactRevision, appliedIndex);
         List<Event> found = new ArrayList<>();
         if (from > to) {
             return new HistoryPage(found, to);
@@ -196,25 +195,36 @@ public final class InMemoryKvStore implements KvStore {
         return looked;
     }
 
+    /** How many history records are kept (for tests). */
+    synchronized long historyRecordCount() {
+        return history.values().stream().mapToLong(Map::size).sum();
+    }
+
     /**
      * Replaces everything (see {@link InMemorySnapshotStore}) with an image's records; every kept change
      * is queued for the purge again, which drops what the image's compact revision no longer needs.
+     * The image is read whole before anything is replaced: one that fails part way (a damaged staged
+     * file) leaves the store as it was, as the RocksDB store's single batch does.
      */
     synchronized void replaceAll(Iterator<ImageRecord> records, long appliedIndex) {
-        entries.clear();
-        history.clear();
-        changes.clear();
-        compactRevision = 0;
+        InMemoryKvStore image = new InMemoryKvStore();
         while (records.hasNext()) {
             ImageRecord record = records.next();
             if (record instanceof ImageRecord.Compaction compaction) {
-                compactRevision = compaction.compactRevision();
+                image.compactRevision = compaction.compactRevision();
             } else if (record instanceof ImageRecord.Current current) {
-                entries.put(new Key(current.entry().key()), current.entry());
+                image.entries.put(new Key(current.entry().key()), current.entry());
             } else {
-                record(((ImageRecord.Past) record).event());
+                image.record(((ImageRecord.Past) record).event().withoutPrev());
             }
         }
+        entries.clear();
+        entries.putAll(image.entries);
+        history.clear();
+        history.putAll(image.history);
+        changes.clear();
+        changes.putAll(image.changes);
+        compactRevision = image.compactRevision;
         this.appliedIndex = appliedIndex;
     }
 

@@ -116,6 +116,15 @@ abstract class KvStoreContractTest {
     }
 
     @Test
+    void listCarriesTheAppliedIndexItsEntriesWereReadAt() {
+        putAll(3, bytes("a"), bytes("b"));
+        store.write(Map.of(), List.of(), 0, 7);
+        KvStore.Page page = store.list(new byte[0], null, 10);
+        assertEquals(7, page.revision());
+        assertEquals(List.of("a", "b"), textKeys(page.entries()));
+    }
+
+    @Test
     void writeThatWouldRewindTheAppliedIndexChangesNothing() {
         putAll(5, bytes("a"));
         Map<Key, KvEntry> rewind = Map.of(new Key(bytes("b")), entry(bytes("b"), "x", 4));

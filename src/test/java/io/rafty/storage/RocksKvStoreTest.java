@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import io.rafty.kv.Event;
 import io.rafty.kv.Key;
+import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStore;
 import java.nio.file.Path;
 import java.util.List;
@@ -60,5 +62,19 @@ class RocksKvStoreTest extends KvStoreContractTest {
         reopen();
         assertEquals(4, store.appliedIndex());
         assertArrayEquals(bytes("user"), store.get(reserved).value());
+    }
+
+    @Test
+    void compactRevisionAndHistoryMarkerAreOutsideTheUserKeySpace() {
+        store.write(Map.of(), List.of(), 2, 3);
+        for (byte[] reserved : List.of(RocksRecords.COMPACT_REVISION_KEY, RocksRecords.HISTORY_FORMAT_KEY)) {
+            KvEntry user = entry(reserved, "user", store.appliedIndex() + 1);
+            store.write(Map.of(new Key(reserved), user), List.of(Event.put(user, null)), 0, user.revision());
+        }
+        reopen();
+        assertEquals(2, store.compactRevision());
+        assertEquals(5, store.appliedIndex());
+        assertArrayEquals(bytes("user"), store.get(RocksRecords.HISTORY_FORMAT_KEY).value());
+        assertEquals(2, store.list(new byte[0], null, 10).entries().size());
     }
 }
