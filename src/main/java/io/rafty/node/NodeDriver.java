@@ -235,8 +235,11 @@ public final class NodeDriver {
     private final WatchHub watches;
     /** Revisions below this are compacted, as this node has applied it. */
     private long compactRevision;
-    /** History records below the compact revision may remain: the purge has work (it runs when idle). */
-    private boolean purgePending = true;
+    /**
+     * History records below the compact revision may remain: the purge has work (it runs when idle).
+     * At open that is so whenever anything was ever compacted: a purge may have stopped part way.
+     */
+    private boolean purgePending;
     /** The leader proposed a compaction that has not been answered yet. */
     private boolean compactionProposed;
     /**
@@ -280,6 +283,7 @@ public final class NodeDriver {
         this.lastRole = node.role();
         this.lastCountedAsItself = node.countsAsItself();
         this.compactRevision = compactRevision;
+        this.purgePending = compactRevision > 0;
         this.lastChangeRevision = appliedIndex;
         Set<DeliberateBug> bugs = new HashSet<>();
         for (DeliberateBug bug : DeliberateBug.values()) {
