@@ -20,8 +20,8 @@ import org.rocksdb.WriteBatch;
  * {@code history} (by key, then revision) and {@code changes} (by revision), the applied index and
  * compact revision in {@code meta}; {@link RocksRecords} has the layout. Each {@link #write} is one
  * WriteBatch spanning the families, so the applied index is exactly as durable as the changes it
- * covers. Writes are not synced: after a crash the node replays the (synced) log from the durable
- * applied index. Each read runs in one {@link RocksView}, so its revision checks and its records
+ * covers. Writes skip the WAL (the log has every entry) and reach disk in atomic memtable flushes:
+ * after a crash the node replays the (synced) log from the applied index on disk. Each read runs in one {@link RocksView}, so its revision checks and its records
  * come from the same moment; writes, purge steps and snapshot installs hold this object's lock.
  *
  * <p>The history rules are those of {@link KvStore} and of the in-memory twin {@link InMemoryKvStore},
@@ -313,7 +313,7 @@ final class RocksKvStore implements KvStore {
                 batch.put(storage.metaFamily(), RocksRecords.COMPACT_REVISION_KEY, RocksRecords.indexKey(compactAfter));
             }
             batch.put(storage.metaFamily(), RocksRecords.APPLIED_INDEX_KEY, RocksRecords.indexKey(appliedIndex));
-            storage.db().write(storage.bufferedWrites(), batch);
+            storage.db().write(storage.unloggedWrites(), batch);
         } catch (RocksDBException e) {
             throw storage.failure("applying " + changes.size() + " changes up to index " + appliedIndex, e);
         }
@@ -357,7 +357,7 @@ final class RocksKvStore implements KvStore {
             }
             changes.status();
             if (looked > 0) {
-                storage.db().write(storage.bufferedWrites(), batch);
+                storage.db().write(storage.unloggedWrites(), batch);
             }
         } catch (RocksDBException e) {
             throw storage.failure("purging history below revision " + compact, e);

@@ -31,13 +31,9 @@ final class RocksSnapshotStore implements SnapshotStore {
     public long syncStateMachine() {
         storage.ensureOpen();
         long applied = kv.appliedIndex();
-        try {
-            // State-machine writes go to the WAL unsynced; syncing it makes them, and every earlier
-            // write, durable without forcing a memtable flush.
-            storage.db().flushWal(true);
-        } catch (RocksDBException e) {
-            throw storage.failure("syncing the state machine", e);
-        }
+        // State-machine writes skip the WAL, so only a flush makes them durable; the log may be cut
+        // through the returned index once this returns.
+        storage.flushStateMachine();
         return applied;
     }
 

@@ -14,6 +14,7 @@ import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.LRUCache;
 import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -61,8 +62,16 @@ public final class RocksStorage implements AutoCloseable {
     private final List<ColumnFamilyHandle> familyHandles;
     /** For the Raft log and hard state, which must be on disk before the node answers a peer. */
     private final WriteOptions syncedWrites;
-    /** For state-machine applies: after a crash they are replayed from the durable log. */
+    /** Written through the WAL without a sync of their own: durable with the next synced write. */
     private final WriteOptions bufferedWrites;
+    /**
+     * For state-machine applies and history purges: no WAL at all, since the synced log already holds
+     * every entry they come from. They reach disk in memtable flushes, which {@code atomic_flush} makes
+     * cover every family at once, so the applied index on disk always matches the records on disk.
+     * After a crash the node replays the log from that index; the log is never cut above it, because
+     * a snapshot first flushes the state machine ({@link RocksSnapshotStore#syncStateMachine}).
+     */
+    private final WriteOptions unloggedWrites;
     private final RocksLogStore logStore;
     private final RocksKvStore kvStore;
     private final RocksSnapshotStore snapshotStore;
@@ -78,6 +87,7 @@ public final class RocksStorage implements AutoCloseable {
         this.familyHandles = List.copyOf(familyHandles);
         this.syncedWrites = new WriteOptions().setSync(true);
         this.bufferedWrites = new WriteOptions().setSync(false);
+        this.unloggedWrites = new WriteOptions().setDisableWAL(true);
         try {
             this.logStore = new RocksLogStore(this);
             this.kvStore = new RocksKvStore(this);
@@ -105,7 +115,9 @@ public final class RocksStorage implements AutoCloseable {
         DBOptions dbOptions = new DBOptions()
                 .setCreateIfMissing(true)
                 .setCreateMissingColumnFamilies(true)
-                .setKeepLogFileNum(INFO_LOG_FILES_KEPT);
+                .setKeepLogFileNum(INFO_LOG_FILES_KEPT)
+                // State-machine writes skip the WAL (see unloggedWrites): every flush must cover all families.
+                .setAtomicFlush(true);
         ColumnFamilyOptions familyOptions = new ColumnFamilyOptions();
         List<AutoCloseable> kvOptions = kvFamilyOptions();
         List<ColumnFamilyDescriptor> descriptors = List.of(
@@ -201,6 +213,7 @@ public final class RocksStorage implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new StorageException("closing storage in " + directory + " failed: " + e.getMessage(), e);
         } finally {
+            unloggedWrites.close();
             bufferedWrites.close();
             syncedWrites.close();
             familyOptions.close();
@@ -259,6 +272,23 @@ public final class RocksStorage implements AutoCloseable {
 
     WriteOptions bufferedWrites() {
         return bufferedWrites;
+    }
+
+    WriteOptions unloggedWrites() {
+        return unloggedWrites;
+    }
+
+    /**
+     * Flushes the state machine's families (and {@code meta}, which holds its applied index) to disk in
+     * one atomic flush, waiting for it: afterwards everything applied so far survives a crash.
+     */
+    void flushStateMachine() {
+        ensureOpen();
+        try (FlushOptions options = new FlushOptions().setWaitForFlush(true)) {
+            db.flush(options, List.of(metaFamily(), kvFamily(), historyFamily(), changesFamily()));
+        } catch (RocksDBException e) {
+            throw failure("flushing the state machine", e);
+        }
     }
 
     /** Fails fast instead of handing a closed native handle to RocksDB, which could crash the JVM. */
