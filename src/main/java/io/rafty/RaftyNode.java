@@ -8,6 +8,7 @@ import io.rafty.kv.KvStore;
 import io.rafty.node.NodeDriver;
 import io.rafty.node.NodeStatus;
 import io.rafty.node.RaftVerticle;
+import io.rafty.node.WatchHub;
 import io.rafty.raft.Membership;
 import io.rafty.storage.LogStore;
 import io.rafty.storage.RocksStorage;
@@ -133,7 +134,13 @@ public final class RaftyNode implements AutoCloseable {
                             config.maxPendingProposals(), config.maxPendingReads(),
                             RaftVerticle.nanos(config.clientRequestTimeoutMs()), MAX_APPLY_BATCH_ENTRIES,
                             config.maxApplyQueueBytes(), config.maxForwardedBytes(),
-                            config.learnerPromotionLagEntries())),
+                            config.learnerPromotionLagEntries()),
+                            new NodeDriver.HistorySettings(config.historyRetentionRevisions(),
+                                    RaftVerticle.nanos(config.historyRetentionMs()),
+                                    RaftVerticle.nanos(config.historyCompactionIntervalMs()),
+                                    config.historyPurgeBatchRecords(),
+                                    new WatchHub.Settings(config.maxWatchers(), config.maxWatcherQueueBytes(),
+                                            config.watchPageEvents()))),
                     new NodeDriver.SnapshotSettings(config.snapshotEntries(), config.snapshotLogBytes(),
                             config.snapshotTailEntries()),
                     addresses);
@@ -143,7 +150,7 @@ public final class RaftyNode implements AutoCloseable {
                     config.maxInitialLineBytes(), config.maxQueryParams(), config.maxListLimit(),
                     Math.max(config.maxMessageBytes(), config.snapshotChunkBytes()) + config.maxValueBytes() + 4096,
                     config.clientRequestTimeoutMs(), config.httpIdleTimeoutMs(), config.learnerPromotionLagEntries(),
-                    MAX_READ_BATCH, config.maxReadBatchBytes(), addresses));
+                    MAX_READ_BATCH, config.maxReadBatchBytes(), config.watchProgressMs(), addresses));
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());

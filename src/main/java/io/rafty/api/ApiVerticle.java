@@ -60,7 +60,7 @@ public final class ApiVerticle extends VerticleBase {
                            int maxHeaderBytes, int maxUrlBytes, int maxQueryParams, int maxListLimit,
                            int maxPeerBodyBytes, int forwardTimeoutMs, int idleTimeoutMs,
                            long learnerPromotionLagEntries, int maxReadBatch, long maxReadBatchBytes,
-                           Map<Integer, String> addresses) {
+                           int watchProgressMs, Map<Integer, String> addresses) {
     }
 
     private final RaftVerticle raft;
@@ -70,6 +70,7 @@ public final class ApiVerticle extends VerticleBase {
     private HttpServer server;
     private LeaderForwarder forwarder;
     private BatchedReads reads;
+    private WatchRoute watches;
 
     public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
                        WorkerExecutor snapshotWorker, Settings settings) {
@@ -88,6 +89,9 @@ public final class ApiVerticle extends VerticleBase {
     public Future<?> start() {
         forwarder = new LeaderForwarder(vertx, settings.addresses(), settings.forwardTimeoutMs());
         reads = new BatchedReads(vertx, stateMachine, settings.maxReadBatch(), settings.maxReadBatchBytes());
+        watches = new WatchRoute(vertx, raft, settings.maxKeyBytes(), settings.watchProgressMs(),
+                settings.idleTimeoutMs());
+        watches.start();
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(settings.host())
                 .setPort(settings.port())
@@ -110,6 +114,7 @@ public final class ApiVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         forwarder.close();
+        watches.stop();
         return server == null ? Future.succeededFuture() : server.close();
     }
 
@@ -132,6 +137,9 @@ public final class ApiVerticle extends VerticleBase {
         router.delete("/v1/cluster/members/:id").handler(admin::removeMember);
         router.post("/v1/cluster/members/:id/promote").handler(adminBody).handler(admin::promoteMember);
         router.post("/v1/cluster/leader").handler(adminBody).handler(admin::transferLeader);
+        router.post("/v1/compact").handler(adminBody).handler(this::compact);
+        router.get("/v1/watch").handler(watches::watchPrefix);
+        router.get("/v1/watch/*").handler(watches::watchKey);
         router.get("/v1/kv").handler(this::list);
         router.route("/v1/kv/*").handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBodyBytes()));
         router.put("/v1/kv/*").handler(this::put);
@@ -237,6 +245,9 @@ public final class ApiVerticle extends VerticleBase {
                 .put("leaderId", s.leaderId() == 0 ? null : s.leaderId())
                 .put("commitIndex", s.commitIndex())
                 .put("appliedIndex", s.appliedIndex())
+                .put("revision", s.appliedIndex())
+                .put("compactRevision", s.compactRevision())
+                .put("watchers", s.watchers())
                 .put("lastLogIndex", s.lastLogIndex())
                 .put("snapshotIndex", s.snapshotIndex())
                 .put("firstLogIndex", s.firstLogIndex())
@@ -343,44 +354,91 @@ public final class ApiVerticle extends VerticleBase {
     private void get(RoutingContext ctx) {
         byte[] key = key(ctx);
         boolean raw = ctx.queryParams().contains("raw");
-        afterReadBarrier(ctx, () -> reads.get(key).onComplete(ar -> {
-            if (ar.failed()) {
-                ctx.fail(ar.cause());
-                return;
-            }
-            KvEntry entry = ar.result();
-            if (entry == null) {
-                error(ctx, new ApiException(404, "key_not_found", "key not found: " + KeyCodec.display(key)));
-            } else if (raw) {
-                ctx.response().setStatusCode(200).putHeader("content-type", "application/octet-stream")
-                        .putHeader("x-rafty-revision", Long.toString(entry.revision()))
-                        .end(Buffer.buffer(entry.value()));
-            } else {
-                json(ctx, 200, KvJson.entry(entry));
-            }
-        }));
+        Long revision = RequestParams.revision(ctx, "revision", 1);
+        afterReadBarrier(ctx, () -> {
+            Future<KvEntry> lookup = revision == null ? reads.get(key)
+                    : vertx.executeBlocking(() -> stateMachine.getAt(key, revision), false);
+            lookup.onComplete(ar -> {
+                if (ar.failed()) {
+                    ctx.fail(ar.cause());
+                    return;
+                }
+                KvEntry entry = ar.result();
+                if (entry == null) {
+                    error(ctx, new ApiException(404, "key_not_found", "key not found: " + KeyCodec.display(key)
+                            + (revision == null ? "" : " at revision " + revision)));
+                } else if (raw) {
+                    ctx.response().setStatusCode(200).putHeader("content-type", "application/octet-stream")
+                            .putHeader("x-rafty-revision", Long.toString(entry.revision()))
+                            .end(Buffer.buffer(entry.value()));
+                } else {
+                    json(ctx, 200, KvJson.entry(entry));
+                }
+            });
+        });
     }
 
+    /**
+     * A page of keys under a prefix, read at one revision: {@code ?revision=R} (a past state, from the
+     * history), or the revision the node had applied when it read the page. Passing the first page's
+     * {@code revision} with the next pages lists a large prefix without tearing.
+     */
     private void list(RoutingContext ctx) {
         byte[] prefix = RequestParams.bytes(ctx, "prefix");
         byte[] after = RequestParams.bytes(ctx, "after");
         int limit = RequestParams.limit(ctx, settings.maxListLimit());
-        afterReadBarrier(ctx, () -> vertx.executeBlocking(() -> {
-            long revision = stateMachine.appliedIndex();
-            return Map.entry(revision, stateMachine.scan(prefix == null ? new byte[0] : prefix, after, limit + 1));
-        }, false).onComplete(ar -> {
+        Long revision = RequestParams.revision(ctx, "revision", 1);
+        byte[] from = prefix == null ? new byte[0] : prefix;
+        afterReadBarrier(ctx, () -> vertx.executeBlocking(() -> revision == null
+                ? stateMachine.list(from, after, limit + 1)
+                : stateMachine.listAt(from, after, limit + 1, revision), false).onComplete(ar -> {
             if (ar.failed()) {
                 ctx.fail(ar.cause());
                 return;
             }
-            List<KvEntry> found = ar.result().getValue();
+            List<KvEntry> found = ar.result().entries();
             JsonArray items = new JsonArray();
             for (int i = 0; i < Math.min(limit, found.size()); i++) {
                 items.add(KvJson.entry(found.get(i)));
             }
             json(ctx, 200, new JsonObject().put("items", items).put("more", found.size() > limit)
-                    .put("revision", ar.result().getKey()));
+                    .put("revision", ar.result().revision()));
         }));
+    }
+
+    /**
+     * {@code POST /v1/compact {"revision":R}}: discards the history before R on every node (a replicated
+     * command). 200 with the new compact revision; 410 when R is already compacted; 400 when R is beyond
+     * the store's revision.
+     */
+    private void compact(RoutingContext ctx) {
+        JsonObject body;
+        try {
+            Buffer raw = ctx.body().buffer();
+            body = raw == null || raw.length() == 0 ? null : raw.toJsonObject();
+        } catch (RuntimeException e) {
+            throw ApiException.badRequest("the body must be a JSON object such as {\"revision\":100}");
+        }
+        if (body == null || !(body.getValue("revision") instanceof Number number) || number.longValue() < 1
+                || number.doubleValue() != number.longValue() || body.size() != 1) {
+            throw ApiException.badRequest("the body must be {\"revision\":R} with R a positive integer");
+        }
+        long revision = number.longValue();
+        raft.propose(new Command.Compact(revision)).onComplete(ar -> {
+            if (ar.failed()) {
+                failedOnLeader(ctx, ar.cause(), true);
+                return;
+            }
+            if (ar.result() instanceof KvResult.Compacted compacted) {
+                json(ctx, 200, new JsonObject().put("revision", compacted.index())
+                        .put("compactRevision", compacted.compactRevision()));
+            } else if (ar.result() instanceof KvResult.CompactRefused refused) {
+                error(ctx, Failures.toApi(new io.rafty.kv.RevisionUnavailableException(refused.reason(),
+                        refused.revision(), refused.compactRevision(), refused.currentRevision())));
+            } else {
+                ctx.fail(new IllegalStateException("a compaction was answered with " + ar.result()));
+            }
+        });
     }
 
     /**
@@ -446,6 +504,8 @@ public final class ApiVerticle extends VerticleBase {
             error(ctx, api);
         } else if (cause instanceof RequestFailure failure) {
             error(ctx, Failures.toApi(failure));
+        } else if (cause instanceof io.rafty.kv.RevisionUnavailableException unavailable) {
+            error(ctx, Failures.toApi(unavailable));
         } else if (ctx.statusCode() == 413) {
             error(ctx, new ApiException(413, "too_large", "request body exceeds the limit"));
         } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {

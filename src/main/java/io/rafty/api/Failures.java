@@ -1,5 +1,6 @@
 package io.rafty.api;
 
+import io.rafty.kv.RevisionUnavailableException;
 import io.rafty.node.RequestFailure;
 import io.vertx.core.json.JsonObject;
 
@@ -16,6 +17,16 @@ final class Failures {
             case UNAVAILABLE -> new ApiException(503, "unavailable", failure.getMessage(), notApplied(failure));
             case OUTCOME_UNKNOWN -> new ApiException(504, "outcome_unknown", failure.getMessage());
         };
+    }
+
+    /** 410 compacted with the oldest kept revision, or 400 future_revision with the current one. */
+    static ApiException toApi(RevisionUnavailableException unavailable) {
+        if (unavailable.reason() == RevisionUnavailableException.Reason.COMPACTED) {
+            return new ApiException(410, "compacted", unavailable.getMessage(),
+                    new JsonObject().put("compactRevision", unavailable.compactRevision()));
+        }
+        return new ApiException(400, "future_revision", unavailable.getMessage(),
+                new JsonObject().put("revision", unavailable.currentRevision()));
     }
 
     private static JsonObject notApplied(RequestFailure failure) {

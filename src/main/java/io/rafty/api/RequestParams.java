@@ -4,6 +4,7 @@ import io.rafty.kv.Precondition;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 
 /** Parsing and validation of query parameters; every problem is a 400 naming the parameter. */
 final class RequestParams {
@@ -64,6 +65,57 @@ final class RequestParams {
             return true;
         }
         throw ApiException.badRequest("consistency must be linearizable or stale, got \"" + consistency + "\"");
+    }
+
+    /**
+     * A revision given as {@code name}: null when absent, a 400 naming the parameter unless it is an integer
+     * of at least {@code min}.
+     */
+    static Long revision(RoutingContext ctx, String name, long min) {
+        return revisionValue(single(ctx, name), "parameter " + name, min);
+    }
+
+    /** Parses a revision from {@code text} (a parameter or a header, named by {@code what}). */
+    static Long revisionValue(String text, String what, long min) {
+        if (text == null) {
+            return null;
+        }
+        long value;
+        try {
+            value = Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest(what + " must be an integer revision, got \"" + clip(text) + "\"");
+        }
+        if (value < min) {
+            throw ApiException.badRequest(what + " must be at least " + min + ", got " + value);
+        }
+        return value;
+    }
+
+    /** {@code true}/{@code false} for {@code name}, {@code fallback} when absent; 400 otherwise. */
+    static boolean flag(RoutingContext ctx, String name, boolean fallback) {
+        String value = single(ctx, name);
+        if (value == null) {
+            return fallback;
+        }
+        if (!value.equals("true") && !value.equals("false")) {
+            throw ApiException.badRequest(name + " must be true or false, got \"" + clip(value) + "\"");
+        }
+        return Boolean.parseBoolean(value);
+    }
+
+    /** A 400 naming the first query parameter that is not one of {@code allowed}. */
+    static void onlyKnown(RoutingContext ctx, Set<String> allowed) {
+        for (String name : ctx.queryParams().names()) {
+            if (!allowed.contains(name)) {
+                throw ApiException.badRequest("unknown parameter " + clip(name) + "; this endpoint takes "
+                        + String.join(", ", new java.util.TreeSet<>(allowed)));
+            }
+        }
+    }
+
+    private static String clip(String text) {
+        return text.length() > 64 ? text.substring(0, 64) + "..." : text;
     }
 
     static int limit(RoutingContext ctx, int max) {

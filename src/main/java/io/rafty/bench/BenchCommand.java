@@ -27,6 +27,8 @@ public final class BenchCommand implements Callable<Integer> {
     static final int MAX_CLIENTS = 10_000;
     /** Largest value size the tool generates (the server's default limit is 1 MiB). */
     static final int MAX_VALUE_BYTES = 1 << 20;
+    /** Largest watcher count; each watcher holds one connection (a Rafty node serves 10 000 by default). */
+    static final int MAX_WATCHERS = 30_000;
 
     /** What the clients do. */
     public enum Workload { put, get, mixed }
@@ -89,6 +91,15 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Event loops of the generator; 0 = min(2, cores) (default ${DEFAULT-VALUE})")
     int eventLoops;
 
+    @Option(names = "--watchers", defaultValue = "0",
+            description = "Watch fan-out (Rafty, put or mixed): after the measured run, open this many SSE watchers on "
+                    + "the key prefix (GET /v1/watch?prefix=...), round-robin over the endpoints, warm up and measure "
+                    + "again; prints a RESULT line per phase (watchers=0, watchers=N) and a WATCH line: deliveries/s, "
+                    + "write-to-watch latency, missed and cancelled. The latency runs from sending the PUT to a "
+                    + "watcher receiving its revision, so it includes the write's commit latency: an upper bound of "
+                    + "commit-to-watcher latency (default ${DEFAULT-VALUE})")
+    int watchers;
+
     @Override
     public Integer call() {
         BenchSettings settings = validate();
@@ -131,10 +142,19 @@ public final class BenchCommand implements Callable<Integer> {
         if (eventLoops < 0 || eventLoops > 64) {
             throw bad("--event-loops must be 0..64, was " + eventLoops);
         }
+        if (watchers < 0 || watchers > MAX_WATCHERS) {
+            throw bad("--watchers must be 0.." + MAX_WATCHERS + ", was " + watchers);
+        }
+        if (watchers > 0 && target != Target.rafty) {
+            throw bad("--watchers works with --target rafty only (it opens Rafty's SSE watch streams)");
+        }
+        if (watchers > 0 && workload == Workload.get) {
+            throw bad("--watchers needs --workload put or mixed: a get run writes nothing to watch");
+        }
         int loops = eventLoops == 0 ? Math.min(2, Runtime.getRuntime().availableProcessors()) : eventLoops;
         boolean preload = !noPreload && workload != Workload.put;
         return new BenchSettings(target, List.copyOf(uris), clients, duration, warmup, workload, keys, valueSize,
-                readPercent, stale, preload, keyPrefix, timeout, loops);
+                readPercent, stale, preload, keyPrefix, timeout, loops, watchers);
     }
 
     private URI endpoint(String text) {

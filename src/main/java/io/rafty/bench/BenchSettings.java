@@ -21,8 +21,10 @@ import java.util.List;
  * @param keyPrefix    prefix of every key
  * @param timeout      per-request timeout
  * @param eventLoops   event loops of the generator's Vert.x
+ * @param watchers     SSE watchers of the second, fan-out phase; 0 for a run of one phase without any
  */
 public record BenchSettings(BenchCommand.Target target, List<URI> endpoints, int clients, Duration duration,
                             Duration warmup, BenchCommand.Workload workload, int keys, int valueBytes, int readPercent,
-                            boolean stale, boolean preload, String keyPrefix, Duration timeout, int eventLoops) {
+                            boolean stale, boolean preload, String keyPrefix, Duration timeout, int eventLoops,
+                            int watchers) {
 }

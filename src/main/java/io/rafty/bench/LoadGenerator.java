@@ -35,6 +35,11 @@ import org.HdrHistogram.Recorder;
  *
  * <p>A client that gets an error waits {@value #ERROR_BACKOFF_MS} ms before its next request, so a
  * cluster without a leader is not hammered by a hot loop of instant 503s.
+ *
+ * <p>With {@code --watchers N} the run has a second phase on the same clients, which keep writing:
+ * {@link WatchFanOut} opens N watch streams on the key prefix, then the same warm-up and measured time
+ * follow again. Every write answered from then on is entered in a {@link WriteLedger} (its revision
+ * and send time) for the watchers to match their deliveries against.
  */
 public final class LoadGenerator {
 
@@ -56,8 +61,12 @@ public final class LoadGenerator {
     private final LongAdder warmupErrors = new LongAdder();
     private final Map<String, LongAdder> errorsByKind = new ConcurrentHashMap<>();
     private final TargetProtocol protocol;
+    /** Write answers of a watch run from which no revision could be read. */
+    private final LongAdder revisionlessAnswers = new LongAdder();
     private volatile boolean recording;
     private volatile boolean stopping;
+    /** Set when watchers are about to open: from then on every acknowledged write is entered in it. */
+    private volatile WriteLedger ledger;
 
     public LoadGenerator(BenchSettings settings, PrintStream out) {
         this.settings = settings;
@@ -70,7 +79,10 @@ public final class LoadGenerator {
         this.protocol = TargetProtocol.of(settings, value);
     }
 
-    /** Runs the whole bench; returns the process exit code (0, or 1 when no request succeeded). */
+    /**
+     * Runs the whole bench; returns the process exit code: 0, or 1 when no request succeeded in a phase
+     * or the watchers did not all start.
+     */
     public int run() {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops())
                 .setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
@@ -88,23 +100,23 @@ public final class LoadGenerator {
             for (Loop loop : loops) {
                 loop.context.runOnContext(v -> loop.startClients(stopped));
             }
-            long warmupMs = settings.warmup().toMillis();
-            if (warmupMs > 0) {
-                sleep(warmupMs);
-                out.printf(Locale.ROOT, "warmup done: %d ok, %d errors%n", ok.sum(), warmupErrors.sum());
-            }
-            ok.reset();
-            errors.reset();
-            errorsByKind.clear();
-            recorder.reset();
+            warmup();
+            resetCounters();
             recording = true;
             long start = System.nanoTime();
             Histogram total = measure(start);
             recording = false;
             long elapsedNanos = System.nanoTime() - start;
-            stopping = true;
-            stopped.await(settings.timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
-            summary(total, elapsedNanos);
+            if (settings.watchers() > 0) {
+                summary(total, elapsedNanos, " watchers=0");
+                if (total.getTotalCount() == 0) {
+                    stopClients(stopped);
+                    return 1;
+                }
+                return watchPhase(loops, stopped) ? 0 : 1;
+            }
+            stopClients(stopped);
+            summary(total, elapsedNanos, "");
             out.println("machine: " + machineLoad());
             return total.getTotalCount() > 0 ? 0 : 1;
         } catch (InterruptedException e) {
@@ -117,6 +129,81 @@ public final class LoadGenerator {
                 // The figures are already printed; a slow close changes nothing.
             }
         }
+    }
+
+    private void warmup() throws InterruptedException {
+        long warmupMs = settings.warmup().toMillis();
+        if (warmupMs > 0) {
+            sleep(warmupMs);
+            out.printf(Locale.ROOT, "warmup done: %d ok, %d errors%n", ok.sum(), warmupErrors.sum());
+        }
+    }
+
+    private void resetCounters() {
+        ok.reset();
+        errors.reset();
+        errorsByKind.clear();
+        recorder.reset();
+    }
+
+    /**
+     * The second phase of a {@code --watchers} run, while the clients keep writing: opens the watchers,
+     * waits for them all to start, warms up again, and measures the same duration as the first phase;
+     * then stops the clients, lets the watchers drain, and prints the phase's RESULT line and the WATCH
+     * line. False when the watchers did not all start or no request succeeded.
+     *
+     * <p>The write-to-watch latency of a delivery is the time a watcher received revision R minus the
+     * time the generator sent the PUT that R answered: it includes the write's own commit latency, so it
+     * is an upper bound of the latency from commit to watcher.
+     */
+    private boolean watchPhase(List<Loop> loops, CountDownLatch stopped) throws InterruptedException {
+        WriteLedger writes = new WriteLedger(WriteLedger.DEFAULT_CAPACITY);
+        Recorder watchLatency = new Recorder(HIGHEST_TRACKABLE_MICROS, 3);
+        List<Context> contexts = loops.stream().map(loop -> loop.context).toList();
+        WatchFanOut fanOut = new WatchFanOut(settings, contexts, writes, watchLatency, HIGHEST_TRACKABLE_MICROS);
+        // From here on every acknowledged write is entered, so early deliveries of the writes in flight
+        // are matched (and dropped as outside the window) rather than left unmatched.
+        ledger = writes;
+        out.printf(Locale.ROOT, "watchers: opening %d on prefix '%s' over %d endpoints%n", settings.watchers(),
+                settings.keyPrefix(), settings.endpoints().size());
+        if (!fanOut.open(out)) {
+            stopClients(stopped);
+            return false;
+        }
+        warmup();
+        resetCounters();
+        long start = System.nanoTime();
+        writes.openWindow(start);
+        recording = true;
+        Histogram total = measure(start);
+        recording = false;
+        long end = System.nanoTime();
+        writes.closeWindow(end);
+        long elapsedNanos = end - start;
+        stopClients(stopped);
+        summary(total, elapsedNanos, " watchers=" + settings.watchers());
+        long drainMs = fanOut.drain(writes.lastCountedRevision());
+        WatchFanOut.Totals watched = fanOut.totals(writes.countedWrites());
+        Histogram delivery = watchLatency.getIntervalHistogram();
+        double seconds = elapsedNanos / 1e9;
+        out.printf(Locale.ROOT, "watch: %d writes acknowledged in the window, %d deliveries of them recorded "
+                        + "(%d expected), drained in %d ms; out_of_order=%d unmatched=%d revisionless_answers=%d%n",
+                writes.countedWrites(), watched.settled(), writes.countedWrites() * settings.watchers(), drainMs,
+                watched.outOfOrder(), watched.unmatched(), revisionlessAnswers.sum());
+        watched.endReasons().forEach((reason, count) -> out.printf("watch: %d streams ended: %s%n", count, reason));
+        watched.malformed().forEach((problem, count) -> out.printf("watch: %d malformed: %s%n", count, problem));
+        out.printf(Locale.ROOT, "WATCH watchers=%d events_per_s=%.0f write_to_watch_p50_ms=%.2f p99_ms=%.2f "
+                        + "p999_ms=%.2f max_ms=%.2f missed=%d cancelled=%d%n", settings.watchers(),
+                watched.arrivedInWindow() / seconds, ms(delivery.getValueAtPercentile(50)),
+                ms(delivery.getValueAtPercentile(99)), ms(delivery.getValueAtPercentile(99.9)),
+                ms(delivery.getMaxValue()), watched.missed(), watched.ended());
+        out.println("machine: " + machineLoad());
+        return total.getTotalCount() > 0;
+    }
+
+    private void stopClients(CountDownLatch stopped) throws InterruptedException {
+        stopping = true;
+        stopped.await(settings.timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -147,7 +234,8 @@ public final class LoadGenerator {
                 settings.workload() == BenchCommand.Workload.mixed ? " read-percent=" + settings.readPercent() : "",
                 settings.workload() != BenchCommand.Workload.put ? (settings.stale() ? " reads=stale"
                         : " reads=linearizable") : "", settings.eventLoops())
-                + (settings.target() == BenchCommand.Target.rafty ? "" : " target=" + settings.target());
+                + (settings.target() == BenchCommand.Target.rafty ? "" : " target=" + settings.target())
+                + (settings.watchers() == 0 ? "" : " watchers=" + settings.watchers());
     }
 
     private Histogram measure(long start) throws InterruptedException {
@@ -187,7 +275,8 @@ public final class LoadGenerator {
         return total;
     }
 
-    private void summary(Histogram total, long elapsedNanos) {
+    /** Prints the figures of one measured phase; {@code suffix} ends its RESULT line. */
+    private void summary(Histogram total, long elapsedNanos, String suffix) {
         double seconds = elapsedNanos / 1e9;
         double throughput = total.getTotalCount() / seconds;
         out.printf(Locale.ROOT, "%nresult: %d ok in %.1f s = %.0f ops/s; %d errors%n", total.getTotalCount(), seconds,
@@ -202,10 +291,10 @@ public final class LoadGenerator {
         }
         // One machine-readable line for scripts that collect tables.
         out.printf(Locale.ROOT, "RESULT workload=%s clients=%d ops_per_s=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f "
-                        + "p999_ms=%.2f max_ms=%.2f errors=%d%n", settings.workload(), settings.clients(), throughput,
+                        + "p999_ms=%.2f max_ms=%.2f errors=%d%s%n", settings.workload(), settings.clients(), throughput,
                 ms(total.getValueAtPercentile(50)), ms(total.getValueAtPercentile(90)),
                 ms(total.getValueAtPercentile(99)), ms(total.getValueAtPercentile(99.9)), ms(total.getMaxValue()),
-                errors.sum());
+                errors.sum(), suffix);
     }
 
     private static double ms(long micros) {
@@ -306,6 +395,15 @@ public final class LoadGenerator {
             send(id, key, read).onComplete(ar -> {
                 String error = classify(ar, read, protocol);
                 if (error == null) {
+                    WriteLedger writes = ledger;
+                    if (writes != null && !read) {
+                        long revision = RaftyProtocol.writeRevision(ar.result().body());
+                        if (revision > 0) {
+                            writes.acknowledged(revision, startNanos);
+                        } else {
+                            revisionlessAnswers.increment();
+                        }
+                    }
                     if (record && recording) {
                         long micros = (System.nanoTime() - startNanos) / 1000;
                         recorder.recordValue(Math.min(micros, HIGHEST_TRACKABLE_MICROS));

@@ -340,7 +340,15 @@ public final class ConfigLoader {
                 s.longValue("maxApplyQueueBytes", NodeConfig.DEFAULT_MAX_APPLY_QUEUE_BYTES),
                 s.longValue("maxForwardedBytes", NodeConfig.DEFAULT_MAX_FORWARDED_BYTES),
                 s.longValue("maxPeerQueueBytes", NodeConfig.DEFAULT_MAX_PEER_QUEUE_BYTES),
-                s.longValue("maxReadBatchBytes", NodeConfig.DEFAULT_MAX_READ_BATCH_BYTES));
+                s.longValue("maxReadBatchBytes", NodeConfig.DEFAULT_MAX_READ_BATCH_BYTES),
+                s.longValue("historyRetentionRevisions", NodeConfig.DEFAULT_HISTORY_RETENTION_REVISIONS),
+                s.longValue("historyRetentionMs", NodeConfig.DEFAULT_HISTORY_RETENTION_MS),
+                s.intValue("historyCompactionIntervalMs", NodeConfig.DEFAULT_HISTORY_COMPACTION_INTERVAL_MS),
+                s.intValue("historyPurgeBatchRecords", NodeConfig.DEFAULT_HISTORY_PURGE_BATCH_RECORDS),
+                s.intValue("maxWatchers", NodeConfig.DEFAULT_MAX_WATCHERS),
+                s.longValue("maxWatcherQueueBytes", NodeConfig.DEFAULT_MAX_WATCHER_QUEUE_BYTES),
+                s.intValue("watchPageEvents", NodeConfig.DEFAULT_WATCH_PAGE_EVENTS),
+                s.intValue("watchProgressMs", NodeConfig.DEFAULT_WATCH_PROGRESS_MS));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

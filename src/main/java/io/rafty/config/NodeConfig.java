@@ -63,6 +63,17 @@ import java.util.stream.Stream;
  *                                messages to that peer are dropped (Raft resends what matters)
  * @param maxReadBatchBytes       bytes of values one batch of key lookups may carry back from the worker; the rest
  *                                of the batch goes in the next one
+ * @param historyRetentionRevisions the leader compacts the history older than this many revisions (0: no bound)
+ * @param historyRetentionMs      ... and older than this many milliseconds (0: no bound); both 0 turns automatic
+ *                                compaction off
+ * @param historyCompactionIntervalMs how often the leader checks whether to compact the history
+ * @param historyPurgeBatchRecords history records one background purge step looks at
+ * @param maxWatchers             watch streams one node serves at once; more get 503 overloaded
+ * @param maxWatcherQueueBytes    bytes queued for one watcher that does not read fast enough; beyond it the
+ *                                stream is cancelled with {@code slow_watcher}
+ * @param watchPageEvents         events in one page of history read for a watcher that catches up
+ * @param watchProgressMs         how long a watch stream stays silent before a progress message, unless the
+ *                                client asks otherwise with {@code ?progressMs=} (0: none)
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -74,7 +85,10 @@ public record NodeConfig(
         int peerRequestTimeoutMs, int clientRequestTimeoutMs, int maxPendingReads, int httpIdleTimeoutMs,
         long snapshotEntries, long snapshotLogBytes, long snapshotTailEntries, int snapshotChunkBytes,
         long learnerPromotionLagEntries, String join,
-        long maxApplyQueueBytes, long maxForwardedBytes, long maxPeerQueueBytes, long maxReadBatchBytes) {
+        long maxApplyQueueBytes, long maxForwardedBytes, long maxPeerQueueBytes, long maxReadBatchBytes,
+        long historyRetentionRevisions, long historyRetentionMs, int historyCompactionIntervalMs,
+        int historyPurgeBatchRecords, int maxWatchers, long maxWatcherQueueBytes, int watchPageEvents,
+        int watchProgressMs) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -106,6 +120,19 @@ public record NodeConfig(
     public static final long DEFAULT_MAX_FORWARDED_BYTES = 64L << 20;
     public static final long DEFAULT_MAX_PEER_QUEUE_BYTES = 64L << 20;
     public static final long DEFAULT_MAX_READ_BATCH_BYTES = 16L << 20;
+    /**
+     * A million revisions: at this machine's full write rate about two minutes of history, at a typical
+     * configuration-store rate days of it; bounded on disk either way (etcd's revision mode counts the same).
+     */
+    public static final long DEFAULT_HISTORY_RETENTION_REVISIONS = 1_000_000;
+    /** One hour, the retention etcd's periodic auto-compaction is commonly run with. */
+    public static final long DEFAULT_HISTORY_RETENTION_MS = 3_600_000;
+    public static final int DEFAULT_HISTORY_COMPACTION_INTERVAL_MS = 10_000;
+    public static final int DEFAULT_HISTORY_PURGE_BATCH_RECORDS = 1_000;
+    public static final int DEFAULT_MAX_WATCHERS = 10_000;
+    public static final long DEFAULT_MAX_WATCHER_QUEUE_BYTES = 4L << 20;
+    public static final int DEFAULT_WATCH_PAGE_EVENTS = 1_000;
+    public static final int DEFAULT_WATCH_PROGRESS_MS = 10_000;
 
     /** The storage directory used when none is configured: {@code data/node<id>}. */
     public static Path defaultStorageDir(int id) {
@@ -184,6 +211,14 @@ public record NodeConfig(
         positive("maxForwardedBytes", maxForwardedBytes);
         positive("maxPeerQueueBytes", maxPeerQueueBytes);
         positive("maxReadBatchBytes", maxReadBatchBytes);
+        notNegative("historyRetentionRevisions", historyRetentionRevisions);
+        notNegative("historyRetentionMs", historyRetentionMs);
+        positive("historyCompactionIntervalMs", historyCompactionIntervalMs);
+        positive("historyPurgeBatchRecords", historyPurgeBatchRecords);
+        positive("maxWatchers", maxWatchers);
+        positive("maxWatcherQueueBytes", maxWatcherQueueBytes);
+        positive("watchPageEvents", watchPageEvents);
+        notNegative("watchProgressMs", watchProgressMs);
         join = join == null ? "" : join.trim();
         if (!join.isEmpty()) {
             if (!join.startsWith("http://") && !join.startsWith("https://")) {
@@ -206,7 +241,9 @@ public record NodeConfig(
                 DEFAULT_SNAPSHOT_ENTRIES, DEFAULT_SNAPSHOT_LOG_BYTES, DEFAULT_SNAPSHOT_TAIL_ENTRIES,
                 DEFAULT_SNAPSHOT_CHUNK_BYTES, DEFAULT_LEARNER_PROMOTION_LAG_ENTRIES, "",
                 DEFAULT_MAX_APPLY_QUEUE_BYTES, DEFAULT_MAX_FORWARDED_BYTES, DEFAULT_MAX_PEER_QUEUE_BYTES,
-                DEFAULT_MAX_READ_BATCH_BYTES);
+                DEFAULT_MAX_READ_BATCH_BYTES, DEFAULT_HISTORY_RETENTION_REVISIONS, DEFAULT_HISTORY_RETENTION_MS,
+                DEFAULT_HISTORY_COMPACTION_INTERVAL_MS, DEFAULT_HISTORY_PURGE_BATCH_RECORDS, DEFAULT_MAX_WATCHERS,
+                DEFAULT_MAX_WATCHER_QUEUE_BYTES, DEFAULT_WATCH_PAGE_EVENTS, DEFAULT_WATCH_PROGRESS_MS);
     }
 
     /** The ids of every voter, this node included, in ascending order. */
@@ -219,6 +256,12 @@ public record NodeConfig(
     public RaftConfig raftConfig() {
         return new RaftConfig(id, electionTimeoutTicksMin, electionTimeoutTicksMax, heartbeatIntervalTicks,
                 maxMessageBytes, maxInflightMessages, maxUncommittedBytes, preVote, checkQuorum, Set.of());
+    }
+
+    private static void notNegative(String key, long value) {
+        if (value < 0) {
+            throw new ConfigException(key, key + " must not be negative, was " + value);
+        }
     }
 
     private static void positive(String key, long value) {

@@ -85,9 +85,26 @@
  *     one busy peer connection; beyond it new messages to that peer are dropped (Raft resends)</td></tr>
  * <tr><td>maxReadBatchBytes</td><td>KVSTORE_MAX_READ_BATCH_BYTES</td><td>16777216 (16 MiB)</td><td>values one batch of
  *     key lookups carries back from the worker; the rest of the batch goes in the next one</td></tr>
+ * <tr><td>historyRetentionRevisions</td><td>KVSTORE_HISTORY_RETENTION_REVISIONS</td><td>1000000</td><td>the leader
+ *     compacts history older than this many revisions (0: no bound)</td></tr>
+ * <tr><td>historyRetentionMs</td><td>KVSTORE_HISTORY_RETENTION_MS</td><td>3600000 (1 h)</td><td>... and older than
+ *     this (0: no bound); both 0 turns automatic compaction off, as in etcd by default</td></tr>
+ * <tr><td>historyCompactionIntervalMs</td><td>KVSTORE_HISTORY_COMPACTION_INTERVAL_MS</td><td>10000</td><td>how often
+ *     the leader checks whether to compact</td></tr>
+ * <tr><td>historyPurgeBatchRecords</td><td>KVSTORE_HISTORY_PURGE_BATCH_RECORDS</td><td>1000</td><td>history records one
+ *     background purge step looks at (between applies, never beside them)</td></tr>
+ * <tr><td>maxWatchers</td><td>KVSTORE_MAX_WATCHERS</td><td>10000</td><td>watch streams one node serves; more get 503
+ *     overloaded</td></tr>
+ * <tr><td>maxWatcherQueueBytes</td><td>KVSTORE_MAX_WATCHER_QUEUE_BYTES</td><td>4194304 (4 MiB)</td><td>bytes queued for
+ *     one watcher that reads too slowly; beyond it the stream is cancelled with slow_watcher</td></tr>
+ * <tr><td>watchPageEvents</td><td>KVSTORE_WATCH_PAGE_EVENTS</td><td>1000</td><td>events in one page of history read
+ *     for a catching-up watcher</td></tr>
+ * <tr><td>watchProgressMs</td><td>KVSTORE_WATCH_PROGRESS_MS</td><td>10000</td><td>silence before a progress message on
+ *     a watch stream, unless the client sets ?progressMs= (0: none)</td></tr>
  * </table>
  *
- * <p>Every limit must be positive.
+ * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0
+ * means "none".
  *
  * <h2>Errors</h2>
  *

@@ -2,19 +2,49 @@ package io.rafty.kv;
 
 /**
  * A replicated write. Commands are encoded into log entry payloads by {@link CommandCodec} and
- * applied in log order by {@link KvStateMachine}.
+ * applied in log order by {@link KvStateMachine}; {@link #kind()} lets code dispatch over every
+ * kind exhaustively.
  */
-public sealed interface Command permits Command.Put, Command.Delete {
+public sealed interface Command permits Command.KeyCommand, Command.Compact {
 
-    byte[] key();
+    /** Every kind of command, for exhaustive switches. */
+    enum Kind { PUT, DELETE, COMPACT }
 
-    Precondition precondition();
+    Kind kind();
+
+    /** A command on one key, guarded by a precondition. */
+    sealed interface KeyCommand extends Command permits Put, Delete {
+
+        byte[] key();
+
+        Precondition precondition();
+    }
 
     /** Set {@code key} to {@code value} if the precondition holds. */
-    record Put(byte[] key, byte[] value, Precondition precondition) implements Command {
+    record Put(byte[] key, byte[] value, Precondition precondition) implements KeyCommand {
+        @Override
+        public Kind kind() {
+            return Kind.PUT;
+        }
     }
 
     /** Remove {@code key} if it exists and the precondition holds. */
-    record Delete(byte[] key, Precondition precondition) implements Command {
+    record Delete(byte[] key, Precondition precondition) implements KeyCommand {
+        @Override
+        public Kind kind() {
+            return Kind.DELETE;
+        }
+    }
+
+    /**
+     * Discard the history before {@code revision}: afterwards reads at revisions below it, and watches
+     * starting below it, are refused as compacted. Applied on every node at the same log index, so
+     * every node refuses the same revisions; the records themselves are removed in the background.
+     */
+    record Compact(long revision) implements Command {
+        @Override
+        public Kind kind() {
+            return Kind.COMPACT;
+        }
     }
 }

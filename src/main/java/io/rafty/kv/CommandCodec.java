@@ -12,7 +12,8 @@ import java.util.Objects;
  * <pre>
  * version 1:
  *   u8   format version (1)
- *   u8   command type: 1 = put, 2 = delete
+ *   u8   command type: 1 = put, 2 = delete, 3 = compact
+ *   i64  revision                                   (compact only; nothing else follows)
  *   i32  key length, then the key bytes
  *   i32  value length, then the value bytes        (put only)
  *   u8   precondition flags (see FLAG_*)
@@ -31,6 +32,7 @@ public final class CommandCodec {
 
     static final byte TYPE_PUT = 1;
     static final byte TYPE_DELETE = 2;
+    static final byte TYPE_COMPACT = 3;
 
     static final int FLAG_PREV_VALUE = 1;
     static final int FLAG_PREV_REVISION = 1 << 1;
@@ -48,8 +50,13 @@ public final class CommandCodec {
     /** Encodes {@code command}; a null precondition is encoded as {@link Precondition#NONE}. */
     public static byte[] encode(Command command) {
         Objects.requireNonNull(command, "command");
-        byte[] key = Objects.requireNonNull(command.key(), "key");
-        Precondition precondition = Objects.requireNonNullElse(command.precondition(), Precondition.NONE);
+        if (command instanceof Command.Compact compact) {
+            return ByteBuffer.allocate(HEADER_BYTES + Long.BYTES).put(FORMAT_VERSION).put(TYPE_COMPACT)
+                    .putLong(compact.revision()).array();
+        }
+        Command.KeyCommand keyCommand = (Command.KeyCommand) command;
+        byte[] key = Objects.requireNonNull(keyCommand.key(), "key");
+        Precondition precondition = Objects.requireNonNullElse(keyCommand.precondition(), Precondition.NONE);
         byte[] value = command instanceof Command.Put put ? Objects.requireNonNull(put.value(), "value") : null;
 
         ByteBuffer buffer = ByteBuffer.allocate(encodedSizeBytes(key, value, precondition));
@@ -96,6 +103,13 @@ public final class CommandCodec {
             throw new IllegalArgumentException("unknown command format version " + version);
         }
         byte type = buffer.get();
+        if (type == TYPE_COMPACT) {
+            long revision = buffer.getLong();
+            if (revision < 1) {
+                throw new IllegalArgumentException("malformed command: compact revision " + revision);
+            }
+            return new Command.Compact(revision);
+        }
         if (type != TYPE_PUT && type != TYPE_DELETE) {
             throw new IllegalArgumentException("unknown command type " + type);
         }

@@ -1,16 +1,31 @@
 package io.rafty.kv;
 
+import java.util.List;
+
 /** The outcome of applying one {@link Command} at log index {@code index}. */
 public sealed interface KvResult {
 
     long index();
 
-    /** A put took effect; {@code entry} is the key's new state. */
-    record Written(long index, KvEntry entry) implements KvResult {
+    /** The changes this command made, in the order a watcher sees them (empty when it changed nothing). */
+    default List<Event> events() {
+        return List.of();
     }
 
-    /** A delete took effect; {@code revision} is the index of the delete. */
-    record Deleted(long index, byte[] key, long revision) implements KvResult {
+    /** A put took effect; {@code entry} is the key's new state, {@code prev} its state before (null: absent). */
+    record Written(long index, KvEntry entry, KvEntry prev) implements KvResult {
+        @Override
+        public List<Event> events() {
+            return List.of(Event.put(entry, prev));
+        }
+    }
+
+    /** A delete took effect; {@code revision} is the index of the delete, {@code prev} the key's state before. */
+    record Deleted(long index, byte[] key, long revision, KvEntry prev) implements KvResult {
+        @Override
+        public List<Event> events() {
+            return List.of(Event.delete(key, revision, prev));
+        }
     }
 
     /** A delete of a key that does not exist (and whose precondition, if any, held). */
@@ -19,5 +34,17 @@ public sealed interface KvResult {
 
     /** A precondition failed; {@code current} is the key's state, or null when it does not exist. */
     record CompareFailed(long index, byte[] key, KvEntry current) implements KvResult {
+    }
+
+    /** The history before {@code compactRevision} is discarded from now on. */
+    record Compacted(long index, long compactRevision) implements KvResult {
+    }
+
+    /**
+     * A compaction that could not be done: {@code revision} was already compacted (at or below
+     * {@code compactRevision}), or is beyond the revision the store had reached ({@code currentRevision}).
+     */
+    record CompactRefused(long index, long revision, long compactRevision, long currentRevision,
+                          RevisionUnavailableException.Reason reason) implements KvResult {
     }
 }

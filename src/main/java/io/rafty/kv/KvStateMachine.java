@@ -22,8 +22,12 @@ import java.util.Objects;
  *       {@code prevRevision = 0} means "must not exist" (etcd's {@code mod_revision == 0}).</li>
  *   <li>Entries at or below the store's applied index are skipped, so replaying the log after a
  *       crash applies each entry exactly once.</li>
- *   <li>A batch is written with one {@link KvStore#write} call, together with the batch's last
- *       index, so the keys and the applied index never disagree after a crash.</li>
+ *   <li>A batch is written with one {@link KvStore#write} call, together with its events (the
+ *       history) and the batch's last index, so keys, history and applied index never disagree
+ *       after a crash.</li>
+ *   <li>A compaction to {@code R} is refused when {@code R} is already compacted or beyond the
+ *       revision before its own entry; otherwise every read below {@code R} is refused from that
+ *       entry on, on every node alike.</li>
  * </ul>
  *
  * Not thread-safe: one caller applies at a time (the node's apply worker). The read helpers may be
@@ -51,7 +55,9 @@ public final class KvStateMachine {
         long lastApplied = appliedBefore;
         // Later commands in the batch must see earlier ones' effects before anything is stored.
         Map<Key, KvEntry> overlay = new HashMap<>();
+        List<Event> events = new ArrayList<>();
         List<KvResult> results = new ArrayList<>();
+        long compactRevision = store.compactRevision();
         for (Entry entry : committed) {
             if (entry.index() <= lastApplied) {
                 continue;
@@ -61,14 +67,40 @@ public final class KvStateMachine {
                         + lastApplied);
             }
             if (entry.type() == EntryType.COMMAND) {
-                results.add(applyCommand(decode(entry), entry.index(), overlay));
+                Command command = decode(entry);
+                KvResult result = switch (command.kind()) {
+                    case PUT, DELETE -> applyKeyCommand((Command.KeyCommand) command, entry.index(), overlay);
+                    case COMPACT -> compact((Command.Compact) command, entry.index(), compactRevision);
+                };
+                if (result instanceof KvResult.Compacted compacted) {
+                    compactRevision = compacted.compactRevision();
+                }
+                events.addAll(result.events());
+                results.add(result);
             }
             lastApplied = entry.index();
         }
         if (lastApplied > appliedBefore) {
-            store.write(overlay, lastApplied);
+            store.write(overlay, events, compactRevision, lastApplied);
         }
         return results;
+    }
+
+    /**
+     * A compaction to {@code revision}, applied at {@code index}: it must be above the current compact
+     * revision and at most the revision before its own entry (the store's revision when it applies).
+     */
+    private static KvResult compact(Command.Compact compact, long index, long compactRevision) {
+        long current = index - 1;
+        if (compact.revision() <= compactRevision) {
+            return new KvResult.CompactRefused(index, compact.revision(), compactRevision, current,
+                    RevisionUnavailableException.Reason.COMPACTED);
+        }
+        if (compact.revision() > current) {
+            return new KvResult.CompactRefused(index, compact.revision(), compactRevision, current,
+                    RevisionUnavailableException.Reason.FUTURE);
+        }
+        return new KvResult.Compacted(index, compact.revision());
     }
 
     /** The key's current state, or null when absent. */
@@ -81,9 +113,39 @@ public final class KvStateMachine {
         return store.scan(prefix, after, limit);
     }
 
+    /** See {@link KvStore#list}. */
+    public KvStore.Page list(byte[] prefix, byte[] after, int limit) {
+        return store.list(prefix, after, limit);
+    }
+
+    /** See {@link KvStore#getAt}. */
+    public KvEntry getAt(byte[] key, long revision) {
+        return store.getAt(key, revision);
+    }
+
+    /** See {@link KvStore#listAt}. */
+    public KvStore.Page listAt(byte[] prefix, byte[] after, int limit, long revision) {
+        return store.listAt(prefix, after, limit, revision);
+    }
+
+    /** See {@link KvStore#history}. */
+    public KvStore.HistoryPage history(KeySelector selector, long from, long to, int maxEvents, boolean withPrev) {
+        return store.history(selector, from, to, maxEvents, withPrev);
+    }
+
+    /** See {@link KvStore#purgeHistory}. */
+    public int purgeHistory(int maxRecords) {
+        return store.purgeHistory(maxRecords);
+    }
+
     /** The index of the last entry whose effects are stored. */
     public long appliedIndex() {
         return store.appliedIndex();
+    }
+
+    /** Revisions below this are compacted. */
+    public long compactRevision() {
+        return store.compactRevision();
     }
 
     private static Command decode(Entry entry) {
@@ -94,26 +156,25 @@ public final class KvStateMachine {
         }
     }
 
-    private KvResult applyCommand(Command command, long index, Map<Key, KvEntry> overlay) {
+    private KvResult applyKeyCommand(Command.KeyCommand command, long index, Map<Key, KvEntry> overlay) {
         Key key = new Key(command.key());
         KvEntry current = overlay.containsKey(key) ? overlay.get(key) : store.get(command.key());
         Precondition precondition = Objects.requireNonNullElse(command.precondition(), Precondition.NONE);
         if (!holds(precondition, current)) {
             return new KvResult.CompareFailed(index, command.key(), current);
         }
-        // Java 17 has no pattern switch; Command is sealed to exactly these two records.
         if (command instanceof Command.Put put) {
             KvEntry written = current == null
                     ? new KvEntry(put.key(), put.value(), index, index, 1)
                     : new KvEntry(put.key(), put.value(), index, current.createRevision(), current.version() + 1);
             overlay.put(key, written);
-            return new KvResult.Written(index, written);
+            return new KvResult.Written(index, written, current);
         }
         if (current == null) {
             return new KvResult.NotFound(index, command.key());
         }
         overlay.put(key, null);
-        return new KvResult.Deleted(index, command.key(), index);
+        return new KvResult.Deleted(index, command.key(), index, current);
     }
 
     /** True when every field of {@code precondition} holds for {@code current} (null = absent). */

@@ -1,6 +1,11 @@
 package io.rafty.node;
 
+import io.rafty.kv.Command;
+import io.rafty.kv.CommandCodec;
+import io.rafty.kv.Event;
+import io.rafty.kv.KeySelector;
 import io.rafty.kv.KvResult;
+import io.rafty.kv.RevisionUnavailableException;
 import io.rafty.raft.Entry;
 import io.rafty.raft.EntryType;
 import io.rafty.raft.ForwardedProposal;
@@ -87,7 +92,9 @@ public final class NodeDriver {
         /** The state machine's only writer: applies and snapshot installs. */
         STATE_MACHINE,
         /** Syncing the state machine, reclaiming log space, the staging area of incoming snapshots. */
-        SNAPSHOT
+        SNAPSHOT,
+        /** Reads of the state machine beside its writer: history pages for catching-up watchers. */
+        READ
     }
 
     /** What the driver asks of the world around it. Every method is called on the driver's thread. */
@@ -154,8 +161,37 @@ public final class NodeDriver {
     public record SnapshotSettings(long snapshotEntries, long snapshotLogBytes, long logTailEntries) {
     }
 
+    /**
+     * How much history to keep, and the watchers' limits.
+     *
+     * @param retentionRevisions      the leader compacts history older than this many revisions (0: no bound)
+     * @param retentionNanos          ... and older than this (0: no bound); both 0 turns automatic
+     *                                compaction off, as etcd's default is
+     * @param compactionIntervalNanos how often the leader checks whether to compact
+     * @param purgeBatchRecords       history records one purge step looks at
+     * @param watch                   the watchers' limits
+     */
+    public record HistorySettings(long retentionRevisions, long retentionNanos, long compactionIntervalNanos,
+                                  int purgeBatchRecords, WatchHub.Settings watch) {
+
+        /** No automatic compaction; generous watch limits. For tests that do not care. */
+        public static final HistorySettings UNBOUNDED = new HistorySettings(0, 0, 1_000_000_000L, 1000,
+                new WatchHub.Settings(10_000, 8L << 20, 1000));
+
+        public HistorySettings {
+            if (retentionRevisions < 0 || retentionNanos < 0 || compactionIntervalNanos < 1 || purgeBatchRecords < 1) {
+                throw new IllegalArgumentException("history settings must not be negative (and the interval and"
+                        + " purge batch positive)");
+            }
+        }
+    }
+
+    /** How often each node notes its applied index, for the leader's time-based compaction. */
+    private static final long RETENTION_SAMPLE_NANOS = 1_000_000_000L;
+
     private final RaftConfig config;
     private final Settings settings;
+    private final HistorySettings history;
     private final SnapshotSettings snapshotSettings;
     private final Host host;
     private final Listener listener;
@@ -196,15 +232,44 @@ public final class NodeDriver {
     private Membership publishedMembership;
     private Set<Integer> publishedMembers = Set.of();
 
+    private final WatchHub watches;
+    /** Revisions below this are compacted, as this node has applied it. */
+    private long compactRevision;
     /**
-     * @param recovered what the node's storage held at open, its storage id included
-     * @param random    the core's randomness (election timeouts, the founding cluster id)
+     * History records below the compact revision may remain: the purge has work (it runs when idle).
+     * At open that is so whenever anything was ever compacted: a purge may have stopped part way.
      */
+    private boolean purgePending;
+    /** The leader proposed a compaction that has not been answered yet. */
+    private boolean compactionProposed;
+    /**
+     * The newest revision with a change, as far as this node knows (its applied index at start and after
+     * an install, where it cannot tell). Compactions go no further than just past it: compacting an idle
+     * store again would only append a compaction entry, which would move the bound and call for another.
+     */
+    private long lastChangeRevision;
+    private long lastCompactionCheckNanos = Long.MIN_VALUE;
+    /** (time, applied index) notes, oldest first, for time-based retention. */
+    private final ArrayDeque<long[]> appliedSamples = new ArrayDeque<>();
+
+    /** A driver with unbounded history and default watch limits over a store with nothing compacted. */
     public NodeDriver(RaftConfig config, RecoveredState recovered, RandomGenerator random,
                       Settings settings, SnapshotSettings snapshotSettings, Host host, Listener listener) {
+        this(config, recovered, 0, random, settings, snapshotSettings, HistorySettings.UNBOUNDED, host, listener);
+    }
+
+    /**
+     * @param recovered       what the node's storage held at open, its storage id included
+     * @param compactRevision the state machine's compact revision at open
+     * @param random          the core's randomness (election timeouts, the founding cluster id)
+     */
+    public NodeDriver(RaftConfig config, RecoveredState recovered, long compactRevision, RandomGenerator random,
+                      Settings settings, SnapshotSettings snapshotSettings, HistorySettings history, Host host,
+                      Listener listener) {
         this.config = config;
         this.settings = settings;
         this.snapshotSettings = snapshotSettings;
+        this.history = history;
         this.host = host;
         this.listener = listener;
         this.storageId = recovered.storageId();
@@ -217,6 +282,16 @@ public final class NodeDriver {
         this.durableHardState = recovered.hardState();
         this.lastRole = node.role();
         this.lastCountedAsItself = node.countsAsItself();
+        this.compactRevision = compactRevision;
+        this.purgePending = compactRevision > 0;
+        this.lastChangeRevision = appliedIndex;
+        Set<DeliberateBug> bugs = new HashSet<>();
+        for (DeliberateBug bug : DeliberateBug.values()) {
+            if (config.has(bug)) {
+                bugs.add(bug);
+            }
+        }
+        this.watches = new WatchHub(history.watch(), this::readHistory, appliedIndex, compactRevision, bugs);
         publishStatus();
     }
 
@@ -245,6 +320,16 @@ public final class NodeDriver {
         return fenced;
     }
 
+    /** Revisions below this are compacted here. */
+    public long compactRevision() {
+        return compactRevision;
+    }
+
+    /** How many watchers this node serves. */
+    public int watchers() {
+        return watches.size();
+    }
+
     /** The leader's view of every member; empty on a non-leader. */
     public List<PeerProgress> progress() {
         return node.progress();
@@ -261,6 +346,8 @@ public final class NodeDriver {
         proposals.expire(nowNanos);
         reads.expire(nowNanos, RequestFailure.noLeader("the read was not served within the request timeout", 0));
         reconfigurations.tick(nowNanos);
+        watches.tick(nowNanos);
+        maybeCompactHistory(nowNanos);
         drive();
     }
 
@@ -456,6 +543,106 @@ public final class NodeDriver {
         drive();
     }
 
+    // ----- inputs: watches ----------------------------------------------------------------------
+
+    /**
+     * Starts a watch (DESIGN §4): its {@link WatchMessage.Created} is sent before this returns. For a
+     * start of {@code now}, the caller takes a read barrier first, so that the created revision covers
+     * every write acknowledged before the request.
+     *
+     * @return the watch's id, for {@link #cancelWatch} and {@link #watchWritable}
+     * @throws RequestFailure                when the node is down or serves its maximum of watchers
+     * @throws RevisionUnavailableException when the start is older than the kept history
+     */
+    public long watch(WatchRequest request, WatchHub.Subscriber subscriber, long nowNanos) {
+        if (fenced) {
+            throw new RequestFailure(RequestFailure.Kind.UNAVAILABLE, "storage failed on this node", 0);
+        }
+        if (stopped) {
+            throw new RequestFailure(RequestFailure.Kind.UNAVAILABLE, "the node is shutting down", 0);
+        }
+        long id = watches.add(request, subscriber, nowNanos);
+        publishStatus();
+        return id;
+    }
+
+    /** The watcher went away (its connection closed). */
+    public void cancelWatch(long id) {
+        watches.remove(id);
+        publishStatus();
+    }
+
+    /** The subscriber of watch {@code id} is no longer congested. */
+    public void watchWritable(long id) {
+        watches.writable(id);
+    }
+
+    private void readHistory(long watchId, KeySelector selector, long from, long to, int maxEvents, boolean withPrev) {
+        host.execute(Worker.READ, new StorageTask.ReadHistory(watchId, selector, from, to, maxEvents, withPrev));
+    }
+
+    /**
+     * The leader keeps the history within its retention: every {@code compactionIntervalNanos} it
+     * proposes a compaction to the newest revision outside both bounds (revisions behind the applied
+     * index, and time since this node applied it), in steps of a tenth of the revision bound (so between
+     * R and 1.1 R revisions are kept), and never past the newest change. Every node notes its applied
+     * index once a second, so a new leader can compact by time as soon as it has led for the retention.
+     */
+    private void maybeCompactHistory(long nowNanos) {
+        if (history.retentionNanos() > 0 && (appliedSamples.isEmpty()
+                || nowNanos - appliedSamples.peekLast()[0] >= RETENTION_SAMPLE_NANOS)) {
+            appliedSamples.addLast(new long[] {nowNanos, appliedIndex});
+        }
+        if (node.role() != Role.LEADER || compactionProposed
+                || (history.retentionRevisions() == 0 && history.retentionNanos() == 0)
+                || (lastCompactionCheckNanos != Long.MIN_VALUE
+                        && nowNanos - lastCompactionCheckNanos < history.compactionIntervalNanos())) {
+            return;
+        }
+        lastCompactionCheckNanos = nowNanos;
+        long target = 0;
+        if (history.retentionRevisions() > 0) {
+            target = appliedIndex - history.retentionRevisions();
+        }
+        if (history.retentionNanos() > 0) {
+            long[] old = null;
+            // The newest note older than the retention is the target; the ones before it are no longer needed.
+            while (!appliedSamples.isEmpty() && nowNanos - appliedSamples.peekFirst()[0] >= history.retentionNanos()) {
+                old = appliedSamples.pollFirst();
+            }
+            if (old != null) {
+                appliedSamples.addFirst(old);
+                target = Math.max(target, old[1]);
+            }
+        }
+        target = Math.min(target, lastChangeRevision + 1);
+        // Compact in steps of a tenth of the kept revisions: each compaction is itself an entry, so compacting
+        // for every new revision would write one entry per check forever, even on an idle store.
+        long step = history.retentionRevisions() > 0 ? Math.max(1, history.retentionRevisions() / 10) : 1;
+        if (target - compactRevision < step || proposals.isFull()) {
+            return;
+        }
+        long revision = target;
+        try {
+            long index = node.propose(CommandCodec.encode(new Command.Compact(revision)));
+            compactionProposed = true;
+            proposals.add(index, node.term(), new Reply<>() {
+                @Override
+                public void succeed(KvResult result) {
+                    compactionProposed = false;
+                }
+
+                @Override
+                public void fail(RuntimeException failure) {
+                    compactionProposed = false;
+                }
+            }, nowNanos + settings.requestTimeoutNanos());
+            LOG.fine(() -> "node " + config.id() + " proposes compacting history before revision " + revision);
+        } catch (NotLeaderException | ProposalDroppedException e) {
+            // Not leading any more, or the log is full: the next check tries again.
+        }
+    }
+
     private boolean refuseWhenDown(Reply<?> reply) {
         if (fenced) {
             reply.fail(new RequestFailure(RequestFailure.Kind.UNAVAILABLE, "storage failed on this node", 0));
@@ -478,6 +665,7 @@ public final class NodeDriver {
         }
         stopped = true;
         failEverything(RequestFailure.outcomeUnknown("the node is shutting down"));
+        watches.cancelAll(WatchMessage.Reason.SHUTDOWN);
         publishStatus();
     }
 
@@ -581,13 +769,20 @@ public final class NodeDriver {
                 finishReady(inFlight);
             }
             case APPLY -> onApplied(((StorageTask.Apply) task).entries(), (List<KvResult>) result);
-            case INSTALL_SNAPSHOT -> onInstalled(((StorageTask.InstallSnapshot) task).meta());
+            case INSTALL_SNAPSHOT -> onInstalled(((StorageTask.InstallSnapshot) task).meta(), (Long) result);
             case TAKE_SNAPSHOT -> onSnapshotTaken((Long) result);
             case COMPACT_LOG -> {
                 compactionInFlight = false;
                 host.execute(Worker.SNAPSHOT, new StorageTask.ReclaimLogSpace(((StorageTask.CompactLog) task)
                         .throughIndex()));
                 runStateMachine();
+            }
+            case READ_HISTORY -> watches.historyRead(((StorageTask.ReadHistory) task).watchId(), result);
+            case PURGE_HISTORY -> {
+                stateMachineBusy = false;
+                purgePending = (Integer) result >= ((StorageTask.PurgeHistory) task).maxRecords();
+                runStateMachine();
+                drive();
             }
             case RECLAIM_LOG_SPACE, DISCARD_STAGED_SNAPSHOT -> {
             }
@@ -619,6 +814,11 @@ public final class NodeDriver {
             return;
         }
         if (applyQueue.isEmpty()) {
+            if (purgePending) {
+                // The lowest priority: only when there is nothing to apply, one bounded step at a time.
+                stateMachineBusy = true;
+                host.execute(Worker.STATE_MACHINE, new StorageTask.PurgeHistory(history.purgeBatchRecords()));
+            }
             return;
         }
         List<Entry> batch = new ArrayList<>();
@@ -655,6 +855,19 @@ public final class NodeDriver {
         if (!batch.isEmpty()) {
             appliedIndex = Math.max(appliedIndex, batch.get(batch.size() - 1).index());
         }
+        List<Event> events = new ArrayList<>();
+        for (KvResult result : results) {
+            events.addAll(result.events());
+            if (!result.events().isEmpty()) {
+                lastChangeRevision = Math.max(lastChangeRevision, result.index());
+            }
+            if (result instanceof KvResult.Compacted compacted && compacted.compactRevision() > compactRevision) {
+                compactRevision = compacted.compactRevision();
+                watches.compacted(compactRevision);
+                purgePending = true;
+            }
+        }
+        watches.applied(events, appliedIndex);
         reads.applied(appliedIndex);
         maybeSnapshot();
         runStateMachine();
@@ -689,7 +902,7 @@ public final class NodeDriver {
         }
     }
 
-    private void onInstalled(SnapshotMeta meta) {
+    private void onInstalled(SnapshotMeta meta, Long installedCompactRevision) {
         if (!config.has(DeliberateBug.HOST_INSTALL_BESIDE_APPLY)) {
             // Only the deliberately broken host installs on the persist worker, beside a running apply.
             stateMachineBusy = false;
@@ -707,6 +920,13 @@ public final class NodeDriver {
             pending.getValue().reply().fail(covered);
         }
         reconfigurations.covered(meta.index());
+        if (installedCompactRevision != null) {
+            compactRevision = Math.max(compactRevision, installedCompactRevision);
+        }
+        // The installed history may hold records its compact revision no longer needs.
+        purgePending = true;
+        lastChangeRevision = Math.max(lastChangeRevision, meta.index());
+        watches.installed(meta.index(), compactRevision);
         reads.applied(appliedIndex);
         if (inFlight != null && inFlight.snapshot() != null && inFlight.snapshot().index() == meta.index()) {
             persist(inFlight);
@@ -851,6 +1071,7 @@ public final class NodeDriver {
         LOG.log(Level.SEVERE, "node " + config.id() + " fenced: " + what + ": " + cause.getMessage()
                 + " — it no longer acknowledges writes; restart it once storage is healthy", cause);
         failEverything(RequestFailure.outcomeUnknown(what + " on this node: " + cause.getMessage()));
+        watches.cancelAll(WatchMessage.Reason.UNAVAILABLE);
         publishStatus();
         listener.fenced(what, cause);
     }
@@ -874,7 +1095,8 @@ public final class NodeDriver {
                 && current.commitIndex() == node.commitIndex() && current.appliedIndex() == appliedIndex
                 && current.lastLogIndex() == node.lastIndex() && current.fenced() == fenced
                 && current.snapshotIndex() == snapshotIndex && current.firstLogIndex() == node.logStartIndex() + 1
-                && current.clusterId() == node.clusterId()) {
+                && current.clusterId() == node.clusterId() && current.compactRevision() == compactRevision
+                && current.watchers() == watches.size()) {
             return;
         }
         if (!membership.equals(publishedMembership)) {
@@ -883,7 +1105,8 @@ public final class NodeDriver {
         }
         status = new NodeStatus(node.id(), node.role(), node.term(), node.leaderId(), node.commitIndex(), appliedIndex,
                 node.lastIndex(), publishedMembers, fenced, snapshotIndex, node.logStartIndex() + 1,
-                membership, membership.catchingUp(node.id(), storageId), node.clusterId(), storageId);
+                membership, membership.catchingUp(node.id(), storageId), node.clusterId(), storageId, compactRevision,
+                watches.size());
         host.publish(status);
     }
 }

@@ -13,9 +13,11 @@ import java.util.Set;
  *                   configuration binds to other storage (its disk was replaced; not yet rebuilt)
  * @param clusterId  the cluster it belongs to, 0 while unknown
  * @param storageId  the random id its storage was created with
+ * @param compactRevision revisions below this are compacted on this node (reads and watches there get 410)
+ * @param watchers   the watch streams this node serves
  */
 public record NodeStatus(int id, Role role, long term, int leaderId, long commitIndex, long appliedIndex,
                          long lastLogIndex, Set<Integer> members, boolean fenced, long snapshotIndex,
                          long firstLogIndex, Membership membership, boolean rebuilding, long clusterId,
-                         long storageId) {
+                         long storageId, long compactRevision, int watchers) {
 }

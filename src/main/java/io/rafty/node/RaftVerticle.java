@@ -4,6 +4,7 @@ import io.rafty.kv.Command;
 import io.rafty.kv.CommandCodec;
 import io.rafty.kv.KvResult;
 import io.rafty.kv.KvStateMachine;
+import io.rafty.kv.RevisionUnavailableException;
 import io.rafty.raft.Membership;
 import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.PeerProgress;
@@ -35,7 +36,7 @@ import java.util.logging.Logger;
 
 /**
  * The Vert.x plumbing around one {@link NodeDriver}: it owns the driver on one event loop, turns a
- * periodic timer into ticks, runs the driver's {@link StorageTask}s on three single-thread workers,
+ * periodic timer into ticks, runs the driver's {@link StorageTask}s on four single-thread workers,
  * sends through the {@link PeerClient}, streams snapshots through the {@link SnapshotSender}, and hops
  * client requests onto its context. Every decision is the driver's; see {@code package-info.java}
  * for the threading model.
@@ -44,8 +45,8 @@ public final class RaftVerticle extends VerticleBase {
 
     private static final Logger LOG = Logger.getLogger(RaftVerticle.class.getName());
 
-    /** Host-side settings: the tick length and the driver's limits. */
-    public record Settings(int tickIntervalMs, NodeDriver.Settings driver) {
+    /** Host-side settings: the tick length, the driver's limits, history retention and watch limits. */
+    public record Settings(int tickIntervalMs, NodeDriver.Settings driver, NodeDriver.HistorySettings history) {
     }
 
     /**
@@ -74,6 +75,7 @@ public final class RaftVerticle extends VerticleBase {
     private NodeDriver driver;
     private WorkerExecutor persistWorker;
     private WorkerExecutor stateMachineWorker;
+    private WorkerExecutor readWorker;
     private final WorkerExecutor snapshotWorker;
     private long tickTimer = -1;
     private volatile NodeStatus status;
@@ -103,10 +105,11 @@ public final class RaftVerticle extends VerticleBase {
         raftContext = context;
         persistWorker = vertx.createSharedWorkerExecutor("rafty-persist-" + raftConfig.id(), 1);
         stateMachineWorker = vertx.createSharedWorkerExecutor("rafty-apply-" + raftConfig.id(), 1);
+        readWorker = vertx.createSharedWorkerExecutor("rafty-read-" + raftConfig.id(), 1);
         return persistWorker.executeBlocking(this::recover).map(recovered -> {
-            driver = new NodeDriver(raftConfig, recovered,
+            driver = new NodeDriver(raftConfig, recovered, stateMachine.compactRevision(),
                     new SplittableRandom(new SecureRandom().nextLong()), settings.driver(), snapshotSettings,
-                    new VertxHost(), NodeDriver.Listener.NONE);
+                    settings.history(), new VertxHost(), NodeDriver.Listener.NONE);
             tickTimer = vertx.setPeriodic(settings.tickIntervalMs(), id -> driver.tick(System.nanoTime()));
             LOG.info(() -> "node " + raftConfig.id() + " started at term " + recovered.hardState().term()
                     + " with " + recovered.entries().size() + " log entries, applied through "
@@ -135,7 +138,8 @@ public final class RaftVerticle extends VerticleBase {
         }
         peers.close();
         snapshotSender.close();
-        return Future.all(persistWorker.close(), stateMachineWorker.close(), snapshotWorker.close());
+        return Future.all(List.of(persistWorker.close(), stateMachineWorker.close(), readWorker.close(),
+                snapshotWorker.close()));
     }
 
     // ----- thread-safe entry points -----------------------------------------------------------
@@ -154,6 +158,30 @@ public final class RaftVerticle extends VerticleBase {
     /** See {@link NodeDriver#readBarrier}: completes with the read index once it may be served locally. */
     public Future<Long> readBarrier() {
         return onRaftContext(promise -> driver.readBarrier(reply(promise), System.nanoTime()));
+    }
+
+    /**
+     * See {@link NodeDriver#watch}: completes with the watch's id once its created message was sent to
+     * {@code subscriber}, whose methods are then called on the Raft context.
+     */
+    public Future<Long> watch(WatchRequest request, WatchHub.Subscriber subscriber) {
+        return onRaftContext(promise -> {
+            try {
+                promise.complete(driver.watch(request, subscriber, System.nanoTime()));
+            } catch (RuntimeException e) {
+                promise.fail(e);
+            }
+        });
+    }
+
+    /** See {@link NodeDriver#cancelWatch}; safe from any thread. */
+    public void cancelWatch(long id) {
+        raftContext.runOnContext(v -> driver.cancelWatch(id));
+    }
+
+    /** See {@link NodeDriver#watchWritable}; safe from any thread. */
+    public void watchWritable(long id) {
+        raftContext.runOnContext(v -> driver.watchWritable(id));
     }
 
     /** See {@link NodeDriver#changeMembership}. */
@@ -221,6 +249,7 @@ public final class RaftVerticle extends VerticleBase {
                 case PERSIST -> persistWorker;
                 case STATE_MACHINE -> stateMachineWorker;
                 case SNAPSHOT -> snapshotWorker;
+                case READ -> readWorker;
             };
             blocking(executor, () -> run(task)).onComplete(ar -> {
                 if (ar.succeeded()) {
@@ -255,10 +284,22 @@ public final class RaftVerticle extends VerticleBase {
                     }
                     snapshots.install(meta, staging.read());
                     staging.clear();
-                    return null;
+                    return stateMachine.compactRevision();
                 }
                 case TAKE_SNAPSHOT -> {
                     return snapshots.syncStateMachine();
+                }
+                case READ_HISTORY -> {
+                    StorageTask.ReadHistory read = (StorageTask.ReadHistory) task;
+                    try {
+                        return stateMachine.history(read.selector(), read.from(), read.to(), read.maxEvents(),
+                                read.withPrev());
+                    } catch (RevisionUnavailableException e) {
+                        return e;
+                    }
+                }
+                case PURGE_HISTORY -> {
+                    return stateMachine.purgeHistory(((StorageTask.PurgeHistory) task).maxRecords());
                 }
                 case RECLAIM_LOG_SPACE -> {
                     reclaimLogSpace.accept(((StorageTask.ReclaimLogSpace) task).throughIndex());
@@ -327,7 +368,7 @@ public final class RaftVerticle extends VerticleBase {
     }
 
     /** Milliseconds to nanoseconds, for the driver's request timeout. */
-    public static long nanos(int millis) {
+    public static long nanos(long millis) {
         return TimeUnit.MILLISECONDS.toNanos(millis);
     }
 }

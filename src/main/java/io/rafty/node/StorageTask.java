@@ -1,5 +1,6 @@
 package io.rafty.node;
 
+import io.rafty.kv.KeySelector;
 import io.rafty.raft.Entry;
 import io.rafty.raft.HardState;
 import io.rafty.raft.Membership;
@@ -23,14 +24,24 @@ public sealed interface StorageTask {
         COMPACT_LOG("compacting the log"),
         /** Apply committed entries to the state machine in one batch. Result: {@code List<KvResult>}. */
         APPLY("applying committed entries"),
-        /** Replace the state machine (and the log) with the staged snapshot. Result: none. */
+        /**
+         * Replace the state machine (and the log) with the staged snapshot. Result: the installed state's
+         * compact revision, a {@code Long}.
+         */
         INSTALL_SNAPSHOT("installing a snapshot"),
         /** Make the state machine durable through its applied index. Result: that index, a {@code Long}. */
         TAKE_SNAPSHOT("taking a snapshot"),
         /** Give compacted log files' space back to the disk. Result: none. */
         RECLAIM_LOG_SPACE("reclaiming compacted log space"),
         /** Forget a staged snapshot the core declined. Result: none. */
-        DISCARD_STAGED_SNAPSHOT("discarding a declined snapshot");
+        DISCARD_STAGED_SNAPSHOT("discarding a declined snapshot"),
+        /**
+         * Read a page of history for a catching-up watcher. Result: the {@code KvStore.HistoryPage}, or the
+         * {@code RevisionUnavailableException} that says it is compacted (an answer, not a failure).
+         */
+        READ_HISTORY("reading history for a watcher"),
+        /** Remove history records below the compact revision, one bounded step. Result: the {@code Integer} the store returned. */
+        PURGE_HISTORY("purging compacted history");
 
         private final String doing;
 
@@ -106,6 +117,23 @@ public sealed interface StorageTask {
         @Override
         public Kind kind() {
             return Kind.DISCARD_STAGED_SNAPSHOT;
+        }
+    }
+
+    /** A page of the history of {@code selector}'s keys, {@code from..to}, for watcher {@code watchId}. */
+    record ReadHistory(long watchId, KeySelector selector, long from, long to, int maxEvents, boolean withPrev)
+            implements StorageTask {
+        @Override
+        public Kind kind() {
+            return Kind.READ_HISTORY;
+        }
+    }
+
+    /** One step of the purge: at most {@code maxRecords} changes looked at. */
+    record PurgeHistory(int maxRecords) implements StorageTask {
+        @Override
+        public Kind kind() {
+            return Kind.PURGE_HISTORY;
         }
     }
 }

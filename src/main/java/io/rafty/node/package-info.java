@@ -14,11 +14,14 @@
  *     ├──► persist worker (1 thread, ordered)   PERSIST (LogStore.save: entries and hard state in one
  *     │                                          synced batch), COMPACT_LOG
  *     ├──► state-machine worker (1 thread)      APPLY (KvStateMachine.apply: one WriteBatch per batch of
- *     │                                          committed entries, with the applied index) and
- *     │                                          INSTALL_SNAPSHOT: the state machine's only writer
- *     └──► snapshot worker (1 thread, ordered)  TAKE_SNAPSHOT (syncing the state machine), reclaiming log
- *                                                space, opening images, reading chunks to send, the
- *                                                staging area of incoming snapshots
+ *     │                                          committed entries, their history and the applied index),
+ *     │                                          INSTALL_SNAPSHOT and PURGE_HISTORY (one bounded step when
+ *     │                                          nothing waits to be applied): the state machine's only writer
+ *     ├──► snapshot worker (1 thread, ordered)  TAKE_SNAPSHOT (syncing the state machine), reclaiming log
+ *     │                                          space, opening images, reading chunks to send, the
+ *     │                                          staging area of incoming snapshots
+ *     └──► read worker (1 thread, ordered)      READ_HISTORY: pages of history for catching-up watchers,
+ *                                                each a consistent view beside the writer
  *  API event loop (ApiVerticle)                  HTTP parsing and routing; state-machine reads run on
  *                                                Vert.x's worker pool in batches (RocksDB reads are
  *                                                thread-safe)
@@ -59,6 +62,17 @@
  * reads not yet confirmed (NO_LEADER: the API relays them to the new leader) and forwarded writes not
  * yet placed (OUTCOME_UNKNOWN: the old leader may have appended them).
  *
+ * <h2>Watches and history</h2>
+ *
+ * {@link io.rafty.node.WatchHub} holds the node's watchers and runs on the driver's thread: after every
+ * applied batch the driver hands it the batch's events (from the results), and a live watcher of each
+ * matching key or prefix is sent them in one call; a watcher that starts, or after an install continues,
+ * below the applied revision reads the history a page at a time on the read worker and turns live when
+ * it reaches it. A watcher whose subscriber stays congested past {@code maxWatcherQueueBytes} is cancelled
+ * as slow. The driver also keeps the history bounded: the leader proposes a
+ * {@link io.rafty.kv.Command.Compact} when the retention says so, every node applies it at the same
+ * index, and the records it frees are purged in bounded steps on the state-machine worker.
+ *
  * <h2>Identity</h2>
  *
  * Every peer batch carries its sender's cluster id and storage id. The driver refuses batches of
@@ -72,7 +86,7 @@
  * A storage exception on any worker, or a broken invariant in the core
  * ({@link io.rafty.raft.BrokenInvariantException}: two leaders in one term, a conflict at a committed
  * index), fences the node: one SEVERE line, it stops ticking and stepping, fails every waiting request
- * (admin ones included) with "outcome unknown", reports {@code healthy: false}, and never acknowledges
- * anything again until restarted.
+ * (admin ones included) with "outcome unknown", ends every watch stream ({@code unavailable}), reports
+ * {@code healthy: false}, and never acknowledges anything again until restarted.
  */
 package io.rafty.node;

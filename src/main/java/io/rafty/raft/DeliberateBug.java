@@ -23,5 +23,22 @@ public enum DeliberateBug {
      * Host: a snapshot is installed on the persist worker beside the apply worker, as it once was, so
      * the state machine has two writers and an apply batch may land on top of an install.
      */
-    HOST_INSTALL_BESIDE_APPLY
+    HOST_INSTALL_BESIDE_APPLY,
+    /**
+     * Watches: a watcher resuming with {@code Last-Event-ID: R} is sent revision R again (it resumes at R,
+     * not after it), so a reconnecting client sees one revision twice.
+     */
+    WATCH_RESUME_AT_LAST_ID,
+    /**
+     * Watches: a snapshot install leaves live watchers live, so the changes the snapshot covers (never
+     * applied on this node) are never sent to them.
+     */
+    INSTALL_KEEPS_WATCHERS_LIVE,
+    /**
+     * History: the purge after a compaction to C also takes the changes at C itself (an off-by-one), so a
+     * delete at exactly the compact revision vanishes from the history a watch from C replays, and the
+     * previous value of a change at C is lost (the shape of etcd issue 18089). Only the in-memory store
+     * honours it.
+     */
+    PURGE_THROUGH_COMPACT_REVISION
 }

@@ -1,28 +1,57 @@
 package io.rafty.storage;
 
+import io.rafty.kv.Event;
 import io.rafty.kv.Key;
+import io.rafty.kv.KeySelector;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStore;
+import io.rafty.kv.RevisionUnavailableException;
+import io.rafty.raft.DeliberateBug;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * The in-memory twin of {@link RocksKvStore}, for tests and the simulator. Nothing survives the
- * process; after a simulated crash the simulator starts a fresh one and replays the log, which is
- * exactly what a node does when RocksDB lost its unsynced state-machine writes.
- * Synchronized so that concurrent readers see whole batches, as they would with RocksDB.
+ * The in-memory twin of {@link RocksKvStore}, for tests and the simulator: the same history rules
+ * (see {@link KvStore}), the same purge steps, nothing durable. After a simulated crash the simulator
+ * starts from an older copy and replays the log, which is exactly what a node does when RocksDB lost
+ * its unsynced state-machine writes. Synchronized so that concurrent readers see whole batches, as
+ * they would with RocksDB.
  */
 public final class InMemoryKvStore implements KvStore {
 
     private final NavigableMap<Key, KvEntry> entries = new TreeMap<>();
+    /** Per key, its kept changes by revision (events without {@code prev}). */
+    private final NavigableMap<Key, NavigableMap<Long, Event>> history = new TreeMap<>();
+    /** Per revision, the keys it changed that the purge has not looked at yet. */
+    private final NavigableMap<Long, TreeSet<Key>> changes = new TreeMap<>();
     private long appliedIndex;
+    private long compactRevision;
+    /** {@link DeliberateBug#PURGE_THROUGH_COMPACT_REVISION}, for the simulator's teeth. */
+    private final boolean purgeThroughCompactRevision;
+
+    public InMemoryKvStore() {
+        this(Set.of());
+    }
+
+    /** A store with deliberate bugs (only {@link DeliberateBug#PURGE_THROUGH_COMPACT_REVISION} applies here). */
+    public InMemoryKvStore(Set<DeliberateBug> bugs) {
+        this.purgeThroughCompactRevision = bugs.contains(DeliberateBug.PURGE_THROUGH_COMPACT_REVISION);
+    }
 
     @Override
     public synchronized long appliedIndex() {
         return appliedIndex;
+    }
+
+    @Override
+    public synchronized long compactRevision() {
+        return compactRevision;
     }
 
     @Override
@@ -31,7 +60,7 @@ public final class InMemoryKvStore implements KvStore {
     }
 
     @Override
-    public synchronized List<KvEntry> scan(byte[] prefix, byte[] after, int limit) {
+    public synchronized Page list(byte[] prefix, byte[] after, int limit) {
         ScanRange range = new ScanRange(prefix, after, limit);
         List<KvEntry> found = new ArrayList<>();
         for (Map.Entry<Key, KvEntry> entry : entries.tailMap(new Key(range.startKey()), true).entrySet()) {
@@ -43,29 +72,170 @@ public final class InMemoryKvStore implements KvStore {
                 found.add(entry.getValue());
             }
         }
-        return found;
+        return new Page(found, appliedIndex);
     }
 
     @Override
-    public synchronized void write(Map<Key, KvEntry> changes, long appliedIndex) {
+    public synchronized KvEntry getAt(byte[] key, long revision) {
+        RevisionUnavailableException.check(revision, compactRevision, appliedIndex);
+        NavigableMap<Long, Event> changesOfKey = history.get(new Key(key));
+        Map.Entry<Long, Event> latest = changesOfKey == null ? null : changesOfKey.floorEntry(revision);
+        return latest == null || latest.getValue().type() == Event.Type.DELETE ? null : latest.getValue().entry();
+    }
+
+    @Override
+    public synchronized Page listAt(byte[] prefix, byte[] after, int limit, long revision) {
+        RevisionUnavailableException.check(revision, compactRevision, appliedIndex);
+        ScanRange range = new ScanRange(prefix, after, limit);
+        List<KvEntry> found = new ArrayList<>();
+        for (Map.Entry<Key, NavigableMap<Long, Event>> key : history.tailMap(new Key(range.startKey()), true).entrySet()) {
+            byte[] bytes = key.getKey().bytes();
+            if (found.size() >= range.limit() || !range.inPrefix(bytes)) {
+                break;
+            }
+            Map.Entry<Long, Event> latest = key.getValue().floorEntry(revision);
+            if (!range.excludes(bytes) && latest != null && latest.getValue().type() == Event.Type.PUT) {
+                found.add(latest.getValue().entry());
+            }
+        }
+        return new Page(found, revision);
+    }
+
+    @Override
+    public synchronized HistoryPage history(KeySelector selector, long from, long to, int maxEvents, boolean withPrev) {
+        if (maxEvents < 1) {
+            throw new IllegalArgumentException("maxEvents must be positive, was " + maxEvents);
+        }
+        KvStoreRules.checkHistoryRange(from, to, compactRevision, appliedIndex);
+        List<Event> found = new ArrayList<>();
+        if (from > to) {
+            return new HistoryPage(found, to);
+        }
+        if (!selector.prefix()) {
+            NavigableMap<Long, Event> changesOfKey = history.get(new Key(selector.bytes()));
+            if (changesOfKey != null) {
+                for (Event event : changesOfKey.subMap(from, true, to, true).values()) {
+                    if (found.size() >= maxEvents) {
+                        return new HistoryPage(found, found.get(found.size() - 1).revision());
+                    }
+                    found.add(withPrev ? withPrevious(event) : event);
+                }
+            }
+            return new HistoryPage(found, to);
+        }
+        for (Map.Entry<Long, TreeSet<Key>> revision : changes.subMap(from, true, to, true).entrySet()) {
+            if (found.size() >= maxEvents) {
+                return new HistoryPage(found, found.get(found.size() - 1).revision());
+            }
+            for (Key key : revision.getValue()) {
+                if (selector.matches(key.bytes())) {
+                    Event event = history.get(key).get(revision.getKey());
+                    found.add(withPrev ? withPrevious(event) : event);
+                }
+            }
+        }
+        return new HistoryPage(found, to);
+    }
+
+    private Event withPrevious(Event event) {
+        Map.Entry<Long, Event> before = history.get(new Key(event.key())).lowerEntry(event.revision());
+        KvEntry prev = before == null || before.getValue().type() == Event.Type.DELETE ? null : before.getValue().entry();
+        return new Event(event.type(), event.entry(), prev);
+    }
+
+    @Override
+    public synchronized void write(Map<Key, KvEntry> changed, List<Event> events, long compactRevision,
+                                   long appliedIndex) {
         KvStoreRules.requireForward(this.appliedIndex, appliedIndex);
-        changes.forEach((key, entry) -> {
+        changed.forEach((key, entry) -> {
             if (entry == null) {
                 entries.remove(key);
             } else {
                 entries.put(key, entry);
             }
         });
+        for (Event event : events) {
+            record(event.withoutPrev());
+        }
+        this.compactRevision = Math.max(this.compactRevision, compactRevision);
         this.appliedIndex = appliedIndex;
     }
 
-    /** Replaces every entry and the applied index (see {@link InMemorySnapshotStore}). */
-    synchronized void replaceAll(List<KvEntry> all, long appliedIndex) {
-        entries.clear();
-        for (KvEntry entry : all) {
-            entries.put(new Key(entry.key()), entry);
+    private void record(Event event) {
+        Key key = new Key(event.key());
+        history.computeIfAbsent(key, k -> new TreeMap<>()).put(event.revision(), event);
+        changes.computeIfAbsent(event.revision(), r -> new TreeSet<>()).add(key);
+    }
+
+    @Override
+    public synchronized int purgeHistory(int maxRecords) {
+        int looked = 0;
+        // The bug purges through the compact revision instead of below it.
+        long limit = purgeThroughCompactRevision ? compactRevision + 1 : compactRevision;
+        while (looked < maxRecords && !changes.isEmpty() && changes.firstKey() < limit) {
+            long revision = changes.firstKey();
+            TreeSet<Key> keys = changes.get(revision);
+            Key key = keys.pollFirst();
+            if (keys.isEmpty()) {
+                changes.remove(revision);
+            }
+            looked++;
+            NavigableMap<Long, Event> changesOfKey = history.get(key);
+            // Everything older is superseded by this change, which is itself below the compact revision.
+            changesOfKey.headMap(revision, false).clear();
+            Long next = changesOfKey.higherKey(revision);
+            boolean superseded = next != null && next < limit;
+            if (superseded || changesOfKey.get(revision).type() == Event.Type.DELETE) {
+                changesOfKey.remove(revision);
+            }
+            if (changesOfKey.isEmpty()) {
+                history.remove(key);
+            }
         }
+        return looked;
+    }
+
+    /** How many history records are kept (for tests). */
+    synchronized long historyRecordCount() {
+        return history.values().stream().mapToLong(Map::size).sum();
+    }
+
+    /**
+     * Replaces everything (see {@link InMemorySnapshotStore}) with an image's records; every kept change
+     * is queued for the purge again, which drops what the image's compact revision no longer needs.
+     * The image is read whole before anything is replaced: one that fails part way (a damaged staged
+     * file) leaves the store as it was, as the RocksDB store's single batch does.
+     */
+    synchronized void replaceAll(Iterator<ImageRecord> records, long appliedIndex) {
+        InMemoryKvStore image = new InMemoryKvStore();
+        while (records.hasNext()) {
+            ImageRecord record = records.next();
+            if (record instanceof ImageRecord.Compaction compaction) {
+                image.compactRevision = compaction.compactRevision();
+            } else if (record instanceof ImageRecord.Current current) {
+                image.entries.put(new Key(current.entry().key()), current.entry());
+            } else {
+                image.record(((ImageRecord.Past) record).event().withoutPrev());
+            }
+        }
+        entries.clear();
+        entries.putAll(image.entries);
+        history.clear();
+        history.putAll(image.history);
+        changes.clear();
+        changes.putAll(image.changes);
+        compactRevision = image.compactRevision;
         this.appliedIndex = appliedIndex;
+    }
+
+    /** The image of this store: its compact revision, its current entries, its kept history. */
+    synchronized List<ImageRecord> image() {
+        List<ImageRecord> image = new ArrayList<>(1 + entries.size() + changes.size());
+        image.add(new ImageRecord.Compaction(compactRevision));
+        entries.values().forEach(entry -> image.add(new ImageRecord.Current(entry)));
+        history.values().forEach(changesOfKey -> changesOfKey.values()
+                .forEach(event -> image.add(new ImageRecord.Past(event))));
+        return image;
     }
 
     /**
@@ -74,15 +244,14 @@ public final class InMemoryKvStore implements KvStore {
      * those after its last sync, and the node replays them from the log.
      */
     public synchronized InMemoryKvStore copy() {
-        InMemoryKvStore copy = new InMemoryKvStore();
+        InMemoryKvStore copy = new InMemoryKvStore(purgeThroughCompactRevision
+                ? Set.of(DeliberateBug.PURGE_THROUGH_COMPACT_REVISION) : Set.of());
         copy.entries.putAll(entries);
+        history.forEach((key, changesOfKey) -> copy.history.put(key, new TreeMap<>(changesOfKey)));
+        changes.forEach((revision, keys) -> copy.changes.put(revision, new TreeSet<>(keys)));
         copy.appliedIndex = appliedIndex;
+        copy.compactRevision = compactRevision;
         return copy;
-    }
-
-    /** A copy of every entry in key order. */
-    synchronized List<KvEntry> copyAll() {
-        return new ArrayList<>(entries.values());
     }
 
     @Override

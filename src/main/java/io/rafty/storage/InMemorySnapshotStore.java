@@ -1,8 +1,6 @@
 package io.rafty.storage;
 
-import io.rafty.kv.KvEntry;
 import io.rafty.raft.SnapshotMeta;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 
@@ -29,7 +27,7 @@ public final class InMemorySnapshotStore implements SnapshotStore {
     public StateImage openImage() {
         synchronized (kv) {
             long applied = kv.appliedIndex();
-            List<KvEntry> copy = kv.copyAll();
+            List<ImageRecord> copy = kv.image();
             return new StateImage() {
                 @Override
                 public long appliedIndex() {
@@ -37,7 +35,7 @@ public final class InMemorySnapshotStore implements SnapshotStore {
                 }
 
                 @Override
-                public Iterator<KvEntry> entries() {
+                public Iterator<ImageRecord> records() {
                     return copy.iterator();
                 }
 
@@ -49,10 +47,8 @@ public final class InMemorySnapshotStore implements SnapshotStore {
     }
 
     @Override
-    public void install(SnapshotMeta meta, Iterator<KvEntry> entries) {
-        List<KvEntry> all = new ArrayList<>();
-        entries.forEachRemaining(all::add);
-        kv.replaceAll(all, meta.index());
+    public void install(SnapshotMeta meta, Iterator<ImageRecord> records) {
+        kv.replaceAll(records, meta.index());
         log.resetTo(meta.index(), meta.term(), meta.membership());
     }
 }

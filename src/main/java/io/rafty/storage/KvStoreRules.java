@@ -1,5 +1,7 @@
 package io.rafty.storage;
 
+import io.rafty.kv.RevisionUnavailableException;
+
 /** Checks shared by both {@link io.rafty.kv.KvStore} implementations. */
 final class KvStoreRules {
 
@@ -14,6 +16,22 @@ final class KvStoreRules {
         if (appliedIndexAfter < appliedIndexBefore) {
             throw new IllegalArgumentException("applied index cannot move back from " + appliedIndexBefore + " to "
                     + appliedIndexAfter);
+        }
+    }
+
+    /**
+     * The bounds of a history query: {@code from} must not be compacted (it may be beyond the applied
+     * index: a watcher asks for what comes next), {@code to} must not be beyond the applied index.
+     * The exception carries the store's real compact and current revisions either way.
+     */
+    static void checkHistoryRange(long from, long to, long compactRevision, long appliedIndex) {
+        if (from < compactRevision) {
+            throw new RevisionUnavailableException(RevisionUnavailableException.Reason.COMPACTED, from,
+                    compactRevision, appliedIndex);
+        }
+        if (to > appliedIndex) {
+            throw new RevisionUnavailableException(RevisionUnavailableException.Reason.FUTURE, to, compactRevision,
+                    appliedIndex);
         }
     }
 }

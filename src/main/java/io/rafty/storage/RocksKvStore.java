@@ -1,35 +1,66 @@
 package io.rafty.storage;
 
+import io.rafty.kv.Event;
 import io.rafty.kv.Key;
+import io.rafty.kv.KeySelector;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStore;
+import io.rafty.kv.RevisionUnavailableException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Logger;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 
 /**
- * The state machine's keys in the {@code kv} column family of a {@link RocksStorage}, with the
- * applied index in {@code meta} under a reserved key. Each {@link #write} is one WriteBatch spanning
- * both families, so the applied index is exactly as durable as the changes it covers. Writes are
- * not synced: after a crash the node replays the (synced) log from the durable applied index.
+ * The state machine over a {@link RocksStorage}: current keys in {@code kv}, every kept change in
+ * {@code history} (by key, then revision) and {@code changes} (by revision), the applied index and
+ * compact revision in {@code meta}; {@link RocksRecords} has the layout. Each {@link #write} is one
+ * WriteBatch spanning the families, so the applied index is exactly as durable as the changes it
+ * covers. Writes skip the WAL (the log has every entry) and reach disk in atomic memtable flushes:
+ * after a crash the node replays the (synced) log from the applied index on disk. Each read runs in one {@link RocksView}, so its revision checks and its records
+ * come from the same moment; writes, purge steps and snapshot installs hold this object's lock.
+ *
+ * <p>The history rules are those of {@link KvStore} and of the in-memory twin {@link InMemoryKvStore},
+ * which the same contract tests hold both to.
  */
 final class RocksKvStore implements KvStore {
 
+    private static final Logger LOG = Logger.getLogger(RocksKvStore.class.getName());
+    /** Keys seeded per batch when a store from before the history is opened (see {@link #seedHistory}). */
+    static final int MIGRATION_BATCH_KEYS = 10_000;
+    private static final byte[] EMPTY = new byte[0];
+
     private final RocksStorage storage;
     private volatile long appliedIndex;
+    private volatile long compactRevision;
+    /**
+     * Every {@code changes} record below this revision has been handled by the purge (guarded by this).
+     * The purge seeks here rather than to the family's start, which it would reach only by stepping
+     * over the tombstones of every record it deleted before.
+     */
+    private long purgedBelow;
 
     RocksKvStore(RocksStorage storage) {
         this.storage = storage;
-        this.appliedIndex = loadAppliedIndex();
+        this.appliedIndex = storage.readMetaIndex(null, RocksRecords.APPLIED_INDEX_KEY);
+        this.compactRevision = storage.readMetaIndex(null, RocksRecords.COMPACT_REVISION_KEY);
+        openHistory();
     }
 
     @Override
     public long appliedIndex() {
         storage.ensureOpen();
         return appliedIndex;
+    }
+
+    @Override
+    public long compactRevision() {
+        storage.ensureOpen();
+        return compactRevision;
     }
 
     @Override
@@ -45,10 +76,25 @@ final class RocksKvStore implements KvStore {
 
     @Override
     public List<KvEntry> scan(byte[] prefix, byte[] after, int limit) {
-        storage.ensureOpen();
         ScanRange range = new ScanRange(prefix, after, limit);
-        List<KvEntry> found = new ArrayList<>();
+        storage.ensureOpen();
+        // One iterator is already a consistent view; the applied index is not needed here.
         try (RocksIterator iterator = storage.db().newIterator(storage.kvFamily())) {
+            return scanCurrent(iterator, range);
+        }
+    }
+
+    @Override
+    public Page list(byte[] prefix, byte[] after, int limit) {
+        ScanRange range = new ScanRange(prefix, after, limit);
+        try (RocksView view = storage.view(); RocksIterator iterator = view.iterator(storage.kvFamily())) {
+            return new Page(scanCurrent(iterator, range), view.appliedIndex());
+        }
+    }
+
+    private List<KvEntry> scanCurrent(RocksIterator iterator, ScanRange range) {
+        List<KvEntry> found = new ArrayList<>();
+        try {
             for (iterator.seek(range.startKey()); iterator.isValid() && found.size() < range.limit(); iterator.next()) {
                 byte[] key = iterator.key();
                 if (!range.inPrefix(key)) {
@@ -66,9 +112,191 @@ final class RocksKvStore implements KvStore {
     }
 
     @Override
-    public synchronized void write(Map<Key, KvEntry> changes, long appliedIndex) {
+    public KvEntry getAt(byte[] key, long revision) {
+        try (RocksView view = storage.view()) {
+            RevisionUnavailableException.check(revision, view.compactRevision(), view.appliedIndex());
+            try (RocksIterator records = view.iterator(storage.historyFamily())) {
+                return putEntry(latest(records, RocksRecords.historyKey(key, revision), key.clone()));
+            } catch (RocksDBException e) {
+                throw storage.failure("reading a key at revision " + revision, e);
+            }
+        }
+    }
+
+    @Override
+    public Page listAt(byte[] prefix, byte[] after, int limit, long revision) {
+        ScanRange range = new ScanRange(prefix, after, limit);
+        try (RocksView view = storage.view()) {
+            RevisionUnavailableException.check(revision, view.compactRevision(), view.appliedIndex());
+            byte[] escapedPrefix = RocksRecords.escapedPrefix(range.prefix());
+            byte[] afterRecords = after == null ? null : RocksRecords.historyKey(after, revision);
+            List<KvEntry> found = new ArrayList<>();
+            try (RocksIterator records = view.iterator(storage.historyFamily())) {
+                // The iterator visits each key's first record, jumps to its newest at or below the
+                // revision, then past its last record: two seeks per key, whatever its history.
+                records.seek(RocksRecords.escapedPrefix(range.startKey()));
+                while (found.size() < range.limit() && records.isValid()) {
+                    byte[] first = records.key();
+                    if (!RocksRecords.hasPrefixAt(first, 0, escapedPrefix, escapedPrefix.length)) {
+                        break;
+                    }
+                    if (afterRecords == null || !RocksRecords.sameKey(first, afterRecords)) {
+                        byte[] target = RocksRecords.withRevision(first, revision);
+                        KvEntry entry = putEntry(latest(records, target, null));
+                        if (entry != null) {
+                            found.add(entry);
+                        }
+                    }
+                    records.seek(RocksRecords.pastKeyRecords(first));
+                }
+                records.status();
+            } catch (RocksDBException e) {
+                throw storage.failure("reading keys at revision " + revision, e);
+            }
+            return new Page(found, revision);
+        }
+    }
+
+    /**
+     * The newest record of {@code target}'s key at or below {@code target}'s revision, or null;
+     * {@code key} is the user key when the caller has it (null: decoded from the record).
+     */
+    private static Event latest(RocksIterator records, byte[] target, byte[] key) throws RocksDBException {
+        records.seekForPrev(target);
+        if (!records.isValid()) {
+            records.status();
+            return null;
+        }
+        byte[] found = records.key();
+        if (!RocksRecords.sameKey(found, target)) {
+            return null;
+        }
+        return decode(found, records.value(), key);
+    }
+
+    private static Event decode(byte[] historyKey, byte[] value, byte[] key) {
+        byte[] userKey = key != null ? key : RocksRecords.historyUserKey(historyKey);
+        return RocksRecords.decodeHistoryEvent(userKey, RocksRecords.historyRevision(historyKey), value);
+    }
+
+    private static KvEntry putEntry(Event event) {
+        return event == null || event.type() == Event.Type.DELETE ? null : event.entry();
+    }
+
+    @Override
+    public HistoryPage history(KeySelector selector, long from, long to, int maxEvents, boolean withPrev) {
+        if (maxEvents < 1) {
+            throw new IllegalArgumentException("maxEvents must be positive, was " + maxEvents);
+        }
+        try (RocksView view = storage.view()) {
+            KvStoreRules.checkHistoryRange(from, to, view.compactRevision(), view.appliedIndex());
+            if (from > to) {
+                return new HistoryPage(new ArrayList<>(), to);
+            }
+            try {
+                return selector.prefix()
+                        ? prefixHistory(view, selector.bytes(), from, to, maxEvents, withPrev)
+                        : keyHistory(view, selector.bytes(), from, to, maxEvents, withPrev);
+            } catch (RocksDBException e) {
+                throw storage.failure("reading the history of " + selector, e);
+            }
+        }
+    }
+
+    /** One key's records from {@code from}: the {@code history} family in order. */
+    private HistoryPage keyHistory(RocksView view, byte[] key, long from, long to, int maxEvents, boolean withPrev)
+            throws RocksDBException {
+        List<Event> found = new ArrayList<>();
+        byte[] userKey = key.clone();
+        byte[] start = RocksRecords.historyKey(key, from);
+        try (RocksIterator records = view.iterator(storage.historyFamily())) {
+            // Revisions start at 1, so nothing precedes a history from 0.
+            KvEntry prev = withPrev && from > 0
+                    ? putEntry(latest(records, RocksRecords.withRevision(start, from - 1), userKey))
+                    : null;
+            for (records.seek(start); records.isValid(); records.next()) {
+                byte[] record = records.key();
+                if (!RocksRecords.sameKey(record, start)) {
+                    break;
+                }
+                long revision = RocksRecords.historyRevision(record);
+                if (revision > to) {
+                    break;
+                }
+                if (found.size() >= maxEvents) {
+                    return new HistoryPage(found, found.get(found.size() - 1).revision());
+                }
+                Event event = RocksRecords.decodeHistoryEvent(userKey, revision, records.value());
+                found.add(withPrev ? new Event(event.type(), event.entry(), prev) : event);
+                prev = putEntry(event);
+            }
+            records.status();
+        }
+        return new HistoryPage(found, to);
+    }
+
+    /**
+     * Every key's records under {@code prefix} from {@code from}: the {@code changes} family in
+     * revision order, each match read from {@code history} (and its previous record just before it).
+     */
+    private HistoryPage prefixHistory(RocksView view, byte[] prefix, long from, long to, int maxEvents,
+                                      boolean withPrev) throws RocksDBException {
+        List<Event> found = new ArrayList<>();
+        byte[] escapedPrefix = RocksRecords.escapedPrefix(prefix);
+        try (RocksIterator changes = view.iterator(storage.changesFamily());
+             RocksIterator records = view.iterator(storage.historyFamily())) {
+            long revision = -1;
+            for (changes.seek(RocksRecords.indexKey(from)); changes.isValid(); changes.next()) {
+                byte[] change = changes.key();
+                long changeRevision = RocksRecords.changeRevision(change);
+                if (changeRevision > to) {
+                    break;
+                }
+                if (changeRevision != revision) {
+                    // A page ends only between revisions, so a revision's events stay together.
+                    if (found.size() >= maxEvents) {
+                        return new HistoryPage(found, found.get(found.size() - 1).revision());
+                    }
+                    revision = changeRevision;
+                }
+                if (!RocksRecords.hasPrefixAt(change, Long.BYTES, escapedPrefix, escapedPrefix.length)) {
+                    continue;
+                }
+                byte[] historyKey = RocksRecords.historyKeyOfChange(change);
+                records.seek(historyKey);
+                if (!records.isValid() || !Arrays.equals(records.key(), historyKey)) {
+                    records.status();
+                    throw new StorageException("corrupt history: the change at revision " + changeRevision
+                            + " has no history record");
+                }
+                Event event = decode(historyKey, records.value(), null);
+                if (withPrev) {
+                    records.prev();
+                    KvEntry prev = null;
+                    if (records.isValid()) {
+                        byte[] before = records.key();
+                        if (RocksRecords.sameKey(before, historyKey)) {
+                            prev = putEntry(decode(before, records.value(), event.key()));
+                        }
+                    } else {
+                        records.status();
+                    }
+                    event = new Event(event.type(), event.entry(), prev);
+                }
+                found.add(event);
+            }
+            changes.status();
+            records.status();
+        }
+        return new HistoryPage(found, to);
+    }
+
+    @Override
+    public synchronized void write(Map<Key, KvEntry> changes, List<Event> events, long compactRevision,
+                                   long appliedIndex) {
         storage.ensureOpen();
         KvStoreRules.requireForward(this.appliedIndex, appliedIndex);
+        long compactAfter = Math.max(this.compactRevision, compactRevision);
         try (WriteBatch batch = new WriteBatch()) {
             for (Map.Entry<Key, KvEntry> change : changes.entrySet()) {
                 byte[] key = change.getKey().bytes();
@@ -78,17 +306,121 @@ final class RocksKvStore implements KvStore {
                     batch.put(storage.kvFamily(), key, RocksRecords.encodeKvValue(change.getValue()));
                 }
             }
+            for (Event event : events) {
+                putHistory(batch, event);
+            }
+            if (compactAfter > this.compactRevision) {
+                batch.put(storage.metaFamily(), RocksRecords.COMPACT_REVISION_KEY, RocksRecords.indexKey(compactAfter));
+            }
             batch.put(storage.metaFamily(), RocksRecords.APPLIED_INDEX_KEY, RocksRecords.indexKey(appliedIndex));
-            storage.db().write(storage.bufferedWrites(), batch);
+            storage.db().write(storage.unloggedWrites(), batch);
         } catch (RocksDBException e) {
             throw storage.failure("applying " + changes.size() + " changes up to index " + appliedIndex, e);
         }
+        this.compactRevision = compactAfter;
         this.appliedIndex = appliedIndex;
     }
 
-    /** Called by a snapshot install, which rewrote the kv records and applied index in its own batch. */
-    synchronized void resetAppliedIndex(long index) {
+    /** Adds {@code event}'s history record and its {@code changes} record to {@code batch}. */
+    void putHistory(WriteBatch batch, Event event) throws RocksDBException {
+        byte[] historyKey = RocksRecords.historyKey(event.key(), event.revision());
+        batch.put(storage.historyFamily(), historyKey, RocksRecords.encodeHistoryValue(event));
+        batch.put(storage.changesFamily(), RocksRecords.changeKey(historyKey), EMPTY);
+    }
+
+    /**
+     * The purge of {@link InMemoryKvStore#purgeHistory}, step for step, in one batch per call. Every
+     * read here is of the database before the batch, which is enough: a step deletes only records of
+     * its key at or below its revision, while later steps look at that key's records above their own,
+     * later, revision, and the changes records are visited once each, in order.
+     */
+    @Override
+    public synchronized int purgeHistory(int maxRecords) {
+        storage.ensureOpen();
+        long compact = compactRevision;
+        int looked = 0;
+        long lastRevision = purgedBelow;
+        try (WriteBatch batch = new WriteBatch();
+             RocksIterator changes = storage.db().newIterator(storage.changesFamily());
+             RocksIterator records = storage.db().newIterator(storage.historyFamily())) {
+            for (changes.seek(RocksRecords.indexKey(purgedBelow)); looked < maxRecords && changes.isValid();
+                 changes.next()) {
+                byte[] change = changes.key();
+                long revision = RocksRecords.changeRevision(change);
+                if (revision >= compact) {
+                    break;
+                }
+                looked++;
+                lastRevision = revision;
+                purgeStep(batch, records, change, revision, compact);
+                batch.delete(storage.changesFamily(), change);
+            }
+            changes.status();
+            if (looked > 0) {
+                storage.db().write(storage.unloggedWrites(), batch);
+            }
+        } catch (RocksDBException e) {
+            throw storage.failure("purging history below revision " + compact, e);
+        }
+        purgedBelow = lastRevision;
+        return looked;
+    }
+
+    /**
+     * One change (K, revision) below the compact revision: K's older records go (this change
+     * supersedes them), and this one too when a later record of K below the compact revision
+     * supersedes it, or when it is a delete (nothing at or above the compact revision needs it).
+     */
+    private void purgeStep(WriteBatch batch, RocksIterator records, byte[] change, long revision, long compact)
+            throws RocksDBException {
+        byte[] historyKey = RocksRecords.historyKeyOfChange(change);
+        byte[] record = null;
+        for (records.seek(RocksRecords.withRevision(historyKey, 0)); records.isValid(); records.next()) {
+            record = records.key();
+            if (!RocksRecords.sameKey(record, historyKey) || RocksRecords.historyRevision(record) >= revision) {
+                break;
+            }
+            batch.delete(storage.historyFamily(), record);
+            record = null;
+        }
+        records.status();
+        if (record == null || !records.isValid() || !Arrays.equals(record, historyKey)) {
+            throw new StorageException("corrupt history: the change at revision " + revision
+                    + " has no history record");
+        }
+        boolean delete = RocksRecords.isHistoryDelete(records.value());
+        records.next();
+        boolean superseded = false;
+        if (records.isValid()) {
+            byte[] next = records.key();
+            superseded = RocksRecords.sameKey(next, historyKey) && RocksRecords.historyRevision(next) < compact;
+        }
+        records.status();
+        if (superseded || delete) {
+            batch.delete(storage.historyFamily(), historyKey);
+        }
+    }
+
+    /** Called by a snapshot install, which rewrote every state-machine record in its own batch. */
+    synchronized void resetAfterInstall(long index, long compact) {
         appliedIndex = index;
+        compactRevision = compact;
+        purgedBelow = 0;
+    }
+
+    /** How many history records are stored (a full scan: for tests). */
+    long historyRecordCount() {
+        storage.ensureOpen();
+        long count = 0;
+        try (RocksIterator records = storage.db().newIterator(storage.historyFamily())) {
+            for (records.seekToFirst(); records.isValid(); records.next()) {
+                count++;
+            }
+            records.status();
+        } catch (RocksDBException e) {
+            throw storage.failure("counting history records", e);
+        }
+        return count;
     }
 
     /** Does nothing: the database belongs to {@link RocksStorage}, which closes it. */
@@ -96,12 +428,71 @@ final class RocksKvStore implements KvStore {
     public void close() {
     }
 
-    private long loadAppliedIndex() {
+    /**
+     * Checks the history marker on open. A fresh store gets it at once. A store written before the
+     * history existed (an applied index, no marker) is first given a history that starts at its
+     * applied index: see {@link #seedHistory}.
+     */
+    private void openHistory() {
         try {
-            byte[] bytes = storage.db().get(storage.metaFamily(), RocksRecords.APPLIED_INDEX_KEY);
-            return bytes == null ? 0 : RocksRecords.decodeIndex(bytes);
+            byte[] format = storage.db().get(storage.metaFamily(), RocksRecords.HISTORY_FORMAT_KEY);
+            if (format != null) {
+                if (format.length != 1 || format[0] != RocksRecords.HISTORY_FORMAT) {
+                    throw new StorageException("storage in " + storage.directory() + " has history format "
+                            + Arrays.toString(format) + ", this version reads " + RocksRecords.HISTORY_FORMAT);
+                }
+                return;
+            }
+            if (appliedIndex > 0) {
+                seedHistory();
+            } else {
+                storage.db().put(storage.metaFamily(), storage.syncedWrites(), RocksRecords.HISTORY_FORMAT_KEY,
+                        new byte[] {RocksRecords.HISTORY_FORMAT});
+            }
         } catch (RocksDBException e) {
-            throw storage.failure("reading the applied index", e);
+            throw storage.failure("opening the history", e);
         }
+    }
+
+    /**
+     * Gives a store from before the history one put record per current key, at the key's revision,
+     * and makes the applied index the compact revision: reads at it are exact, and everything older
+     * was never kept. The one gap: a delete applied at exactly that index left no trace, so a history
+     * query from it cannot show that delete. Records below the compact revision get no changes record
+     * (the purge would only delete it: each is its key's newest put). Written in batches of
+     * {@link #MIGRATION_BATCH_KEYS} keys; the marker and compact revision come in the last, synced,
+     * batch, so a crash part way only repeats the seeding, which writes the same records again.
+     */
+    private void seedHistory() throws RocksDBException {
+        long started = System.nanoTime();
+        long compact = Math.max(compactRevision, appliedIndex);
+        long seeded = 0;
+        WriteBatch batch = new WriteBatch();
+        try (RocksIterator current = storage.db().newIterator(storage.kvFamily())) {
+            for (current.seekToFirst(); current.isValid(); current.next()) {
+                KvEntry entry = RocksRecords.decodeKvEntry(current.key(), current.value());
+                byte[] historyKey = RocksRecords.historyKey(entry.key(), entry.revision());
+                batch.put(storage.historyFamily(), historyKey, RocksRecords.encodeHistoryValue(Event.put(entry, null)));
+                if (entry.revision() >= compact) {
+                    batch.put(storage.changesFamily(), RocksRecords.changeKey(historyKey), EMPTY);
+                }
+                if (++seeded % MIGRATION_BATCH_KEYS == 0) {
+                    storage.db().write(storage.bufferedWrites(), batch);
+                    batch.close();
+                    batch = new WriteBatch();
+                }
+            }
+            current.status();
+            batch.put(storage.metaFamily(), RocksRecords.COMPACT_REVISION_KEY, RocksRecords.indexKey(compact));
+            batch.put(storage.metaFamily(), RocksRecords.HISTORY_FORMAT_KEY, new byte[] {RocksRecords.HISTORY_FORMAT});
+            storage.db().write(storage.syncedWrites(), batch);
+        } finally {
+            batch.close();
+        }
+        compactRevision = compact;
+        long keys = seeded;
+        LOG.info(() -> "storage in " + storage.directory() + " predates the history: seeded it with " + keys
+                + " current keys in " + (System.nanoTime() - started) / 1_000_000 + " ms; history starts at revision "
+                + compact + ", older revisions are refused as compacted");
     }
 }

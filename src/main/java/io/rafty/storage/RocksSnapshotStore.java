@@ -1,17 +1,20 @@
 package io.rafty.storage;
 
+import io.rafty.kv.Event;
 import io.rafty.kv.KvEntry;
 import io.rafty.raft.SnapshotMeta;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
-import org.rocksdb.ReadOptions;
+import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
-import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatch;
 
-/** {@link SnapshotStore} over a {@link RocksStorage}: RocksDB snapshots for images, one batch to install. */
+/**
+ * {@link SnapshotStore} over a {@link RocksStorage}: RocksDB snapshots for images (the {@code kv}
+ * and {@code history} families and the compact revision, read through one view), one batch to install.
+ */
 final class RocksSnapshotStore implements SnapshotStore {
 
     private final RocksStorage storage;
@@ -28,92 +31,119 @@ final class RocksSnapshotStore implements SnapshotStore {
     public long syncStateMachine() {
         storage.ensureOpen();
         long applied = kv.appliedIndex();
-        try {
-            // State-machine writes go to the WAL unsynced; syncing it makes them, and every earlier
-            // write, durable without forcing a memtable flush.
-            storage.db().flushWal(true);
-        } catch (RocksDBException e) {
-            throw storage.failure("syncing the state machine", e);
-        }
+        // State-machine writes skip the WAL, so only a flush makes them durable; the log may be cut
+        // through the returned index once this returns.
+        storage.flushStateMachine();
         return applied;
     }
 
     @Override
     public StateImage openImage() {
-        storage.ensureOpen();
-        // The applied index lives in the same database, so reading it through the snapshot ties
-        // the image to exactly the entries it covers.
-        Snapshot snapshot = storage.db().getSnapshot();
-        ReadOptions options = new ReadOptions().setSnapshot(snapshot);
-        long applied;
+        // The applied index and compact revision live in the same database, so reading them through
+        // the view's snapshot ties the image to exactly the records it covers.
+        RocksView view = storage.view();
+        RocksIterator current;
+        RocksIterator history;
         try {
-            byte[] bytes = storage.db().get(storage.metaFamily(), options, RocksRecords.APPLIED_INDEX_KEY);
-            applied = bytes == null ? 0 : RocksRecords.decodeIndex(bytes);
-        } catch (RocksDBException e) {
-            options.close();
-            storage.db().releaseSnapshot(snapshot);
-            throw storage.failure("reading the applied index of a snapshot", e);
+            current = view.iterator(storage.kvFamily());
+            history = view.iterator(storage.historyFamily());
+        } catch (RuntimeException e) {
+            view.close();
+            throw e;
         }
-        RocksIterator iterator = storage.db().newIterator(storage.kvFamily(), options);
-        iterator.seekToFirst();
+        current.seekToFirst();
+        history.seekToFirst();
         return new StateImage() {
             @Override
             public long appliedIndex() {
-                return applied;
+                return view.appliedIndex();
             }
 
             @Override
-            public Iterator<KvEntry> entries() {
+            public Iterator<ImageRecord> records() {
                 return new Iterator<>() {
+                    private boolean headerSent;
+
                     @Override
                     public boolean hasNext() {
                         storage.ensureOpen();
-                        return iterator.isValid();
+                        return !headerSent || current.isValid() || history.isValid() || failed();
+                    }
+
+                    /** Surfaces an iterator that stopped on an error instead of at the end. */
+                    private boolean failed() {
+                        try {
+                            current.status();
+                            history.status();
+                            return false;
+                        } catch (RocksDBException e) {
+                            throw storage.failure("reading a snapshot image", e);
+                        }
                     }
 
                     @Override
-                    public KvEntry next() {
+                    public ImageRecord next() {
                         if (!hasNext()) {
                             throw new NoSuchElementException();
                         }
-                        KvEntry entry = RocksRecords.decodeKvEntry(iterator.key(), iterator.value());
-                        iterator.next();
-                        return entry;
+                        if (!headerSent) {
+                            headerSent = true;
+                            return new ImageRecord.Compaction(view.compactRevision());
+                        }
+                        if (current.isValid()) {
+                            KvEntry entry = RocksRecords.decodeKvEntry(current.key(), current.value());
+                            current.next();
+                            return new ImageRecord.Current(entry);
+                        }
+                        byte[] key = history.key();
+                        Event event = RocksRecords.decodeHistoryEvent(RocksRecords.historyUserKey(key),
+                                RocksRecords.historyRevision(key), history.value());
+                        history.next();
+                        return new ImageRecord.Past(event);
                     }
                 };
             }
 
             @Override
             public void close() {
-                iterator.close();
-                options.close();
-                if (!storageClosed()) {
-                    storage.db().releaseSnapshot(snapshot);
-                }
+                current.close();
+                history.close();
+                view.close();
             }
         };
     }
 
-    private boolean storageClosed() {
-        try {
-            storage.ensureOpen();
-            return false;
-        } catch (StorageException e) {
-            return true;
-        }
-    }
-
+    /**
+     * Replaces the state machine and the log in one synced batch: every kv, history and changes
+     * record goes, the image's records come in, each history record with a changes record (so the
+     * purge re-examines them all and drops what the image's compact revision no longer needs, as
+     * {@link InMemoryKvStore} does), and the meta records follow. The batch holds the whole image in
+     * memory (as it did before the history): an image of a few hundred megabytes needs that much
+     * native memory here for a moment, which is the limit to lift when images grow beyond it.
+     */
     @Override
-    public void install(SnapshotMeta meta, Iterator<KvEntry> entries) {
+    public void install(SnapshotMeta meta, Iterator<ImageRecord> records) {
         storage.ensureOpen();
         synchronized (log) {
             synchronized (kv) {
+                long compactRevision = 0;
                 try (WriteBatch batch = new WriteBatch()) {
-                    deleteAllKeys(batch);
-                    while (entries.hasNext()) {
-                        KvEntry entry = entries.next();
-                        batch.put(storage.kvFamily(), entry.key(), RocksRecords.encodeKvValue(entry));
+                    deleteAllKeys(batch, storage.kvFamily());
+                    deleteAllKeys(batch, storage.historyFamily());
+                    deleteAllKeys(batch, storage.changesFamily());
+                    while (records.hasNext()) {
+                        ImageRecord record = records.next();
+                        if (record instanceof ImageRecord.Compaction compaction) {
+                            compactRevision = compaction.compactRevision();
+                        } else if (record instanceof ImageRecord.Current current) {
+                            KvEntry entry = current.entry();
+                            batch.put(storage.kvFamily(), entry.key(), RocksRecords.encodeKvValue(entry));
+                        } else {
+                            kv.putHistory(batch, ((ImageRecord.Past) record).event());
+                        }
                     }
+                    batch.put(storage.metaFamily(), RocksRecords.COMPACT_REVISION_KEY,
+                            RocksRecords.indexKey(compactRevision));
                     batch.put(storage.metaFamily(), RocksRecords.APPLIED_INDEX_KEY, RocksRecords.indexKey(meta.index()));
                     long lastIndex = log.lastIndex();
                     batch.deleteRange(storage.logFamily(), RocksRecords.indexKey(0),
@@ -125,15 +155,15 @@ final class RocksSnapshotStore implements SnapshotStore {
                 } catch (RocksDBException e) {
                     throw storage.failure("installing a snapshot through index " + meta.index(), e);
                 }
-                kv.resetAppliedIndex(meta.index());
+                kv.resetAfterInstall(meta.index(), compactRevision);
                 log.resetTo(meta.index(), meta.term(), meta.membership());
             }
         }
     }
 
-    /** A range delete from the first key to just past the last one: every user key, whatever its bytes. */
-    private void deleteAllKeys(WriteBatch batch) throws RocksDBException {
-        try (RocksIterator iterator = storage.db().newIterator(storage.kvFamily())) {
+    /** A range delete from the first key to just past the last one: every key of the family, whatever its bytes. */
+    private void deleteAllKeys(WriteBatch batch, ColumnFamilyHandle family) throws RocksDBException {
+        try (RocksIterator iterator = storage.db().newIterator(family)) {
             iterator.seekToFirst();
             if (!iterator.isValid()) {
                 iterator.status();
@@ -143,7 +173,7 @@ final class RocksSnapshotStore implements SnapshotStore {
             iterator.seekToLast();
             byte[] last = iterator.key();
             byte[] pastLast = Arrays.copyOf(last, last.length + 1);
-            batch.deleteRange(storage.kvFamily(), first, pastLast);
+            batch.deleteRange(family, first, pastLast);
         }
     }
 

@@ -14,14 +14,16 @@ import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.LRUCache;
 import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteOptions;
 
 /**
  * One node's RocksDB: a single database per storage directory with the column families
- * {@code log}, {@code meta} and {@code kv} (plus {@code default}, which RocksDB requires and we leave
- * empty). The log store and the kv store are views over the same database, so a node has one
+ * {@code log}, {@code meta}, {@code kv}, {@code history} and {@code changes} (plus {@code default},
+ * which RocksDB requires and we leave empty). The log store and the kv store are views over the same database, so a node has one
  * write-ahead log and one lock file. See {@link RocksRecords} for the byte layout.
  *
  * <p>Open with {@link #open(Path)}, hand {@link #logStore()} and {@link #kvStore()} to the node, and
@@ -34,6 +36,10 @@ public final class RocksStorage implements AutoCloseable {
     static final String LOG_FAMILY = "log";
     static final String META_FAMILY = "meta";
     static final String KV_FAMILY = "kv";
+    /** Every kept change by key, then revision: reads at past revisions and per-key history. */
+    static final String HISTORY_FAMILY = "history";
+    /** The same changes by revision: prefix history queries and the purge's to-do list. */
+    static final String CHANGES_FAMILY = "changes";
 
     /** RocksDB's own diagnostic LOG files are rotated; keep only a few so they cannot fill the disk. */
     private static final int INFO_LOG_FILES_KEPT = 5;
@@ -52,12 +58,20 @@ public final class RocksStorage implements AutoCloseable {
     /** The kv family's options and the native objects they point to, closed after the database. */
     private final List<AutoCloseable> kvOptions;
     private final RocksDB db;
-    /** In open order: default, log, meta, kv. */
+    /** In open order: default, log, meta, kv, history, changes. */
     private final List<ColumnFamilyHandle> familyHandles;
     /** For the Raft log and hard state, which must be on disk before the node answers a peer. */
     private final WriteOptions syncedWrites;
-    /** For state-machine applies: after a crash they are replayed from the durable log. */
+    /** Written through the WAL without a sync of their own: durable with the next synced write. */
     private final WriteOptions bufferedWrites;
+    /**
+     * For state-machine applies and history purges: no WAL at all, since the synced log already holds
+     * every entry they come from. They reach disk in memtable flushes, which {@code atomic_flush} makes
+     * cover every family at once, so the applied index on disk always matches the records on disk.
+     * After a crash the node replays the log from that index; the log is never cut above it, because
+     * a snapshot first flushes the state machine ({@link RocksSnapshotStore#syncStateMachine}).
+     */
+    private final WriteOptions unloggedWrites;
     private final RocksLogStore logStore;
     private final RocksKvStore kvStore;
     private final RocksSnapshotStore snapshotStore;
@@ -73,6 +87,7 @@ public final class RocksStorage implements AutoCloseable {
         this.familyHandles = List.copyOf(familyHandles);
         this.syncedWrites = new WriteOptions().setSync(true);
         this.bufferedWrites = new WriteOptions().setSync(false);
+        this.unloggedWrites = new WriteOptions().setDisableWAL(true);
         try {
             this.logStore = new RocksLogStore(this);
             this.kvStore = new RocksKvStore(this);
@@ -100,14 +115,18 @@ public final class RocksStorage implements AutoCloseable {
         DBOptions dbOptions = new DBOptions()
                 .setCreateIfMissing(true)
                 .setCreateMissingColumnFamilies(true)
-                .setKeepLogFileNum(INFO_LOG_FILES_KEPT);
+                .setKeepLogFileNum(INFO_LOG_FILES_KEPT)
+                // State-machine writes skip the WAL (see unloggedWrites): every flush must cover all families.
+                .setAtomicFlush(true);
         ColumnFamilyOptions familyOptions = new ColumnFamilyOptions();
         List<AutoCloseable> kvOptions = kvFamilyOptions();
         List<ColumnFamilyDescriptor> descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
                 new ColumnFamilyDescriptor(familyName(LOG_FAMILY), familyOptions),
                 new ColumnFamilyDescriptor(familyName(META_FAMILY), familyOptions),
-                new ColumnFamilyDescriptor(familyName(KV_FAMILY), (ColumnFamilyOptions) kvOptions.get(0)));
+                new ColumnFamilyDescriptor(familyName(KV_FAMILY), (ColumnFamilyOptions) kvOptions.get(0)),
+                new ColumnFamilyDescriptor(familyName(HISTORY_FAMILY), familyOptions),
+                new ColumnFamilyDescriptor(familyName(CHANGES_FAMILY), familyOptions));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db;
         try {
@@ -194,6 +213,7 @@ public final class RocksStorage implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new StorageException("closing storage in " + directory + " failed: " + e.getMessage(), e);
         } finally {
+            unloggedWrites.close();
             bufferedWrites.close();
             syncedWrites.close();
             familyOptions.close();
@@ -218,12 +238,57 @@ public final class RocksStorage implements AutoCloseable {
         return familyHandles.get(3);
     }
 
+    ColumnFamilyHandle historyFamily() {
+        return familyHandles.get(4);
+    }
+
+    ColumnFamilyHandle changesFamily() {
+        return familyHandles.get(5);
+    }
+
+    /** A consistent view of the state machine as of now; close it to release its snapshot. */
+    RocksView view() {
+        ensureOpen();
+        return new RocksView(this);
+    }
+
+    /** An 8-byte index record of {@code meta} read with {@code options} (null: the latest state); 0 when absent. */
+    long readMetaIndex(ReadOptions options, byte[] key) {
+        try {
+            byte[] bytes = options == null ? db.get(metaFamily(), key) : db.get(metaFamily(), options, key);
+            return bytes == null ? 0 : RocksRecords.decodeIndex(bytes);
+        } catch (RocksDBException e) {
+            throw failure("reading " + new String(key, StandardCharsets.US_ASCII), e);
+        }
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
     WriteOptions syncedWrites() {
         return syncedWrites;
     }
 
     WriteOptions bufferedWrites() {
         return bufferedWrites;
+    }
+
+    WriteOptions unloggedWrites() {
+        return unloggedWrites;
+    }
+
+    /**
+     * Flushes the state machine's families (and {@code meta}, which holds its applied index) to disk in
+     * one atomic flush, waiting for it: afterwards everything applied so far survives a crash.
+     */
+    void flushStateMachine() {
+        ensureOpen();
+        try (FlushOptions options = new FlushOptions().setWaitForFlush(true)) {
+            db.flush(options, List.of(metaFamily(), kvFamily(), historyFamily(), changesFamily()));
+        } catch (RocksDBException e) {
+            throw failure("flushing the state machine", e);
+        }
     }
 
     /** Fails fast instead of handing a closed native handle to RocksDB, which could crash the JVM. */

@@ -1,5 +1,6 @@
 package io.rafty.storage;
 
+import io.rafty.kv.Event;
 import io.rafty.kv.KvEntry;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -24,8 +25,13 @@ import java.util.zip.CRC32;
  * acknowledgement): a chunk at an offset already held is accepted without rewriting, which is what
  * makes a transfer resumable.
  *
- * <p>The stream format is a sequence of records, each
- * {@code keyLength:i32 key revision:i64 createRevision:i64 version:i64 valueLength:i32 value}.
+ * <p>The stream format is a sequence of {@link ImageRecord}s, each a kind byte and its fields:
+ * <pre>
+ *   1 compaction   compactRevision:i64
+ *   2 current      entry
+ *   3 past         type:u8 (1 put, 2 delete) entry
+ *   entry = keyLength:i32 key revision:i64 createRevision:i64 version:i64 valueLength:i32 value
+ * </pre>
  * Blocking: call from a worker thread. Synchronized: chunks may arrive on any thread.
  */
 public final class SnapshotStaging {
@@ -105,11 +111,11 @@ public final class SnapshotStaging {
         return complete && current != null && current.index() == index ? current : null;
     }
 
-    /** Reads the staged entries, in order. The caller drains the iterator before calling {@link #clear()}. */
-    public synchronized Iterator<KvEntry> read() {
+    /** Reads the staged records, in order. The caller drains the iterator before calling {@link #clear()}. */
+    public synchronized Iterator<ImageRecord> read() {
         try {
             InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
-            return new EntryIterator(new DataInputStream(in));
+            return new RecordIterator(new DataInputStream(in));
         } catch (IOException e) {
             throw new StorageException("reading the staged snapshot " + file + " failed: " + e.getMessage(), e);
         }
@@ -138,21 +144,41 @@ public final class SnapshotStaging {
         complete = false;
     }
 
-    /** Encodes one entry in the stream format. */
-    public static byte[] encode(KvEntry entry) {
-        return ByteBuffer.allocate(4 + entry.key().length + 24 + 4 + entry.value().length)
-                .putInt(entry.key().length).put(entry.key())
-                .putLong(entry.revision()).putLong(entry.createRevision()).putLong(entry.version())
-                .putInt(entry.value().length).put(entry.value())
-                .array();
+    private static final byte COMPACTION = 1;
+    private static final byte CURRENT = 2;
+    private static final byte PAST = 3;
+    private static final byte PUT = 1;
+    private static final byte DELETE = 2;
+    private static final int ENTRY_HEADER_BYTES = 4 + 24 + 4;
+
+    /** Encodes one record in the stream format. */
+    public static byte[] encode(ImageRecord record) {
+        if (record instanceof ImageRecord.Compaction compaction) {
+            return ByteBuffer.allocate(1 + Long.BYTES).put(COMPACTION).putLong(compaction.compactRevision()).array();
+        }
+        if (record instanceof ImageRecord.Current current) {
+            KvEntry entry = current.entry();
+            return putEntry(ByteBuffer.allocate(1 + ENTRY_HEADER_BYTES + entry.key().length + entry.value().length)
+                    .put(CURRENT), entry).array();
+        }
+        Event event = ((ImageRecord.Past) record).event();
+        KvEntry entry = event.entry();
+        return putEntry(ByteBuffer.allocate(2 + ENTRY_HEADER_BYTES + entry.key().length + entry.value().length)
+                .put(PAST).put(event.type() == Event.Type.PUT ? PUT : DELETE), entry).array();
     }
 
-    private static final class EntryIterator implements Iterator<KvEntry> {
+    private static ByteBuffer putEntry(ByteBuffer buffer, KvEntry entry) {
+        return buffer.putInt(entry.key().length).put(entry.key())
+                .putLong(entry.revision()).putLong(entry.createRevision()).putLong(entry.version())
+                .putInt(entry.value().length).put(entry.value());
+    }
+
+    private static final class RecordIterator implements Iterator<ImageRecord> {
         private final DataInputStream in;
-        private KvEntry next;
+        private ImageRecord next;
         private boolean done;
 
-        EntryIterator(DataInputStream in) {
+        RecordIterator(DataInputStream in) {
             this.in = in;
         }
 
@@ -165,34 +191,52 @@ public final class SnapshotStaging {
         }
 
         @Override
-        public KvEntry next() {
+        public ImageRecord next() {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            KvEntry out = next;
+            ImageRecord out = next;
             next = null;
             return out;
         }
 
-        private KvEntry readOne() {
+        private ImageRecord readOne() {
             try {
-                int keyLength;
-                try {
-                    keyLength = in.readInt();
-                } catch (EOFException e) {
+                int kind = in.read();
+                if (kind < 0) {
                     done = true;
                     in.close();
                     return null;
                 }
-                byte[] key = readBytes(keyLength);
-                long revision = in.readLong();
-                long createRevision = in.readLong();
-                long version = in.readLong();
-                byte[] value = readBytes(in.readInt());
-                return new KvEntry(key, value, revision, createRevision, version);
+                switch (kind) {
+                    case COMPACTION:
+                        return new ImageRecord.Compaction(in.readLong());
+                    case CURRENT:
+                        return new ImageRecord.Current(readEntry());
+                    case PAST:
+                        int type = in.readUnsignedByte();
+                        if (type != PUT && type != DELETE) {
+                            throw new IOException("unknown history record type " + type);
+                        }
+                        return new ImageRecord.Past(new Event(type == PUT ? Event.Type.PUT : Event.Type.DELETE,
+                                readEntry(), null));
+                    default:
+                        throw new IOException("unknown record kind " + kind);
+                }
+            } catch (EOFException e) {
+                throw new UncheckedIOException("truncated staged snapshot", e);
             } catch (IOException e) {
                 throw new UncheckedIOException("corrupt staged snapshot", e);
             }
+        }
+
+        private KvEntry readEntry() throws IOException {
+            byte[] key = readBytes(in.readInt());
+            long revision = in.readLong();
+            long createRevision = in.readLong();
+            long version = in.readLong();
+            byte[] value = readBytes(in.readInt());
+            return new KvEntry(key, value, revision, createRevision, version);
         }
 
         private byte[] readBytes(int length) throws IOException {

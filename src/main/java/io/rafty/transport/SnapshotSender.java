@@ -1,8 +1,8 @@
 package io.rafty.transport;
 
-import io.rafty.kv.KvEntry;
 import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.SnapshotMeta;
+import io.rafty.storage.ImageRecord;
 import io.rafty.storage.SnapshotStaging;
 import io.rafty.storage.SnapshotStore;
 import io.vertx.core.Future;
@@ -61,7 +61,7 @@ public final class SnapshotSender {
         if (base == null) {
             return Future.failedFuture("no address for peer " + peer);
         }
-        Transfer transfer = new Transfer(base, self, term, meta, image.entries(), sender);
+        Transfer transfer = new Transfer(base, self, term, meta, image.records(), sender);
         transfer.next();
         return transfer.done.future();
     }
@@ -71,13 +71,13 @@ public final class SnapshotSender {
         final int self;
         final long term;
         final SnapshotMeta meta;
-        final Iterator<KvEntry> entries;
+        final Iterator<ImageRecord> entries;
         final Promise<Void> done = Promise.promise();
         final CRC32 crc = new CRC32();
         final PeerIdentity sender;
         long offset;
 
-        Transfer(String base, int self, long term, SnapshotMeta meta, Iterator<KvEntry> entries, PeerIdentity sender) {
+        Transfer(String base, int self, long term, SnapshotMeta meta, Iterator<ImageRecord> entries, PeerIdentity sender) {
             this.sender = sender;
             this.base = base;
             this.self = self;

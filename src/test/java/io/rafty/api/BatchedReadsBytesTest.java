@@ -68,7 +68,7 @@ class BatchedReadsBytesTest {
         InMemoryKvStore real = new InMemoryKvStore();
         Map<Key, KvEntry> entries = new HashMap<>();
         values.forEach((key, value) -> entries.put(new Key(utf8(key)), new KvEntry(utf8(key), value, 1, 1, 1)));
-        real.write(entries, 1);
+        real.write(entries, List.of(), 0, 1);
         return (KvStore) Proxy.newProxyInstance(KvStore.class.getClassLoader(), new Class<?>[] {KvStore.class},
                 (proxy, method, args) -> {
                     if (method.getName().equals("get")) {

@@ -43,6 +43,11 @@ class BenchCommandTest {
         "bench --endpoints http://127.0.0.1:3001 --frobnicate",
         "bench --endpoints http://127.0.0.1:2379 --target bogus",
         "bench --endpoints http://127.0.0.1:2379 --target",
+        "bench --endpoints http://127.0.0.1:3001 --watchers -1",
+        "bench --endpoints http://127.0.0.1:3001 --watchers 30001",
+        "bench --endpoints http://127.0.0.1:3001 --watchers some",
+        "bench --endpoints http://127.0.0.1:2379 --target etcd --watchers 10",
+        "bench --endpoints http://127.0.0.1:3001 --workload get --watchers 10",
     })
     void badArgumentsExitWithCode2AndOneLine(String line) {
         Run run = run(line.split(" "));
@@ -107,6 +112,40 @@ class BenchCommandTest {
     }
 
     @Test
+    void watchersAreForRaftyOnly() {
+        Run run = run("bench", "--endpoints", "http://127.0.0.1:2379", "--target", "etcd", "--watchers", "1000");
+        assertEquals(2, run.code());
+        assertEquals("rafty bench: --watchers works with --target rafty only (it opens Rafty's SSE watch streams)"
+                + " (see --help)", run.err().strip());
+    }
+
+    @Test
+    void watchersNeedAWorkloadThatWrites() {
+        Run run = run("bench", "--endpoints", "http://127.0.0.1:3001", "--workload", "get", "--watchers", "10");
+        assertEquals(2, run.code());
+        assertTrue(run.err().contains("--watchers needs --workload put or mixed"), run.err());
+    }
+
+    @Test
+    void negativeWatchersNameTheRange() {
+        Run run = run("bench", "--endpoints", "http://127.0.0.1:3001", "--watchers", "-5");
+        assertEquals(2, run.code());
+        assertTrue(run.err().contains("--watchers must be 0.." + BenchCommand.MAX_WATCHERS + ", was -5"), run.err());
+    }
+
+    @Test
+    void watchersWithPutOrMixedBecomeSettings() {
+        for (String workload : new String[] {"put", "mixed"}) {
+            BenchCommand command = new BenchCommand();
+            new CommandLine(command).parseArgs("--endpoints", "http://127.0.0.1:3001,http://127.0.0.1:3002",
+                    "--workload", workload, "--watchers", "1000");
+            BenchSettings settings = command.validate();
+            assertEquals(1000, settings.watchers(), workload);
+            assertEquals(BenchCommand.Workload.valueOf(workload), settings.workload());
+        }
+    }
+
+    @Test
     void durationsAcceptUnits() {
         BenchCommand.DurationConverter converter = new BenchCommand.DurationConverter();
         assertEquals(Duration.ofMillis(250), converter.convert("250ms"));
@@ -121,5 +160,6 @@ class BenchCommandTest {
         assertEquals(0, run.code());
         assertTrue(run.out().contains("--endpoints"), run.out());
         assertTrue(run.out().contains("--target"), run.out());
+        assertTrue(run.out().contains("--watchers") && run.out().contains("commit-to-watcher"), run.out());
     }
 }

@@ -96,6 +96,18 @@ class TargetProtocolTest {
     }
 
     @Test
+    void raftyWriteRevisionIsReadFromTheAnswer() {
+        assertEquals(17, RaftyProtocol.writeRevision(Buffer.buffer("{\"key\":\"bench/0000000042\",\"revision\":17}")));
+        assertEquals(1_234_567_890_123L, RaftyProtocol.writeRevision(
+                Buffer.buffer("{\"key\":\"a\\\"revision\\\":5\",\"revision\": 1234567890123}")));
+        assertEquals(-1, RaftyProtocol.writeRevision(null));
+        assertEquals(-1, RaftyProtocol.writeRevision(Buffer.buffer("")));
+        assertEquals(-1, RaftyProtocol.writeRevision(Buffer.buffer("{\"key\":\"bench/1\"}")));
+        assertEquals(-1, RaftyProtocol.writeRevision(Buffer.buffer("{\"revision\":\"x\"}")));
+        assertEquals(-1, RaftyProtocol.writeRevision(Buffer.buffer("{\"revision\":12345678901234567890}")));
+    }
+
+    @Test
     void theTargetOptionPicksTheProtocol() {
         assertInstanceOf(RaftyProtocol.class, TargetProtocol.of(settings(), VALUE));
         assertInstanceOf(EtcdProtocol.class, TargetProtocol.of(settings("--target", "etcd"), VALUE));

@@ -62,7 +62,7 @@ class CommandCodecTest {
 
     @Test
     void nullPreconditionIsEncodedAsNone() {
-        assertSame(Precondition.NONE, roundTrip(new Command.Delete(bytes("k"), null)).precondition());
+        assertSame(Precondition.NONE, ((Command.Delete) roundTrip(new Command.Delete(bytes("k"), null))).precondition());
     }
 
     @Test

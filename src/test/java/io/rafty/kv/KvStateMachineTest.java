@@ -309,38 +309,17 @@ class KvStateMachineTest {
     }
 
     /** Records every write so tests can check the one-write-per-batch rule. */
-    private static final class CountingKvStore implements KvStore {
-        private final KvStore delegate;
+    private static final class CountingKvStore extends ForwardingKvStore {
         final List<Long> writtenAppliedIndexes = new ArrayList<>();
 
         CountingKvStore(KvStore delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         @Override
-        public long appliedIndex() {
-            return delegate.appliedIndex();
-        }
-
-        @Override
-        public KvEntry get(byte[] key) {
-            return delegate.get(key);
-        }
-
-        @Override
-        public List<KvEntry> scan(byte[] prefix, byte[] after, int limit) {
-            return delegate.scan(prefix, after, limit);
-        }
-
-        @Override
-        public void write(Map<Key, KvEntry> changes, long appliedIndex) {
+        public void write(Map<Key, KvEntry> changes, List<Event> events, long compactRevision, long appliedIndex) {
             writtenAppliedIndexes.add(appliedIndex);
-            delegate.write(changes, appliedIndex);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
+            delegate.write(changes, events, compactRevision, appliedIndex);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.rafty.node;
 
+import io.rafty.kv.Event;
+import io.rafty.kv.ForwardingKvStore;
 import io.rafty.kv.Key;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStore;
@@ -8,15 +10,14 @@ import java.util.List;
 import java.util.Map;
 
 /** A {@link KvStore} whose {@link #write} (the apply of committed entries) starts failing on demand. */
-final class FaultyKvStore implements KvStore {
+final class FaultyKvStore extends ForwardingKvStore {
 
     static final String INJECTED = "injected fault: IO error: Input/output error";
 
-    private final KvStore delegate;
     private volatile boolean failing;
 
     FaultyKvStore(KvStore delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     void startFailing() {
@@ -24,30 +25,10 @@ final class FaultyKvStore implements KvStore {
     }
 
     @Override
-    public long appliedIndex() {
-        return delegate.appliedIndex();
-    }
-
-    @Override
-    public KvEntry get(byte[] key) {
-        return delegate.get(key);
-    }
-
-    @Override
-    public List<KvEntry> scan(byte[] prefix, byte[] after, int limit) {
-        return delegate.scan(prefix, after, limit);
-    }
-
-    @Override
-    public void write(Map<Key, KvEntry> changes, long appliedIndex) {
+    public void write(Map<Key, KvEntry> changes, List<Event> events, long compactRevision, long appliedIndex) {
         if (failing) {
             throw new StorageException(INJECTED);
         }
-        delegate.write(changes, appliedIndex);
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
+        delegate.write(changes, events, compactRevision, appliedIndex);
     }
 }

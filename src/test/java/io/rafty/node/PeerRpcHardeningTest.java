@@ -292,8 +292,8 @@ class PeerRpcHardeningTest {
             long theirs = ours ^ 0x5a5a5a5aL;
             Snapshot before = snapshot(cluster, follower);
             long higher = before.term() + 10;
-            byte[] foreign = io.rafty.storage.SnapshotStaging.encode(
-                    new io.rafty.kv.KvEntry(new byte[] {'x'}, new byte[] {'y'}, 1, 1, 1));
+            byte[] foreign = io.rafty.storage.SnapshotStaging.encode(new io.rafty.storage.ImageRecord.Current(
+                    new io.rafty.kv.KvEntry(new byte[] {'x'}, new byte[] {'y'}, 1, 1, 1)));
             String other = Long.toHexString(theirs);
 
             // The other cluster's leader has this node's leader's id: ids are 1..n in every cluster.
@@ -308,8 +308,8 @@ class PeerRpcHardeningTest {
             assertEquals(1, log.messages().stream().filter(m -> m.contains(other)).count(), log.messages().toString());
 
             // A transfer of this cluster (from its leader, in its term) must be able to start.
-            byte[] own = io.rafty.storage.SnapshotStaging.encode(
-                    new io.rafty.kv.KvEntry(new byte[] {'a'}, new byte[] {'b'}, 1, 1, 1));
+            byte[] own = io.rafty.storage.SnapshotStaging.encode(new io.rafty.storage.ImageRecord.Current(
+                    new io.rafty.kv.KvEntry(new byte[] {'a'}, new byte[] {'b'}, 1, 1, 1)));
             long term = snapshot(cluster, follower).term();
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
                 HttpResponse<String> response = snapshotChunk(cluster, follower, leader, term, before.commitIndex(), ours,

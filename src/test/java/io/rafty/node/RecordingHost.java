@@ -1,5 +1,6 @@
 package io.rafty.node;
 
+import io.rafty.kv.RevisionUnavailableException;
 import io.rafty.kv.KvStateMachine;
 import io.rafty.raft.message.Message;
 import io.rafty.storage.InMemoryKvStore;
@@ -158,12 +159,24 @@ final class RecordingHost implements NodeDriver.Host {
                 // The installed image replaces the state machine; here only its applied index matters.
                 long index = ((StorageTask.InstallSnapshot) task).meta().index();
                 if (index > kvStore.appliedIndex()) {
-                    kvStore.write(Map.of(), index);
+                    kvStore.write(Map.of(), List.of(), 0, index);
                 }
-                return null;
+                return kvStore.compactRevision();
             }
             case TAKE_SNAPSHOT -> {
                 return kvStore.appliedIndex();
+            }
+            case READ_HISTORY -> {
+                StorageTask.ReadHistory read = (StorageTask.ReadHistory) task;
+                try {
+                    return stateMachine.history(read.selector(), read.from(), read.to(), read.maxEvents(),
+                            read.withPrev());
+                } catch (RevisionUnavailableException e) {
+                    return e;
+                }
+            }
+            case PURGE_HISTORY -> {
+                return stateMachine.purgeHistory(((StorageTask.PurgeHistory) task).maxRecords());
             }
             case PERSIST, COMPACT_LOG, RECLAIM_LOG_SPACE, DISCARD_STAGED_SNAPSHOT -> {
                 return null;

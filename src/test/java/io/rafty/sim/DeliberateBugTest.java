@@ -55,4 +55,22 @@ class DeliberateBugTest {
     void snapshotInstalledBesideARunningApplyIsCaught() {
         assertFound(DeliberateBug.HOST_INSTALL_BESIDE_APPLY);
     }
+
+    /** A watcher that resumes with Last-Event-ID R is sent R again: a duplicate revision. */
+    @Test
+    void watchResumedAtTheLastSeenRevisionIsCaught() {
+        assertFound(DeliberateBug.WATCH_RESUME_AT_LAST_ID);
+    }
+
+    /** Live watchers left live across a snapshot install miss the changes it covers. */
+    @Test
+    void installThatLeavesWatchersLiveIsCaught() {
+        assertFound(DeliberateBug.INSTALL_KEEPS_WATCHERS_LIVE);
+    }
+
+    /** The purge takes the changes at the compact revision too: a watch from it misses one. */
+    @Test
+    void purgeThroughTheCompactRevisionIsCaught() {
+        assertFound(DeliberateBug.PURGE_THROUGH_COMPACT_REVISION);
+    }
 }

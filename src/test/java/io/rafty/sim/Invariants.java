@@ -1,9 +1,13 @@
 package io.rafty.sim;
 
+import io.rafty.kv.Event;
+import io.rafty.kv.KvResult;
+import io.rafty.kv.KvStateMachine;
 import io.rafty.raft.Entry;
 import io.rafty.raft.RaftNode;
 import io.rafty.raft.Ready;
 import io.rafty.raft.Role;
+import io.rafty.storage.InMemoryKvStore;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,6 +44,23 @@ final class Invariants {
     private final List<long[]> committed = new ArrayList<>();
     private final List<KvAnswer> results = new ArrayList<>();
     private final Map<Integer, Long> durableApplied = new TreeMap<>();
+    /**
+     * The committed history as one correct state machine computes it, entry by entry as entries become
+     * committed: what every watcher and every read at a revision is checked against.
+     */
+    private final KvStateMachine reference = new KvStateMachine(new InMemoryKvStore());
+    private final TreeMap<Long, List<Event>> eventsByRevision = new TreeMap<>();
+    private long maxCompactRevision;
+
+    /** The committed changes by revision (revisions without changes are absent). */
+    TreeMap<Long, List<Event>> committedEvents() {
+        return eventsByRevision;
+    }
+
+    /** The highest compaction revision any committed entry asked for and got. */
+    long maxCompactRevision() {
+        return maxCompactRevision;
+    }
 
     long maxCommitted() {
         return committed.size();
@@ -190,6 +211,14 @@ final class Invariants {
                     + committed.size());
         }
         committed.add(new long[] {entry.term(), hash(entry), term});
+        for (KvResult result : reference.apply(List.of(entry))) {
+            if (!result.events().isEmpty()) {
+                eventsByRevision.put(result.index(), result.events());
+            }
+            if (result instanceof KvResult.Compacted compacted) {
+                maxCompactRevision = Math.max(maxCompactRevision, compacted.compactRevision());
+            }
+        }
     }
 
     /** The committed entry at {@code index}: {term, payload hash, the term in which it was first seen committed}. */

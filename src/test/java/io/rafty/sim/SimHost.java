@@ -1,5 +1,7 @@
 package io.rafty.sim;
 
+import io.rafty.kv.Event;
+import io.rafty.kv.ForwardingKvStore;
 import io.rafty.kv.Key;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvResult;
@@ -10,6 +12,8 @@ import io.rafty.node.NodeStatus;
 import io.rafty.node.Reply;
 import io.rafty.node.RequestFailure;
 import io.rafty.node.StorageTask;
+import io.rafty.node.WatchHub;
+import io.rafty.node.WatchRequest;
 import io.rafty.raft.Entry;
 import io.rafty.raft.Membership;
 import io.rafty.raft.PeerIdentity;
@@ -23,6 +27,7 @@ import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
 import io.rafty.storage.InMemoryKvStore;
 import io.rafty.storage.InMemoryLogStore;
+import io.rafty.storage.ImageRecord;
 import io.rafty.storage.InMemorySnapshotStore;
 import io.rafty.storage.SnapshotStore;
 import java.util.ArrayDeque;
@@ -36,7 +41,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The simulated machine around one node: a disk, a state machine, three workers and a network card,
+ * The simulated machine around one node: a disk, a state machine, four workers and a network card,
  * driven by the production {@link NodeDriver} — the same host policy {@code RaftVerticle} runs, so the
  * simulator tests the real thing, not a copy of it. This class is only plumbing, like the verticle:
  * it carries out the driver's effects in simulated time and reports them back.
@@ -113,7 +118,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
     }
 
     /** A snapshot arriving from a leader, staged as the production staging area holds one transfer. */
-    private record Staged(int leader, long term, long index, long snapshotTerm, List<KvEntry> image) {
+    private record Staged(int leader, long term, long index, long snapshotTerm, List<ImageRecord> image) {
     }
 
     final int id;
@@ -125,13 +130,13 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
 
     // Durable: survives crashes (the disk survives unless the simulator throws it away).
     private InMemoryLogStore disk;
-    private InMemoryKvStore kvStore = new InMemoryKvStore();
+    private InMemoryKvStore kvStore;
     /**
      * What the disk durably holds of the state machine: its state at the last sync (a snapshot taken,
      * or one installed). Applies are written unsynced, as RocksDB's are, so a crash loses the rest.
      */
-    private InMemoryKvStore syncedKv = new InMemoryKvStore();
-    private KvStateMachine stateMachine = new KvStateMachine(kvStore);
+    private InMemoryKvStore syncedKv;
+    private KvStateMachine stateMachine;
     private InMemorySnapshotStore snapshots;
     private long nextStorageId;
 
@@ -147,11 +152,16 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
     private final Worker persistWorker;
     private final Worker stateMachineWorker;
     private final Worker snapshotWorker;
+    private final Worker readWorker;
+    /** Watch streams served by this incarnation; a crash ends them all. */
+    private final List<SimWatcher.Session> sessions = new ArrayList<>();
     /** Lost its disk and has not yet been told by a leader that it caught up. */
     boolean lostDisk;
     /** Until then (simulated time) every worker task takes {@link #SLOW_DISK_FACTOR} times as long. */
     long slowDiskUntil;
     private static final int SLOW_DISK_FACTOR = 20;
+    /** Small, so a purge takes several steps between applies. */
+    private static final int PURGE_BATCH_RECORDS = 3;
 
     // Invariant bookkeeping, per incarnation.
     long lastCommitSeen;
@@ -167,11 +177,15 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         this.parameters = parameters;
         this.nextStorageId = 1000L * id + 1;
         this.disk = new InMemoryLogStore(nextStorageId++);
+        this.kvStore = new InMemoryKvStore(parameters.bugs());
+        this.syncedKv = new InMemoryKvStore(parameters.bugs());
+        this.stateMachine = new KvStateMachine(kvStore);
         this.snapshots = new InMemorySnapshotStore(disk, kvStore);
         this.persistWorker = new Worker("persist", parameters.persistDelayMinMicros(),
                 parameters.persistDelayMaxMicros());
         this.stateMachineWorker = new Worker("state-machine", 1, parameters.applyDelayMaxMicros());
         this.snapshotWorker = new Worker("snapshot", 1, parameters.applyDelayMaxMicros());
+        this.readWorker = new Worker("read", 1, parameters.applyDelayMaxMicros());
     }
 
     /** Boots from what the disk and state machine durably hold. */
@@ -188,7 +202,11 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 MembershipNemesis.PROMOTE_LAG_ENTRIES_MAX);
         NodeDriver.SnapshotSettings snapshotSettings = new NodeDriver.SnapshotSettings(parameters.snapshotEntries(), 0,
                 parameters.snapshotLogTailEntries());
-        driver = new NodeDriver(config, state, random, settings, snapshotSettings, this, this);
+        NodeDriver.HistorySettings history = new NodeDriver.HistorySettings(parameters.historyRetentionRevisions(), 0,
+                parameters.compactionIntervalMicros() * 1000, PURGE_BATCH_RECORDS,
+                new WatchHub.Settings(50, parameters.watchQueueBytes(), parameters.watchPageEvents()));
+        driver = new NodeDriver(config, state, stateMachine.compactRevision(), random, settings, snapshotSettings,
+                history, this, this);
         node = driver.raft();
         lastCommitSeen = node.commitIndex();
         commitCheckedUpTo = 0;
@@ -207,7 +225,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         sim.trace("n" + id + " crash" + (loseStateMachine ? " and state machine" : "") + ", state machine back to "
                 + (loseStateMachine ? 0 : syncedKv.appliedIndex()) + " from " + kvStore.appliedIndex());
         stopProcess();
-        kvStore = loseStateMachine ? new InMemoryKvStore() : syncedKv.copy();
+        kvStore = loseStateMachine ? new InMemoryKvStore(parameters.bugs()) : syncedKv.copy();
         stateMachine = new KvStateMachine(kvStore);
         snapshots = new InMemorySnapshotStore(disk, kvStore);
     }
@@ -217,8 +235,8 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         sim.trace("n" + id + " crash losing its disk");
         stopProcess();
         disk = new InMemoryLogStore(nextStorageId++);
-        kvStore = new InMemoryKvStore();
-        syncedKv = new InMemoryKvStore();
+        kvStore = new InMemoryKvStore(parameters.bugs());
+        syncedKv = new InMemoryKvStore(parameters.bugs());
         stateMachine = new KvStateMachine(kvStore);
         snapshots = new InMemorySnapshotStore(disk, kvStore);
         lostDisk = true;
@@ -233,7 +251,12 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         persistWorker.clear();
         stateMachineWorker.clear();
         snapshotWorker.clear();
+        readWorker.clear();
         disk = disk.reopen();
+        // The process is gone, and with it every connection it served.
+        List<SimWatcher.Session> ended = List.copyOf(sessions);
+        sessions.clear();
+        ended.forEach(SimWatcher.Session::connectionLost);
     }
 
     /**
@@ -254,6 +277,23 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
 
     long appliedIndex() {
         return stateMachine.appliedIndex();
+    }
+
+    /** The state machine as the process sees it now (reads at a revision go straight to it, as the API's do). */
+    KvStateMachine stateMachine() {
+        return stateMachine;
+    }
+
+    /** Opens a watch stream on this node for {@code session}; it ends when the process does. */
+    long watch(WatchRequest request, SimWatcher.Session session) {
+        long watchId = driver.watch(request, session, nowNanos());
+        sessions.add(session);
+        return watchId;
+    }
+
+    /** The client hung up (or was told the stream ended). */
+    void forget(SimWatcher.Session session) {
+        sessions.remove(session);
     }
 
     long nowNanos() {
@@ -278,6 +318,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
             driver.propose(KvCommands.encode(command), new Reply<>() {
                 @Override
                 public void succeed(KvResult result) {
+                    sim.acknowledged(result.index());
                     sim.reply(SimHost.this, request, ClientReply.Status.OK, 0, KvCommands.answer(result));
                 }
 
@@ -326,7 +367,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
      * another one is refused while a complete one waits to be installed or declined (the sender
      * learns the transfer failed); the same transfer again is accepted, like a re-sent last chunk.
      */
-    boolean receiveSnapshot(PeerIdentity sender, InstallSnapshot message, List<KvEntry> image) {
+    boolean receiveSnapshot(PeerIdentity sender, InstallSnapshot message, List<ImageRecord> image) {
         Staged incoming = new Staged(message.from(), message.term(), message.snapshotIndex(), message.snapshotTerm(),
                 image);
         if (staged != null && !sameTransfer(staged, incoming)) {
@@ -378,6 +419,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
             case PERSIST -> persistWorker;
             case STATE_MACHINE -> stateMachineWorker;
             case SNAPSHOT -> snapshotWorker;
+            case READ -> readWorker;
         };
         target.submit(taskFor(task));
     }
@@ -429,6 +471,33 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 };
             }
             case RECLAIM_LOG_SPACE -> ending(task, () -> null);
+            case READ_HISTORY -> {
+                // A read sees the store as it is when it starts, like a RocksDB snapshot.
+                Object[] page = new Object[1];
+                yield new Task() {
+                    @Override
+                    public void start() {
+                        StorageTask.ReadHistory read = (StorageTask.ReadHistory) task;
+                        try {
+                            page[0] = stateMachine.history(read.selector(), read.from(), read.to(), read.maxEvents(),
+                                    read.withPrev());
+                        } catch (io.rafty.kv.RevisionUnavailableException e) {
+                            page[0] = e;
+                        }
+                    }
+
+                    @Override
+                    public void end() {
+                        complete(task, page[0]);
+                    }
+                };
+            }
+            case PURGE_HISTORY -> ending(task, () -> {
+                int looked = stateMachine.purgeHistory(((StorageTask.PurgeHistory) task).maxRecords());
+                sim.trace("n" + id + " purged history: " + looked + " changes looked at below "
+                        + stateMachine.compactRevision());
+                return looked;
+            });
             case DISCARD_STAGED_SNAPSHOT -> ending(task, () -> {
                 StorageTask.DiscardStagedSnapshot discard = (StorageTask.DiscardStagedSnapshot) task;
                 if (staged != null && sameTransfer(staged, new Staged(discard.leader(), discard.term(), discard.index(),
@@ -502,7 +571,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
     /** An install reads the staged snapshot when it starts and replaces the state machine and log when it ends. */
     private Task install(StorageTask.InstallSnapshot task) {
         SnapshotMeta meta = task.meta();
-        List<List<KvEntry>> image = new ArrayList<>(1);
+        List<List<ImageRecord>> image = new ArrayList<>(1);
         return new Task() {
             @Override
             public void start() {
@@ -520,22 +589,23 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 syncedKv = kvStore.copy();
                 staged = null;
                 sim.invariants().onSnapshotInstalled(SimHost.this, meta.index());
-                sim.trace("n" + id + " installed snapshot through " + meta.index() + "@" + meta.term());
-                complete(task, null);
+                sim.trace("n" + id + " installed snapshot through " + meta.index() + "@" + meta.term()
+                        + " compacted below " + kvStore.compactRevision());
+                complete(task, kvStore.compactRevision());
             }
         };
     }
 
     @Override
     public void streamSnapshot(int peer, long term) {
-        List<KvEntry> image = new ArrayList<>();
+        List<ImageRecord> image = new ArrayList<>();
         long[] index = new long[1];
         snapshotWorker.submit(new Task() {
             @Override
             public void start() {
                 try (SnapshotStore.StateImage state = snapshots.openImage()) {
                     index[0] = state.appliedIndex();
-                    state.entries().forEachRemaining(image::add);
+                    state.records().forEachRemaining(image::add);
                 }
             }
 
@@ -581,44 +651,28 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
      * The state machine's store as an apply sees it while it runs: reads go to the store as it is at
      * the start, the batch's write is held back until {@link #land()}.
      */
-    private static final class DeferredWrites implements KvStore {
-        private final KvStore target;
+    private static final class DeferredWrites extends ForwardingKvStore {
         private Map<Key, KvEntry> changes;
+        private List<Event> events;
+        private long compactRevision;
         private long appliedIndex = -1;
 
         DeferredWrites(KvStore target) {
-            this.target = target;
+            super(target);
         }
 
         @Override
-        public long appliedIndex() {
-            return target.appliedIndex();
-        }
-
-        @Override
-        public KvEntry get(byte[] key) {
-            return target.get(key);
-        }
-
-        @Override
-        public List<KvEntry> scan(byte[] prefix, byte[] after, int limit) {
-            return target.scan(prefix, after, limit);
-        }
-
-        @Override
-        public void write(Map<Key, KvEntry> batch, long applied) {
+        public void write(Map<Key, KvEntry> batch, List<Event> batchEvents, long compact, long applied) {
             changes = new HashMap<>(batch);
+            events = List.copyOf(batchEvents);
+            compactRevision = compact;
             appliedIndex = applied;
         }
 
         void land() {
             if (appliedIndex >= 0) {
-                target.write(changes, appliedIndex);
+                delegate.write(changes, events, compactRevision, appliedIndex);
             }
-        }
-
-        @Override
-        public void close() {
         }
     }
 }

@@ -49,6 +49,14 @@ record SimParameters(
         long applyDelayMaxMicros,
         long applyQueueBytesMax,
         int diskLossWeight,
+        int watchers,
+        long historyRetentionRevisions,
+        long compactionIntervalMicros,
+        long watchQueueBytes,
+        int watchPageEvents,
+        double watchCongestion,
+        long watchProgressMicros,
+        int historyReaders,
         long chaosEvents,
         Set<DeliberateBug> bugs) {
 
@@ -109,12 +117,24 @@ record SimParameters(
         long applyQueueBytes = random.nextInt(3) == 0 ? random.nextLong(100, 2_000) : 1L << 20;
         // Disks are lost (a node restarts on empty storage) in two thirds of the worlds.
         int diskLossWeight = random.nextInt(3) == 0 ? 0 : random.nextInt(1, 4);
+        // Drawn after everything else, so the worlds above are the worlds they were before watches.
+        // Two thirds of the worlds have watchers, which reconnect to random nodes after crashes, cancels
+        // and hang-ups; half compact their history, every few tens of revisions.
+        int watchers = random.nextInt(3) == 0 ? 0 : random.nextInt(1, 4);
+        long retention = random.nextBoolean() ? 0 : random.nextLong(3, 80);
+        long compactionInterval = random.nextLong(20_000, 300_000);
+        long watchQueueBytes = random.nextBoolean() ? random.nextLong(300, 5_000) : 1L << 20;
+        int watchPageEvents = random.nextBoolean() ? random.nextInt(1, 4) : random.nextInt(4, 50);
+        double congestion = random.nextInt(3) == 0 ? 0.0 : random.nextDouble(0.0, 0.2);
+        long progressMicros = random.nextBoolean() ? 0 : random.nextLong(10_000, 200_000);
+        int historyReaders = random.nextInt(3);
         return new SimParameters(seed, clusterSize, baseTick, skew, electionMin, electionMax, heartbeat,
                 maxMessageBytes, maxInflight, delayMin, delayMean, slow, loss, duplicate, reorder, persistMin,
                 persistMax, nemesisMean, partitionWeight, crashWeight, pauseWeight, healWeight, leaderKillerWeight,
                 leaderKillerDelayMax, figure8Weight, downtimeMax, clients,
                 keys, think, timeout, snapshotEntries, snapshotTail, spareNodes, membershipWeight, applyDelayMax,
-                applyQueueBytes, diskLossWeight, chaosEvents, bugs);
+                applyQueueBytes, diskLossWeight, watchers, retention, compactionInterval, watchQueueBytes,
+                watchPageEvents, congestion, progressMicros, historyReaders, chaosEvents, bugs);
     }
 
     String describe() {
@@ -123,7 +143,8 @@ record SimParameters(
                         + " delay=%d+exp(%d)us slow=%.3f loss=%.3f dup=%.3f reorder=%s persist=%d..%dus"
                         + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d leader-killer=%d figure8=%d) kill-delay<=%dus downtime<=%dus"
                         + " clients=%d keys=%d think<=%dus timeout=%dus snapshot-every=%d tail=%d spares=%d membership=%d"
-                        + " apply<=%dus apply-queue=%dB disk-loss=%d events=%d bugs=%s",
+                        + " apply<=%dus apply-queue=%dB disk-loss=%d watchers=%d retention=%d compact-every=%dus"
+                        + " watch-queue=%dB page=%d congestion=%.2f progress=%dus history-readers=%d events=%d bugs=%s",
                 seed, clusterSize, baseTickMicros, tickSkew, electionTimeoutTicksMin, electionTimeoutTicksMax,
                 heartbeatIntervalTicks, maxMessageBytes, maxInflightMessages, messageDelayMinMicros,
                 messageDelayMeanMicros - messageDelayMinMicros, slowMessageRate, lossRate, duplicateRate, reorder,
@@ -131,6 +152,8 @@ record SimParameters(
                 crashWeight, pauseWeight, healWeight, leaderKillerWeight, figure8Weight, leaderKillerDelayMaxMicros,
                 downtimeMaxMicros, clients, keys, clientThinkMaxMicros,
                 clientTimeoutMicros, snapshotEntries, snapshotLogTailEntries, spareNodes, membershipWeight,
-                applyDelayMaxMicros, applyQueueBytesMax, diskLossWeight, chaosEvents, bugs);
+                applyDelayMaxMicros, applyQueueBytesMax, diskLossWeight, watchers, historyRetentionRevisions,
+                compactionIntervalMicros, watchQueueBytes, watchPageEvents, watchCongestion, watchProgressMicros,
+                historyReaders, chaosEvents, bugs);
     }
 }

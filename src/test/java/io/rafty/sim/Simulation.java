@@ -11,6 +11,7 @@ import io.rafty.raft.message.AppendResponse;
 import io.rafty.raft.message.Heartbeat;
 import io.rafty.raft.message.HeartbeatResponse;
 import io.rafty.raft.message.InstallSnapshot;
+import io.rafty.storage.ImageRecord;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.VoteResponse;
@@ -42,13 +43,27 @@ final class Simulation {
 
     /** What one run found. {@code failure} is null when every check passed. */
     record Result(SimParameters parameters, long events, long fingerprint, String failure, List<String> traceTail,
-                  int operations, MembershipNemesis.Counts membership, Faults faults) {
+                  int operations, MembershipNemesis.Counts membership, Faults faults, Watches watches) {
         long seed() {
             return parameters.seed();
         }
 
         boolean failed() {
             return failure != null;
+        }
+    }
+
+    /**
+     * What the watchers and history readers of one run did: watch sessions opened, changes received,
+     * sessions that resumed after a last-seen revision, cancels for slowness and for compaction, reads at
+     * a past revision, and whether any compaction committed.
+     */
+    record Watches(int sessions, long changes, int resumed, int slow, int compacted, int historyReads,
+                   int compactedWorlds) {
+        Watches plus(Watches other) {
+            return new Watches(sessions + other.sessions, changes + other.changes, resumed + other.resumed,
+                    slow + other.slow, compacted + other.compacted, historyReads + other.historyReads,
+                    compactedWorlds + other.compactedWorlds);
         }
     }
 
@@ -89,6 +104,10 @@ final class Simulation {
     private final SimHost[] hosts;
     private final List<List<Event>> held = new ArrayList<>();
     private final List<SimClient> clients = new ArrayList<>();
+    private final List<SimWatcher> watchers = new ArrayList<>();
+    private final List<SimHistoryReader> historyReaders = new ArrayList<>();
+    /** The highest revision (log index) of a write any node has acknowledged to a client. */
+    private long maxAckedRevision;
     private final Network network;
     private final Invariants invariants = new Invariants();
     private final Trace trace = new Trace(TRACE_TAIL_LINES);
@@ -124,6 +143,7 @@ final class Simulation {
         SplittableRandom tickRandom = master.split();
         SplittableRandom clientRandom = master.split();
         this.workerRandom = master.split();
+        SplittableRandom watchRandom = master.split();
         int size = parameters.nodeCount();
         this.network = new Network(size);
         this.lastDelivery = new long[size + 1][size + 1];
@@ -153,6 +173,12 @@ final class Simulation {
         for (int id = 1; id <= parameters.clients(); id++) {
             clients.add(new SimClient(id, this, clientRandom.split(), parameters));
         }
+        for (int id = 1; id <= parameters.watchers(); id++) {
+            watchers.add(new SimWatcher(id, this, watchRandom.split(), parameters));
+        }
+        for (int id = 1; id <= parameters.historyReaders(); id++) {
+            historyReaders.add(new SimHistoryReader(id, this, watchRandom.split()));
+        }
         this.membershipNemesis = new MembershipNemesis(this, hosts, nemesisRandom);
     }
 
@@ -168,11 +194,19 @@ final class Simulation {
             for (SimClient client : clients) {
                 client.scheduleNext();
             }
+            watchers.forEach(SimWatcher::start);
+            historyReaders.forEach(SimHistoryReader::start);
             scheduleNemesis();
             while (events < parameters.chaosEvents() && !queue.isEmpty()) {
                 step();
             }
             healedPhase();
+            for (SimWatcher watcher : watchers) {
+                watcher.check(invariants, invariants.maxCommitted());
+            }
+            for (SimHistoryReader reader : historyReaders) {
+                reader.check(invariants);
+            }
             String verdict = recorder.check();
             if (verdict != null) {
                 failure = "history is not linearizable: " + verdict;
@@ -186,8 +220,15 @@ final class Simulation {
         if (failure != null) {
             trace("FAILURE " + failure);
         }
+        Watches watched = new Watches(0, 0, 0, 0, 0, 0, invariants.maxCompactRevision() > 0 ? 1 : 0);
+        for (SimWatcher watcher : watchers) {
+            watched = watched.plus(watcher.counts());
+        }
+        for (SimHistoryReader reader : historyReaders) {
+            watched = watched.plus(new Watches(0, 0, 0, 0, 0, reader.readCount(), 0));
+        }
         return new Result(parameters, events, trace.fingerprint(), failure, trace.tail(), recorder.operationCount(),
-                membershipNemesis.counts(), new Faults(disksLost, lostDiskScenarios));
+                membershipNemesis.counts(), new Faults(disksLost, lostDiskScenarios), watched);
     }
 
     private static String stackTop(Throwable e) {
@@ -288,6 +329,12 @@ final class Simulation {
         long drainDeadline = now + 10 * parameters.clientTimeoutMicros();
         runUntil(() -> clients.stream().allMatch(SimClient::idle), drainDeadline,
                 () -> "clients did not finish after healing");
+        historyReaders.forEach(SimHistoryReader::stop);
+        watchers.forEach(SimWatcher::stop);
+        // Every open watch stream must be sent everything its node applied, within a few reconnect and
+        // page-read rounds.
+        runUntil(() -> watchers.stream().allMatch(SimWatcher::caughtUp), now + 10 * parameters.clientTimeoutMicros(),
+                () -> "watch streams did not catch up with their nodes after healing");
         trace("end: " + events + " events, " + recorder.operationCount() + " client operations, committed "
                 + invariants.maxCommitted());
     }
@@ -415,6 +462,26 @@ final class Simulation {
         return now;
     }
 
+    /** A client learned that the write at {@code revision} took effect. */
+    void acknowledged(long revision) {
+        maxAckedRevision = Math.max(maxAckedRevision, revision);
+    }
+
+    long maxAckedRevision() {
+        return maxAckedRevision;
+    }
+
+    /** A random node that is up, or null when none is. */
+    SimHost randomUpHost(SplittableRandom random) {
+        List<SimHost> up = new ArrayList<>();
+        for (int id = 1; id < hosts.length; id++) {
+            if (hosts[id].up) {
+                up.add(hosts[id]);
+            }
+        }
+        return up.isEmpty() ? null : up.get(random.nextInt(up.size()));
+    }
+
     long nextAttemptId() {
         return ++attemptIds;
     }
@@ -491,7 +558,7 @@ final class Simulation {
      * receiver's staging area holds another snapshot). Where the network duplicates, the last chunk is
      * sometimes delivered twice, as a sender that lost the first acknowledgement re-sends it.
      */
-    void sendSnapshot(SimHost sender, PeerIdentity identity, InstallSnapshot message, List<KvEntry> image) {
+    void sendSnapshot(SimHost sender, PeerIdentity identity, InstallSnapshot message, List<ImageRecord> image) {
         int from = message.from();
         int to = message.to();
         int incarnation = sender.incarnation;

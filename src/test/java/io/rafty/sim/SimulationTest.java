@@ -34,7 +34,8 @@ class SimulationTest {
     static final int FAILURES_REPORTED_MAX = 3;
 
     record Sweep(int seeds, long events, List<Simulation.Result> failures, List<Simulation.Result> results,
-                 int membershipWorlds, MembershipNemesis.Counts membership, Simulation.Faults faults) {
+                 int membershipWorlds, MembershipNemesis.Counts membership, Simulation.Faults faults,
+                 Simulation.Watches watches) {
     }
 
     static Simulation.Result runSeed(long seed, long events, Set<DeliberateBug> bugs) {
@@ -50,6 +51,7 @@ class SimulationTest {
             int membershipWorlds = 0;
             MembershipNemesis.Counts membership = new MembershipNemesis.Counts(0, 0, 0, 0);
             Simulation.Faults faults = new Simulation.Faults(0, 0);
+            Simulation.Watches watches = new Simulation.Watches(0, 0, 0, 0, 0, 0, 0);
             List<Simulation.Result> failures = new ArrayList<>();
             List<Simulation.Result> results = new ArrayList<>();
             int ran = 0;
@@ -69,6 +71,7 @@ class SimulationTest {
                     }
                     membership = membership.plus(result.membership());
                     faults = faults.plus(result.faults());
+                    watches = watches.plus(result.watches());
                     if (seeds <= 16) {
                         results.add(result);
                     }
@@ -80,7 +83,7 @@ class SimulationTest {
                     break;
                 }
             }
-            return new Sweep(ran, totalEvents, failures, results, membershipWorlds, membership, faults);
+            return new Sweep(ran, totalEvents, failures, results, membershipWorlds, membership, faults, watches);
         } catch (InterruptedException | ExecutionException e) {
             throw new IllegalStateException(e);
         } finally {
@@ -204,6 +207,12 @@ class SimulationTest {
                 + " removed nodes retired");
         System.out.println("sim: disks lost: " + sweep.faults().disksLost() + " (" + sweep.faults().scenarios()
                 + " lost-disk scenarios: a follower cut off, another one's disk lost, then the leader crashed)");
+        Simulation.Watches watches = sweep.watches();
+        System.out.println("sim: watches: " + watches.sessions() + " sessions (" + watches.resumed()
+                + " resumed after a last-seen revision), " + watches.changes() + " changes checked, "
+                + watches.slow() + " cancelled as slow, " + watches.compacted() + " told compacted; "
+                + watches.historyReads() + " reads at a past revision; history compacted in "
+                + watches.compactedWorlds() + " worlds");
         System.out.println("sim: " + millis + " ms");
         System.out.println("sim: seeds=" + sweep.seeds() + " events=" + sweep.events() + " failures="
                 + failures.size());

@@ -53,7 +53,7 @@ abstract class KvStoreContractTest {
         for (int i = 0; i < keys.length; i++) {
             changes.put(new Key(keys[i]), entry(keys[i], "v" + i, appliedIndex));
         }
-        store.write(changes, appliedIndex);
+        store.write(changes, List.of(), 0, appliedIndex);
     }
 
     /** Deletes each key (a null change), as one batch. */
@@ -62,7 +62,7 @@ abstract class KvStoreContractTest {
         for (byte[] key : keys) {
             changes.put(new Key(key), null);
         }
-        store.write(changes, appliedIndex);
+        store.write(changes, List.of(), 0, appliedIndex);
     }
 
     private static List<String> hexKeys(List<KvEntry> entries) {
@@ -83,7 +83,7 @@ abstract class KvStoreContractTest {
     @Test
     void writtenEntryReadsBackWithItsMetadata() {
         KvEntry written = new KvEntry(bytes("k"), bytes("value"), 9, 4, 3);
-        store.write(Map.of(new Key(bytes("k")), written), 9);
+        store.write(Map.of(new Key(bytes("k")), written), List.of(), 0, 9);
 
         KvEntry read = store.get(bytes("k"));
         assertArrayEquals(bytes("value"), read.value());
@@ -95,7 +95,7 @@ abstract class KvStoreContractTest {
 
     @Test
     void emptyValueIsStoredAndDistinctFromAbsent() {
-        store.write(Map.of(new Key(bytes("k")), new KvEntry(bytes("k"), new byte[0], 1, 1, 1)), 1);
+        store.write(Map.of(new Key(bytes("k")), new KvEntry(bytes("k"), new byte[0], 1, 1, 1)), List.of(), 0, 1);
         assertArrayEquals(new byte[0], store.get(bytes("k")).value());
     }
 
@@ -111,15 +111,24 @@ abstract class KvStoreContractTest {
     void appliedIndexMovesWithTheWrites() {
         putAll(3, bytes("a"));
         assertEquals(3, store.appliedIndex());
-        store.write(Map.of(), 5);
+        store.write(Map.of(), List.of(), 0, 5);
         assertEquals(5, store.appliedIndex());
+    }
+
+    @Test
+    void listCarriesTheAppliedIndexItsEntriesWereReadAt() {
+        putAll(3, bytes("a"), bytes("b"));
+        store.write(Map.of(), List.of(), 0, 7);
+        KvStore.Page page = store.list(new byte[0], null, 10);
+        assertEquals(7, page.revision());
+        assertEquals(List.of("a", "b"), textKeys(page.entries()));
     }
 
     @Test
     void writeThatWouldRewindTheAppliedIndexChangesNothing() {
         putAll(5, bytes("a"));
         Map<Key, KvEntry> rewind = Map.of(new Key(bytes("b")), entry(bytes("b"), "x", 4));
-        assertThrows(IllegalArgumentException.class, () -> store.write(rewind, 4));
+        assertThrows(IllegalArgumentException.class, () -> store.write(rewind, List.of(), 0, 4));
         assertEquals(5, store.appliedIndex());
         assertNull(store.get(bytes("b")));
     }

@@ -50,7 +50,7 @@ class RocksStorageTest {
     }
 
     @Test
-    void oneDatabaseHoldsTheLogMetaAndKvColumnFamilies() throws RocksDBException {
+    void oneDatabaseHoldsTheLogMetaKvAndHistoryColumnFamilies() throws RocksDBException {
         RocksStorage.open(directory).close();
         Set<String> families = new TreeSet<>();
         try (Options options = new Options()) {
@@ -58,14 +58,14 @@ class RocksStorageTest {
                 families.add(new String(name, StandardCharsets.US_ASCII));
             }
         }
-        assertEquals(Set.of("default", "log", "meta", "kv"), families);
+        assertEquals(Set.of("default", "log", "meta", "kv", "history", "changes"), families);
     }
 
     @Test
     void logAndKvShareOneDatabaseWithoutSeeingEachOther() {
         try (RocksStorage storage = RocksStorage.open(directory)) {
             storage.logStore().save(new HardState(1, 1, 1), List.of(Entry.noop(1, 1)));
-            storage.kvStore().write(Map.of(), 1);
+            storage.kvStore().write(Map.of(), List.of(), 0, 1);
             assertTrue(storage.kvStore().scan(new byte[0], null, 10).isEmpty());
             assertEquals(1, storage.logStore().entries().size());
         }

@@ -3,17 +3,22 @@ package io.rafty.storage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.rafty.kv.Key;
+import io.rafty.kv.KeySelector;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStore;
 import io.rafty.raft.Entry;
 import io.rafty.raft.HardState;
 import io.rafty.raft.Membership;
 import io.rafty.raft.SnapshotMeta;
+import java.io.ByteArrayOutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +28,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Snapshot images and installs, against RocksDB and the in-memory twin. */
+/**
+ * Snapshot images and installs, against RocksDB ({@link RocksSnapshotStoreTest}) and the in-memory
+ * twin ({@link InMemorySnapshotStoreTest}): an installed image answers every read and history query
+ * as the store it came from.
+ */
 abstract class SnapshotStoreContractTest {
 
     protected LogStore log;
@@ -35,6 +44,19 @@ abstract class SnapshotStoreContractTest {
     protected abstract void reopen();
 
     protected abstract void closeAll();
+
+    /** Another node's empty storage, of the same kind, closed with this one. */
+    protected abstract Node openOther();
+
+    /** How many history records {@code store} holds. */
+    protected abstract long historyRecordCount(KvStore store);
+
+    /** One node's stores. */
+    protected record Node(LogStore log, KvStore kv, SnapshotStore snapshots) {
+    }
+
+    @TempDir
+    Path stagingDirectory;
 
     @AfterEach
     void close() {
@@ -54,13 +76,27 @@ abstract class SnapshotStoreContractTest {
         for (KvEntry e : entries) {
             changes.put(new Key(e.key()), e);
         }
-        kv.write(changes, applied);
+        kv.write(changes, List.of(), 0, applied);
     }
 
-    private static List<KvEntry> drain(Iterator<KvEntry> it) {
+    /** The current entries of an image (its compaction and history records left out). */
+    private static List<KvEntry> drain(Iterator<ImageRecord> it) {
         List<KvEntry> out = new ArrayList<>();
-        it.forEachRemaining(out::add);
+        it.forEachRemaining(record -> {
+            if (record instanceof ImageRecord.Current current) {
+                out.add(current.entry());
+            }
+        });
         return out;
+    }
+
+    private static Iterator<ImageRecord> image(KvEntry... entries) {
+        List<ImageRecord> records = new ArrayList<>();
+        records.add(new ImageRecord.Compaction(0));
+        for (KvEntry entry : entries) {
+            records.add(new ImageRecord.Current(entry));
+        }
+        return records.iterator();
     }
 
     @Test
@@ -70,7 +106,7 @@ abstract class SnapshotStoreContractTest {
         try (SnapshotStore.StateImage image = snapshots.openImage()) {
             write(4, entry("c", "3", 4));
             assertEquals(3, image.appliedIndex());
-            List<KvEntry> seen = drain(image.entries());
+            List<KvEntry> seen = drain(image.records());
             assertEquals(2, seen.size(), "the later write is not in the image");
             assertArrayEquals(bytes("a"), seen.get(0).key());
         }
@@ -82,8 +118,7 @@ abstract class SnapshotStoreContractTest {
         log.save(new HardState(1, 1, 2), List.of(Entry.command(1, 1, bytes("x")), Entry.command(1, 2, bytes("y"))));
         write(2, entry("old", "gone", 2));
         Membership members = Membership.ofVoters(Set.of(1, 2, 3));
-        snapshots.install(new SnapshotMeta(50, 4, members), List.of(entry("k1", "v1", 40), entry("k2", "v2", 50))
-                .iterator());
+        snapshots.install(new SnapshotMeta(50, 4, members), image(entry("k1", "v1", 40), entry("k2", "v2", 50)));
         reopen();
         assertNull(kv.get(bytes("old")));
         assertArrayEquals(bytes("v2"), kv.get(bytes("k2")).value());
@@ -103,61 +138,132 @@ abstract class SnapshotStoreContractTest {
         assertEquals(7, snapshots.syncStateMachine());
     }
 
-    static final class Rocks extends SnapshotStoreContractTest {
-        @TempDir
-        Path directory;
-        private RocksStorage storage;
+    private static final Membership MEMBERS = Membership.ofVoters(Set.of(1, 2, 3));
 
-        @Override
-        protected void openEmpty() {
-            storage = RocksStorage.open(directory);
-            bind();
+    /** A history with overwrites, deletes, re-creates and a transaction, compacted at 8 and purged in part. */
+    private static HistoryScript historyOn(KvStore store) {
+        HistoryScript script = new HistoryScript(store);
+        script.put("a", "1");                                        // 1
+        script.put("b", "1");                                        // 2
+        script.put("a", "2");                                        // 3
+        script.delete("b");                                          // 4
+        script.put("a/x", "1");                                      // 5
+        script.transaction("p/1", "1", "a", null, "p/2", "1");       // 6
+        script.put("b", "2");                                        // 7
+        script.put(new byte[] {'z', 0}, bytes("1"));                 // 8
+        script.put("a", "3");                                        // 9
+        script.delete("p/1");                                        // 10
+        script.compact(8);                                           // 11
+        return script;
+    }
+
+    private static List<String> describeImage(Iterator<ImageRecord> records) {
+        List<String> out = new ArrayList<>();
+        records.forEachRemaining(record -> {
+            if (record instanceof ImageRecord.Compaction compaction) {
+                out.add("compaction " + compaction.compactRevision());
+            } else if (record instanceof ImageRecord.Current current) {
+                out.add("current " + HistoryScript.describe(current.entry()));
+            } else {
+                out.add("past " + HistoryScript.describe(((ImageRecord.Past) record).event()));
+            }
+        });
+        return out;
+    }
+
+    private static List<String> expectedImage(HistoryScript script, List<String> pastRecords) {
+        List<String> expected = new ArrayList<>();
+        expected.add("compaction " + script.store.compactRevision());
+        script.store.list(new byte[0], null, HistoryScript.ALL).entries()
+                .forEach(entry -> expected.add("current " + HistoryScript.describe(entry)));
+        pastRecords.forEach(record -> expected.add("past " + record));
+        return expected;
+    }
+
+    @Test
+    void imageHoldsTheCompactionThenCurrentEntriesThenEveryKeptRecordInKeyOrder() {
+        openEmpty();
+        HistoryScript script = historyOn(kv);
+        List<String> beforePurge = expectedImage(script, script.allRecords());
+        try (SnapshotStore.StateImage image = snapshots.openImage()) {
+            // Neither a purge nor a later write reaches an image already open.
+            HistoryScript.purgeAll(kv, 2);
+            script.put("later", "1");
+            assertEquals(11, image.appliedIndex());
+            assertEquals(beforePurge, describeImage(image.records()));
         }
-
-        @Override
-        protected void reopen() {
-            storage.close();
-            storage = RocksStorage.open(directory);
-            bind();
-        }
-
-        private void bind() {
-            log = storage.logStore();
-            kv = storage.kvStore();
-            snapshots = storage.snapshotStore();
-        }
-
-        @Override
-        protected void closeAll() {
-            storage.close();
+        try (SnapshotStore.StateImage image = snapshots.openImage()) {
+            assertEquals(12, image.appliedIndex());
+            assertEquals(expectedImage(script, script.keptAfterPurge(8)), describeImage(image.records()));
         }
     }
 
-    static final class InMemory extends SnapshotStoreContractTest {
-        private InMemoryLogStore memoryLog;
-        private InMemoryKvStore memoryKv;
-
-        @Override
-        protected void openEmpty() {
-            memoryLog = new InMemoryLogStore();
-            memoryKv = new InMemoryKvStore();
-            bind();
+    @Test
+    void installedImageAnswersEveryQueryAsItsSource() {
+        openEmpty();
+        // This node had a history of its own, which the image replaces entirely.
+        HistoryScript own = new HistoryScript(kv);
+        for (int i = 0; i < 14; i++) {
+            own.put("own/" + i % 3, "v" + i);
         }
-
-        @Override
-        protected void reopen() {
-            memoryLog = memoryLog.reopen();
-            bind();
+        own.compact(12);
+        Node source = openOther();
+        HistoryScript script = historyOn(source.kv());
+        assertEquals(3, source.kv().purgeHistory(3), "part of the purge done before the image");
+        List<String> answers = script.answers(source.kv(), 8, 11);
+        try (SnapshotStore.StateImage image = source.snapshots().openImage()) {
+            snapshots.install(new SnapshotMeta(image.appliedIndex(), 2, MEMBERS), image.records());
         }
+        reopen();
+        assertEquals(11, kv.appliedIndex());
+        assertEquals(8, kv.compactRevision(), "the image's compact revision, lower than this node's was");
+        assertEquals(answers, script.answers(kv, 8, 11));
+        assertEquals("[]", HistoryScript.describe(kv.listAt(bytes("own/"), null, 10, 11).entries()));
+        assertEquals(List.of(), kv.history(KeySelector.prefix(bytes("own/")), 8, 11, 10, false).events());
+        assertEquals(MEMBERS, log.membership());
 
-        private void bind() {
-            log = memoryLog;
-            kv = memoryKv;
-            snapshots = new InMemorySnapshotStore(memoryLog, memoryKv);
-        }
+        // The install queued every record for the purge, which now drops what compact revision 8 does not need.
+        HistoryScript.purgeAll(kv, 1);
+        assertEquals(answers, script.answers(kv, 8, 11));
+        assertEquals(script.recordsKeptAfterPurge(8), historyRecordCount(kv));
 
-        @Override
-        protected void closeAll() {
+        // Writes go on from the image, with the installed history as their previous state.
+        script.rebind(kv);
+        script.put("a", "4");                                        // 12
+        assertEquals("[put a=4@12/c9/v2 prev a=3@9/c9/v1]",
+                HistoryScript.describeEvents(kv.history(KeySelector.key(bytes("a")), 12, 12, 10, true).events()));
+    }
+
+    @Test
+    void imageThatFailsPartWayLeavesTheStoreAsItWas() {
+        openEmpty();
+        HistoryScript script = historyOn(kv);
+        List<String> answers = script.answers(kv, 8, 11);
+        Node source = openOther();
+        HistoryScript other = new HistoryScript(source.kv());
+        for (int i = 0; i < 20; i++) {
+            other.put("other/" + i, "v" + i);
         }
+        // The image as a staged stream, cut short: reading it fails after some records.
+        ByteArrayOutputStream stream = new ByteArrayOutputStream();
+        try (SnapshotStore.StateImage image = source.snapshots().openImage()) {
+            image.records().forEachRemaining(record -> stream.writeBytes(SnapshotStaging.encode(record)));
+        }
+        byte[] truncated = Arrays.copyOf(stream.toByteArray(), stream.size() - 3);
+        SnapshotStaging staging = new SnapshotStaging(stagingDirectory.resolve("staged"));
+        SnapshotStaging.TransferId id = new SnapshotStaging.TransferId(2, 3, 20, 3);
+        try {
+            staging.accept(id, 0, truncated);
+        } catch (SnapshotStaging.OffsetMismatch e) {
+            throw new AssertionError(e);
+        }
+        UncheckedIOException failure = assertThrows(UncheckedIOException.class,
+                () -> snapshots.install(new SnapshotMeta(20, 3, MEMBERS), staging.read()));
+        assertEquals("truncated staged snapshot", failure.getMessage());
+        assertEquals(11, kv.appliedIndex());
+        assertEquals(8, kv.compactRevision());
+        assertEquals(answers, script.answers(kv, 8, 11));
+        assertNull(kv.get(bytes("other/0")));
+        assertEquals(script.events.size(), historyRecordCount(kv));
     }
 }

@@ -1,0 +1,25 @@
+package io.rafty.storage;
+
+import io.rafty.kv.Event;
+import io.rafty.kv.KvEntry;
+
+/**
+ * One record of a state-machine image, as a snapshot ships it: the image's compact revision first,
+ * then every key's current state (key order), then every kept history record (key order, then
+ * revision order). A node that installs the image serves the same reads at past revisions, and the
+ * same watches, as the node that sent it.
+ */
+public sealed interface ImageRecord {
+
+    /** The compact revision of the image; always the first record. */
+    record Compaction(long compactRevision) implements ImageRecord {
+    }
+
+    /** A key's current state. */
+    record Current(KvEntry entry) implements ImageRecord {
+    }
+
+    /** A change kept in the history (without its previous state, which the history itself holds). */
+    record Past(Event event) implements ImageRecord {
+    }
+}
