@@ -224,10 +224,21 @@ public final class SnapshotStaging {
                         throw new IOException("unknown record kind " + kind);
                 }
             } catch (EOFException e) {
-                throw new UncheckedIOException("truncated staged snapshot", e);
+                throw failed("truncated staged snapshot", e);
             } catch (IOException e) {
-                throw new UncheckedIOException("corrupt staged snapshot", e);
+                throw failed("corrupt staged snapshot", e);
             }
+        }
+
+        /** A damaged stream ends the iteration: the file is closed at once, not left to the collector. */
+        private UncheckedIOException failed(String what, IOException cause) {
+            done = true;
+            try {
+                in.close();
+            } catch (IOException closing) {
+                cause.addSuppressed(closing);
+            }
+            return new UncheckedIOException(what, cause);
         }
 
         private KvEntry readEntry() throws IOException {

@@ -8,13 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.rafty.kv.Event;
 import io.rafty.kv.KvEntry;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,6 +95,26 @@ class SnapshotStagingTest {
                 () -> read.forEachRemaining(record -> seen.add(describe(record))));
         assertEquals("truncated staged snapshot", failure.getMessage());
         assertEquals(4, seen.size(), "the records before the cut are read");
+        assertEquals(List.of(), descriptorsOn(directory.resolve("staged")), "the failed read closed the staged file");
+        assertFalse(read.hasNext(), "a failed stream stays ended");
+    }
+
+    /** This process's open file descriptors that point at {@code file} (Linux's /proc). */
+    private static List<String> descriptorsOn(Path file) throws IOException {
+        Path target = file.toRealPath();
+        List<String> found = new ArrayList<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    if (Files.readSymbolicLink(fd).equals(target)) {
+                        found.add(fd.getFileName().toString());
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // The descriptor of the listing itself, or one closed since: not the staged file.
+                }
+            }
+        }
+        return found;
     }
 
     @Test
