@@ -21,11 +21,11 @@ import java.util.function.Predicate;
  * A minimal Server-Sent Events client for tests: opens one watch stream, parses its messages on a
  * reader thread, and lets a test wait — with a deadline, on what arrived — for the messages it expects.
  */
-final class SseClient implements AutoCloseable {
+public final class SseClient implements AutoCloseable {
 
     /** One SSE message: its {@code id} (null when none), {@code event} and parsed {@code data}. */
-    record Message(String id, String event, JsonObject data) {
-        long revision() {
+    public record Message(String id, String event, JsonObject data) {
+        public long revision() {
             return data.getLong("revision");
         }
     }
@@ -44,7 +44,7 @@ final class SseClient implements AutoCloseable {
     }
 
     /** Opens {@code url}; answers the status and body instead when the server did not start a stream. */
-    static SseClient open(HttpClient http, String url, String lastEventId) throws Exception {
+    public static SseClient open(HttpClient http, String url, String lastEventId) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).GET()
                 .header("accept", "text/event-stream");
         if (lastEventId != null) {
@@ -116,16 +116,16 @@ final class SseClient implements AutoCloseable {
         }
     }
 
-    List<Message> messages() {
+    public List<Message> messages() {
         return new ArrayList<>(messages);
     }
 
     /** The {@code change} messages so far. */
-    List<Message> changes() {
+    public List<Message> changes() {
         return messages.stream().filter(m -> "change".equals(m.event())).toList();
     }
 
-    boolean ended() {
+    public boolean ended() {
         return ended;
     }
 
@@ -134,7 +134,7 @@ final class SseClient implements AutoCloseable {
     }
 
     /** Waits until some message matches. */
-    Message await(Predicate<Message> what, Duration budget) {
+    public Message await(Predicate<Message> what, Duration budget) {
         Message[] found = new Message[1];
         org.awaitility.Awaitility.await().atMost(budget).pollInterval(Duration.ofMillis(10)).until(() -> {
             for (Message message : messages) {
@@ -149,12 +149,12 @@ final class SseClient implements AutoCloseable {
     }
 
     /** Waits until the stream has ended (the server closed it, or the connection broke). */
-    void awaitEnd(Duration budget) {
+    public void awaitEnd(Duration budget) {
         org.awaitility.Awaitility.await().atMost(budget).pollInterval(Duration.ofMillis(10)).until(() -> ended);
     }
 
     /** The revision of the last message that carried an id: what a reconnecting client sends as Last-Event-ID. */
-    String lastEventId() {
+    public String lastEventId() {
         String last = null;
         for (Message message : messages) {
             if (message.id() != null) {
