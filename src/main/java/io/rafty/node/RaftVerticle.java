@@ -4,7 +4,6 @@ import io.rafty.kv.Command;
 import io.rafty.kv.CommandCodec;
 import io.rafty.kv.KvResult;
 import io.rafty.kv.KvStateMachine;
-import io.rafty.kv.RevisionUnavailableException;
 import io.rafty.raft.Membership;
 import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.PeerProgress;
@@ -290,13 +289,7 @@ public final class RaftVerticle extends VerticleBase {
                     return snapshots.syncStateMachine();
                 }
                 case READ_HISTORY -> {
-                    StorageTask.ReadHistory read = (StorageTask.ReadHistory) task;
-                    try {
-                        return stateMachine.history(read.selector(), read.from(), read.to(), read.maxEvents(),
-                                read.withPrev());
-                    } catch (RevisionUnavailableException e) {
-                        return e;
-                    }
+                    return ((StorageTask.ReadHistory) task).readFrom(stateMachine);
                 }
                 case PURGE_HISTORY -> {
                     return stateMachine.purgeHistory(((StorageTask.PurgeHistory) task).maxRecords());

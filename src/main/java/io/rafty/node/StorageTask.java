@@ -1,6 +1,9 @@
 package io.rafty.node;
 
 import io.rafty.kv.KeySelector;
+import io.rafty.kv.KvStateMachine;
+import io.rafty.kv.KvStore;
+import io.rafty.kv.RevisionUnavailableException;
 import io.rafty.raft.Entry;
 import io.rafty.raft.HardState;
 import io.rafty.raft.Membership;
@@ -126,6 +129,19 @@ public sealed interface StorageTask {
         @Override
         public Kind kind() {
             return Kind.READ_HISTORY;
+        }
+
+        /**
+         * Reads the page from {@code stateMachine}: the task's result, a {@link KvStore.HistoryPage}, or the
+         * {@link RevisionUnavailableException} saying the range was compacted meanwhile (an answer for the
+         * watcher, not a storage failure).
+         */
+        public Object readFrom(KvStateMachine stateMachine) {
+            try {
+                return stateMachine.history(selector, from, to, maxEvents, withPrev);
+            } catch (RevisionUnavailableException e) {
+                return e;
+            }
         }
     }
 

@@ -1,6 +1,5 @@
 package io.rafty.node;
 
-import io.rafty.kv.RevisionUnavailableException;
 import io.rafty.kv.KvStateMachine;
 import io.rafty.raft.message.Message;
 import io.rafty.storage.InMemoryKvStore;
@@ -167,13 +166,7 @@ final class RecordingHost implements NodeDriver.Host {
                 return kvStore.appliedIndex();
             }
             case READ_HISTORY -> {
-                StorageTask.ReadHistory read = (StorageTask.ReadHistory) task;
-                try {
-                    return stateMachine.history(read.selector(), read.from(), read.to(), read.maxEvents(),
-                            read.withPrev());
-                } catch (RevisionUnavailableException e) {
-                    return e;
-                }
+                return ((StorageTask.ReadHistory) task).readFrom(stateMachine);
             }
             case PURGE_HISTORY -> {
                 return stateMachine.purgeHistory(((StorageTask.PurgeHistory) task).maxRecords());

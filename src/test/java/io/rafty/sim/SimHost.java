@@ -477,13 +477,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 yield new Task() {
                     @Override
                     public void start() {
-                        StorageTask.ReadHistory read = (StorageTask.ReadHistory) task;
-                        try {
-                            page[0] = stateMachine.history(read.selector(), read.from(), read.to(), read.maxEvents(),
-                                    read.withPrev());
-                        } catch (io.rafty.kv.RevisionUnavailableException e) {
-                            page[0] = e;
-                        }
+                        page[0] = ((StorageTask.ReadHistory) task).readFrom(stateMachine);
                     }
 
                     @Override
