@@ -3,14 +3,11 @@ package io.rafty.storage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rafty.kv.Event;
 import io.rafty.kv.KeySelector;
-import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStateMachine;
 import io.rafty.kv.KvStore;
 import io.rafty.raft.Entry;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,29 +60,12 @@ class StateMachineCrashTest {
 
     private static void assertSameState(KvStore expected, KvStore actual, long applied) {
         assertEquals(applied, actual.appliedIndex());
-        assertEquals(entries(expected.scan(new byte[0], null, Integer.MAX_VALUE)),
-                entries(actual.scan(new byte[0], null, Integer.MAX_VALUE)), "current keys at " + applied);
+        assertEquals(HistoryScript.describe(expected.scan(new byte[0], null, Integer.MAX_VALUE)),
+                HistoryScript.describe(actual.scan(new byte[0], null, Integer.MAX_VALUE)), "current keys at " + applied);
         KeySelector all = KeySelector.prefix(new byte[0]);
-        assertEquals(events(expected.history(all, 1, applied, Integer.MAX_VALUE, true).events()),
-                events(actual.history(all, 1, applied, Integer.MAX_VALUE, true).events()), "history at " + applied);
-    }
-
-    private static List<String> events(List<Event> events) {
-        List<String> out = new ArrayList<>();
-        for (Event event : events) {
-            out.add(event.type() + " " + entries(List.of(event.entry())) + " after "
-                    + (event.prev() == null ? "nothing" : entries(List.of(event.prev()))));
-        }
-        return out;
-    }
-
-    private static List<String> entries(List<KvEntry> entries) {
-        List<String> out = new ArrayList<>();
-        for (KvEntry entry : entries) {
-            out.add(new String(entry.key(), StandardCharsets.UTF_8) + "=" + (entry.value() == null ? "-" : new String(entry.value(), StandardCharsets.UTF_8))
-                    + "@" + entry.revision() + "/" + entry.createRevision() + "/" + entry.version());
-        }
-        return out;
+        assertEquals(HistoryScript.describeEvents(expected.history(all, 1, applied, Integer.MAX_VALUE, true).events()),
+                HistoryScript.describeEvents(actual.history(all, 1, applied, Integer.MAX_VALUE, true).events()),
+                "history at " + applied);
     }
 
     private List<String> runUntilHalt(Path data) throws IOException, InterruptedException {
