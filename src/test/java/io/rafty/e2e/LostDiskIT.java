@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.rafty.config.NodeConfig;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -21,17 +19,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 12 as a safety hole, on the shipped jar as OS processes. A = leader, B and C = followers.
+ * Issue 12 as a safety hole, on the shipped jar as OS cluster.processes. A = leader, B and C = followers.
  * B is killed and misses N acknowledged writes, which A and C hold. C loses its disk and A goes down.
  * B and C alone must not elect a leader: B lacks the writes, and C — on empty storage — knows nothing
  * and must not vote B in. Before the fix C grants its vote to anyone, B leads a history without the
@@ -51,32 +49,29 @@ class LostDiskIT {
 
     @TempDir
     Path dir;
-    private final Map<Integer, JarProcess> processes = new TreeMap<>();
-    private final Map<Integer, Integer> ports = new TreeMap<>();
-    private final AtomicInteger starts = new AtomicInteger();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private JarCluster cluster;
 
     /** A record of one acknowledged PUT: the value and the revision the cluster answered with. */
     private record Write(String value, long revision) {
     }
 
+    @BeforeEach
+    void createCluster() throws IOException {
+        cluster = new JarCluster(dir, 3);
+    }
+
     @AfterEach
     void killAll() throws InterruptedException {
-        for (JarProcess process : processes.values()) {
-            process.kill();
-        }
+        cluster.close();
     }
 
     @Test
     void aWipedNodeDoesNotHelpElectALeaderThatLacksAcknowledgedWrites() throws Exception {
         for (int id = 1; id <= 3; id++) {
-            ports.put(id, JarProcess.freePort());
+            cluster.start(id);
         }
-        for (int id = 1; id <= 3; id++) {
-            startNode(id);
-        }
-        int a = awaitLeaderFollowedByAll(List.of(1, 2, 3), START);
-        List<Integer> followers = new ArrayList<>(ports.keySet());
+        int a = cluster.awaitLeaderFollowedByAll(List.of(1, 2, 3), START);
+        List<Integer> followers = new ArrayList<>(cluster.ports.keySet());
         followers.remove(Integer.valueOf(a));
         int b = followers.get(0);
         int c = followers.get(1);
@@ -97,8 +92,8 @@ class LostDiskIT {
         kill(a);
         // Only A's disk holds the acknowledged writes now, and A is down.
 
-        startNode(b);
-        startNode(c);
+        cluster.start(b);
+        cluster.start(c);
         awaitUp(b, START);
         awaitUp(c, START);
         // until(Callable), unlike untilAsserted, fails at the first AssertionError, so one moment of a leader
@@ -113,8 +108,8 @@ class LostDiskIT {
                     return true;
                 });
 
-        startNode(a);
-        int leader = awaitLeaderFollowedByAll(List.of(a, b, c), START);
+        cluster.start(a);
+        int leader = cluster.awaitLeaderFollowedByAll(List.of(a, b, c), START);
         assertAllRead(leader, acknowledged);
         long commitIndex = answeredStatus(leader).getLong("commitIndex");
         assertTrue(commitIndex >= acknowledgedThrough, "the leader's commitIndex " + commitIndex
@@ -134,20 +129,21 @@ class LostDiskIT {
     private void assertNoLeaderServes(int id, int a, int b, int c, long acknowledgedThrough,
                                       Map<String, Write> acknowledged, Map<String, Set<String>> written, int probe) {
         String name = (id == b ? "B" : "C") + " (node " + id + ")";
-        assertTrue(processes.get(id).process.isAlive(), () -> name + " exited: " + output(processes.get(id)));
-        JsonObject s = status(id);
+        JarProcess process = cluster.processes.get(id);
+        assertTrue(process.process.isAlive(), () -> name + " exited: " + JarCluster.output(process));
+        JsonObject s = cluster.status(id);
         List<String> keys = new ArrayList<>(acknowledged.keySet());
         String key = keys.get(probe % keys.size());
-        HttpResponse<String> read = get(id, "/v1/kv/" + key);
+        HttpResponse<String> read = cluster.get(id, "/v1/kv/" + key);
         assertTrue(s == null || !"leader".equals(s.getString("role")), () -> name + " became leader while A"
                 + " (node " + a + ") is down, though acknowledged writes reach index " + acknowledgedThrough
                 + " and only A holds them: its status " + s + "; linearizable GET " + key + " there answers "
-                + describe(read) + "; the other node's status " + status(id == b ? c : b));
+                + describe(read) + "; the other node's status " + cluster.status(id == b ? c : b));
         assertTrue(read == null || (read.statusCode() != 200 && read.statusCode() != 404), () -> name
                 + " served a linearizable read of " + key + " without A: " + describe(read) + " (acknowledged "
                 + acknowledged.get(key) + "); its status " + s + "; the other node's status "
-                + status(id == b ? c : b));
-        HttpResponse<String> stale = get(id, "/v1/kv/" + key + "?consistency=stale");
+                + cluster.status(id == b ? c : b));
+        HttpResponse<String> stale = cluster.get(id, "/v1/kv/" + key + "?consistency=stale");
         if (stale != null && stale.statusCode() == 200) {
             JsonObject got = new JsonObject(stale.body());
             Write ack = acknowledged.get(key);
@@ -167,8 +163,8 @@ class LostDiskIT {
             List<Map.Entry<String, Write>> batch = writes.subList(start, Math.min(writes.size(), start + 50));
             List<CompletableFuture<HttpResponse<String>>> reads = new ArrayList<>();
             for (Map.Entry<String, Write> write : batch) {
-                reads.add(http.sendAsync(request(id, "/v1/kv/" + write.getKey(), Duration.ofSeconds(10)).build(),
-                        HttpResponse.BodyHandlers.ofString()));
+                HttpRequest read = cluster.request(id, "/v1/kv/" + write.getKey(), Duration.ofSeconds(10)).build();
+                reads.add(cluster.http.sendAsync(read, HttpResponse.BodyHandlers.ofString()));
             }
             for (int i = 0; i < batch.size(); i++) {
                 HttpResponse<String> read = reads.get(i).get(15, TimeUnit.SECONDS);
@@ -197,9 +193,9 @@ class LostDiskIT {
                 List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
                 for (int i : pending) {
                     written.computeIfAbsent(keyPrefix + i, k -> new HashSet<>()).add(valuePrefix + i);
-                    inFlight.add(http.sendAsync(request(node, "/v1/kv/" + keyPrefix + i, Duration.ofSeconds(10))
-                            .PUT(HttpRequest.BodyPublishers.ofString(valuePrefix + i)).build(),
-                            HttpResponse.BodyHandlers.ofString()));
+                    HttpRequest put = cluster.request(node, "/v1/kv/" + keyPrefix + i, Duration.ofSeconds(10))
+                            .PUT(HttpRequest.BodyPublishers.ofString(valuePrefix + i)).build();
+                    inFlight.add(cluster.http.sendAsync(put, HttpResponse.BodyHandlers.ofString()));
                 }
                 List<Integer> again = new ArrayList<>();
                 for (int j = 0; j < inFlight.size(); j++) {
@@ -219,29 +215,10 @@ class LostDiskIT {
         }
     }
 
-    private void startNode(int id) throws Exception {
-        StringBuilder peers = new StringBuilder();
-        for (int other : ports.keySet()) {
-            if (other != id) {
-                peers.append(peers.length() == 0 ? "" : ";").append(other).append("@http://127.0.0.1:")
-                        .append(ports.get(other));
-            }
-        }
-        // Each start gets its own log file, so a restart does not overwrite what the first run printed.
-        String name = "node" + id + "-start" + starts.incrementAndGet();
-        processes.put(id, JarProcess.start(dir, name, Map.of("KVSTORE_ID", Integer.toString(id),
-                "KVSTORE_PORT", Integer.toString(ports.get(id)), "KVSTORE_PEERS", peers.toString(),
-                "KVSTORE_STORAGE_DIR", storageDir(id).toString())));
-    }
-
-    private Path storageDir(int id) {
-        return dir.resolve("data").resolve("node" + id);
-    }
-
     /** SIGKILL, as a crash or a pulled disk would stop it. */
     private void kill(int id) throws InterruptedException {
-        processes.get(id).kill();
-        assertTrue(!processes.get(id).process.isAlive(), "node " + id + " is dead");
+        cluster.processes.get(id).kill();
+        assertTrue(!cluster.processes.get(id).process.isAlive(), "node " + id + " is dead");
     }
 
     /**
@@ -249,7 +226,7 @@ class LostDiskIT {
      * staging file beside it ({@code node<id>.incoming-snapshot}, present only mid-transfer).
      */
     private void deleteStorage(int id) throws IOException {
-        Path storage = storageDir(id);
+        Path storage = cluster.storageDir(id);
         assertTrue(Files.isDirectory(storage), "node " + id + " had storage at " + storage);
         for (Path path : List.of(storage, storage.resolveSibling(storage.getFileName() + ".incoming-snapshot"))) {
             if (Files.exists(path)) {
@@ -263,33 +240,12 @@ class LostDiskIT {
         assertTrue(Files.notExists(storage), "node " + id + "'s storage is gone");
     }
 
-    private HttpRequest.Builder request(int id, String path, Duration timeout) {
-        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(id) + path)).timeout(timeout);
-    }
-
-    /** A GET with a short timeout; null when the node does not answer (down, or still starting). */
-    private HttpResponse<String> get(int id, String path) {
-        try {
-            return http.send(request(id, path, Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
-    }
-
     private static String describe(HttpResponse<String> response) {
         return response == null ? "no answer" : response.statusCode() + " " + response.body();
     }
 
-    private JsonObject status(int id) {
-        HttpResponse<String> response = get(id, "/v1/status");
-        return response == null || response.statusCode() != 200 ? null : new JsonObject(response.body());
-    }
-
     private JsonObject answeredStatus(int id) {
-        JsonObject s = status(id);
+        JsonObject s = cluster.status(id);
         assertTrue(s != null, "node " + id + " answers /v1/status");
         return s;
     }
@@ -297,58 +253,17 @@ class LostDiskIT {
     /** Waits until {@code id} answers /v1/status; a process that exited (a port taken, say) fails at once. */
     private void awaitUp(int id, Duration budget) {
         Awaitility.await().atMost(budget).pollInterval(Duration.ofMillis(50)).until(() -> {
-            JarProcess process = processes.get(id);
-            assertTrue(process.process.isAlive(), () -> "node " + id + " exited: " + output(process));
-            return status(id) != null;
+            JarProcess process = cluster.processes.get(id);
+            assertTrue(process.process.isAlive(), () -> "node " + id + " exited: " + JarCluster.output(process));
+            return cluster.status(id) != null;
         });
-    }
-
-    /** Waits until exactly one of {@code among} leads and every other one follows it; returns its id. */
-    private int awaitLeaderFollowedByAll(List<Integer> among, Duration budget) {
-        AtomicInteger found = new AtomicInteger();
-        Awaitility.await().atMost(budget).pollInterval(Duration.ofMillis(50)).until(() -> {
-            int leader = 0;
-            List<JsonObject> statuses = new ArrayList<>();
-            for (int id : among) {
-                JarProcess process = processes.get(id);
-                assertTrue(process.process.isAlive(), () -> "node " + id + " exited: " + output(process));
-                JsonObject s = status(id);
-                if (s == null) {
-                    return false;
-                }
-                statuses.add(s);
-                if ("leader".equals(s.getString("role"))) {
-                    if (leader != 0) {
-                        return false;
-                    }
-                    leader = id;
-                }
-            }
-            for (JsonObject s : statuses) {
-                if (leader == 0 || !Integer.valueOf(leader).equals(s.getInteger("leaderId"))) {
-                    return false;
-                }
-            }
-            found.set(leader);
-            return true;
-        });
-        return found.get();
     }
 
     private void awaitApplied(int id, long index, Duration budget) {
         Awaitility.await().atMost(budget).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
-            JsonObject s = status(id);
+            JsonObject s = cluster.status(id);
             assertTrue(s != null && s.getLong("appliedIndex") >= index, () -> "node " + id
                     + " has not applied through the leader's commitIndex " + index + ": " + s);
         });
-    }
-
-    private static String output(JarProcess process) {
-        try {
-            String text = process.output();
-            return text.length() > 4000 ? "..." + text.substring(text.length() - 4000) : text;
-        } catch (IOException e) {
-            return "(no output: " + e + ")";
-        }
     }
 }

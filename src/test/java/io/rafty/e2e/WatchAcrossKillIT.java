@@ -6,20 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.rafty.node.SseClient;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -40,48 +35,43 @@ class WatchAcrossKillIT {
 
     @TempDir
     Path dir;
-    private final Map<Integer, JarProcess> processes = new TreeMap<>();
-    private final Map<Integer, Integer> ports = new TreeMap<>();
-    private final AtomicInteger starts = new AtomicInteger();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private JarCluster cluster;
 
     @AfterEach
     void killAll() throws InterruptedException {
-        for (JarProcess process : processes.values()) {
-            process.kill();
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
     @Test
     void aWatcherResumedOnAnotherNodeAfterAKillMissesNothingAndTheRestartedNodeServesTheSameHistory()
             throws Exception {
+        cluster = new JarCluster(dir, 3);
         for (int id = 1; id <= 3; id++) {
-            ports.put(id, JarProcess.freePort());
+            cluster.start(id);
         }
-        for (int id = 1; id <= 3; id++) {
-            startNode(id);
-        }
-        int leader = awaitLeader(START);
-        List<Integer> followers = new ArrayList<>(ports.keySet());
+        int leader = cluster.awaitLeaderFollowedByAll(List.of(1, 2, 3), START);
+        List<Integer> followers = new ArrayList<>(cluster.ports.keySet());
         followers.remove(Integer.valueOf(leader));
         int watched = followers.get(0);
         int other = followers.get(1);
 
-        SseClient first = SseClient.open(http, url(watched) + "/v1/watch?prefix=w/", null);
+        SseClient first = SseClient.open(cluster.http, cluster.url(watched) + "/v1/watch?prefix=w/", null);
         long created = first.await(m -> "created".equals(m.event()), Duration.ofSeconds(10)).revision();
 
         ConcurrentSkipListSet<Long> acknowledged = new ConcurrentSkipListSet<>();
         CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> writeAll(leader, acknowledged));
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() >= KILL_AFTER
                 || writer.isDone());
-        processes.get(watched).kill();
+        cluster.processes.get(watched).kill();
         first.awaitEnd(Duration.ofSeconds(10));
         String lastSeen = first.lastEventId();
         assertTrue(lastSeen != null, "the first stream delivered changes before the kill");
         assertTrue(first.changes().size() < WRITES, "the kill came mid-stream: " + first.changes().size()
                 + " of " + WRITES + " changes had arrived");
 
-        SseClient resumed = SseClient.open(http, url(other) + "/v1/watch?prefix=w/", lastSeen);
+        SseClient resumed = SseClient.open(cluster.http, cluster.url(other) + "/v1/watch?prefix=w/", lastSeen);
         writer.get(60, TimeUnit.SECONDS);
         assertEquals(WRITES, acknowledged.size(), "every write was acknowledged once");
         long last = acknowledged.last();
@@ -97,14 +87,14 @@ class WatchAcrossKillIT {
         }
         resumed.close();
 
-        startNode(watched);
-        long commit = status(leader).getLong("commitIndex");
+        cluster.start(watched);
+        long commit = cluster.status(leader).getLong("commitIndex");
         Awaitility.await().atMost(START).pollInterval(Duration.ofMillis(50)).until(() -> {
-            JsonObject s = status(watched);
+            JsonObject s = cluster.status(watched);
             return s != null && s.getLong("appliedIndex") >= commit;
         });
-        try (SseClient replay = SseClient.open(http, url(watched) + "/v1/watch?prefix=w/&fromRevision=" + (created + 1),
-                null)) {
+        String fromFirst = "/v1/watch?prefix=w/&fromRevision=" + (created + 1);
+        try (SseClient replay = SseClient.open(cluster.http, cluster.url(watched) + fromFirst, null)) {
             replay.await(m -> m.id() != null && Long.parseLong(m.id()) >= last, Duration.ofSeconds(30));
             List<Long> again = replay.changes().stream().map(SseClient.Message::revision)
                     .filter(revision -> revision <= last).toList();
@@ -120,9 +110,9 @@ class WatchAcrossKillIT {
         try {
             for (int i = 0; i < WRITES; i++) {
                 for (int attempt = 1; ; attempt++) {
-                    HttpResponse<String> answer = http.send(request(node, "/v1/kv/w/" + i, Duration.ofSeconds(10))
-                            .PUT(HttpRequest.BodyPublishers.ofString("v" + i)).build(),
-                            HttpResponse.BodyHandlers.ofString());
+                    HttpRequest put = cluster.request(node, "/v1/kv/w/" + i, Duration.ofSeconds(10))
+                            .PUT(HttpRequest.BodyPublishers.ofString("v" + i)).build();
+                    HttpResponse<String> answer = cluster.http.send(put, HttpResponse.BodyHandlers.ofString());
                     if (answer.statusCode() == 200) {
                         acknowledged.add(new JsonObject(answer.body()).getLong("revision"));
                         break;
@@ -138,69 +128,5 @@ class WatchAcrossKillIT {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
         }
-    }
-
-    private void startNode(int id) throws Exception {
-        StringBuilder peers = new StringBuilder();
-        for (int peer : ports.keySet()) {
-            if (peer != id) {
-                peers.append(peers.length() == 0 ? "" : ";").append(peer).append("@http://127.0.0.1:")
-                        .append(ports.get(peer));
-            }
-        }
-        processes.put(id, JarProcess.start(dir, "node" + id + "-start" + starts.incrementAndGet(), Map.of(
-                "KVSTORE_ID", Integer.toString(id), "KVSTORE_PORT", Integer.toString(ports.get(id)),
-                "KVSTORE_PEERS", peers.toString(),
-                "KVSTORE_STORAGE_DIR", dir.resolve("data").resolve("node" + id).toString())));
-    }
-
-    private String url(int id) {
-        return "http://127.0.0.1:" + ports.get(id);
-    }
-
-    private HttpRequest.Builder request(int id, String path, Duration timeout) {
-        return HttpRequest.newBuilder(URI.create(url(id) + path)).timeout(timeout);
-    }
-
-    /** The node's status, or null while it does not answer. */
-    private JsonObject status(int id) {
-        try {
-            HttpResponse<String> response = http.send(request(id, "/v1/status", Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return response.statusCode() == 200 ? new JsonObject(response.body()) : null;
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
-    }
-
-    /** Waits until one node leads and both others follow it. */
-    private int awaitLeader(Duration budget) {
-        AtomicInteger found = new AtomicInteger();
-        Awaitility.await().atMost(budget).pollInterval(Duration.ofMillis(50)).until(() -> {
-            int leader = 0;
-            List<JsonObject> statuses = new ArrayList<>();
-            for (int id : ports.keySet()) {
-                assertTrue(processes.get(id).process.isAlive(), () -> "node " + id + " exited");
-                JsonObject s = status(id);
-                if (s == null) {
-                    return false;
-                }
-                statuses.add(s);
-                if ("leader".equals(s.getString("role"))) {
-                    leader = id;
-                }
-            }
-            for (JsonObject s : statuses) {
-                if (leader == 0 || !Integer.valueOf(leader).equals(s.getInteger("leaderId"))) {
-                    return false;
-                }
-            }
-            found.set(leader);
-            return true;
-        });
-        return found.get();
     }
 }

@@ -1,0 +1,133 @@
+package io.rafty.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
+
+/**
+ * Nodes of one cluster as {@link JarProcess}es on loopback: fixed ids and ports, a storage directory
+ * each under {@code dir/data}, every node's peers the others. Nodes start and die one at a time, as the
+ * test decides; {@link #close()} kills whatever still runs.
+ */
+final class JarCluster implements AutoCloseable {
+
+    final Map<Integer, JarProcess> processes = new TreeMap<>();
+    final Map<Integer, Integer> ports = new TreeMap<>();
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private final Path dir;
+    private final AtomicInteger starts = new AtomicInteger();
+
+    /** Nodes 1..{@code size}, each with a free port; none started yet. */
+    JarCluster(Path dir, int size) throws IOException {
+        this.dir = dir;
+        for (int id = 1; id <= size; id++) {
+            ports.put(id, JarProcess.freePort());
+        }
+    }
+
+    /** Starts node {@code id}; each start gets its own log file, so a restart keeps what the last run printed. */
+    void start(int id) throws IOException {
+        StringBuilder peers = new StringBuilder();
+        for (int other : ports.keySet()) {
+            if (other != id) {
+                peers.append(peers.length() == 0 ? "" : ";").append(other).append("@").append(url(other));
+            }
+        }
+        String name = "node" + id + "-start" + starts.incrementAndGet();
+        processes.put(id, JarProcess.start(dir, name, Map.of("KVSTORE_ID", Integer.toString(id),
+                "KVSTORE_PORT", Integer.toString(ports.get(id)), "KVSTORE_PEERS", peers.toString(),
+                "KVSTORE_STORAGE_DIR", storageDir(id).toString())));
+    }
+
+    Path storageDir(int id) {
+        return dir.resolve("data").resolve("node" + id);
+    }
+
+    String url(int id) {
+        return "http://127.0.0.1:" + ports.get(id);
+    }
+
+    HttpRequest.Builder request(int id, String path, Duration timeout) {
+        return HttpRequest.newBuilder(URI.create(url(id) + path)).timeout(timeout);
+    }
+
+    /** A GET with a short timeout; null when the node does not answer (down, or still starting). */
+    HttpResponse<String> get(int id, String path) {
+        try {
+            return http.send(request(id, path, Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** The node's {@code /v1/status}, or null while it does not answer 200. */
+    JsonObject status(int id) {
+        HttpResponse<String> response = get(id, "/v1/status");
+        return response == null || response.statusCode() != 200 ? null : new JsonObject(response.body());
+    }
+
+    /** Waits until exactly one of {@code among} leads and every other one follows it; returns its id. */
+    int awaitLeaderFollowedByAll(List<Integer> among, Duration budget) {
+        AtomicInteger found = new AtomicInteger();
+        Awaitility.await().atMost(budget).pollInterval(Duration.ofMillis(50)).until(() -> {
+            int leader = 0;
+            List<JsonObject> statuses = new ArrayList<>();
+            for (int id : among) {
+                JarProcess process = processes.get(id);
+                assertTrue(process.process.isAlive(), () -> "node " + id + " exited: " + output(process));
+                JsonObject s = status(id);
+                if (s == null) {
+                    return false;
+                }
+                statuses.add(s);
+                if ("leader".equals(s.getString("role"))) {
+                    if (leader != 0) {
+                        return false;
+                    }
+                    leader = id;
+                }
+            }
+            for (JsonObject s : statuses) {
+                if (leader == 0 || !Integer.valueOf(leader).equals(s.getInteger("leaderId"))) {
+                    return false;
+                }
+            }
+            found.set(leader);
+            return true;
+        });
+        return found.get();
+    }
+
+    /** The end of a node's output, for a failure message. */
+    static String output(JarProcess process) {
+        try {
+            String text = process.output();
+            return text.length() > 4000 ? "..." + text.substring(text.length() - 4000) : text;
+        } catch (IOException e) {
+            return "(no output: " + e + ")";
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (JarProcess process : processes.values()) {
+            process.kill();
+        }
+    }
+}
