@@ -299,9 +299,7 @@ public final class RaftVerticle extends VerticleBase {
                     return null;
                 }
                 case DISCARD_STAGED_SNAPSHOT -> {
-                    StorageTask.DiscardStagedSnapshot discard = (StorageTask.DiscardStagedSnapshot) task;
-                    staging.discard(new SnapshotStaging.TransferId(discard.leader(), discard.term(), discard.index(),
-                            discard.snapshotTerm()));
+                    staging.discard(((StorageTask.DiscardStagedSnapshot) task).transfer());
                     return null;
                 }
             }

@@ -8,6 +8,7 @@ import io.rafty.raft.Entry;
 import io.rafty.raft.HardState;
 import io.rafty.raft.Membership;
 import io.rafty.raft.SnapshotMeta;
+import io.rafty.storage.SnapshotStaging;
 import java.util.List;
 
 /**
@@ -120,6 +121,11 @@ public sealed interface StorageTask {
         @Override
         public Kind kind() {
             return Kind.DISCARD_STAGED_SNAPSHOT;
+        }
+
+        /** The staging area's name for the declined transfer. */
+        public SnapshotStaging.TransferId transfer() {
+            return new SnapshotStaging.TransferId(leader, term, index, snapshotTerm);
         }
     }
 

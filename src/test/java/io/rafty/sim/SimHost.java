@@ -26,6 +26,7 @@ import io.rafty.raft.SnapshotMeta;
 import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
 import io.rafty.storage.InMemoryKvStore;
+import io.rafty.storage.SnapshotStaging;
 import io.rafty.storage.InMemoryLogStore;
 import io.rafty.storage.ImageRecord;
 import io.rafty.storage.InMemorySnapshotStore;
@@ -118,7 +119,10 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
     }
 
     /** A snapshot arriving from a leader, staged as the production staging area holds one transfer. */
-    private record Staged(int leader, long term, long index, long snapshotTerm, List<ImageRecord> image) {
+    private record Staged(SnapshotStaging.TransferId transfer, List<ImageRecord> image) {
+        long index() {
+            return transfer.index();
+        }
     }
 
     final int id;
@@ -368,20 +372,15 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
      * learns the transfer failed); the same transfer again is accepted, like a re-sent last chunk.
      */
     boolean receiveSnapshot(PeerIdentity sender, InstallSnapshot message, List<ImageRecord> image) {
-        Staged incoming = new Staged(message.from(), message.term(), message.snapshotIndex(), message.snapshotTerm(),
-                image);
-        if (staged != null && !sameTransfer(staged, incoming)) {
+        Staged incoming = new Staged(new SnapshotStaging.TransferId(message.from(), message.term(),
+                message.snapshotIndex(), message.snapshotTerm()), image);
+        if (staged != null && !staged.transfer().equals(incoming.transfer())) {
             sim.trace("n" + id + " staging busy with snapshot " + staged.index() + ": refuses " + incoming.index());
             return false;
         }
         staged = incoming;
         receive(sender, message);
         return true;
-    }
-
-    private static boolean sameTransfer(Staged a, Staged b) {
-        return a.leader() == b.leader() && a.term() == b.term() && a.index() == b.index()
-                && a.snapshotTerm() == b.snapshotTerm();
     }
 
     /** The outcome of a snapshot transfer this node sent, as its sender would learn it. */
@@ -493,9 +492,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 return looked;
             });
             case DISCARD_STAGED_SNAPSHOT -> ending(task, () -> {
-                StorageTask.DiscardStagedSnapshot discard = (StorageTask.DiscardStagedSnapshot) task;
-                if (staged != null && sameTransfer(staged, new Staged(discard.leader(), discard.term(), discard.index(),
-                        discard.snapshotTerm(), List.of()))) {
+                if (staged != null && staged.transfer().equals(((StorageTask.DiscardStagedSnapshot) task).transfer())) {
                     staged = null;
                 }
                 return null;
