@@ -5,10 +5,10 @@ package io.rafty.kv;
  * applied in log order by {@link KvStateMachine}; {@link #kind()} lets code dispatch over every
  * kind exhaustively.
  */
-public sealed interface Command permits Command.KeyCommand, Command.Compact {
+public sealed interface Command permits Command.KeyCommand, Command.Compact, Command.Transaction {
 
     /** Every kind of command, for exhaustive switches. */
-    enum Kind { PUT, DELETE, COMPACT }
+    enum Kind { PUT, DELETE, COMPACT, TXN }
 
     Kind kind();
 
@@ -45,6 +45,14 @@ public sealed interface Command permits Command.KeyCommand, Command.Compact {
         @Override
         public Kind kind() {
             return Kind.COMPACT;
+        }
+    }
+
+    /** Run {@code txn} (a transaction that writes) at this entry's revision; see {@link Txn}. */
+    record Transaction(Txn txn) implements Command {
+        @Override
+        public Kind kind() {
+            return Kind.TXN;
         }
     }
 }

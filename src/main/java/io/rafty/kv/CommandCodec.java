@@ -2,6 +2,8 @@ package io.rafty.kv;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -19,6 +21,17 @@ import java.util.Objects;
  *   u8   precondition flags (see FLAG_*)
  *   i32  prevValue length, then its bytes          (when FLAG_PREV_VALUE)
  *   i64  prevRevision                              (when FLAG_PREV_REVISION)
+ *
+ * a transaction (type 4) instead has, after the two header bytes:
+ *   i32  compare count, then each compare:
+ *          bytes key, u8 target (Txn.Target ordinal), u8 operator (Txn.Operator ordinal),
+ *          bytes value (target VALUE) or i64 number (the other targets)
+ *   i32  success op count, then each op; i32 failure op count, then each op. An op:
+ *          u8 op type: 1 put, 2 delete key, 3 delete prefix, 4 get key, 5 get prefix
+ *          bytes key (or prefix)
+ *          bytes value, i64 lease                  (put)
+ *          i32 limit, positive                     (get)
+ * ("bytes" is an i32 length, then that many bytes.)
  * </pre>
  *
  * Integers are big-endian. Decoding checks every length against the bytes that remain, so a
@@ -33,6 +46,15 @@ public final class CommandCodec {
     static final byte TYPE_PUT = 1;
     static final byte TYPE_DELETE = 2;
     static final byte TYPE_COMPACT = 3;
+    static final byte TYPE_TXN = 4;
+
+    private static final byte OP_PUT = 1;
+    private static final byte OP_DELETE_KEY = 2;
+    private static final byte OP_DELETE_PREFIX = 3;
+    private static final byte OP_GET_KEY = 4;
+    private static final byte OP_GET_PREFIX = 5;
+    private static final Txn.Target[] TARGETS = Txn.Target.values();
+    private static final Txn.Operator[] OPERATORS = Txn.Operator.values();
 
     static final int FLAG_PREV_VALUE = 1;
     static final int FLAG_PREV_REVISION = 1 << 1;
@@ -53,6 +75,9 @@ public final class CommandCodec {
         if (command instanceof Command.Compact compact) {
             return ByteBuffer.allocate(HEADER_BYTES + Long.BYTES).put(FORMAT_VERSION).put(TYPE_COMPACT)
                     .putLong(compact.revision()).array();
+        }
+        if (command instanceof Command.Transaction transaction) {
+            return encodeTxn(transaction.txn());
         }
         Command.KeyCommand keyCommand = (Command.KeyCommand) command;
         byte[] key = Objects.requireNonNull(keyCommand.key(), "key");
@@ -110,6 +135,9 @@ public final class CommandCodec {
             }
             return new Command.Compact(revision);
         }
+        if (type == TYPE_TXN) {
+            return new Command.Transaction(decodeTxn(buffer));
+        }
         if (type != TYPE_PUT && type != TYPE_DELETE) {
             throw new IllegalArgumentException("unknown command type " + type);
         }
@@ -117,6 +145,135 @@ public final class CommandCodec {
         byte[] value = type == TYPE_PUT ? getBytes(buffer, "value") : null;
         Precondition precondition = getPrecondition(buffer);
         return type == TYPE_PUT ? new Command.Put(key, value, precondition) : new Command.Delete(key, precondition);
+    }
+
+    private static byte[] encodeTxn(Txn txn) {
+        long size = HEADER_BYTES + 3L * Integer.BYTES;
+        for (Txn.Compare compare : txn.compares()) {
+            size += LENGTH_BYTES + compare.key().length + 2
+                    + (compare.target() == Txn.Target.VALUE ? LENGTH_BYTES + compare.value().length : Long.BYTES);
+        }
+        for (Txn.Op op : txn.success()) {
+            size += opSizeBytes(op);
+        }
+        for (Txn.Op op : txn.failure()) {
+            size += opSizeBytes(op);
+        }
+        if (size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("transaction too large to encode: " + size + " bytes");
+        }
+        ByteBuffer buffer = ByteBuffer.allocate((int) size).put(FORMAT_VERSION).put(TYPE_TXN);
+        buffer.putInt(txn.compares().size());
+        for (Txn.Compare compare : txn.compares()) {
+            putBytes(buffer, compare.key());
+            buffer.put((byte) compare.target().ordinal()).put((byte) compare.operator().ordinal());
+            if (compare.target() == Txn.Target.VALUE) {
+                putBytes(buffer, compare.value());
+            } else {
+                buffer.putLong(compare.number());
+            }
+        }
+        putOps(buffer, txn.success());
+        putOps(buffer, txn.failure());
+        return buffer.array();
+    }
+
+    private static long opSizeBytes(Txn.Op op) {
+        long size = 1L + LENGTH_BYTES + op.keys().bytes().length;
+        return switch (op.kind()) {
+            case PUT -> size + LENGTH_BYTES + ((Txn.Put) op).value().length + Long.BYTES;
+            case DELETE -> size;
+            case GET -> size + Integer.BYTES;
+        };
+    }
+
+    private static void putOps(ByteBuffer buffer, List<Txn.Op> ops) {
+        buffer.putInt(ops.size());
+        for (Txn.Op op : ops) {
+            switch (op.kind()) {
+                case PUT -> {
+                    Txn.Put put = (Txn.Put) op;
+                    buffer.put(OP_PUT);
+                    putBytes(buffer, put.key());
+                    putBytes(buffer, put.value());
+                    buffer.putLong(put.lease());
+                }
+                case DELETE -> {
+                    buffer.put(op.keys().prefix() ? OP_DELETE_PREFIX : OP_DELETE_KEY);
+                    putBytes(buffer, op.keys().bytes());
+                }
+                case GET -> {
+                    buffer.put(op.keys().prefix() ? OP_GET_PREFIX : OP_GET_KEY);
+                    putBytes(buffer, op.keys().bytes());
+                    buffer.putInt(((Txn.Get) op).limit());
+                }
+            }
+        }
+    }
+
+    private static Txn decodeTxn(ByteBuffer buffer) {
+        // Every compare and op takes at least five bytes, so a count is checked against what remains
+        // before anything is allocated for it.
+        int compareCount = count(buffer, "compare");
+        List<Txn.Compare> compares = new ArrayList<>(compareCount);
+        for (int i = 0; i < compareCount; i++) {
+            byte[] key = getBytes(buffer, "compare key");
+            Txn.Target target = ordinal(TARGETS, buffer.get(), "compare target");
+            Txn.Operator operator = ordinal(OPERATORS, buffer.get(), "compare operator");
+            compares.add(target == Txn.Target.VALUE
+                    ? Txn.Compare.value(key, operator, getBytes(buffer, "compare value"))
+                    : Txn.Compare.number(key, target, operator, buffer.getLong()));
+        }
+        List<Txn.Op> success = getOps(buffer);
+        List<Txn.Op> failure = getOps(buffer);
+        return new Txn(compares, success, failure);
+    }
+
+    private static List<Txn.Op> getOps(ByteBuffer buffer) {
+        int opCount = count(buffer, "op");
+        List<Txn.Op> ops = new ArrayList<>(opCount);
+        for (int i = 0; i < opCount; i++) {
+            byte opType = buffer.get();
+            byte[] key = getBytes(buffer, "op key");
+            ops.add(switch (opType) {
+                case OP_PUT -> new Txn.Put(nonEmpty(key), getBytes(buffer, "op value"), buffer.getLong());
+                case OP_DELETE_KEY -> new Txn.Delete(KeySelector.key(nonEmpty(key)));
+                case OP_DELETE_PREFIX -> new Txn.Delete(KeySelector.prefix(key));
+                case OP_GET_KEY, OP_GET_PREFIX -> {
+                    int limit = buffer.getInt();
+                    if (limit < 1) {
+                        throw new IllegalArgumentException("malformed command: get limit " + limit);
+                    }
+                    yield new Txn.Get(opType == OP_GET_KEY ? KeySelector.key(nonEmpty(key)) : KeySelector.prefix(key),
+                            limit);
+                }
+                default -> throw new IllegalArgumentException("unknown transaction op type " + opType);
+            });
+        }
+        return ops;
+    }
+
+    private static int count(ByteBuffer buffer, String what) {
+        int count = buffer.getInt();
+        if (count < 0 || count > buffer.remaining() / 5) {
+            throw new IllegalArgumentException("malformed command: " + what + " count " + count + " but "
+                    + buffer.remaining() + " bytes remain");
+        }
+        return count;
+    }
+
+    private static <E> E ordinal(E[] values, byte ordinal, String what) {
+        if (ordinal < 0 || ordinal >= values.length) {
+            throw new IllegalArgumentException("unknown " + what + " " + ordinal);
+        }
+        return values[ordinal];
+    }
+
+    private static byte[] nonEmpty(byte[] key) {
+        if (key.length == 0) {
+            throw new IllegalArgumentException("malformed command: an empty key");
+        }
+        return key;
     }
 
     private static Precondition getPrecondition(ByteBuffer buffer) {

@@ -47,4 +47,16 @@ public sealed interface KvResult {
     record CompactRefused(long index, long revision, long compactRevision, long currentRevision,
                           RevisionUnavailableException.Reason reason) implements KvResult {
     }
+
+    /** A transaction ran at revision {@code index} (also when it took the failure branch). */
+    record TxnDone(long index, TxnRunner.Outcome outcome) implements KvResult {
+        @Override
+        public List<Event> events() {
+            return outcome.events();
+        }
+    }
+
+    /** A committed transaction that breaks {@link Txn}'s rules ({@code problem}); it changed nothing. */
+    record TxnInvalid(long index, String problem) implements KvResult {
+    }
 }

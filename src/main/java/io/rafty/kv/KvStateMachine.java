@@ -25,6 +25,8 @@ import java.util.Objects;
  *   <li>A batch is written with one {@link KvStore#write} call, together with its events (the
  *       history) and the batch's last index, so keys, history and applied index never disagree
  *       after a crash.</li>
+ *   <li>A transaction runs at its entry's index as one revision (see {@link Txn} and
+ *       {@link TxnRunner}); a committed one that breaks the rules changes nothing.</li>
  *   <li>A compaction to {@code R} is refused when {@code R} is already compacted or beyond the
  *       revision before its own entry; otherwise every read below {@code R} is refused from that
  *       entry on, on every node alike.</li>
@@ -36,9 +38,21 @@ import java.util.Objects;
 public final class KvStateMachine {
 
     private final KvStore store;
+    private final KvView storeView;
 
     public KvStateMachine(KvStore store) {
         this.store = Objects.requireNonNull(store, "store");
+        this.storeView = new KvView() {
+            @Override
+            public KvEntry get(byte[] key) {
+                return store.get(key);
+            }
+
+            @Override
+            public List<KvEntry> scan(byte[] prefix, int limit) {
+                return store.scan(prefix, null, limit);
+            }
+        };
     }
 
     /**
@@ -71,6 +85,7 @@ public final class KvStateMachine {
                 KvResult result = switch (command.kind()) {
                     case PUT, DELETE -> applyKeyCommand((Command.KeyCommand) command, entry.index(), overlay);
                     case COMPACT -> compact((Command.Compact) command, entry.index(), compactRevision);
+                    case TXN -> transaction(((Command.Transaction) command).txn(), entry.index(), overlay);
                 };
                 if (result instanceof KvResult.Compacted compacted) {
                     compactRevision = compacted.compactRevision();
@@ -101,6 +116,42 @@ public final class KvStateMachine {
                     RevisionUnavailableException.Reason.FUTURE);
         }
         return new KvResult.Compacted(index, compact.revision());
+    }
+
+    /** Runs a write transaction at {@code index} over the store and the batch's earlier changes. */
+    private KvResult transaction(Txn txn, long index, Map<Key, KvEntry> overlay) {
+        String problem = txn.problem();
+        if (problem != null) {
+            return new KvResult.TxnInvalid(index, problem);
+        }
+        TxnRunner.Outcome outcome = TxnRunner.run(txn, new OverlayView(storeView, overlay), index);
+        overlay.putAll(outcome.changes());
+        return new KvResult.TxnDone(index, outcome);
+    }
+
+    /**
+     * Runs a read-only transaction as of the applied index, from the history, so that its reads are one
+     * consistent state while applies go on; answered like a write transaction applied at that revision.
+     * After a linearizable read barrier this is a linearizable read.
+     *
+     * @throws IllegalArgumentException when {@code txn} writes
+     */
+    public KvResult.TxnDone readTransaction(Txn txn) {
+        if (!txn.readOnly()) {
+            throw new IllegalArgumentException("the transaction writes: it must go through the log");
+        }
+        while (true) {
+            long revision = store.appliedIndex();
+            try {
+                return new KvResult.TxnDone(revision, TxnRunner.run(txn, KvView.at(store, revision), revision));
+            } catch (RevisionUnavailableException e) {
+                // A compaction to a revision above the one just read applied meanwhile (an admin compacting up
+                // to the head): the applied index moved past it too, so reading again at the new one succeeds.
+                if (e.reason() != RevisionUnavailableException.Reason.COMPACTED) {
+                    throw e;
+                }
+            }
+        }
     }
 
     /** The key's current state, or null when absent. */
