@@ -5,6 +5,7 @@ import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvResult;
 import io.rafty.kv.KvStateMachine;
 import io.rafty.kv.Precondition;
+import io.rafty.kv.Txn;
 import io.rafty.node.NodeStatus;
 import io.rafty.node.RaftVerticle;
 import io.rafty.node.RequestFailure;
@@ -60,7 +61,7 @@ public final class ApiVerticle extends VerticleBase {
                            int maxHeaderBytes, int maxUrlBytes, int maxQueryParams, int maxListLimit,
                            int maxPeerBodyBytes, int forwardTimeoutMs, int idleTimeoutMs,
                            long learnerPromotionLagEntries, int maxReadBatch, long maxReadBatchBytes,
-                           int watchProgressMs, Map<Integer, String> addresses) {
+                           int watchProgressMs, int maxTxnOps, Map<Integer, String> addresses) {
     }
 
     private final RaftVerticle raft;
@@ -138,6 +139,8 @@ public final class ApiVerticle extends VerticleBase {
         router.post("/v1/cluster/members/:id/promote").handler(adminBody).handler(admin::promoteMember);
         router.post("/v1/cluster/leader").handler(adminBody).handler(admin::transferLeader);
         router.post("/v1/compact").handler(adminBody).handler(this::compact);
+        router.post("/v1/txn").handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBodyBytes()))
+                .handler(this::txn);
         router.get("/v1/watch").handler(watches::watchPrefix);
         router.get("/v1/watch/*").handler(watches::watchKey);
         router.get("/v1/kv").handler(this::list);
@@ -344,11 +347,37 @@ public final class ApiVerticle extends VerticleBase {
                     .put("deleted", true));
         } else if (result instanceof KvResult.NotFound n) {
             error(ctx, new ApiException(404, "key_not_found", "key not found: " + KeyCodec.display(n.key())));
+        } else if (result instanceof KvResult.TxnDone done) {
+            json(ctx, 200, TxnJson.render(done));
+        } else if (result instanceof KvResult.TxnInvalid invalid) {
+            error(ctx, ApiException.badRequest(invalid.problem()));
         } else if (result instanceof KvResult.CompareFailed c) {
             error(ctx, new ApiException(412, "compare_failed", "precondition failed for key "
                     + KeyCodec.display(c.key()),
                     new JsonObject().put("current", c.current() == null ? null : KvJson.entry(c.current()))));
         }
+    }
+
+    /**
+     * {@code POST /v1/txn} ({@link TxnJson}): a transaction that writes goes through the log like any
+     * write; a read-only one is a linearizable read (a read barrier, then one consistent revision from
+     * the history) and takes no log entry; {@code ?consistency=stale} skips the barrier.
+     */
+    private void txn(RoutingContext ctx) {
+        Txn txn = TxnJson.parse(ctx.body().buffer(), new TxnJson.Limits(settings.maxKeyBytes(),
+                settings.maxValueBytes(), settings.maxListLimit(), settings.maxTxnOps()));
+        if (!txn.readOnly()) {
+            write(ctx, new Command.Transaction(txn));
+            return;
+        }
+        afterReadBarrier(ctx, () -> vertx.executeBlocking(() -> stateMachine.readTransaction(txn), false)
+                .onComplete(ar -> {
+                    if (ar.failed()) {
+                        ctx.fail(ar.cause());
+                    } else {
+                        json(ctx, 200, TxnJson.render(ar.result()));
+                    }
+                }));
     }
 
     private void get(RoutingContext ctx) {

@@ -74,6 +74,7 @@ import java.util.stream.Stream;
  * @param watchPageEvents         events in one page of history read for a watcher that catches up
  * @param watchProgressMs         how long a watch stream stays silent before a progress message, unless the
  *                                client asks otherwise with {@code ?progressMs=} (0: none)
+ * @param maxTxnOps               the most compares, and the most ops in each branch, of one transaction
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -88,7 +89,7 @@ public record NodeConfig(
         long maxApplyQueueBytes, long maxForwardedBytes, long maxPeerQueueBytes, long maxReadBatchBytes,
         long historyRetentionRevisions, long historyRetentionMs, int historyCompactionIntervalMs,
         int historyPurgeBatchRecords, int maxWatchers, long maxWatcherQueueBytes, int watchPageEvents,
-        int watchProgressMs) {
+        int watchProgressMs, int maxTxnOps) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -133,6 +134,8 @@ public record NodeConfig(
     public static final long DEFAULT_MAX_WATCHER_QUEUE_BYTES = 4L << 20;
     public static final int DEFAULT_WATCH_PAGE_EVENTS = 1_000;
     public static final int DEFAULT_WATCH_PROGRESS_MS = 10_000;
+    /** etcd's default {@code --max-txn-ops}. */
+    public static final int DEFAULT_MAX_TXN_OPS = 128;
 
     /** The storage directory used when none is configured: {@code data/node<id>}. */
     public static Path defaultStorageDir(int id) {
@@ -219,6 +222,7 @@ public record NodeConfig(
         positive("maxWatcherQueueBytes", maxWatcherQueueBytes);
         positive("watchPageEvents", watchPageEvents);
         notNegative("watchProgressMs", watchProgressMs);
+        positive("maxTxnOps", maxTxnOps);
         join = join == null ? "" : join.trim();
         if (!join.isEmpty()) {
             if (!join.startsWith("http://") && !join.startsWith("https://")) {
@@ -243,7 +247,8 @@ public record NodeConfig(
                 DEFAULT_MAX_APPLY_QUEUE_BYTES, DEFAULT_MAX_FORWARDED_BYTES, DEFAULT_MAX_PEER_QUEUE_BYTES,
                 DEFAULT_MAX_READ_BATCH_BYTES, DEFAULT_HISTORY_RETENTION_REVISIONS, DEFAULT_HISTORY_RETENTION_MS,
                 DEFAULT_HISTORY_COMPACTION_INTERVAL_MS, DEFAULT_HISTORY_PURGE_BATCH_RECORDS, DEFAULT_MAX_WATCHERS,
-                DEFAULT_MAX_WATCHER_QUEUE_BYTES, DEFAULT_WATCH_PAGE_EVENTS, DEFAULT_WATCH_PROGRESS_MS);
+                DEFAULT_MAX_WATCHER_QUEUE_BYTES, DEFAULT_WATCH_PAGE_EVENTS, DEFAULT_WATCH_PROGRESS_MS,
+                DEFAULT_MAX_TXN_OPS);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

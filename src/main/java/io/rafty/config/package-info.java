@@ -101,6 +101,8 @@
  *     for a catching-up watcher</td></tr>
  * <tr><td>watchProgressMs</td><td>KVSTORE_WATCH_PROGRESS_MS</td><td>10000</td><td>silence before a progress message on
  *     a watch stream, unless the client sets ?progressMs= (0: none)</td></tr>
+ * <tr><td>maxTxnOps</td><td>KVSTORE_MAX_TXN_OPS</td><td>128</td><td>the most compares, and the most ops in each branch,
+ *     of one transaction; more get 400</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0
