@@ -31,7 +31,7 @@ public final class BenchCommand implements Callable<Integer> {
     static final int MAX_WATCHERS = 30_000;
 
     /** What the clients do. */
-    public enum Workload { put, get, mixed }
+    public enum Workload { put, get, mixed, txn }
 
     /** Which server the requests are written for ({@link TargetProtocol}). */
     public enum Target { rafty, etcd }
@@ -59,7 +59,9 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Load before measuring, excluded from the figures (default ${DEFAULT-VALUE})")
     Duration warmup;
 
-    @Option(names = "--workload", defaultValue = "put", description = "put, get or mixed (default ${DEFAULT-VALUE})")
+    @Option(names = "--workload", defaultValue = "put",
+            description = "put, get, mixed, or txn: each request a compare-and-set transaction with four ops "
+                    + "(POST /v1/txn; Rafty only) (default ${DEFAULT-VALUE})")
     Workload workload;
 
     @Option(names = "--keys", defaultValue = "10000", description = "Distinct keys, chosen uniformly (default ${DEFAULT-VALUE})")
@@ -147,6 +149,12 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (watchers > 0 && target != Target.rafty) {
             throw bad("--watchers works with --target rafty only (it opens Rafty's SSE watch streams)");
+        }
+        if (workload == Workload.txn && target != Target.rafty) {
+            throw bad("--workload txn works with --target rafty only");
+        }
+        if (watchers > 0 && workload == Workload.txn) {
+            throw bad("--watchers needs --workload put or mixed: a transaction's answer carries several revisions");
         }
         if (watchers > 0 && workload == Workload.get) {
             throw bad("--watchers needs --workload put or mixed: a get run writes nothing to watch");

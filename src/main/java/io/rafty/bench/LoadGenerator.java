@@ -386,7 +386,7 @@ public final class LoadGenerator {
             }
             int key = random.nextInt(settings.keys());
             boolean read = switch (settings.workload()) {
-                case put -> false;
+                case put, txn -> false;
                 case get -> true;
                 case mixed -> random.nextInt(100) < settings.readPercent();
             };

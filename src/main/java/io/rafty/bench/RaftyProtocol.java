@@ -2,6 +2,7 @@ package io.rafty.bench;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.Json;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -17,23 +18,40 @@ final class RaftyProtocol implements TargetProtocol {
     /** Digits of the largest revision read: fewer than {@code Long.MAX_VALUE} has. */
     private static final int MAX_REVISION_DIGITS = 18;
 
+    private static final String TXN_PATH = "/v1/txn";
+
     private final String keyPrefix;
     private final boolean stale;
     private final byte[] value;
+    /** With {@code --workload txn}, the key count (a write's transaction names keys beside its own); else 0. */
+    private final int txnKeys;
+    private final String valueJson;
+    private final String prefixJson;
 
-    RaftyProtocol(String keyPrefix, boolean stale, byte[] value) {
+    /**
+     * @param value   the bytes every write stores (printable ASCII, so a transaction carries it as JSON text)
+     * @param txnKeys the key count when every write is a transaction, or 0
+     */
+    RaftyProtocol(String keyPrefix, boolean stale, byte[] value, int txnKeys) {
         this.keyPrefix = keyPrefix;
         this.stale = stale;
         this.value = value;
+        this.txnKeys = txnKeys;
+        this.valueJson = new String(value, StandardCharsets.US_ASCII);
+        String quoted = Json.encode(keyPrefix);
+        this.prefixJson = quoted.substring(1, quoted.length() - 1);
     }
 
     @Override
     public HttpMethod method(boolean read) {
-        return read ? HttpMethod.GET : HttpMethod.PUT;
+        return read ? HttpMethod.GET : txnKeys > 0 ? HttpMethod.POST : HttpMethod.PUT;
     }
 
     @Override
     public String uri(int key, boolean read) {
+        if (!read && txnKeys > 0) {
+            return TXN_PATH;
+        }
         String path = TargetProtocol.appendKey(new StringBuilder(24 + keyPrefix.length()).append(KV_PATH), keyPrefix,
                 key).toString();
         return read && stale ? path + STALE_QUERY : path;
@@ -41,7 +59,30 @@ final class RaftyProtocol implements TargetProtocol {
 
     @Override
     public Buffer body(int key, boolean read) {
-        return read ? null : Buffer.buffer(value);
+        if (read) {
+            return null;
+        }
+        return txnKeys > 0 ? Buffer.buffer(transaction(key)) : Buffer.buffer(value);
+    }
+
+    /**
+     * A compare-and-set transaction with four ops around key {@code key}: if its version is below 2^50
+     * (always: the compare is evaluated, not decisive), put it and its neighbour, and read both back;
+     * otherwise read it. One revision, two keys written, two read.
+     */
+    String transaction(int key) {
+        String own = key(key);
+        String next = key((key + 1) % txnKeys);
+        return "{\"compare\":[{\"key\":\"" + own + "\",\"target\":\"version\",\"op\":\"<\",\"value\":"
+                + (1L << 50) + "}],\"success\":[{\"op\":\"put\",\"key\":\"" + own + "\",\"value\":\"" + valueJson
+                + "\"},{\"op\":\"put\",\"key\":\"" + next + "\",\"value\":\"" + valueJson + "\"},{\"op\":\"get\",\"key\":\""
+                + own + "\"},{\"op\":\"get\",\"key\":\"" + next + "\"}],\"failure\":[{\"op\":\"get\",\"key\":\"" + own
+                + "\"}]}";
+    }
+
+    /** Key number {@code key} as JSON string content (the prefix escaped once; digits need none). */
+    private String key(int key) {
+        return TargetProtocol.appendKey(new StringBuilder(16 + prefixJson.length()), prefixJson, key).toString();
     }
 
     @Override

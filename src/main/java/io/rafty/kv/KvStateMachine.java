@@ -1,5 +1,6 @@
 package io.rafty.kv;
 
+import io.rafty.raft.DeliberateBug;
 import io.rafty.raft.Entry;
 import io.rafty.raft.EntryType;
 import java.util.ArrayList;
@@ -8,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Applies committed log entries to a {@link KvStore}: the replicated state machine. Pure logic
@@ -39,9 +41,21 @@ public final class KvStateMachine {
 
     private final KvStore store;
     private final KvView storeView;
+    private final boolean comparesIgnoreBatch;
+    private final boolean readTxnBehind;
 
     public KvStateMachine(KvStore store) {
+        this(store, Set.of());
+    }
+
+    /**
+     * A state machine with deliberate bugs (only {@link DeliberateBug#TXN_COMPARES_IGNORE_BATCH} and
+     * {@link DeliberateBug#READ_TXN_ONE_REVISION_BEHIND} apply here).
+     */
+    public KvStateMachine(KvStore store, Set<DeliberateBug> bugs) {
         this.store = Objects.requireNonNull(store, "store");
+        this.comparesIgnoreBatch = bugs.contains(DeliberateBug.TXN_COMPARES_IGNORE_BATCH);
+        this.readTxnBehind = bugs.contains(DeliberateBug.READ_TXN_ONE_REVISION_BEHIND);
         this.storeView = new KvView() {
             @Override
             public KvEntry get(byte[] key) {
@@ -124,7 +138,8 @@ public final class KvStateMachine {
         if (problem != null) {
             return new KvResult.TxnInvalid(index, problem);
         }
-        TxnRunner.Outcome outcome = TxnRunner.run(txn, new OverlayView(storeView, overlay), index);
+        KvView view = new OverlayView(storeView, overlay);
+        TxnRunner.Outcome outcome = TxnRunner.run(txn, comparesIgnoreBatch ? storeView : view, view, index);
         overlay.putAll(outcome.changes());
         return new KvResult.TxnDone(index, outcome);
     }
@@ -141,7 +156,8 @@ public final class KvStateMachine {
             throw new IllegalArgumentException("the transaction writes: it must go through the log");
         }
         while (true) {
-            long revision = store.appliedIndex();
+            long revision = readTxnBehind ? Math.max(store.compactRevision(), store.appliedIndex() - 1)
+                    : store.appliedIndex();
             try {
                 return new KvResult.TxnDone(revision, TxnRunner.run(txn, KvView.at(store, revision), revision));
             } catch (RevisionUnavailableException e) {

@@ -42,9 +42,14 @@ public final class TxnRunner {
      * first; events come out in key order (each key once), as the history stores them.
      */
     public static Outcome run(Txn txn, KvView view, long revision) {
+        return run(txn, view, view, revision);
+    }
+
+    /** As {@link #run(Txn, KvView, long)}, with the compares read from {@code compareView} (deliberate bugs only). */
+    static Outcome run(Txn txn, KvView compareView, KvView view, long revision) {
         boolean succeeded = true;
         for (Txn.Compare compare : txn.compares()) {
-            if (!compare.holds(view.get(compare.key()))) {
+            if (!compare.holds(compareView.get(compare.key()))) {
                 succeeded = false;
                 break;
             }

@@ -40,5 +40,16 @@ public enum DeliberateBug {
      * previous value of a change at C is lost (the shape of etcd issue 18089). Only the in-memory store
      * honours it.
      */
-    PURGE_THROUGH_COMPACT_REVISION
+    PURGE_THROUGH_COMPACT_REVISION,
+    /**
+     * Transactions: the compares of a transaction are evaluated against the stored state only, not the
+     * changes of the earlier entries of the same apply batch, so a compare-and-set right behind a write
+     * to its key sees the value before that write.
+     */
+    TXN_COMPARES_IGNORE_BATCH,
+    /**
+     * Transactions: a read-only transaction reads the revision before the applied index (an off-by-one),
+     * so it can miss the write acknowledged just before it.
+     */
+    READ_TXN_ONE_REVISION_BEHIND
 }

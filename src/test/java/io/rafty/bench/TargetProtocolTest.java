@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Set;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -77,7 +78,7 @@ class TargetProtocolTest {
 
     @Test
     void raftyKeepsItsRestShape() {
-        RaftyProtocol rafty = new RaftyProtocol("bench/", false, VALUE);
+        RaftyProtocol rafty = new RaftyProtocol("bench/", false, VALUE, 0);
         assertEquals(HttpMethod.PUT, rafty.method(false));
         assertEquals(HttpMethod.GET, rafty.method(true));
         assertEquals("/v1/kv/bench/0000000042", rafty.uri(42, false));
@@ -89,8 +90,25 @@ class TargetProtocolTest {
     }
 
     @Test
+    void raftyTransactionsAreFourOpCompareAndSetsOnAKeyAndItsNeighbour() {
+        RaftyProtocol rafty = new RaftyProtocol("b\"/", false, VALUE, 100);
+        assertEquals(HttpMethod.POST, rafty.method(false));
+        assertEquals("/v1/txn", rafty.uri(99, false));
+        assertEquals("/v1/kv/b\"/0000000099", rafty.uri(99, true), "reads stay plain gets");
+        io.vertx.core.json.JsonObject txn = rafty.body(99, false).toJsonObject();
+        assertEquals("b\"/0000000099", txn.getJsonArray("compare").getJsonObject(0).getString("key"));
+        io.vertx.core.json.JsonArray success = txn.getJsonArray("success");
+        assertEquals(4, success.size());
+        assertEquals("b\"/0000000000", success.getJsonObject(1).getString("key"), "the neighbour wraps around");
+        assertEquals(new String(VALUE, java.nio.charset.StandardCharsets.US_ASCII),
+                success.getJsonObject(0).getString("value"));
+        assertEquals(List.of("put", "put", "get", "get"), success.stream()
+                .map(op -> ((io.vertx.core.json.JsonObject) op).getString("op")).toList());
+    }
+
+    @Test
     void raftyStaleReadsAskForConsistencyStale() {
-        RaftyProtocol rafty = new RaftyProtocol("bench/", true, VALUE);
+        RaftyProtocol rafty = new RaftyProtocol("bench/", true, VALUE, 0);
         assertEquals("/v1/kv/bench/0000000042?consistency=stale", rafty.uri(42, true));
         assertEquals("/v1/kv/bench/0000000042", rafty.uri(42, false), "stale applies to reads only");
     }

@@ -4,14 +4,26 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Records the simulated clients' operations into a {@link History} (times are simulated
- * microseconds) and checks it with the {@link LinearizabilityChecker}. A check that runs out of
- * its deterministic step budget is reported as a failure too: "unknown" is not a pass.
+ * Records the simulated clients' operations (times are simulated microseconds) and checks them: key
+ * operations go into a {@link History} for the per-key {@link LinearizabilityChecker}; transactions,
+ * whose keys cannot be checked apart, into a {@link TxnHistory} for {@link TxnSearch}, which checks
+ * their whole key group as one object. A check that runs out of its deterministic step budget is
+ * reported as a failure too: "unknown" is not a pass.
  */
 final class CheckedRecorder implements ClientRecorder {
 
+    /**
+     * Steps the transaction search may take (a linearizable history of a few hundred needs far fewer);
+     * {@code -Dsim.txnSteps=N} raises it to tell a history that is merely hard from a violation.
+     */
+    static final long TXN_SEARCH_MAX_STEPS = Long.getLong("sim.txnSteps", 20_000_000);
+
     private final History history = new History();
+    private final TxnHistory txnHistory = new TxnHistory();
+    /** Per call: its {@link History.Call}, or null for a transaction. */
     private final List<History.Call> calls = new ArrayList<>();
+    /** Per call: its handle in {@link #txnHistory}, or -1 for a key operation. */
+    private final List<Integer> txnCalls = new ArrayList<>();
     private final List<ClientCommand> commands = new ArrayList<>();
 
     @Override
@@ -21,8 +33,10 @@ final class CheckedRecorder implements ClientRecorder {
             case GET -> new KvInput.Get(command.key());
             case DELETE -> new KvInput.Delete(command.key());
             case CAS -> new KvInput.Cas(command.key(), command.expected(), command.value());
+            case TXN -> null;
         };
-        calls.add(history.invoke(clientId, timeMicros, input));
+        calls.add(input == null ? null : history.invoke(clientId, timeMicros, input));
+        txnCalls.add(input == null ? txnHistory.invoke(clientId, timeMicros, command.txn()) : -1);
         commands.add(command);
         return calls.size() - 1;
     }
@@ -34,24 +48,45 @@ final class CheckedRecorder implements ClientRecorder {
             case GET -> new KvOutput.GetResult(answer.value());
             case DELETE -> new KvOutput.DeleteResult(answer.flag());
             case CAS -> new KvOutput.CasResult(answer.flag());
+            case TXN -> null;
         };
-        history.ok(calls.get(call), timeMicros, output);
+        if (output == null) {
+            txnHistory.ok(txnCalls.get(call), timeMicros, answer.txn());
+        } else {
+            history.ok(calls.get(call), timeMicros, output);
+        }
     }
 
     @Override
     public void fail(int call, long timeMicros) {
-        history.fail(calls.get(call), timeMicros);
+        if (calls.get(call) == null) {
+            txnHistory.fail(txnCalls.get(call), timeMicros);
+        } else {
+            history.fail(calls.get(call), timeMicros);
+        }
     }
 
     @Override
     public void unknown(int call) {
-        history.unknown(calls.get(call));
+        if (calls.get(call) == null) {
+            txnHistory.unknown(txnCalls.get(call));
+        } else {
+            history.unknown(calls.get(call));
+        }
     }
 
     @Override
     public String check() {
         CheckResult result = LinearizabilityChecker.check(history, Budget.DEFAULT);
-        return result.isLinearizable() ? null : result.explanation();
+        if (!result.isLinearizable()) {
+            return result.explanation();
+        }
+        if (txnHistory.size() == 0) {
+            return null;
+        }
+        CheckResult.KeyResult txns = TxnSearch.check(txnHistory.operations(), TXN_SEARCH_MAX_STEPS);
+        return txns.verdict() == CheckResult.Verdict.LINEARIZABLE ? null
+                : "transactions are " + txns.verdict().description() + ": " + txns.explanation();
     }
 
     @Override

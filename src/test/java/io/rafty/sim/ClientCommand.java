@@ -2,14 +2,26 @@ package io.rafty.sim;
 
 /**
  * What a simulated client asks of the store: one operation on one key, with string values so
- * histories read well. {@code expected == null} in a compare-and-set means "the key is absent".
+ * histories read well, or a transaction over several keys ({@code txn}; {@code key} is then its
+ * first key). {@code expected == null} in a compare-and-set means "the key is absent".
  */
-record ClientCommand(Kind kind, String key, String expected, String value) {
+record ClientCommand(Kind kind, String key, String expected, String value, TxnInput txn) {
 
-    enum Kind { PUT, GET, DELETE, CAS }
+    enum Kind { PUT, GET, DELETE, CAS, TXN }
 
+    ClientCommand(Kind kind, String key, String expected, String value) {
+        this(kind, key, expected, value, null);
+    }
+
+    static ClientCommand txn(TxnInput txn) {
+        String first = !txn.compares().isEmpty() ? txn.compares().get(0).key()
+                : !txn.success().isEmpty() ? txn.success().get(0).key() : txn.failure().get(0).key();
+        return new ClientCommand(Kind.TXN, first, null, null, txn);
+    }
+
+    /** Whether it goes through the log: a read-only transaction is a read, like a get. */
     boolean isWrite() {
-        return kind != Kind.GET;
+        return kind == Kind.TXN ? !txn.readOnly() : kind != Kind.GET;
     }
 
     @Override
@@ -19,6 +31,7 @@ record ClientCommand(Kind kind, String key, String expected, String value) {
             case GET -> "get(" + key + ")";
             case DELETE -> "delete(" + key + ")";
             case CAS -> "cas(" + key + ":" + expected + "->" + value + ")";
+            case TXN -> "txn(" + txn.describe() + ")";
         };
     }
 }

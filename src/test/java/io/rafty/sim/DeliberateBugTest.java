@@ -73,4 +73,16 @@ class DeliberateBugTest {
     void purgeThroughTheCompactRevisionIsCaught() {
         assertFound(DeliberateBug.PURGE_THROUGH_COMPACT_REVISION);
     }
+
+    /** A compare-and-set transaction behind a write in the same apply batch compares against the value before it. */
+    @Test
+    void transactionComparesThatIgnoreTheApplyBatchAreCaught() {
+        assertFound(DeliberateBug.TXN_COMPARES_IGNORE_BATCH);
+    }
+
+    /** A read-only transaction one revision behind the applied index: only the transaction checker sees it. */
+    @Test
+    void readOnlyTransactionOneRevisionBehindIsCaught() {
+        assertFound(DeliberateBug.READ_TXN_ONE_REVISION_BEHIND);
+    }
 }

@@ -1,5 +1,7 @@
 package io.rafty.sim;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 
@@ -7,10 +9,22 @@ import java.util.TreeMap;
  * One simulated client: issues one operation at a time, follows leader hints, retries what
  * definitely failed, and gives up with an unknown outcome when a write times out (retrying it
  * could apply it twice: the store has no idempotent retries yet).
+ *
+ * <p>A transaction client instead runs multi-key transactions over keys of its own group
+ * ({@value #TXN_KEYS} keys {@code t0, t1, …}, shared by every transaction client and no key client):
+ * read-only transactions reading several keys, compare-and-set transactions that write two keys if
+ * one holds what the client last saw (reading both otherwise), blind writes of two keys, and a delete
+ * of one key with a write of another. Their history is checked as one multi-key object
+ * ({@link TxnSearch}), since a transaction's keys cannot be checked apart. That search cannot split
+ * by key, so every write with an unknown outcome multiplies its work: after
+ * {@value #TXN_UNKNOWN_WRITES_MAX} of them a transaction client only reads (the key clients keep
+ * writing through every fault, for the per-key checker).
  */
 final class SimClient {
 
     private static final int MAX_ATTEMPTS = 8;
+    static final int TXN_KEYS = 3;
+    static final int TXN_UNKNOWN_WRITES_MAX = 8;
     private static final long BACKOFF_MAX_MICROS = 30_000;
 
     final int id;
@@ -18,6 +32,8 @@ final class SimClient {
     private final SplittableRandom random;
     private final SimParameters parameters;
     private final TreeMap<String, String> lastSeen = new TreeMap<>();
+    private final boolean transactions;
+    private int unknownWrites;
 
     private int operationsStarted;
     private ClientCommand command;
@@ -28,11 +44,12 @@ final class SimClient {
     private int knownLeader;
     private boolean stopped;
 
-    SimClient(int id, Simulation sim, SplittableRandom random, SimParameters parameters) {
+    SimClient(int id, Simulation sim, SplittableRandom random, SimParameters parameters, boolean transactions) {
         this.id = id;
         this.sim = sim;
         this.random = random;
         this.parameters = parameters;
+        this.transactions = transactions;
     }
 
     boolean idle() {
@@ -57,7 +74,9 @@ final class SimClient {
         String key = "k" + random.nextInt(parameters.keys());
         String value = "c" + id + "." + (++operationsStarted);
         int dice = random.nextInt(100);
-        if (dice < 30) {
+        if (transactions) {
+            command = ClientCommand.txn(nextTransaction(value));
+        } else if (dice < 30) {
             command = new ClientCommand(ClientCommand.Kind.PUT, key, null, value);
         } else if (dice < 65) {
             command = new ClientCommand(ClientCommand.Kind.GET, key, null, null);
@@ -73,6 +92,31 @@ final class SimClient {
         // Mostly the known leader, but a third of operations go to any node, so followers' forwarded
         // writes and reads (ReadIndex from a follower) are exercised as much as the leader's own.
         attempt(knownLeader != 0 && random.nextInt(3) != 0 ? knownLeader : randomNode());
+    }
+
+    private TxnInput nextTransaction(String value) {
+        int first = random.nextInt(TXN_KEYS);
+        String a = "t" + first;
+        String b = "t" + (first + 1 + random.nextInt(TXN_KEYS - 1)) % TXN_KEYS;
+        int dice = random.nextInt(100);
+        if (dice < 35 || unknownWrites >= TXN_UNKNOWN_WRITES_MAX) {
+            List<TxnOp> reads = new ArrayList<>();
+            for (int i = 0; i < TXN_KEYS; i++) {
+                reads.add(new TxnOp.Get("t" + i));
+            }
+            return new TxnInput(List.of(), reads, List.of());
+        }
+        if (dice < 70) {
+            String expected = random.nextInt(4) == 0 ? null : lastSeen.get(a);
+            return new TxnInput(List.of(new TxnCompare(a, expected)),
+                    List.of(new TxnOp.Put(a, value), new TxnOp.Put(b, value)),
+                    List.of(new TxnOp.Get(a), new TxnOp.Get(b)));
+        }
+        if (dice < 88) {
+            return new TxnInput(List.of(), List.of(new TxnOp.Put(a, value), new TxnOp.Put(b, value), new TxnOp.Get(a)),
+                    List.of());
+        }
+        return new TxnInput(List.of(), List.of(new TxnOp.Delete(a), new TxnOp.Put(b, value)), List.of());
     }
 
     private int randomNode() {
@@ -145,7 +189,12 @@ final class SimClient {
     private void recordUnknown() {
         sim.recorder().unknown(call);
         sim.trace("c" + id + " unknown #" + call + " " + command);
-        if (command.kind() != ClientCommand.Kind.GET) {
+        if (command.kind() == ClientCommand.Kind.TXN) {
+            lastSeen.clear();
+            if (command.isWrite()) {
+                unknownWrites++;
+            }
+        } else if (command.kind() != ClientCommand.Kind.GET) {
             lastSeen.remove(command.key());
         }
         done();
@@ -159,6 +208,20 @@ final class SimClient {
             case CAS -> {
                 if (answer.flag()) {
                     lastSeen.put(command.key(), command.value());
+                }
+            }
+            case TXN -> {
+                TxnInput txn = command.txn();
+                List<TxnOp> branch = answer.txn().succeeded() ? txn.success() : txn.failure();
+                int read = 0;
+                for (TxnOp op : branch) {
+                    if (op instanceof TxnOp.Put put) {
+                        lastSeen.put(put.key(), put.value());
+                    } else if (op instanceof TxnOp.Delete) {
+                        lastSeen.put(op.key(), null);
+                    } else {
+                        lastSeen.put(op.key(), answer.txn().reads().get(read++));
+                    }
                 }
             }
         }

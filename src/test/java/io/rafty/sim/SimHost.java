@@ -183,7 +183,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         this.disk = new InMemoryLogStore(nextStorageId++);
         this.kvStore = new InMemoryKvStore(parameters.bugs());
         this.syncedKv = new InMemoryKvStore(parameters.bugs());
-        this.stateMachine = new KvStateMachine(kvStore);
+        this.stateMachine = new KvStateMachine(kvStore, parameters.bugs());
         this.snapshots = new InMemorySnapshotStore(disk, kvStore);
         this.persistWorker = new Worker("persist", parameters.persistDelayMinMicros(),
                 parameters.persistDelayMaxMicros());
@@ -230,7 +230,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 + (loseStateMachine ? 0 : syncedKv.appliedIndex()) + " from " + kvStore.appliedIndex());
         stopProcess();
         kvStore = loseStateMachine ? new InMemoryKvStore(parameters.bugs()) : syncedKv.copy();
-        stateMachine = new KvStateMachine(kvStore);
+        stateMachine = new KvStateMachine(kvStore, parameters.bugs());
         snapshots = new InMemorySnapshotStore(disk, kvStore);
     }
 
@@ -241,7 +241,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         disk = new InMemoryLogStore(nextStorageId++);
         kvStore = new InMemoryKvStore(parameters.bugs());
         syncedKv = new InMemoryKvStore(parameters.bugs());
-        stateMachine = new KvStateMachine(kvStore);
+        stateMachine = new KvStateMachine(kvStore, parameters.bugs());
         snapshots = new InMemorySnapshotStore(disk, kvStore);
         lostDisk = true;
     }
@@ -335,6 +335,12 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
             driver.readBarrier(new Reply<>() {
                 @Override
                 public void succeed(Long index) {
+                    if (command.kind() == ClientCommand.Kind.TXN) {
+                        // As the API serves a read-only transaction: after the barrier, from the history.
+                        KvAnswer answer = KvCommands.txnAnswer(stateMachine.readTransaction(KvCommands.txn(command.txn())));
+                        sim.reply(SimHost.this, request, ClientReply.Status.OK, 0, answer);
+                        return;
+                    }
                     String value = KvCommands.value(stateMachine.get(KvCommands.bytes(command.key())));
                     sim.reply(SimHost.this, request, ClientReply.Status.OK, 0, new KvAnswer(value, value != null));
                 }
@@ -538,7 +544,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
             @Override
             public void start() {
                 sim.invariants().onApply(SimHost.this, task.entries());
-                results.add(new KvStateMachine(deferred).apply(task.entries()));
+                results.add(new KvStateMachine(deferred, parameters.bugs()).apply(task.entries()));
                 for (KvResult result : results.get(0)) {
                     sim.invariants().onResult(SimHost.this, result.index(), KvCommands.answer(result));
                 }

@@ -57,6 +57,7 @@ record SimParameters(
         double watchCongestion,
         long watchProgressMicros,
         int historyReaders,
+        int txnClients,
         long chaosEvents,
         Set<DeliberateBug> bugs) {
 
@@ -128,13 +129,16 @@ record SimParameters(
         double congestion = random.nextInt(3) == 0 ? 0.0 : random.nextDouble(0.0, 0.2);
         long progressMicros = random.nextBoolean() ? 0 : random.nextLong(10_000, 200_000);
         int historyReaders = random.nextInt(3);
+        // Drawn last of all, so the worlds above are the worlds they were before transactions. Two thirds
+        // of the worlds also have clients that run multi-key transactions over keys of their own.
+        int txnClients = random.nextInt(3) == 0 ? 0 : random.nextInt(1, 4);
         return new SimParameters(seed, clusterSize, baseTick, skew, electionMin, electionMax, heartbeat,
                 maxMessageBytes, maxInflight, delayMin, delayMean, slow, loss, duplicate, reorder, persistMin,
                 persistMax, nemesisMean, partitionWeight, crashWeight, pauseWeight, healWeight, leaderKillerWeight,
                 leaderKillerDelayMax, figure8Weight, downtimeMax, clients,
                 keys, think, timeout, snapshotEntries, snapshotTail, spareNodes, membershipWeight, applyDelayMax,
                 applyQueueBytes, diskLossWeight, watchers, retention, compactionInterval, watchQueueBytes,
-                watchPageEvents, congestion, progressMicros, historyReaders, chaosEvents, bugs);
+                watchPageEvents, congestion, progressMicros, historyReaders, txnClients, chaosEvents, bugs);
     }
 
     String describe() {
@@ -144,7 +148,7 @@ record SimParameters(
                         + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d leader-killer=%d figure8=%d) kill-delay<=%dus downtime<=%dus"
                         + " clients=%d keys=%d think<=%dus timeout=%dus snapshot-every=%d tail=%d spares=%d membership=%d"
                         + " apply<=%dus apply-queue=%dB disk-loss=%d watchers=%d retention=%d compact-every=%dus"
-                        + " watch-queue=%dB page=%d congestion=%.2f progress=%dus history-readers=%d events=%d bugs=%s",
+                        + " watch-queue=%dB page=%d congestion=%.2f progress=%dus history-readers=%d txn-clients=%d events=%d bugs=%s",
                 seed, clusterSize, baseTickMicros, tickSkew, electionTimeoutTicksMin, electionTimeoutTicksMax,
                 heartbeatIntervalTicks, maxMessageBytes, maxInflightMessages, messageDelayMinMicros,
                 messageDelayMeanMicros - messageDelayMinMicros, slowMessageRate, lossRate, duplicateRate, reorder,
@@ -154,6 +158,6 @@ record SimParameters(
                 clientTimeoutMicros, snapshotEntries, snapshotLogTailEntries, spareNodes, membershipWeight,
                 applyDelayMaxMicros, applyQueueBytesMax, diskLossWeight, watchers, historyRetentionRevisions,
                 compactionIntervalMicros, watchQueueBytes, watchPageEvents, watchCongestion, watchProgressMicros,
-                historyReaders, chaosEvents, bugs);
+                historyReaders, txnClients, chaosEvents, bugs);
     }
 }

@@ -171,7 +171,11 @@ final class Simulation {
             held.add(new ArrayList<>());
         }
         for (int id = 1; id <= parameters.clients(); id++) {
-            clients.add(new SimClient(id, this, clientRandom.split(), parameters));
+            clients.add(new SimClient(id, this, clientRandom.split(), parameters, false));
+        }
+        // Transaction clients come after the others, so the key clients draw what they drew before them.
+        for (int id = parameters.clients() + 1; id <= parameters.clients() + parameters.txnClients(); id++) {
+            clients.add(new SimClient(id, this, clientRandom.split(), parameters, true));
         }
         for (int id = 1; id <= parameters.watchers(); id++) {
             watchers.add(new SimWatcher(id, this, watchRandom.split(), parameters));
