@@ -5,10 +5,10 @@ package io.rafty.kv;
  * applied in log order by {@link KvStateMachine}; {@link #kind()} lets code dispatch over every
  * kind exhaustively.
  */
-public sealed interface Command permits Command.KeyCommand, Command.Compact, Command.Transaction {
+public sealed interface Command permits Command.KeyCommand, Command.Compact, Command.Transaction, Command.Idempotent {
 
     /** Every kind of command, for exhaustive switches. */
-    enum Kind { PUT, DELETE, COMPACT, TXN }
+    enum Kind { PUT, DELETE, COMPACT, TXN, IDEMPOTENT }
 
     Kind kind();
 
@@ -53,6 +53,24 @@ public sealed interface Command permits Command.KeyCommand, Command.Compact, Com
         @Override
         public Kind kind() {
             return Kind.TXN;
+        }
+    }
+
+    /**
+     * A client write made with an idempotency key ({@link Idempotency}): {@code write} applies unless
+     * the key is already in the idempotency table, whose entry then answers it.
+     */
+    record Idempotent(byte[] key, Command write) implements Command {
+        public Idempotent {
+            java.util.Objects.requireNonNull(key, "key");
+            if (!(write instanceof KeyCommand || write instanceof Transaction)) {
+                throw new IllegalArgumentException("only a put, a delete or a transaction takes an idempotency key");
+            }
+        }
+
+        @Override
+        public Kind kind() {
+            return Kind.IDEMPOTENT;
         }
     }
 }

@@ -32,6 +32,9 @@ import java.util.Objects;
  *          bytes value, i64 lease                  (put)
  *          i32 limit, positive                     (get)
  * ("bytes" is an i32 length, then that many bytes.)
+ *
+ * an idempotent write (type 5) has: bytes idempotency key, bytes the write's own encoding (a put, a
+ * delete or a transaction)
  * </pre>
  *
  * Integers are big-endian. Decoding checks every length against the bytes that remain, so a
@@ -47,6 +50,7 @@ public final class CommandCodec {
     static final byte TYPE_DELETE = 2;
     static final byte TYPE_COMPACT = 3;
     static final byte TYPE_TXN = 4;
+    static final byte TYPE_IDEMPOTENT = 5;
 
     private static final byte OP_PUT = 1;
     private static final byte OP_DELETE_KEY = 2;
@@ -78,6 +82,14 @@ public final class CommandCodec {
         }
         if (command instanceof Command.Transaction transaction) {
             return encodeTxn(transaction.txn());
+        }
+        if (command instanceof Command.Idempotent idempotent) {
+            byte[] write = encode(idempotent.write());
+            ByteBuffer buffer = ByteBuffer.allocate(HEADER_BYTES + 2 * LENGTH_BYTES + idempotent.key().length
+                    + write.length).put(FORMAT_VERSION).put(TYPE_IDEMPOTENT);
+            putBytes(buffer, idempotent.key());
+            putBytes(buffer, write);
+            return buffer.array();
         }
         Command.KeyCommand keyCommand = (Command.KeyCommand) command;
         byte[] key = Objects.requireNonNull(keyCommand.key(), "key");
@@ -137,6 +149,14 @@ public final class CommandCodec {
         }
         if (type == TYPE_TXN) {
             return new Command.Transaction(decodeTxn(buffer));
+        }
+        if (type == TYPE_IDEMPOTENT) {
+            byte[] key = getBytes(buffer, "idempotency key");
+            Command write = decode(getBytes(buffer, "idempotent write"));
+            if (!(write instanceof Command.KeyCommand || write instanceof Command.Transaction)) {
+                throw new IllegalArgumentException("malformed command: an idempotent " + write.kind());
+            }
+            return new Command.Idempotent(key, write);
         }
         if (type != TYPE_PUT && type != TYPE_DELETE) {
             throw new IllegalArgumentException("unknown command type " + type);

@@ -56,6 +56,17 @@ public sealed interface KvResult {
         }
     }
 
+    /**
+     * An idempotent write whose key was already in the table with the same request: it applied
+     * nothing, and {@code original} is the first attempt's result (its index is that attempt's revision).
+     */
+    record Replayed(long index, KvResult original) implements KvResult {
+    }
+
+    /** An idempotent write whose key was already used, at {@code firstRevision}, for another request. */
+    record IdempotencyKeyReused(long index, byte[] key, long firstRevision) implements KvResult {
+    }
+
     /** A committed transaction that breaks {@link Txn}'s rules ({@code problem}); it changed nothing. */
     record TxnInvalid(long index, String problem) implements KvResult {
     }

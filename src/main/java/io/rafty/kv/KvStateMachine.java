@@ -27,6 +27,10 @@ import java.util.Set;
  *   <li>A batch is written with one {@link KvStore#write} call, together with its events (the
  *       history) and the batch's last index, so keys, history and applied index never disagree
  *       after a crash.</li>
+ *   <li>A write with an idempotency key applies once: a later entry with the same key and request is
+ *       answered with the first one's result and changes nothing; with another request it is refused.
+ *       The table is kept as long as the history: entries below the compact revision no longer count
+ *       (see {@link Idempotency}).</li>
  *   <li>A transaction runs at its entry's index as one revision (see {@link Txn} and
  *       {@link TxnRunner}); a committed one that breaks the rules changes nothing.</li>
  *   <li>A compaction to {@code R} is refused when {@code R} is already compacted or beyond the
@@ -83,6 +87,7 @@ public final class KvStateMachine {
         long lastApplied = appliedBefore;
         // Later commands in the batch must see earlier ones' effects before anything is stored.
         Map<Key, KvEntry> overlay = new HashMap<>();
+        Map<Key, Dedup> dedups = new HashMap<>();
         List<Event> events = new ArrayList<>();
         List<KvResult> results = new ArrayList<>();
         long compactRevision = store.compactRevision();
@@ -100,6 +105,8 @@ public final class KvStateMachine {
                     case PUT, DELETE -> applyKeyCommand((Command.KeyCommand) command, entry.index(), overlay);
                     case COMPACT -> compact((Command.Compact) command, entry.index(), compactRevision);
                     case TXN -> transaction(((Command.Transaction) command).txn(), entry.index(), overlay);
+                    case IDEMPOTENT -> idempotent((Command.Idempotent) command, entry.index(), overlay, dedups,
+                            compactRevision);
                 };
                 if (result instanceof KvResult.Compacted compacted) {
                     compactRevision = compacted.compactRevision();
@@ -110,7 +117,7 @@ public final class KvStateMachine {
             lastApplied = entry.index();
         }
         if (lastApplied > appliedBefore) {
-            store.write(overlay, events, compactRevision, lastApplied);
+            store.write(overlay, events, new ArrayList<>(dedups.values()), compactRevision, lastApplied);
         }
         return results;
     }
@@ -130,6 +137,32 @@ public final class KvStateMachine {
                     RevisionUnavailableException.Reason.FUTURE);
         }
         return new KvResult.Compacted(index, compact.revision());
+    }
+
+    /**
+     * An idempotent write at {@code index}: answered from the table when its key is there (at or above
+     * the compact revision: the table is kept as long as the history), else applied and recorded.
+     */
+    private KvResult idempotent(Command.Idempotent command, long index, Map<Key, KvEntry> overlay,
+                                Map<Key, Dedup> dedups, long compactRevision) {
+        Key key = new Key(command.key());
+        Dedup existing = dedups.containsKey(key) ? dedups.get(key) : store.dedup(command.key());
+        byte[] fingerprint = Idempotency.fingerprint(command.write());
+        if (existing != null && existing.revision() >= compactRevision) {
+            if (!Arrays.equals(existing.fingerprint(), fingerprint)) {
+                return new KvResult.IdempotencyKeyReused(index, command.key(), existing.revision());
+            }
+            try {
+                return new KvResult.Replayed(index, ResultCodec.decode(existing.result(), existing.revision()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("the idempotency entry of key " + key + " is corrupt", e);
+            }
+        }
+        KvResult result = command.write() instanceof Command.Transaction transaction
+                ? transaction(transaction.txn(), index, overlay)
+                : applyKeyCommand((Command.KeyCommand) command.write(), index, overlay);
+        dedups.put(key, new Dedup(command.key(), index, fingerprint, ResultCodec.encode(result)));
+        return result;
     }
 
     /** Runs a write transaction at {@code index} over the store and the batch's earlier changes. */

@@ -74,11 +74,27 @@ public interface KvStore extends AutoCloseable {
      * Keys are compared by content ({@link Key}). {@code events} are in revision order and each has
      * a revision above the previous applied index.
      */
-    void write(Map<Key, KvEntry> changes, List<Event> events, long compactRevision, long appliedIndex);
+    default void write(Map<Key, KvEntry> changes, List<Event> events, long compactRevision, long appliedIndex) {
+        write(changes, events, List.of(), compactRevision, appliedIndex);
+    }
+
+    /**
+     * As {@link #write(Map, List, long, long)}, with entries added to the idempotency table in the same
+     * atomic batch (an entry replaces one with the same key).
+     */
+    void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, long compactRevision,
+               long appliedIndex);
+
+    /**
+     * The idempotency table's entry for {@code key}, or null. Entries below the compact revision may
+     * still be returned until the purge has removed them; they no longer count ({@link KvStateMachine}).
+     */
+    Dedup dedup(byte[] key);
 
     /**
      * Removes history records that no revision at or above the compact revision needs (see the class
-     * comment), looking at no more than {@code maxRecords} changes; one call is one atomic step.
+     * comment), and idempotency entries below the compact revision, looking at no more than
+     * {@code maxRecords} of them; one call is one atomic step.
      *
      * @return how many changes it looked at; 0 when nothing is left to remove
      */

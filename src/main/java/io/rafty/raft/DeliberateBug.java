@@ -51,5 +51,10 @@ public enum DeliberateBug {
      * Transactions: a read-only transaction reads the revision before the applied index (an off-by-one),
      * so it can miss the write acknowledged just before it.
      */
-    READ_TXN_ONE_REVISION_BEHIND
+    READ_TXN_ONE_REVISION_BEHIND,
+    /**
+     * Idempotency: a snapshot's image leaves the idempotency table out, so a node rebuilt from it applies
+     * a retried write again. Only the in-memory store honours it.
+     */
+    DEDUP_NOT_IN_SNAPSHOT
 }

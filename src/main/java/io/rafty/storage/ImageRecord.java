@@ -1,12 +1,13 @@
 package io.rafty.storage;
 
+import io.rafty.kv.Dedup;
 import io.rafty.kv.Event;
 import io.rafty.kv.KvEntry;
 
 /**
  * One record of a state-machine image, as a snapshot ships it: the image's compact revision first,
  * then every key's current state (key order), then every kept history record (key order, then
- * revision order). A node that installs the image serves the same reads at past revisions, and the
+ * revision order), then the idempotency table (key order). A node that installs the image serves the same reads at past revisions, and the
  * same watches, as the node that sent it.
  */
 public sealed interface ImageRecord {
@@ -21,5 +22,9 @@ public sealed interface ImageRecord {
 
     /** A change kept in the history (without its previous state, which the history itself holds). */
     record Past(Event event) implements ImageRecord {
+    }
+
+    /** An entry of the idempotency table. */
+    record Deduped(Dedup dedup) implements ImageRecord {
     }
 }

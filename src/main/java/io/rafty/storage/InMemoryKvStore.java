@@ -1,5 +1,6 @@
 package io.rafty.storage;
 
+import io.rafty.kv.Dedup;
 import io.rafty.kv.Event;
 import io.rafty.kv.Key;
 import io.rafty.kv.KeySelector;
@@ -30,18 +31,55 @@ public final class InMemoryKvStore implements KvStore {
     private final NavigableMap<Key, NavigableMap<Long, Event>> history = new TreeMap<>();
     /** Per revision, the keys it changed that the purge has not looked at yet. */
     private final NavigableMap<Long, TreeSet<Key>> changes = new TreeMap<>();
+    /** The idempotency table, and its keys by revision for the purge. */
+    private final NavigableMap<Key, Dedup> dedups = new TreeMap<>();
+    private final NavigableMap<Long, TreeSet<Key>> dedupsByRevision = new TreeMap<>();
     private long appliedIndex;
     private long compactRevision;
     /** {@link DeliberateBug#PURGE_THROUGH_COMPACT_REVISION}, for the simulator's teeth. */
     private final boolean purgeThroughCompactRevision;
+    /** {@link DeliberateBug#DEDUP_NOT_IN_SNAPSHOT}. */
+    private final boolean dedupNotInSnapshot;
 
     public InMemoryKvStore() {
         this(Set.of());
     }
 
-    /** A store with deliberate bugs (only {@link DeliberateBug#PURGE_THROUGH_COMPACT_REVISION} applies here). */
+    /**
+     * A store with deliberate bugs (only {@link DeliberateBug#PURGE_THROUGH_COMPACT_REVISION} and
+     * {@link DeliberateBug#DEDUP_NOT_IN_SNAPSHOT} apply here).
+     */
     public InMemoryKvStore(Set<DeliberateBug> bugs) {
         this.purgeThroughCompactRevision = bugs.contains(DeliberateBug.PURGE_THROUGH_COMPACT_REVISION);
+        this.dedupNotInSnapshot = bugs.contains(DeliberateBug.DEDUP_NOT_IN_SNAPSHOT);
+    }
+
+    private Set<DeliberateBug> bugs() {
+        Set<DeliberateBug> bugs = new java.util.HashSet<>();
+        if (purgeThroughCompactRevision) {
+            bugs.add(DeliberateBug.PURGE_THROUGH_COMPACT_REVISION);
+        }
+        if (dedupNotInSnapshot) {
+            bugs.add(DeliberateBug.DEDUP_NOT_IN_SNAPSHOT);
+        }
+        return bugs;
+    }
+
+    @Override
+    public synchronized Dedup dedup(byte[] key) {
+        return dedups.get(new Key(key));
+    }
+
+    private void putDedup(Dedup dedup) {
+        Key key = new Key(dedup.key());
+        Dedup replaced = dedups.put(key, dedup);
+        if (replaced != null) {
+            TreeSet<Key> keys = dedupsByRevision.get(replaced.revision());
+            if (keys != null && keys.remove(key) && keys.isEmpty()) {
+                dedupsByRevision.remove(replaced.revision());
+            }
+        }
+        dedupsByRevision.computeIfAbsent(dedup.revision(), r -> new TreeSet<>()).add(key);
     }
 
     @Override
@@ -144,8 +182,8 @@ public final class InMemoryKvStore implements KvStore {
     }
 
     @Override
-    public synchronized void write(Map<Key, KvEntry> changed, List<Event> events, long compactRevision,
-                                   long appliedIndex) {
+    public synchronized void write(Map<Key, KvEntry> changed, List<Event> events, List<Dedup> newDedups,
+                                   long compactRevision, long appliedIndex) {
         KvStoreRules.requireForward(this.appliedIndex, appliedIndex);
         changed.forEach((key, entry) -> {
             if (entry == null) {
@@ -157,6 +195,7 @@ public final class InMemoryKvStore implements KvStore {
         for (Event event : events) {
             record(event.withoutPrev());
         }
+        newDedups.forEach(this::putDedup);
         this.compactRevision = Math.max(this.compactRevision, compactRevision);
         this.appliedIndex = appliedIndex;
     }
@@ -192,6 +231,14 @@ public final class InMemoryKvStore implements KvStore {
                 history.remove(key);
             }
         }
+        while (looked < maxRecords && !dedupsByRevision.isEmpty() && dedupsByRevision.firstKey() < compactRevision) {
+            TreeSet<Key> keys = dedupsByRevision.firstEntry().getValue();
+            dedups.remove(keys.pollFirst());
+            if (keys.isEmpty()) {
+                dedupsByRevision.pollFirstEntry();
+            }
+            looked++;
+        }
         return looked;
     }
 
@@ -214,10 +261,16 @@ public final class InMemoryKvStore implements KvStore {
                 image.compactRevision = compaction.compactRevision();
             } else if (record instanceof ImageRecord.Current current) {
                 image.entries.put(new Key(current.entry().key()), current.entry());
+            } else if (record instanceof ImageRecord.Deduped deduped) {
+                image.putDedup(deduped.dedup());
             } else {
                 image.record(((ImageRecord.Past) record).event().withoutPrev());
             }
         }
+        dedups.clear();
+        dedups.putAll(image.dedups);
+        dedupsByRevision.clear();
+        dedupsByRevision.putAll(image.dedupsByRevision);
         entries.clear();
         entries.putAll(image.entries);
         history.clear();
@@ -235,6 +288,9 @@ public final class InMemoryKvStore implements KvStore {
         entries.values().forEach(entry -> image.add(new ImageRecord.Current(entry)));
         history.values().forEach(changesOfKey -> changesOfKey.values()
                 .forEach(event -> image.add(new ImageRecord.Past(event))));
+        if (!dedupNotInSnapshot) {
+            dedups.values().forEach(dedup -> image.add(new ImageRecord.Deduped(dedup)));
+        }
         return image;
     }
 
@@ -244,8 +300,8 @@ public final class InMemoryKvStore implements KvStore {
      * those after its last sync, and the node replays them from the log.
      */
     public synchronized InMemoryKvStore copy() {
-        InMemoryKvStore copy = new InMemoryKvStore(purgeThroughCompactRevision
-                ? Set.of(DeliberateBug.PURGE_THROUGH_COMPACT_REVISION) : Set.of());
+        InMemoryKvStore copy = new InMemoryKvStore(bugs());
+        dedups.values().forEach(copy::putDedup);
         copy.entries.putAll(entries);
         history.forEach((key, changesOfKey) -> copy.history.put(key, new TreeMap<>(changesOfKey)));
         changes.forEach((revision, keys) -> copy.changes.put(revision, new TreeSet<>(keys)));

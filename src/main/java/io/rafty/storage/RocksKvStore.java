@@ -1,5 +1,6 @@
 package io.rafty.storage;
 
+import io.rafty.kv.Dedup;
 import io.rafty.kv.Event;
 import io.rafty.kv.Key;
 import io.rafty.kv.KeySelector;
@@ -292,8 +293,31 @@ final class RocksKvStore implements KvStore {
     }
 
     @Override
-    public synchronized void write(Map<Key, KvEntry> changes, List<Event> events, long compactRevision,
-                                   long appliedIndex) {
+    public Dedup dedup(byte[] key) {
+        storage.ensureOpen();
+        try {
+            byte[] value = storage.db().get(storage.dedupFamily(), RocksRecords.dedupKey(key));
+            return value == null ? null : RocksRecords.decodeDedup(key.clone(), value);
+        } catch (RocksDBException e) {
+            throw storage.failure("reading an idempotency entry", e);
+        }
+    }
+
+    /** Adds {@code dedup} and its index record to {@code batch}, replacing an older entry of its key. */
+    void putDedup(WriteBatch batch, Dedup dedup) throws RocksDBException {
+        byte[] entryKey = RocksRecords.dedupKey(dedup.key());
+        byte[] old = storage.db().get(storage.dedupFamily(), entryKey);
+        if (old != null) {
+            long oldRevision = RocksRecords.decodeDedup(dedup.key(), old).revision();
+            batch.delete(storage.dedupFamily(), RocksRecords.dedupIndexKey(oldRevision, dedup.key()));
+        }
+        batch.put(storage.dedupFamily(), entryKey, RocksRecords.encodeDedupValue(dedup));
+        batch.put(storage.dedupFamily(), RocksRecords.dedupIndexKey(dedup.revision(), dedup.key()), EMPTY);
+    }
+
+    @Override
+    public synchronized void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups,
+                                   long compactRevision, long appliedIndex) {
         storage.ensureOpen();
         KvStoreRules.requireForward(this.appliedIndex, appliedIndex);
         long compactAfter = Math.max(this.compactRevision, compactRevision);
@@ -308,6 +332,9 @@ final class RocksKvStore implements KvStore {
             }
             for (Event event : events) {
                 putHistory(batch, event);
+            }
+            for (Dedup dedup : dedups) {
+                putDedup(batch, dedup);
             }
             if (compactAfter > this.compactRevision) {
                 batch.put(storage.metaFamily(), RocksRecords.COMPACT_REVISION_KEY, RocksRecords.indexKey(compactAfter));
@@ -356,6 +383,7 @@ final class RocksKvStore implements KvStore {
                 batch.delete(storage.changesFamily(), change);
             }
             changes.status();
+            looked += purgeDedups(batch, compact, maxRecords - looked);
             if (looked > 0) {
                 storage.db().write(storage.unloggedWrites(), batch);
             }
@@ -364,6 +392,25 @@ final class RocksKvStore implements KvStore {
         }
         purgedBelow = lastRevision;
         return looked;
+    }
+
+    /** Adds the removal of up to {@code max} idempotency entries below {@code compact} to {@code batch}. */
+    private int purgeDedups(WriteBatch batch, long compact, int max) throws RocksDBException {
+        int removed = 0;
+        try (RocksIterator index = storage.db().newIterator(storage.dedupFamily())) {
+            for (index.seek(new byte[] {RocksRecords.DEDUP_BY_REVISION}); removed < max && index.isValid()
+                    && index.key()[0] == RocksRecords.DEDUP_BY_REVISION; index.next()) {
+                byte[] indexKey = index.key();
+                if (RocksRecords.dedupIndexRevision(indexKey) >= compact) {
+                    break;
+                }
+                batch.delete(storage.dedupFamily(), indexKey);
+                batch.delete(storage.dedupFamily(), RocksRecords.dedupKey(RocksRecords.dedupIndexUserKey(indexKey)));
+                removed++;
+            }
+            index.status();
+        }
+        return removed;
     }
 
     /**

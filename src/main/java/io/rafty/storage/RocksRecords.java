@@ -89,6 +89,64 @@ final class RocksRecords {
     private RocksRecords() {
     }
 
+    // ----- the idempotency table (family dedup) -------------------------------------------------
+    //   00 | idempotency key              -> i64 revision | i32 n | fingerprint (n) | stored result
+    //   01 | i64 revision | idempotency key -> empty: the purge's index, by revision
+
+    static final byte DEDUP_ENTRY = 0;
+    static final byte DEDUP_BY_REVISION = 1;
+
+    static byte[] dedupKey(byte[] key) {
+        byte[] out = new byte[1 + key.length];
+        out[0] = DEDUP_ENTRY;
+        System.arraycopy(key, 0, out, 1, key.length);
+        return out;
+    }
+
+    static byte[] dedupIndexKey(long revision, byte[] key) {
+        byte[] out = new byte[1 + Long.BYTES + key.length];
+        out[0] = DEDUP_BY_REVISION;
+        LONG.set(out, 1, revision);
+        System.arraycopy(key, 0, out, 1 + Long.BYTES, key.length);
+        return out;
+    }
+
+    static long dedupIndexRevision(byte[] indexKey) {
+        if (indexKey.length < 1 + Long.BYTES || indexKey[0] != DEDUP_BY_REVISION) {
+            throw new StorageException("corrupt idempotency index record (" + indexKey.length + " bytes)");
+        }
+        return (long) LONG.get(indexKey, 1);
+    }
+
+    static byte[] dedupIndexUserKey(byte[] indexKey) {
+        return java.util.Arrays.copyOfRange(indexKey, 1 + Long.BYTES, indexKey.length);
+    }
+
+    static byte[] encodeDedupValue(io.rafty.kv.Dedup dedup) {
+        byte[] out = new byte[Long.BYTES + Integer.BYTES + dedup.fingerprint().length + dedup.result().length];
+        LONG.set(out, 0, dedup.revision());
+        java.nio.ByteBuffer.wrap(out, Long.BYTES, Integer.BYTES).putInt(dedup.fingerprint().length);
+        System.arraycopy(dedup.fingerprint(), 0, out, Long.BYTES + Integer.BYTES, dedup.fingerprint().length);
+        System.arraycopy(dedup.result(), 0, out, Long.BYTES + Integer.BYTES + dedup.fingerprint().length,
+                dedup.result().length);
+        return out;
+    }
+
+    static io.rafty.kv.Dedup decodeDedup(byte[] key, byte[] value) {
+        if (value.length < Long.BYTES + Integer.BYTES) {
+            throw new StorageException("corrupt idempotency record (" + value.length + " bytes)");
+        }
+        long revision = (long) LONG.get(value, 0);
+        int fingerprintBytes = java.nio.ByteBuffer.wrap(value, Long.BYTES, Integer.BYTES).getInt();
+        int resultStart = Long.BYTES + Integer.BYTES + fingerprintBytes;
+        if (fingerprintBytes < 0 || resultStart > value.length) {
+            throw new StorageException("corrupt idempotency record: fingerprint of " + fingerprintBytes + " bytes");
+        }
+        return new io.rafty.kv.Dedup(key, revision,
+                java.util.Arrays.copyOfRange(value, Long.BYTES + Integer.BYTES, resultStart),
+                java.util.Arrays.copyOfRange(value, resultStart, value.length));
+    }
+
     static byte[] indexKey(long index) {
         return ByteBuffer.allocate(Long.BYTES).putLong(index).array();
     }

@@ -1,5 +1,6 @@
 package io.rafty.storage;
 
+import io.rafty.kv.Dedup;
 import io.rafty.kv.Event;
 import io.rafty.kv.KvEntry;
 import io.rafty.raft.SnapshotMeta;
@@ -12,8 +13,9 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 
 /**
- * {@link SnapshotStore} over a {@link RocksStorage}: RocksDB snapshots for images (the {@code kv}
- * and {@code history} families and the compact revision, read through one view), one batch to install.
+ * {@link SnapshotStore} over a {@link RocksStorage}: RocksDB snapshots for images (the {@code kv},
+ * {@code history} and {@code dedup} families and the compact revision, read through one view), one
+ * batch to install.
  */
 final class RocksSnapshotStore implements SnapshotStore {
 
@@ -44,15 +46,18 @@ final class RocksSnapshotStore implements SnapshotStore {
         RocksView view = storage.view();
         RocksIterator current;
         RocksIterator history;
+        RocksIterator dedups;
         try {
             current = view.iterator(storage.kvFamily());
             history = view.iterator(storage.historyFamily());
+            dedups = view.iterator(storage.dedupFamily());
         } catch (RuntimeException e) {
             view.close();
             throw e;
         }
         current.seekToFirst();
         history.seekToFirst();
+        dedups.seek(new byte[] {RocksRecords.DEDUP_ENTRY});
         return new StateImage() {
             @Override
             public long appliedIndex() {
@@ -67,7 +72,12 @@ final class RocksSnapshotStore implements SnapshotStore {
                     @Override
                     public boolean hasNext() {
                         storage.ensureOpen();
-                        return !headerSent || current.isValid() || history.isValid() || failed();
+                        return !headerSent || current.isValid() || history.isValid() || dedupLeft() || failed();
+                    }
+
+                    /** The table's entries come first in their family, its index by revision after them. */
+                    private boolean dedupLeft() {
+                        return dedups.isValid() && dedups.key()[0] == RocksRecords.DEDUP_ENTRY;
                     }
 
                     /** Surfaces an iterator that stopped on an error instead of at the end. */
@@ -75,6 +85,7 @@ final class RocksSnapshotStore implements SnapshotStore {
                         try {
                             current.status();
                             history.status();
+                            dedups.status();
                             return false;
                         } catch (RocksDBException e) {
                             throw storage.failure("reading a snapshot image", e);
@@ -95,6 +106,13 @@ final class RocksSnapshotStore implements SnapshotStore {
                             current.next();
                             return new ImageRecord.Current(entry);
                         }
+                        if (!history.isValid()) {
+                            byte[] entryKey = dedups.key();
+                            Dedup dedup = RocksRecords.decodeDedup(Arrays.copyOfRange(entryKey, 1, entryKey.length),
+                                    dedups.value());
+                            dedups.next();
+                            return new ImageRecord.Deduped(dedup);
+                        }
                         byte[] key = history.key();
                         Event event = RocksRecords.decodeHistoryEvent(RocksRecords.historyUserKey(key),
                                 RocksRecords.historyRevision(key), history.value());
@@ -108,6 +126,7 @@ final class RocksSnapshotStore implements SnapshotStore {
             public void close() {
                 current.close();
                 history.close();
+                dedups.close();
                 view.close();
             }
         };
@@ -131,6 +150,7 @@ final class RocksSnapshotStore implements SnapshotStore {
                     deleteAllKeys(batch, storage.kvFamily());
                     deleteAllKeys(batch, storage.historyFamily());
                     deleteAllKeys(batch, storage.changesFamily());
+                    deleteAllKeys(batch, storage.dedupFamily());
                     while (records.hasNext()) {
                         ImageRecord record = records.next();
                         if (record instanceof ImageRecord.Compaction compaction) {
@@ -138,6 +158,12 @@ final class RocksSnapshotStore implements SnapshotStore {
                         } else if (record instanceof ImageRecord.Current current) {
                             KvEntry entry = current.entry();
                             batch.put(storage.kvFamily(), entry.key(), RocksRecords.encodeKvValue(entry));
+                        } else if (record instanceof ImageRecord.Deduped deduped) {
+                            Dedup dedup = deduped.dedup();
+                            batch.put(storage.dedupFamily(), RocksRecords.dedupKey(dedup.key()),
+                                    RocksRecords.encodeDedupValue(dedup));
+                            batch.put(storage.dedupFamily(), RocksRecords.dedupIndexKey(dedup.revision(), dedup.key()),
+                                    new byte[0]);
                         } else {
                             kv.putHistory(batch, ((ImageRecord.Past) record).event());
                         }

@@ -40,6 +40,8 @@ public final class RocksStorage implements AutoCloseable {
     static final String HISTORY_FAMILY = "history";
     /** The same changes by revision: prefix history queries and the purge's to-do list. */
     static final String CHANGES_FAMILY = "changes";
+    /** The idempotency table, and an index of it by revision for the purge. */
+    static final String DEDUP_FAMILY = "dedup";
 
     /** RocksDB's own diagnostic LOG files are rotated; keep only a few so they cannot fill the disk. */
     private static final int INFO_LOG_FILES_KEPT = 5;
@@ -126,7 +128,8 @@ public final class RocksStorage implements AutoCloseable {
                 new ColumnFamilyDescriptor(familyName(META_FAMILY), familyOptions),
                 new ColumnFamilyDescriptor(familyName(KV_FAMILY), (ColumnFamilyOptions) kvOptions.get(0)),
                 new ColumnFamilyDescriptor(familyName(HISTORY_FAMILY), familyOptions),
-                new ColumnFamilyDescriptor(familyName(CHANGES_FAMILY), familyOptions));
+                new ColumnFamilyDescriptor(familyName(CHANGES_FAMILY), familyOptions),
+                new ColumnFamilyDescriptor(familyName(DEDUP_FAMILY), familyOptions));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db;
         try {
@@ -246,6 +249,10 @@ public final class RocksStorage implements AutoCloseable {
         return familyHandles.get(5);
     }
 
+    ColumnFamilyHandle dedupFamily() {
+        return familyHandles.get(6);
+    }
+
     /** A consistent view of the state machine as of now; close it to release its snapshot. */
     RocksView view() {
         ensureOpen();
@@ -285,7 +292,7 @@ public final class RocksStorage implements AutoCloseable {
     void flushStateMachine() {
         ensureOpen();
         try (FlushOptions options = new FlushOptions().setWaitForFlush(true)) {
-            db.flush(options, List.of(metaFamily(), kvFamily(), historyFamily(), changesFamily()));
+            db.flush(options, List.of(metaFamily(), kvFamily(), historyFamily(), changesFamily(), dedupFamily()));
         } catch (RocksDBException e) {
             throw failure("flushing the state machine", e);
         }

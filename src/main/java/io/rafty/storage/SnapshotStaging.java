@@ -1,5 +1,6 @@
 package io.rafty.storage;
 
+import io.rafty.kv.Dedup;
 import io.rafty.kv.Event;
 import io.rafty.kv.KvEntry;
 import java.io.BufferedInputStream;
@@ -147,6 +148,7 @@ public final class SnapshotStaging {
     private static final byte COMPACTION = 1;
     private static final byte CURRENT = 2;
     private static final byte PAST = 3;
+    private static final byte DEDUPED = 4;
     private static final byte PUT = 1;
     private static final byte DELETE = 2;
     private static final int ENTRY_HEADER_BYTES = 4 + 24 + 4;
@@ -160,6 +162,14 @@ public final class SnapshotStaging {
             KvEntry entry = current.entry();
             return putEntry(ByteBuffer.allocate(1 + ENTRY_HEADER_BYTES + entry.key().length + entry.value().length)
                     .put(CURRENT), entry).array();
+        }
+        if (record instanceof ImageRecord.Deduped deduped) {
+            Dedup dedup = deduped.dedup();
+            return ByteBuffer.allocate(1 + 3 * 4 + Long.BYTES + dedup.key().length + dedup.fingerprint().length
+                    + dedup.result().length).put(DEDUPED)
+                    .putInt(dedup.key().length).put(dedup.key()).putLong(dedup.revision())
+                    .putInt(dedup.fingerprint().length).put(dedup.fingerprint())
+                    .putInt(dedup.result().length).put(dedup.result()).array();
         }
         Event event = ((ImageRecord.Past) record).event();
         KvEntry entry = event.entry();
@@ -220,6 +230,11 @@ public final class SnapshotStaging {
                         }
                         return new ImageRecord.Past(new Event(type == PUT ? Event.Type.PUT : Event.Type.DELETE,
                                 readEntry(), null));
+                    case DEDUPED:
+                        byte[] key = readBytes(in.readInt());
+                        long revision = in.readLong();
+                        return new ImageRecord.Deduped(new Dedup(key, revision, readBytes(in.readInt()),
+                                readBytes(in.readInt())));
                     default:
                         throw new IOException("unknown record kind " + kind);
                 }

@@ -53,8 +53,14 @@ public abstract class ForwardingKvStore implements KvStore {
     }
 
     @Override
-    public void write(Map<Key, KvEntry> changes, List<Event> events, long compactRevision, long appliedIndex) {
-        delegate.write(changes, events, compactRevision, appliedIndex);
+    public void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, long compactRevision,
+                      long appliedIndex) {
+        delegate.write(changes, events, dedups, compactRevision, appliedIndex);
+    }
+
+    @Override
+    public Dedup dedup(byte[] key) {
+        return delegate.dedup(key);
     }
 
     @Override

@@ -317,9 +317,10 @@ class KvStateMachineTest {
         }
 
         @Override
-        public void write(Map<Key, KvEntry> changes, List<Event> events, long compactRevision, long appliedIndex) {
+        public void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, long compactRevision,
+                          long appliedIndex) {
             writtenAppliedIndexes.add(appliedIndex);
-            delegate.write(changes, events, compactRevision, appliedIndex);
+            delegate.write(changes, events, dedups, compactRevision, appliedIndex);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.rafty.node;
 
+import io.rafty.kv.Dedup;
 import io.rafty.kv.Event;
 import io.rafty.kv.ForwardingKvStore;
 import io.rafty.kv.Key;
@@ -25,10 +26,11 @@ final class FaultyKvStore extends ForwardingKvStore {
     }
 
     @Override
-    public void write(Map<Key, KvEntry> changes, List<Event> events, long compactRevision, long appliedIndex) {
+    public void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, long compactRevision,
+                      long appliedIndex) {
         if (failing) {
             throw new StorageException(INJECTED);
         }
-        delegate.write(changes, events, compactRevision, appliedIndex);
+        delegate.write(changes, events, dedups, compactRevision, appliedIndex);
     }
 }

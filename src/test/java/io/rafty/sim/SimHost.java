@@ -1,5 +1,6 @@
 package io.rafty.sim;
 
+import io.rafty.kv.Dedup;
 import io.rafty.kv.Event;
 import io.rafty.kv.ForwardingKvStore;
 import io.rafty.kv.Key;
@@ -651,6 +652,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
     private static final class DeferredWrites extends ForwardingKvStore {
         private Map<Key, KvEntry> changes;
         private List<Event> events;
+        private List<Dedup> dedups;
         private long compactRevision;
         private long appliedIndex = -1;
 
@@ -659,16 +661,18 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         }
 
         @Override
-        public void write(Map<Key, KvEntry> batch, List<Event> batchEvents, long compact, long applied) {
+        public void write(Map<Key, KvEntry> batch, List<Event> batchEvents, List<Dedup> batchDedups, long compact,
+                          long applied) {
             changes = new HashMap<>(batch);
             events = List.copyOf(batchEvents);
+            dedups = List.copyOf(batchDedups);
             compactRevision = compact;
             appliedIndex = applied;
         }
 
         void land() {
             if (appliedIndex >= 0) {
-                delegate.write(changes, events, compactRevision, appliedIndex);
+                delegate.write(changes, events, dedups, compactRevision, appliedIndex);
             }
         }
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rafty.kv.Dedup;
 import io.rafty.kv.Key;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStore;
@@ -194,5 +195,36 @@ abstract class KvStoreContractTest {
             page = store.scan(bytes("p"), page.get(page.size() - 1).key(), 2);
         }
         assertEquals("p1 p2 p3 p4 p5 ", visited.toString());
+    }
+
+    // ----- the idempotency table
+
+    private static Dedup dedup(String key, long revision, String result) {
+        return new Dedup(bytes(key), revision, bytes("fp-" + key), bytes(result));
+    }
+
+    @Test
+    void idempotencyEntriesAreWrittenWithTheBatchAndReplacedByKey() {
+        assertNull(store.dedup(bytes("retry-1")));
+        store.write(Map.of(), List.of(), List.of(dedup("retry-1", 3, "first"), dedup("retry-2", 3, "second")), 0, 3);
+        assertEquals(3, store.dedup(bytes("retry-1")).revision());
+        assertArrayEquals(bytes("first"), store.dedup(bytes("retry-1")).result());
+        assertArrayEquals(bytes("fp-retry-1"), store.dedup(bytes("retry-1")).fingerprint());
+        store.write(Map.of(), List.of(), List.of(dedup("retry-1", 9, "again")), 0, 9);
+        assertEquals(9, store.dedup(bytes("retry-1")).revision());
+        assertArrayEquals(bytes("again"), store.dedup(bytes("retry-1")).result());
+        assertNull(store.dedup(bytes("retry-3")));
+    }
+
+    @Test
+    void thePurgeRemovesIdempotencyEntriesBelowTheCompactRevisionOnly() {
+        store.write(Map.of(), List.of(), List.of(dedup("a", 2, "x"), dedup("b", 5, "y")), 0, 5);
+        store.write(Map.of(), List.of(), List.of(dedup("a", 7, "z")), 0, 7);
+        store.write(Map.of(), List.of(), List.of(), 6, 8);
+        while (store.purgeHistory(1) > 0) {
+            // one record per step, until nothing is left below the compact revision
+        }
+        assertNull(store.dedup(bytes("b")), "recorded at 5, below the compact revision 6");
+        assertEquals(7, store.dedup(bytes("a")).revision(), "re-recorded at 7: its old revision 2 does not count");
     }
 }

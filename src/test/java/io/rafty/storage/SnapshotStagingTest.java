@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rafty.kv.Dedup;
 import io.rafty.kv.Event;
 import io.rafty.kv.KvEntry;
 import java.io.ByteArrayOutputStream;
@@ -40,7 +41,8 @@ class SnapshotStagingTest {
                 new ImageRecord.Current(new KvEntry(new byte[] {'l'}, large, 29, 29, 1)),
                 new ImageRecord.Past(Event.put(new KvEntry(new byte[] {'k', 0, (byte) 0xFF}, new byte[] {1, 2}, 12, 12, 1),
                         null)),
-                new ImageRecord.Past(Event.delete(new byte[] {'m'}, 20, null)));
+                new ImageRecord.Past(Event.delete(new byte[] {'m'}, 20, null)),
+                new ImageRecord.Deduped(new Dedup(new byte[] {'r', 0}, 25, new byte[] {9, 8, 7}, new byte[] {1, 0, 3})));
     }
 
     private static String describe(ImageRecord record) {
@@ -49,6 +51,11 @@ class SnapshotStagingTest {
         }
         if (record instanceof ImageRecord.Current current) {
             return "current " + HistoryScript.describe(current.entry()) + " " + current.entry().value().length;
+        }
+        if (record instanceof ImageRecord.Deduped deduped) {
+            Dedup dedup = deduped.dedup();
+            return "dedup " + Arrays.toString(dedup.key()) + "@" + dedup.revision() + " "
+                    + Arrays.toString(dedup.fingerprint()) + " " + Arrays.toString(dedup.result());
         }
         return "past " + HistoryScript.describe(((ImageRecord.Past) record).event());
     }
@@ -94,7 +101,7 @@ class SnapshotStagingTest {
         UncheckedIOException failure = assertThrows(UncheckedIOException.class,
                 () -> read.forEachRemaining(record -> seen.add(describe(record))));
         assertEquals("truncated staged snapshot", failure.getMessage());
-        assertEquals(4, seen.size(), "the records before the cut are read");
+        assertEquals(5, seen.size(), "the records before the cut are read");
         assertEquals(List.of(), descriptorsOn(directory.resolve("staged")), "the failed read closed the staged file");
         assertFalse(read.hasNext(), "a failed stream stays ended");
     }

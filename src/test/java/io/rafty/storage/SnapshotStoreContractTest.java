@@ -3,6 +3,7 @@ package io.rafty.storage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.rafty.kv.Key;
@@ -164,6 +165,9 @@ abstract class SnapshotStoreContractTest {
                 out.add("compaction " + compaction.compactRevision());
             } else if (record instanceof ImageRecord.Current current) {
                 out.add("current " + HistoryScript.describe(current.entry()));
+            } else if (record instanceof ImageRecord.Deduped deduped) {
+                out.add("dedup " + new String(deduped.dedup().key(), StandardCharsets.UTF_8) + "@"
+                        + deduped.dedup().revision());
             } else {
                 out.add("past " + HistoryScript.describe(((ImageRecord.Past) record).event()));
             }
@@ -265,5 +269,23 @@ abstract class SnapshotStoreContractTest {
         assertEquals(answers, script.answers(kv, 8, 11));
         assertNull(kv.get(bytes("other/0")));
         assertEquals(script.events.size(), historyRecordCount(kv));
+    }
+
+    @Test
+    void theIdempotencyTableTravelsWithTheImage() {
+        openEmpty();
+        kv.write(Map.of(new Key(bytes("k")), entry("k", "v", 4)), List.of(),
+                List.of(new io.rafty.kv.Dedup(bytes("retry"), 4, bytes("fingerprint"), bytes("stored result"))), 0, 4);
+        Node other = openOther();
+        try (SnapshotStore.StateImage image = snapshots.openImage()) {
+            List<ImageRecord> records = new ArrayList<>();
+            image.records().forEachRemaining(records::add);
+            assertTrue(records.get(records.size() - 1) instanceof ImageRecord.Deduped, "the table comes last");
+            other.snapshots().install(new SnapshotMeta(4, 1, Membership.ofVoters(Set.of(1))), records.iterator());
+        }
+        io.rafty.kv.Dedup installed = other.kv().dedup(bytes("retry"));
+        assertEquals(4, installed.revision());
+        assertArrayEquals(bytes("fingerprint"), installed.fingerprint());
+        assertArrayEquals(bytes("stored result"), installed.result());
     }
 }

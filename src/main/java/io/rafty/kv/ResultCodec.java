@@ -1,0 +1,207 @@
+package io.rafty.kv;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The stored form of a write's {@link KvResult}, kept in the idempotency table so that a retry is
+ * answered exactly as the first attempt was. Stored state, like {@link CommandCodec}: never change the
+ * meaning of a tag, add one. Only what an answer shows is kept (a transaction's events and changes
+ * are not: a replay changes nothing).
+ *
+ * <pre>
+ *   u8 tag: 1 written, 2 deleted, 3 not found, 4 compare failed, 5 transaction, 6 invalid transaction
+ *   then, by tag: 1 entry, opt entry (prev) · 2 bytes key, i64 revision, entry (prev) · 3 bytes key ·
+ *   4 bytes key, opt entry (current) · 5 u8 succeeded, i32 count, each op: u8 1 put (entry, opt entry) |
+ *   2 delete (i32 n, n entries) | 3 get (i32 n, n entries, u8 more) · 6 bytes problem (UTF-8)
+ *   entry: bytes key, bytes value, i64 revision, i64 createRevision, i64 version; opt: u8 0 | u8 1 entry
+ * </pre>
+ */
+public final class ResultCodec {
+
+    private static final int WRITTEN = 1;
+    private static final int DELETED = 2;
+    private static final int NOT_FOUND = 3;
+    private static final int COMPARE_FAILED = 4;
+    private static final int TXN = 5;
+    private static final int TXN_INVALID = 6;
+    private static final int OP_PUT = 1;
+    private static final int OP_DELETE = 2;
+    private static final int OP_GET = 3;
+
+    private ResultCodec() {
+    }
+
+    /** Whether results of this kind can be stored: the answers of client writes. */
+    public static boolean storable(KvResult result) {
+        return result instanceof KvResult.Written || result instanceof KvResult.Deleted
+                || result instanceof KvResult.NotFound || result instanceof KvResult.CompareFailed
+                || result instanceof KvResult.TxnDone || result instanceof KvResult.TxnInvalid;
+    }
+
+    public static byte[] encode(KvResult result) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            if (result instanceof KvResult.Written written) {
+                out.writeByte(WRITTEN);
+                entry(out, written.entry());
+                optional(out, written.prev());
+            } else if (result instanceof KvResult.Deleted deleted) {
+                out.writeByte(DELETED);
+                bytes(out, deleted.key());
+                out.writeLong(deleted.revision());
+                entry(out, deleted.prev());
+            } else if (result instanceof KvResult.NotFound notFound) {
+                out.writeByte(NOT_FOUND);
+                bytes(out, notFound.key());
+            } else if (result instanceof KvResult.CompareFailed failed) {
+                out.writeByte(COMPARE_FAILED);
+                bytes(out, failed.key());
+                optional(out, failed.current());
+            } else if (result instanceof KvResult.TxnDone done) {
+                out.writeByte(TXN);
+                out.writeBoolean(done.outcome().succeeded());
+                out.writeInt(done.outcome().results().size());
+                for (TxnRunner.OpResult op : done.outcome().results()) {
+                    opResult(out, op);
+                }
+            } else if (result instanceof KvResult.TxnInvalid invalid) {
+                out.writeByte(TXN_INVALID);
+                bytes(out, invalid.problem().getBytes(StandardCharsets.UTF_8));
+            } else {
+                throw new IllegalArgumentException("not the result of a client write: " + result);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void opResult(DataOutputStream out, TxnRunner.OpResult op) throws IOException {
+        if (op instanceof TxnRunner.OpResult.Put put) {
+            out.writeByte(OP_PUT);
+            entry(out, put.entry());
+            optional(out, put.prev());
+        } else if (op instanceof TxnRunner.OpResult.Delete delete) {
+            out.writeByte(OP_DELETE);
+            entries(out, delete.deleted());
+        } else {
+            TxnRunner.OpResult.Get get = (TxnRunner.OpResult.Get) op;
+            out.writeByte(OP_GET);
+            entries(out, get.entries());
+            out.writeBoolean(get.more());
+        }
+    }
+
+    /**
+     * Decodes what {@link #encode} wrote, as the result of the write applied at {@code index}.
+     *
+     * @throws IllegalArgumentException when the bytes are not a stored result
+     */
+    public static KvResult decode(byte[] stored, long index) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(stored))) {
+            int tag = in.readUnsignedByte();
+            KvResult result = switch (tag) {
+                case WRITTEN -> new KvResult.Written(index, entry(in), optional(in));
+                case DELETED -> new KvResult.Deleted(index, bytes(in), in.readLong(), entry(in));
+                case NOT_FOUND -> new KvResult.NotFound(index, bytes(in));
+                case COMPARE_FAILED -> new KvResult.CompareFailed(index, bytes(in), optional(in));
+                case TXN -> {
+                    boolean succeeded = in.readBoolean();
+                    int count = count(in);
+                    List<TxnRunner.OpResult> results = new ArrayList<>(count);
+                    for (int i = 0; i < count; i++) {
+                        results.add(opResult(in));
+                    }
+                    yield new KvResult.TxnDone(index, new TxnRunner.Outcome(succeeded, results, List.of(), Map.of()));
+                }
+                case TXN_INVALID -> new KvResult.TxnInvalid(index, new String(bytes(in), StandardCharsets.UTF_8));
+                default -> throw new IllegalArgumentException("unknown stored result tag " + tag);
+            };
+            if (in.available() > 0) {
+                throw new IllegalArgumentException("stored result has " + in.available() + " trailing bytes");
+            }
+            return result;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("malformed stored result: " + e, e);
+        }
+    }
+
+    private static TxnRunner.OpResult opResult(DataInputStream in) throws IOException {
+        int tag = in.readUnsignedByte();
+        return switch (tag) {
+            case OP_PUT -> new TxnRunner.OpResult.Put(entry(in), optional(in));
+            case OP_DELETE -> new TxnRunner.OpResult.Delete(entries(in));
+            case OP_GET -> new TxnRunner.OpResult.Get(entries(in), in.readBoolean());
+            default -> throw new IOException("unknown stored op result tag " + tag);
+        };
+    }
+
+    private static void entry(DataOutputStream out, KvEntry entry) throws IOException {
+        bytes(out, entry.key());
+        bytes(out, entry.value());
+        out.writeLong(entry.revision());
+        out.writeLong(entry.createRevision());
+        out.writeLong(entry.version());
+    }
+
+    private static KvEntry entry(DataInputStream in) throws IOException {
+        return new KvEntry(bytes(in), bytes(in), in.readLong(), in.readLong(), in.readLong());
+    }
+
+    private static void optional(DataOutputStream out, KvEntry entry) throws IOException {
+        out.writeBoolean(entry != null);
+        if (entry != null) {
+            entry(out, entry);
+        }
+    }
+
+    private static KvEntry optional(DataInputStream in) throws IOException {
+        return in.readBoolean() ? entry(in) : null;
+    }
+
+    private static void entries(DataOutputStream out, List<KvEntry> entries) throws IOException {
+        out.writeInt(entries.size());
+        for (KvEntry entry : entries) {
+            entry(out, entry);
+        }
+    }
+
+    private static List<KvEntry> entries(DataInputStream in) throws IOException {
+        int count = count(in);
+        List<KvEntry> entries = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            entries.add(entry(in));
+        }
+        return entries;
+    }
+
+    private static int count(DataInputStream in) throws IOException {
+        int count = in.readInt();
+        if (count < 0 || count > in.available()) {
+            throw new IOException("count " + count + " out of range");
+        }
+        return count;
+    }
+
+    private static void bytes(DataOutputStream out, byte[] bytes) throws IOException {
+        out.writeInt(bytes.length);
+        out.write(bytes);
+    }
+
+    private static byte[] bytes(DataInputStream in) throws IOException {
+        int length = in.readInt();
+        if (length < 0 || length > in.available()) {
+            throw new IOException("length " + length + " out of range");
+        }
+        return in.readNBytes(length);
+    }
+}
