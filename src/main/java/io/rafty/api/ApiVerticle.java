@@ -54,6 +54,8 @@ public final class ApiVerticle extends VerticleBase {
 
     private static final Logger LOG = Logger.getLogger(ApiVerticle.class.getName());
     private static final String JSON = "application/json";
+    static final String IDEMPOTENCY_KEY = "idempotency-key";
+    static final String IDEMPOTENCY_REPLAYED = "idempotency-replayed";
     private static final int MAX_ADMIN_BODY_BYTES = 4096;
 
     /** Limits and addresses of the API server. */
@@ -328,7 +330,23 @@ public final class ApiVerticle extends VerticleBase {
         write(ctx, new Command.Delete(key(ctx), RequestParams.precondition(ctx)));
     }
 
-    private void write(RoutingContext ctx, Command command) {
+    /**
+     * Proposes a client write; with an {@code Idempotency-Key} header, wrapped so that it applies once
+     * whatever the retries (see {@link io.rafty.kv.Idempotency}).
+     */
+    private void write(RoutingContext ctx, Command write) {
+        List<String> keys = ctx.request().headers().getAll(IDEMPOTENCY_KEY);
+        if (keys.size() > 1) {
+            throw ApiException.badRequest("the Idempotency-Key header is given more than once");
+        }
+        Command command = write;
+        if (!keys.isEmpty()) {
+            String problem = io.rafty.kv.Idempotency.problem(keys.get(0));
+            if (problem != null) {
+                throw ApiException.badRequest(problem);
+            }
+            command = new Command.Idempotent(keys.get(0).getBytes(StandardCharsets.US_ASCII), write);
+        }
         raft.propose(command).onComplete(ar -> {
             if (ar.succeeded()) {
                 writeResult(ctx, ar.result());
@@ -339,7 +357,13 @@ public final class ApiVerticle extends VerticleBase {
     }
 
     private void writeResult(RoutingContext ctx, KvResult result) {
-        if (result instanceof KvResult.Written w) {
+        if (result instanceof KvResult.Replayed replayed) {
+            ctx.response().putHeader(IDEMPOTENCY_REPLAYED, "true");
+            writeResult(ctx, replayed.original());
+        } else if (result instanceof KvResult.IdempotencyKeyReused reused) {
+            error(ctx, new ApiException(422, "idempotency_key_reused", "the Idempotency-Key was used at revision "
+                    + reused.firstRevision() + " for a different request"));
+        } else if (result instanceof KvResult.Written w) {
             json(ctx, 200, new JsonObject().put("key", KeyCodec.display(w.entry().key()))
                     .put("revision", w.entry().revision()));
         } else if (result instanceof KvResult.Deleted d) {

@@ -57,9 +57,11 @@ final class LeaderForwarder {
                 .setMethod(method)
                 .setTimeout(timeoutMs)
                 .putHeader(FORWARDED_HEADER, "1");
-        String contentType = ctx.request().getHeader("content-type");
-        if (contentType != null) {
-            options.putHeader("content-type", contentType);
+        for (String name : new String[] {"content-type", ApiVerticle.IDEMPOTENCY_KEY}) {
+            String value = ctx.request().getHeader(name);
+            if (value != null) {
+                options.putHeader(name, value);
+            }
         }
         client.request(options)
                 .compose(request -> request.send(body).compose(response -> response.body()
@@ -88,7 +90,8 @@ final class LeaderForwarder {
         }
         MultiMap headers = relayed.response().headers();
         ctx.response().setStatusCode(relayed.response().statusCode());
-        for (String name : new String[] {"content-type", "retry-after", "x-rafty-revision"}) {
+        for (String name : new String[] {"content-type", "retry-after", "x-rafty-revision",
+                ApiVerticle.IDEMPOTENCY_REPLAYED}) {
             String value = headers.get(name);
             if (value != null) {
                 ctx.response().putHeader(name, value);
