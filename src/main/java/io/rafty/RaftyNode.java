@@ -150,7 +150,8 @@ public final class RaftyNode implements AutoCloseable {
                     config.maxInitialLineBytes(), config.maxQueryParams(), config.maxListLimit(),
                     Math.max(config.maxMessageBytes(), config.snapshotChunkBytes()) + config.maxValueBytes() + 4096,
                     config.clientRequestTimeoutMs(), config.httpIdleTimeoutMs(), config.learnerPromotionLagEntries(),
-                    MAX_READ_BATCH, config.maxReadBatchBytes(), config.watchProgressMs(), config.maxTxnOps(), addresses));
+                    MAX_READ_BATCH, config.maxReadBatchBytes(), config.watchProgressMs(), config.maxTxnOps(),
+                    config.idempotencyWindowRevisions(), addresses));
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());

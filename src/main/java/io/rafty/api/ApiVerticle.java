@@ -63,7 +63,8 @@ public final class ApiVerticle extends VerticleBase {
                            int maxHeaderBytes, int maxUrlBytes, int maxQueryParams, int maxListLimit,
                            int maxPeerBodyBytes, int forwardTimeoutMs, int idleTimeoutMs,
                            long learnerPromotionLagEntries, int maxReadBatch, long maxReadBatchBytes,
-                           int watchProgressMs, int maxTxnOps, Map<Integer, String> addresses) {
+                           int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions,
+                           Map<Integer, String> addresses) {
     }
 
     private final RaftVerticle raft;
@@ -345,7 +346,8 @@ public final class ApiVerticle extends VerticleBase {
             if (problem != null) {
                 throw ApiException.badRequest(problem);
             }
-            command = new Command.Idempotent(keys.get(0).getBytes(StandardCharsets.US_ASCII), write);
+            command = new Command.Idempotent(keys.get(0).getBytes(StandardCharsets.US_ASCII),
+                    settings.idempotencyWindowRevisions(), write);
         }
         raft.propose(command).onComplete(ar -> {
             if (ar.succeeded()) {

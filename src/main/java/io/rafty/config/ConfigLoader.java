@@ -349,7 +349,8 @@ public final class ConfigLoader {
                 s.longValue("maxWatcherQueueBytes", NodeConfig.DEFAULT_MAX_WATCHER_QUEUE_BYTES),
                 s.intValue("watchPageEvents", NodeConfig.DEFAULT_WATCH_PAGE_EVENTS),
                 s.intValue("watchProgressMs", NodeConfig.DEFAULT_WATCH_PROGRESS_MS),
-                s.intValue("maxTxnOps", NodeConfig.DEFAULT_MAX_TXN_OPS));
+                s.intValue("maxTxnOps", NodeConfig.DEFAULT_MAX_TXN_OPS),
+                s.longValue("idempotencyWindowRevisions", NodeConfig.DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

@@ -75,6 +75,8 @@ import java.util.stream.Stream;
  * @param watchProgressMs         how long a watch stream stays silent before a progress message, unless the
  *                                client asks otherwise with {@code ?progressMs=} (0: none)
  * @param maxTxnOps               the most compares, and the most ops in each branch, of one transaction
+ * @param idempotencyWindowRevisions how many revisions a write made with an {@code Idempotency-Key} is
+ *                                remembered for: a retry within them is answered with the first result
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -89,7 +91,7 @@ public record NodeConfig(
         long maxApplyQueueBytes, long maxForwardedBytes, long maxPeerQueueBytes, long maxReadBatchBytes,
         long historyRetentionRevisions, long historyRetentionMs, int historyCompactionIntervalMs,
         int historyPurgeBatchRecords, int maxWatchers, long maxWatcherQueueBytes, int watchPageEvents,
-        int watchProgressMs, int maxTxnOps) {
+        int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -136,6 +138,8 @@ public record NodeConfig(
     public static final int DEFAULT_WATCH_PROGRESS_MS = 10_000;
     /** etcd's default {@code --max-txn-ops}. */
     public static final int DEFAULT_MAX_TXN_OPS = 128;
+    /** As many revisions as the history keeps by default: a retry is recognized while its write's history is. */
+    public static final long DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS = 1_000_000;
 
     /** The storage directory used when none is configured: {@code data/node<id>}. */
     public static Path defaultStorageDir(int id) {
@@ -223,6 +227,7 @@ public record NodeConfig(
         positive("watchPageEvents", watchPageEvents);
         notNegative("watchProgressMs", watchProgressMs);
         positive("maxTxnOps", maxTxnOps);
+        positive("idempotencyWindowRevisions", idempotencyWindowRevisions);
         join = join == null ? "" : join.trim();
         if (!join.isEmpty()) {
             if (!join.startsWith("http://") && !join.startsWith("https://")) {
@@ -248,7 +253,7 @@ public record NodeConfig(
                 DEFAULT_MAX_READ_BATCH_BYTES, DEFAULT_HISTORY_RETENTION_REVISIONS, DEFAULT_HISTORY_RETENTION_MS,
                 DEFAULT_HISTORY_COMPACTION_INTERVAL_MS, DEFAULT_HISTORY_PURGE_BATCH_RECORDS, DEFAULT_MAX_WATCHERS,
                 DEFAULT_MAX_WATCHER_QUEUE_BYTES, DEFAULT_WATCH_PAGE_EVENTS, DEFAULT_WATCH_PROGRESS_MS,
-                DEFAULT_MAX_TXN_OPS);
+                DEFAULT_MAX_TXN_OPS, DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

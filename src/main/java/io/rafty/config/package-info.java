@@ -103,6 +103,9 @@
  *     a watch stream, unless the client sets ?progressMs= (0: none)</td></tr>
  * <tr><td>maxTxnOps</td><td>KVSTORE_MAX_TXN_OPS</td><td>128</td><td>the most compares, and the most ops in each branch,
  *     of one transaction; more get 400</td></tr>
+ * <tr><td>idempotencyWindowRevisions</td><td>KVSTORE_IDEMPOTENCY_WINDOW_REVISIONS</td><td>1000000</td><td>revisions a
+ *     write made with an Idempotency-Key is remembered for (the window travels in each write's log entry, so
+ *     every node keeps the same one)</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0

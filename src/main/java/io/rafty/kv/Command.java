@@ -58,11 +58,16 @@ public sealed interface Command permits Command.KeyCommand, Command.Compact, Com
 
     /**
      * A client write made with an idempotency key ({@link Idempotency}): {@code write} applies unless
-     * the key is already in the idempotency table, whose entry then answers it.
+     * the key is already in the idempotency table, whose entry then answers it. The entry it leaves
+     * counts for {@code windowRevisions} revisions: the window is in the command, so every node keeps
+     * the same one, whatever its own configuration.
      */
-    record Idempotent(byte[] key, Command write) implements Command {
+    record Idempotent(byte[] key, long windowRevisions, Command write) implements Command {
         public Idempotent {
             java.util.Objects.requireNonNull(key, "key");
+            if (windowRevisions < 1) {
+                throw new IllegalArgumentException("an idempotency window must be positive: " + windowRevisions);
+            }
             if (!(write instanceof KeyCommand || write instanceof Transaction)) {
                 throw new IllegalArgumentException("only a put, a delete or a transaction takes an idempotency key");
             }

@@ -33,8 +33,8 @@ import java.util.Objects;
  *          i32 limit, positive                     (get)
  * ("bytes" is an i32 length, then that many bytes.)
  *
- * an idempotent write (type 5) has: bytes idempotency key, bytes the write's own encoding (a put, a
- * delete or a transaction)
+ * an idempotent write (type 5) has: bytes idempotency key, i64 window in revisions (positive), bytes
+ * the write's own encoding (a put, a delete or a transaction)
  * </pre>
  *
  * Integers are big-endian. Decoding checks every length against the bytes that remain, so a
@@ -85,9 +85,10 @@ public final class CommandCodec {
         }
         if (command instanceof Command.Idempotent idempotent) {
             byte[] write = encode(idempotent.write());
-            ByteBuffer buffer = ByteBuffer.allocate(HEADER_BYTES + 2 * LENGTH_BYTES + idempotent.key().length
-                    + write.length).put(FORMAT_VERSION).put(TYPE_IDEMPOTENT);
+            ByteBuffer buffer = ByteBuffer.allocate(HEADER_BYTES + 2 * LENGTH_BYTES + Long.BYTES
+                    + idempotent.key().length + write.length).put(FORMAT_VERSION).put(TYPE_IDEMPOTENT);
             putBytes(buffer, idempotent.key());
+            buffer.putLong(idempotent.windowRevisions());
             putBytes(buffer, write);
             return buffer.array();
         }
@@ -152,11 +153,15 @@ public final class CommandCodec {
         }
         if (type == TYPE_IDEMPOTENT) {
             byte[] key = getBytes(buffer, "idempotency key");
+            long window = buffer.getLong();
+            if (window < 1) {
+                throw new IllegalArgumentException("malformed command: idempotency window " + window);
+            }
             Command write = decode(getBytes(buffer, "idempotent write"));
             if (!(write instanceof Command.KeyCommand || write instanceof Command.Transaction)) {
                 throw new IllegalArgumentException("malformed command: an idempotent " + write.kind());
             }
-            return new Command.Idempotent(key, write);
+            return new Command.Idempotent(key, window, write);
         }
         if (type != TYPE_PUT && type != TYPE_DELETE) {
             throw new IllegalArgumentException("unknown command type " + type);

@@ -29,8 +29,7 @@ import java.util.Set;
  *       after a crash.</li>
  *   <li>A write with an idempotency key applies once: a later entry with the same key and request is
  *       answered with the first one's result and changes nothing; with another request it is refused.
- *       The table is kept as long as the history: entries below the compact revision no longer count
- *       (see {@link Idempotency}).</li>
+ *       Each entry counts for the window in revisions its command carries (see {@link Idempotency}).</li>
  *   <li>A transaction runs at its entry's index as one revision (see {@link Txn} and
  *       {@link TxnRunner}); a committed one that breaks the rules changes nothing.</li>
  *   <li>A compaction to {@code R} is refused when {@code R} is already compacted or beyond the
@@ -105,8 +104,7 @@ public final class KvStateMachine {
                     case PUT, DELETE -> applyKeyCommand((Command.KeyCommand) command, entry.index(), overlay);
                     case COMPACT -> compact((Command.Compact) command, entry.index(), compactRevision);
                     case TXN -> transaction(((Command.Transaction) command).txn(), entry.index(), overlay);
-                    case IDEMPOTENT -> idempotent((Command.Idempotent) command, entry.index(), overlay, dedups,
-                            compactRevision);
+                    case IDEMPOTENT -> idempotent((Command.Idempotent) command, entry.index(), overlay, dedups);
                 };
                 if (result instanceof KvResult.Compacted compacted) {
                     compactRevision = compacted.compactRevision();
@@ -140,15 +138,15 @@ public final class KvStateMachine {
     }
 
     /**
-     * An idempotent write at {@code index}: answered from the table when its key is there (at or above
-     * the compact revision: the table is kept as long as the history), else applied and recorded.
+     * An idempotent write at {@code index}: answered from the table when its key is there and its window
+     * has not passed, else applied and recorded for the window its command carries.
      */
     private KvResult idempotent(Command.Idempotent command, long index, Map<Key, KvEntry> overlay,
-                                Map<Key, Dedup> dedups, long compactRevision) {
+                                Map<Key, Dedup> dedups) {
         Key key = new Key(command.key());
         Dedup existing = dedups.containsKey(key) ? dedups.get(key) : store.dedup(command.key());
         byte[] fingerprint = Idempotency.fingerprint(command.write());
-        if (existing != null && existing.revision() >= compactRevision) {
+        if (existing != null && index < existing.expiry()) {
             if (!Arrays.equals(existing.fingerprint(), fingerprint)) {
                 return new KvResult.IdempotencyKeyReused(index, command.key(), existing.revision());
             }
@@ -161,7 +159,8 @@ public final class KvStateMachine {
         KvResult result = command.write() instanceof Command.Transaction transaction
                 ? transaction(transaction.txn(), index, overlay)
                 : applyKeyCommand((Command.KeyCommand) command.write(), index, overlay);
-        dedups.put(key, new Dedup(command.key(), index, fingerprint, ResultCodec.encode(result)));
+        long expiry = index + Math.min(command.windowRevisions(), Long.MAX_VALUE - index);
+        dedups.put(key, new Dedup(command.key(), index, expiry, fingerprint, ResultCodec.encode(result)));
         return result;
     }
 

@@ -86,15 +86,15 @@ public interface KvStore extends AutoCloseable {
                long appliedIndex);
 
     /**
-     * The idempotency table's entry for {@code key}, or null. Entries below the compact revision may
-     * still be returned until the purge has removed them; they no longer count ({@link KvStateMachine}).
+     * The idempotency table's entry for {@code key}, or null. An entry whose window has passed may still
+     * be returned until the purge has removed it; it no longer counts ({@link KvStateMachine}).
      */
     Dedup dedup(byte[] key);
 
     /**
      * Removes history records that no revision at or above the compact revision needs (see the class
-     * comment), and idempotency entries below the compact revision, looking at no more than
-     * {@code maxRecords} of them; one call is one atomic step.
+     * comment), and idempotency entries whose window ended at or below the applied index, looking at no
+     * more than {@code maxRecords} of them; one call is one atomic step.
      *
      * @return how many changes it looked at; 0 when nothing is left to remove
      */

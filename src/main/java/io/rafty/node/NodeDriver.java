@@ -249,6 +249,7 @@ public final class NodeDriver {
      */
     private long lastChangeRevision;
     private long lastCompactionCheckNanos = Long.MIN_VALUE;
+    private long lastIdempotencyPurgeNanos = Long.MIN_VALUE;
     /** (time, applied index) notes, oldest first, for time-based retention. */
     private final ArrayDeque<long[]> appliedSamples = new ArrayDeque<>();
 
@@ -348,7 +349,23 @@ public final class NodeDriver {
         reconfigurations.tick(nowNanos);
         watches.tick(nowNanos);
         maybeCompactHistory(nowNanos);
+        maybePurgeIdempotencyTable(nowNanos);
         drive();
+    }
+
+    /**
+     * Every node removes the idempotency entries whose window has passed, with the history purge, once
+     * every compaction interval (the entries stop counting at their window's end whether or not they are
+     * removed yet: the purge only frees the space).
+     */
+    private void maybePurgeIdempotencyTable(long nowNanos) {
+        if (lastIdempotencyPurgeNanos != Long.MIN_VALUE
+                && nowNanos - lastIdempotencyPurgeNanos < history.compactionIntervalNanos()) {
+            return;
+        }
+        lastIdempotencyPurgeNanos = nowNanos;
+        purgePending = true;
+        runStateMachine();
     }
 
     /**

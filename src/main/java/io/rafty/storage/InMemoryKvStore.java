@@ -31,7 +31,7 @@ public final class InMemoryKvStore implements KvStore {
     private final NavigableMap<Key, NavigableMap<Long, Event>> history = new TreeMap<>();
     /** Per revision, the keys it changed that the purge has not looked at yet. */
     private final NavigableMap<Long, TreeSet<Key>> changes = new TreeMap<>();
-    /** The idempotency table, and its keys by revision for the purge. */
+    /** The idempotency table, and its keys by the end of their window, for the purge. */
     private final NavigableMap<Key, Dedup> dedups = new TreeMap<>();
     private final NavigableMap<Long, TreeSet<Key>> dedupsByRevision = new TreeMap<>();
     private long appliedIndex;
@@ -74,12 +74,12 @@ public final class InMemoryKvStore implements KvStore {
         Key key = new Key(dedup.key());
         Dedup replaced = dedups.put(key, dedup);
         if (replaced != null) {
-            TreeSet<Key> keys = dedupsByRevision.get(replaced.revision());
+            TreeSet<Key> keys = dedupsByRevision.get(replaced.expiry());
             if (keys != null && keys.remove(key) && keys.isEmpty()) {
-                dedupsByRevision.remove(replaced.revision());
+                dedupsByRevision.remove(replaced.expiry());
             }
         }
-        dedupsByRevision.computeIfAbsent(dedup.revision(), r -> new TreeSet<>()).add(key);
+        dedupsByRevision.computeIfAbsent(dedup.expiry(), r -> new TreeSet<>()).add(key);
     }
 
     @Override
@@ -231,7 +231,7 @@ public final class InMemoryKvStore implements KvStore {
                 history.remove(key);
             }
         }
-        while (looked < maxRecords && !dedupsByRevision.isEmpty() && dedupsByRevision.firstKey() < compactRevision) {
+        while (looked < maxRecords && !dedupsByRevision.isEmpty() && dedupsByRevision.firstKey() <= appliedIndex) {
             TreeSet<Key> keys = dedupsByRevision.firstEntry().getValue();
             dedups.remove(keys.pollFirst());
             if (keys.isEmpty()) {

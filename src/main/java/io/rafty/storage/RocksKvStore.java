@@ -308,11 +308,11 @@ final class RocksKvStore implements KvStore {
         byte[] entryKey = RocksRecords.dedupKey(dedup.key());
         byte[] old = storage.db().get(storage.dedupFamily(), entryKey);
         if (old != null) {
-            long oldRevision = RocksRecords.decodeDedup(dedup.key(), old).revision();
-            batch.delete(storage.dedupFamily(), RocksRecords.dedupIndexKey(oldRevision, dedup.key()));
+            long oldExpiry = RocksRecords.decodeDedup(dedup.key(), old).expiry();
+            batch.delete(storage.dedupFamily(), RocksRecords.dedupIndexKey(oldExpiry, dedup.key()));
         }
         batch.put(storage.dedupFamily(), entryKey, RocksRecords.encodeDedupValue(dedup));
-        batch.put(storage.dedupFamily(), RocksRecords.dedupIndexKey(dedup.revision(), dedup.key()), EMPTY);
+        batch.put(storage.dedupFamily(), RocksRecords.dedupIndexKey(dedup.expiry(), dedup.key()), EMPTY);
     }
 
     @Override
@@ -383,7 +383,7 @@ final class RocksKvStore implements KvStore {
                 batch.delete(storage.changesFamily(), change);
             }
             changes.status();
-            looked += purgeDedups(batch, compact, maxRecords - looked);
+            looked += purgeDedups(batch, appliedIndex, maxRecords - looked);
             if (looked > 0) {
                 storage.db().write(storage.unloggedWrites(), batch);
             }
@@ -394,14 +394,14 @@ final class RocksKvStore implements KvStore {
         return looked;
     }
 
-    /** Adds the removal of up to {@code max} idempotency entries below {@code compact} to {@code batch}. */
-    private int purgeDedups(WriteBatch batch, long compact, int max) throws RocksDBException {
+    /** Adds the removal of up to {@code max} idempotency entries whose window ended by {@code applied}. */
+    private int purgeDedups(WriteBatch batch, long applied, int max) throws RocksDBException {
         int removed = 0;
         try (RocksIterator index = storage.db().newIterator(storage.dedupFamily())) {
             for (index.seek(new byte[] {RocksRecords.DEDUP_BY_REVISION}); removed < max && index.isValid()
                     && index.key()[0] == RocksRecords.DEDUP_BY_REVISION; index.next()) {
                 byte[] indexKey = index.key();
-                if (RocksRecords.dedupIndexRevision(indexKey) >= compact) {
+                if (RocksRecords.dedupIndexRevision(indexKey) > applied) {
                     break;
                 }
                 batch.delete(storage.dedupFamily(), indexKey);

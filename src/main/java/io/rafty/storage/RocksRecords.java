@@ -90,8 +90,8 @@ final class RocksRecords {
     }
 
     // ----- the idempotency table (family dedup) -------------------------------------------------
-    //   00 | idempotency key              -> i64 revision | i32 n | fingerprint (n) | stored result
-    //   01 | i64 revision | idempotency key -> empty: the purge's index, by revision
+    //   00 | idempotency key              -> i64 revision | i64 expiry | i32 n | fingerprint (n) | stored result
+    //   01 | i64 expiry | idempotency key  -> empty: the purge's index, by the end of each entry's window
 
     static final byte DEDUP_ENTRY = 0;
     static final byte DEDUP_BY_REVISION = 1;
@@ -123,27 +123,30 @@ final class RocksRecords {
     }
 
     static byte[] encodeDedupValue(io.rafty.kv.Dedup dedup) {
-        byte[] out = new byte[Long.BYTES + Integer.BYTES + dedup.fingerprint().length + dedup.result().length];
+        int head = 2 * Long.BYTES + Integer.BYTES;
+        byte[] out = new byte[head + dedup.fingerprint().length + dedup.result().length];
         LONG.set(out, 0, dedup.revision());
-        java.nio.ByteBuffer.wrap(out, Long.BYTES, Integer.BYTES).putInt(dedup.fingerprint().length);
-        System.arraycopy(dedup.fingerprint(), 0, out, Long.BYTES + Integer.BYTES, dedup.fingerprint().length);
-        System.arraycopy(dedup.result(), 0, out, Long.BYTES + Integer.BYTES + dedup.fingerprint().length,
-                dedup.result().length);
+        LONG.set(out, Long.BYTES, dedup.expiry());
+        java.nio.ByteBuffer.wrap(out, 2 * Long.BYTES, Integer.BYTES).putInt(dedup.fingerprint().length);
+        System.arraycopy(dedup.fingerprint(), 0, out, head, dedup.fingerprint().length);
+        System.arraycopy(dedup.result(), 0, out, head + dedup.fingerprint().length, dedup.result().length);
         return out;
     }
 
     static io.rafty.kv.Dedup decodeDedup(byte[] key, byte[] value) {
-        if (value.length < Long.BYTES + Integer.BYTES) {
+        int head = 2 * Long.BYTES + Integer.BYTES;
+        if (value.length < head) {
             throw new StorageException("corrupt idempotency record (" + value.length + " bytes)");
         }
         long revision = (long) LONG.get(value, 0);
-        int fingerprintBytes = java.nio.ByteBuffer.wrap(value, Long.BYTES, Integer.BYTES).getInt();
-        int resultStart = Long.BYTES + Integer.BYTES + fingerprintBytes;
+        long expiry = (long) LONG.get(value, Long.BYTES);
+        int fingerprintBytes = java.nio.ByteBuffer.wrap(value, 2 * Long.BYTES, Integer.BYTES).getInt();
+        int resultStart = head + fingerprintBytes;
         if (fingerprintBytes < 0 || resultStart > value.length) {
             throw new StorageException("corrupt idempotency record: fingerprint of " + fingerprintBytes + " bytes");
         }
-        return new io.rafty.kv.Dedup(key, revision,
-                java.util.Arrays.copyOfRange(value, Long.BYTES + Integer.BYTES, resultStart),
+        return new io.rafty.kv.Dedup(key, revision, expiry,
+                java.util.Arrays.copyOfRange(value, head, resultStart),
                 java.util.Arrays.copyOfRange(value, resultStart, value.length));
     }
 

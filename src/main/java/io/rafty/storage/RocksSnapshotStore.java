@@ -162,7 +162,7 @@ final class RocksSnapshotStore implements SnapshotStore {
                             Dedup dedup = deduped.dedup();
                             batch.put(storage.dedupFamily(), RocksRecords.dedupKey(dedup.key()),
                                     RocksRecords.encodeDedupValue(dedup));
-                            batch.put(storage.dedupFamily(), RocksRecords.dedupIndexKey(dedup.revision(), dedup.key()),
+                            batch.put(storage.dedupFamily(), RocksRecords.dedupIndexKey(dedup.expiry(), dedup.key()),
                                     new byte[0]);
                         } else {
                             kv.putHistory(batch, ((ImageRecord.Past) record).event());

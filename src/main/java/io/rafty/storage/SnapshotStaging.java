@@ -165,9 +165,9 @@ public final class SnapshotStaging {
         }
         if (record instanceof ImageRecord.Deduped deduped) {
             Dedup dedup = deduped.dedup();
-            return ByteBuffer.allocate(1 + 3 * 4 + Long.BYTES + dedup.key().length + dedup.fingerprint().length
+            return ByteBuffer.allocate(1 + 3 * 4 + 2 * Long.BYTES + dedup.key().length + dedup.fingerprint().length
                     + dedup.result().length).put(DEDUPED)
-                    .putInt(dedup.key().length).put(dedup.key()).putLong(dedup.revision())
+                    .putInt(dedup.key().length).put(dedup.key()).putLong(dedup.revision()).putLong(dedup.expiry())
                     .putInt(dedup.fingerprint().length).put(dedup.fingerprint())
                     .putInt(dedup.result().length).put(dedup.result()).array();
         }
@@ -233,7 +233,8 @@ public final class SnapshotStaging {
                     case DEDUPED:
                         byte[] key = readBytes(in.readInt());
                         long revision = in.readLong();
-                        return new ImageRecord.Deduped(new Dedup(key, revision, readBytes(in.readInt()),
+                        long expiry = in.readLong();
+                        return new ImageRecord.Deduped(new Dedup(key, revision, expiry, readBytes(in.readInt()),
                                 readBytes(in.readInt())));
                     default:
                         throw new IOException("unknown record kind " + kind);

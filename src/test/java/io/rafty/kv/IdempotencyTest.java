@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
 /** Writes with an idempotency key apply once; the table, its codec and the stored results. */
 class IdempotencyTest {
 
+    private static final long WINDOW = 1000;
+
     private KvStateMachine machine;
     private long nextIndex;
 
@@ -41,7 +43,7 @@ class IdempotencyTest {
     }
 
     private static Command idempotent(String key, Command write) {
-        return new Command.Idempotent(bytes(key), write);
+        return new Command.Idempotent(bytes(key), WINDOW, write);
     }
 
     private static Command put(String key, String value) {
@@ -93,13 +95,17 @@ class IdempotencyTest {
     }
 
     @Test
-    void anEntryBelowTheCompactRevisionNoLongerCounts() {
-        apply(idempotent("old", put("a", "1")));
-        apply(put("b", "1"));
-        apply(new Command.Compact(2));
-        assertInstanceOf(KvResult.Written.class, apply(idempotent("old", put("a", "1"))),
-                "the window is the history's: compacted away, the key is new again");
+    void anEntryCountsForTheWindowItsCommandCarriedAndNoLonger() {
+        apply(new Command.Idempotent(bytes("short"), 3, put("a", "1")));          // 1: remembered below 4
+        apply(put("b", "1"));                                                      // 2
+        assertInstanceOf(KvResult.Replayed.class, apply(new Command.Idempotent(bytes("short"), 3, put("a", "1"))),
+                "at 3, within the window");
+        assertInstanceOf(KvResult.Written.class, apply(new Command.Idempotent(bytes("short"), 3, put("a", "1"))),
+                "at 4 the window has passed: the key is new again");
         assertEquals(2, machine.get(bytes("a")).version());
+        apply(new Command.Compact(4));
+        assertInstanceOf(KvResult.Replayed.class, apply(new Command.Idempotent(bytes("short"), 3, put("a", "1"))),
+                "compacting the history does not shorten the window");
     }
 
     @Test
@@ -125,13 +131,16 @@ class IdempotencyTest {
             byte[] truncated = java.util.Arrays.copyOf(encoded, length);
             assertThrows(IllegalArgumentException.class, () -> CommandCodec.decode(truncated), "length " + length);
         }
-        byte[] nested = CommandCodec.encode(new Command.Idempotent(bytes("k"), put("a", "b")));
         byte[] compact = CommandCodec.encode(new Command.Compact(3));
-        byte[] wrappedCompact = java.nio.ByteBuffer.allocate(2 + 4 + 1 + 4 + compact.length).put((byte) 1).put((byte) 5)
-                .putInt(1).put((byte) 'k').putInt(compact.length).put(compact).array();
+        byte[] wrappedCompact = java.nio.ByteBuffer.allocate(2 + 4 + 1 + 8 + 4 + compact.length).put((byte) 1)
+                .put((byte) 5).putInt(1).put((byte) 'k').putLong(10).putInt(compact.length).put(compact).array();
         assertThrows(IllegalArgumentException.class, () -> CommandCodec.decode(wrappedCompact));
-        assertThrows(IllegalArgumentException.class, () -> new Command.Idempotent(bytes("k"), new Command.Compact(3)));
-        assertNotNull(nested);
+        byte[] zeroWindow = encoded.clone();
+        java.nio.ByteBuffer.wrap(zeroWindow).putLong(2 + 4 + "key-1".length(), 0);
+        assertThrows(IllegalArgumentException.class, () -> CommandCodec.decode(zeroWindow));
+        assertThrows(IllegalArgumentException.class, () -> new Command.Idempotent(bytes("k"), 5, new Command.Compact(3)));
+        assertThrows(IllegalArgumentException.class, () -> new Command.Idempotent(bytes("k"), 0, put("a", "b")));
+        assertEquals(WINDOW, decoded.windowRevisions());
     }
 
     @Test

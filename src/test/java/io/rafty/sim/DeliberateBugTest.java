@@ -85,4 +85,10 @@ class DeliberateBugTest {
     void readOnlyTransactionOneRevisionBehindIsCaught() {
         assertFound(DeliberateBug.READ_TXN_ONE_REVISION_BEHIND);
     }
+
+    /** A snapshot without the idempotency table: a node rebuilt from it applies a retried write again. */
+    @Test
+    void idempotencyTableLeftOutOfSnapshotsIsCaught() {
+        assertFound(DeliberateBug.DEDUP_NOT_IN_SNAPSHOT);
+    }
 }

@@ -49,6 +49,8 @@ final class Invariants {
      * committed: what every watcher and every read at a revision is checked against.
      */
     private final KvStateMachine reference = new KvStateMachine(new InMemoryKvStore());
+    /** Per idempotency key, the index at which its write took effect. */
+    private final java.util.Map<String, Long> idempotentApplies = new java.util.HashMap<>();
     private final TreeMap<Long, List<Event>> eventsByRevision = new TreeMap<>();
     private long maxCompactRevision;
 
@@ -178,6 +180,19 @@ final class Invariants {
             }
             checkCommitted(host.id, entry, "applies", host.node.term());
             expected++;
+        }
+    }
+
+    /**
+     * A write with an idempotency key took effect at {@code index} on {@code host} (it was not answered
+     * from the table). Each key's write applies once: at one index, on every node (a node may apply that
+     * index again after a crash, replaying its log, but never another index for the same key).
+     */
+    void onIdempotentApplied(SimHost host, String key, long index) {
+        Long first = idempotentApplies.putIfAbsent(key, index);
+        if (first != null && first != index) {
+            throw new InvariantViolation("the write with idempotency key " + key + " applied twice: at index "
+                    + first + ", and again at index " + index + " on node " + host.id);
         }
     }
 

@@ -15,6 +15,8 @@ import java.util.List;
 /** Translates the simulated clients' string commands to the real {@link Command} bytes and back. */
 final class KvCommands {
 
+    static final long IDEMPOTENCY_WINDOW_REVISIONS = 1_000_000;
+
     private KvCommands() {
     }
 
@@ -29,6 +31,10 @@ final class KvCommands {
             case TXN -> new Command.Transaction(txn(command.txn()));
             case GET -> throw new IllegalArgumentException("a get is not a log command");
         };
+        if (command.idempotencyKey() != null) {
+            // A window far beyond any run's revisions: every retry of a simulated client falls within it.
+            encoded = new Command.Idempotent(bytes(command.idempotencyKey()), IDEMPOTENCY_WINDOW_REVISIONS, encoded);
+        }
         return CommandCodec.encode(encoded);
     }
 
@@ -75,6 +81,15 @@ final class KvCommands {
         }
         if (result instanceof KvResult.TxnDone done) {
             return txnAnswer(done);
+        }
+        if (result instanceof KvResult.Replayed replayed) {
+            return answer(replayed.original()).asReplayed();
+        }
+        if (result instanceof KvResult.IdempotencyKeyReused reused) {
+            // Every simulated client sends one request per key: a refusal means the table lost track of one.
+            throw new InvariantViolation("idempotency key " + new String(reused.key(), StandardCharsets.UTF_8)
+                    + " was refused as reused at index " + reused.index() + " (first used at "
+                    + reused.firstRevision() + ")");
         }
         return new KvAnswer(null, false);
     }

@@ -8,7 +8,8 @@ import java.util.TreeMap;
 /**
  * One simulated client: issues one operation at a time, follows leader hints, retries what
  * definitely failed, and gives up with an unknown outcome when a write times out (retrying it
- * could apply it twice: the store has no idempotent retries yet).
+ * could apply it twice) — unless the world's clients send writes with an idempotency key: then a
+ * write that timed out or got a 504 is retried, on any node, and its outcome is known in the end.
  *
  * <p>A transaction client instead runs multi-key transactions over keys of its own group
  * ({@value #TXN_KEYS} keys {@code t0, t1, …}, shared by every transaction client and no key client):
@@ -34,6 +35,8 @@ final class SimClient {
     private final TreeMap<String, String> lastSeen = new TreeMap<>();
     private final boolean transactions;
     private int unknownWrites;
+    /** An earlier attempt of the current write timed out or got a 504: it may have taken effect. */
+    private boolean mayHaveApplied;
 
     private int operationsStarted;
     private ClientCommand command;
@@ -86,8 +89,12 @@ final class SimClient {
         } else {
             command = new ClientCommand(ClientCommand.Kind.DELETE, key, null, null);
         }
+        if (parameters.idempotentRetries() && command.isWrite()) {
+            command = command.withIdempotencyKey("c" + id + "." + operationsStarted);
+        }
         call = sim.recorder().invoke(id, sim.now(), command);
         attempts = 0;
+        mayHaveApplied = false;
         sim.trace("c" + id + " invoke #" + call + " " + command);
         // Mostly the known leader, but a third of operations go to any node, so followers' forwarded
         // writes and reads (ReadIndex from a follower) are exercised as much as the leader's own.
@@ -145,12 +152,22 @@ final class SimClient {
                 done();
             }
             case UNKNOWN -> {
-                // The node says it cannot know (504): retrying could apply the write twice.
+                // The node says it cannot know (504): retrying could apply the write twice, unless it has a key.
                 knownLeader = reply.leaderHint();
-                recordUnknown();
+                if (command.idempotencyKey() != null && attempts < MAX_ATTEMPTS) {
+                    mayHaveApplied = true;
+                    attempt(randomNode());
+                } else {
+                    recordUnknown();
+                }
             }
             case NOT_LEADER, DROPPED, READ_ABORTED -> {
                 knownLeader = reply.leaderHint();
+                if (attempts >= MAX_ATTEMPTS && mayHaveApplied) {
+                    // This attempt failed, but an earlier one of this write may have applied.
+                    recordUnknown();
+                    return;
+                }
                 if (attempts >= MAX_ATTEMPTS) {
                     // Every attempt definitely failed, so the operation did not take effect.
                     sim.recorder().fail(call, sim.now());
@@ -178,8 +195,10 @@ final class SimClient {
             return;
         }
         knownLeader = 0;
-        if (!command.isWrite() && attempts < MAX_ATTEMPTS) {
-            // A read has no effect: asking another node is always safe.
+        if ((!command.isWrite() || command.idempotencyKey() != null) && attempts < MAX_ATTEMPTS) {
+            // A read has no effect, and a write with an idempotency key applies at most once whatever the
+            // retries: asking another node is always safe.
+            mayHaveApplied |= command.isWrite();
             attempt(randomNode());
             return;
         }

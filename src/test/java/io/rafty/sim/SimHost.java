@@ -1,5 +1,7 @@
 package io.rafty.sim;
 
+import io.rafty.kv.Command;
+import io.rafty.kv.CommandCodec;
 import io.rafty.kv.Dedup;
 import io.rafty.kv.Event;
 import io.rafty.kv.ForwardingKvStore;
@@ -546,8 +548,18 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
             public void start() {
                 sim.invariants().onApply(SimHost.this, task.entries());
                 results.add(new KvStateMachine(deferred, parameters.bugs()).apply(task.entries()));
+                java.util.Map<Long, KvResult> byIndex = new java.util.HashMap<>();
                 for (KvResult result : results.get(0)) {
                     sim.invariants().onResult(SimHost.this, result.index(), KvCommands.answer(result));
+                    byIndex.put(result.index(), result);
+                }
+                for (Entry entry : task.entries()) {
+                    KvResult result = byIndex.get(entry.index());
+                    if (result != null && !(result instanceof KvResult.Replayed)
+                            && CommandCodec.decode(entry.payload()) instanceof Command.Idempotent idempotent) {
+                        sim.invariants().onIdempotentApplied(SimHost.this,
+                                new String(idempotent.key(), java.nio.charset.StandardCharsets.UTF_8), entry.index());
+                    }
                 }
             }
 

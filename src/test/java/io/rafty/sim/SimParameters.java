@@ -58,6 +58,7 @@ record SimParameters(
         long watchProgressMicros,
         int historyReaders,
         int txnClients,
+        boolean idempotentRetries,
         long chaosEvents,
         Set<DeliberateBug> bugs) {
 
@@ -132,13 +133,17 @@ record SimParameters(
         // Drawn last of all, so the worlds above are the worlds they were before transactions. Two thirds
         // of the worlds also have clients that run multi-key transactions over keys of their own.
         int txnClients = random.nextInt(3) == 0 ? 0 : random.nextInt(1, 4);
+        // Half the worlds' clients send every write with an idempotency key and retry it after a timeout or
+        // a 504, anywhere, instead of giving up with an unknown outcome.
+        boolean idempotentRetries = random.nextBoolean();
         return new SimParameters(seed, clusterSize, baseTick, skew, electionMin, electionMax, heartbeat,
                 maxMessageBytes, maxInflight, delayMin, delayMean, slow, loss, duplicate, reorder, persistMin,
                 persistMax, nemesisMean, partitionWeight, crashWeight, pauseWeight, healWeight, leaderKillerWeight,
                 leaderKillerDelayMax, figure8Weight, downtimeMax, clients,
                 keys, think, timeout, snapshotEntries, snapshotTail, spareNodes, membershipWeight, applyDelayMax,
                 applyQueueBytes, diskLossWeight, watchers, retention, compactionInterval, watchQueueBytes,
-                watchPageEvents, congestion, progressMicros, historyReaders, txnClients, chaosEvents, bugs);
+                watchPageEvents, congestion, progressMicros, historyReaders, txnClients, idempotentRetries,
+                chaosEvents, bugs);
     }
 
     String describe() {
@@ -148,7 +153,7 @@ record SimParameters(
                         + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d leader-killer=%d figure8=%d) kill-delay<=%dus downtime<=%dus"
                         + " clients=%d keys=%d think<=%dus timeout=%dus snapshot-every=%d tail=%d spares=%d membership=%d"
                         + " apply<=%dus apply-queue=%dB disk-loss=%d watchers=%d retention=%d compact-every=%dus"
-                        + " watch-queue=%dB page=%d congestion=%.2f progress=%dus history-readers=%d txn-clients=%d events=%d bugs=%s",
+                        + " watch-queue=%dB page=%d congestion=%.2f progress=%dus history-readers=%d txn-clients=%d idempotent=%s events=%d bugs=%s",
                 seed, clusterSize, baseTickMicros, tickSkew, electionTimeoutTicksMin, electionTimeoutTicksMax,
                 heartbeatIntervalTicks, maxMessageBytes, maxInflightMessages, messageDelayMinMicros,
                 messageDelayMeanMicros - messageDelayMinMicros, slowMessageRate, lossRate, duplicateRate, reorder,
@@ -158,6 +163,6 @@ record SimParameters(
                 clientTimeoutMicros, snapshotEntries, snapshotLogTailEntries, spareNodes, membershipWeight,
                 applyDelayMaxMicros, applyQueueBytesMax, diskLossWeight, watchers, historyRetentionRevisions,
                 compactionIntervalMicros, watchQueueBytes, watchPageEvents, watchCongestion, watchProgressMicros,
-                historyReaders, txnClients, chaosEvents, bugs);
+                historyReaders, txnClients, idempotentRetries, chaosEvents, bugs);
     }
 }

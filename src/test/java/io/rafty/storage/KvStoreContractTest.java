@@ -200,7 +200,7 @@ abstract class KvStoreContractTest {
     // ----- the idempotency table
 
     private static Dedup dedup(String key, long revision, String result) {
-        return new Dedup(bytes(key), revision, bytes("fp-" + key), bytes(result));
+        return new Dedup(bytes(key), revision, revision + 4, bytes("fp-" + key), bytes(result));
     }
 
     @Test
@@ -217,14 +217,17 @@ abstract class KvStoreContractTest {
     }
 
     @Test
-    void thePurgeRemovesIdempotencyEntriesBelowTheCompactRevisionOnly() {
+    void thePurgeRemovesIdempotencyEntriesWhoseWindowHasPassedOnly() {
+        // Windows of 4 revisions: a at 2 (until 6), b at 5 (until 9).
         store.write(Map.of(), List.of(), List.of(dedup("a", 2, "x"), dedup("b", 5, "y")), 0, 5);
         store.write(Map.of(), List.of(), List.of(dedup("a", 7, "z")), 0, 7);
-        store.write(Map.of(), List.of(), List.of(), 6, 8);
+        store.write(Map.of(), List.of(), List.of(), 0, 9);
         while (store.purgeHistory(1) > 0) {
-            // one record per step, until nothing is left below the compact revision
+            // one record per step, until nothing is left to remove
         }
-        assertNull(store.dedup(bytes("b")), "recorded at 5, below the compact revision 6");
-        assertEquals(7, store.dedup(bytes("a")).revision(), "re-recorded at 7: its old revision 2 does not count");
+        assertNull(store.dedup(bytes("b")), "its window ended at 9, the applied index");
+        assertEquals(7, store.dedup(bytes("a")).revision(), "re-recorded at 7 (until 11): its first window does not "
+                + "count");
+        assertEquals(11, store.dedup(bytes("a")).expiry());
     }
 }

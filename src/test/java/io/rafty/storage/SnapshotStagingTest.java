@@ -42,7 +42,7 @@ class SnapshotStagingTest {
                 new ImageRecord.Past(Event.put(new KvEntry(new byte[] {'k', 0, (byte) 0xFF}, new byte[] {1, 2}, 12, 12, 1),
                         null)),
                 new ImageRecord.Past(Event.delete(new byte[] {'m'}, 20, null)),
-                new ImageRecord.Deduped(new Dedup(new byte[] {'r', 0}, 25, new byte[] {9, 8, 7}, new byte[] {1, 0, 3})));
+                new ImageRecord.Deduped(new Dedup(new byte[] {'r', 0}, 25, 1025, new byte[] {9, 8, 7}, new byte[] {1, 0, 3})));
     }
 
     private static String describe(ImageRecord record) {
@@ -54,7 +54,7 @@ class SnapshotStagingTest {
         }
         if (record instanceof ImageRecord.Deduped deduped) {
             Dedup dedup = deduped.dedup();
-            return "dedup " + Arrays.toString(dedup.key()) + "@" + dedup.revision() + " "
+            return "dedup " + Arrays.toString(dedup.key()) + "@" + dedup.revision() + ".." + dedup.expiry() + " "
                     + Arrays.toString(dedup.fingerprint()) + " " + Arrays.toString(dedup.result());
         }
         return "past " + HistoryScript.describe(((ImageRecord.Past) record).event());

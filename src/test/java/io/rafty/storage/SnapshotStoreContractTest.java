@@ -275,7 +275,7 @@ abstract class SnapshotStoreContractTest {
     void theIdempotencyTableTravelsWithTheImage() {
         openEmpty();
         kv.write(Map.of(new Key(bytes("k")), entry("k", "v", 4)), List.of(),
-                List.of(new io.rafty.kv.Dedup(bytes("retry"), 4, bytes("fingerprint"), bytes("stored result"))), 0, 4);
+                List.of(new io.rafty.kv.Dedup(bytes("retry"), 4, 104, bytes("fingerprint"), bytes("stored result"))), 0, 4);
         Node other = openOther();
         try (SnapshotStore.StateImage image = snapshots.openImage()) {
             List<ImageRecord> records = new ArrayList<>();
@@ -285,6 +285,7 @@ abstract class SnapshotStoreContractTest {
         }
         io.rafty.kv.Dedup installed = other.kv().dedup(bytes("retry"));
         assertEquals(4, installed.revision());
+        assertEquals(104, installed.expiry());
         assertArrayEquals(bytes("fingerprint"), installed.fingerprint());
         assertArrayEquals(bytes("stored result"), installed.result());
     }
