@@ -1,12 +1,9 @@
 package io.rafty.kv;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -48,44 +45,40 @@ public final class ResultCodec {
     }
 
     public static byte[] encode(KvResult result) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            if (result instanceof KvResult.Written written) {
-                out.writeByte(WRITTEN);
-                entry(out, written.entry());
-                optional(out, written.prev());
-            } else if (result instanceof KvResult.Deleted deleted) {
-                out.writeByte(DELETED);
-                bytes(out, deleted.key());
-                out.writeLong(deleted.revision());
-                entry(out, deleted.prev());
-            } else if (result instanceof KvResult.NotFound notFound) {
-                out.writeByte(NOT_FOUND);
-                bytes(out, notFound.key());
-            } else if (result instanceof KvResult.CompareFailed failed) {
-                out.writeByte(COMPARE_FAILED);
-                bytes(out, failed.key());
-                optional(out, failed.current());
-            } else if (result instanceof KvResult.TxnDone done) {
-                out.writeByte(TXN);
-                out.writeBoolean(done.outcome().succeeded());
-                out.writeInt(done.outcome().results().size());
-                for (TxnRunner.OpResult op : done.outcome().results()) {
-                    opResult(out, op);
-                }
-            } else if (result instanceof KvResult.TxnInvalid invalid) {
-                out.writeByte(TXN_INVALID);
-                bytes(out, invalid.problem().getBytes(StandardCharsets.UTF_8));
-            } else {
-                throw new IllegalArgumentException("not the result of a client write: " + result);
+        Out out = new Out();
+        if (result instanceof KvResult.Written written) {
+            out.writeByte(WRITTEN);
+            entry(out, written.entry());
+            optional(out, written.prev());
+        } else if (result instanceof KvResult.Deleted deleted) {
+            out.writeByte(DELETED);
+            bytes(out, deleted.key());
+            out.writeLong(deleted.revision());
+            entry(out, deleted.prev());
+        } else if (result instanceof KvResult.NotFound notFound) {
+            out.writeByte(NOT_FOUND);
+            bytes(out, notFound.key());
+        } else if (result instanceof KvResult.CompareFailed failed) {
+            out.writeByte(COMPARE_FAILED);
+            bytes(out, failed.key());
+            optional(out, failed.current());
+        } else if (result instanceof KvResult.TxnDone done) {
+            out.writeByte(TXN);
+            out.writeBoolean(done.outcome().succeeded());
+            out.writeInt(done.outcome().results().size());
+            for (TxnRunner.OpResult op : done.outcome().results()) {
+                opResult(out, op);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } else if (result instanceof KvResult.TxnInvalid invalid) {
+            out.writeByte(TXN_INVALID);
+            bytes(out, invalid.problem().getBytes(StandardCharsets.UTF_8));
+        } else {
+            throw new IllegalArgumentException("not the result of a client write: " + result);
         }
-        return bytes.toByteArray();
+        return out.toByteArray();
     }
 
-    private static void opResult(DataOutputStream out, TxnRunner.OpResult op) throws IOException {
+    private static void opResult(Out out, TxnRunner.OpResult op) {
         if (op instanceof TxnRunner.OpResult.Put put) {
             out.writeByte(OP_PUT);
             entry(out, put.entry());
@@ -107,15 +100,16 @@ public final class ResultCodec {
      * @throws IllegalArgumentException when the bytes are not a stored result
      */
     public static KvResult decode(byte[] stored, long index) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(stored))) {
-            int tag = in.readUnsignedByte();
+        ByteBuffer in = ByteBuffer.wrap(stored);
+        try {
+            int tag = (in.get() & 0xFF);
             KvResult result = switch (tag) {
                 case WRITTEN -> new KvResult.Written(index, entry(in), optional(in));
-                case DELETED -> new KvResult.Deleted(index, bytes(in), in.readLong(), entry(in));
+                case DELETED -> new KvResult.Deleted(index, bytes(in), in.getLong(), entry(in));
                 case NOT_FOUND -> new KvResult.NotFound(index, bytes(in));
                 case COMPARE_FAILED -> new KvResult.CompareFailed(index, bytes(in), optional(in));
                 case TXN -> {
-                    boolean succeeded = in.readBoolean();
+                    boolean succeeded = readBoolean(in);
                     int count = count(in);
                     List<TxnRunner.OpResult> results = new ArrayList<>(count);
                     for (int i = 0; i < count; i++) {
@@ -126,26 +120,26 @@ public final class ResultCodec {
                 case TXN_INVALID -> new KvResult.TxnInvalid(index, new String(bytes(in), StandardCharsets.UTF_8));
                 default -> throw new IllegalArgumentException("unknown stored result tag " + tag);
             };
-            if (in.available() > 0) {
-                throw new IllegalArgumentException("stored result has " + in.available() + " trailing bytes");
+            if (in.hasRemaining()) {
+                throw new IllegalArgumentException("stored result has " + in.remaining() + " trailing bytes");
             }
             return result;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("malformed stored result: " + e, e);
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("malformed stored result: truncated", e);
         }
     }
 
-    private static TxnRunner.OpResult opResult(DataInputStream in) throws IOException {
-        int tag = in.readUnsignedByte();
+    private static TxnRunner.OpResult opResult(ByteBuffer in) {
+        int tag = (in.get() & 0xFF);
         return switch (tag) {
             case OP_PUT -> new TxnRunner.OpResult.Put(entry(in), optional(in));
             case OP_DELETE -> new TxnRunner.OpResult.Delete(entries(in));
-            case OP_GET -> new TxnRunner.OpResult.Get(entries(in), in.readBoolean());
-            default -> throw new IOException("unknown stored op result tag " + tag);
+            case OP_GET -> new TxnRunner.OpResult.Get(entries(in), readBoolean(in));
+            default -> throw new IllegalArgumentException("unknown stored op result tag " + tag);
         };
     }
 
-    private static void entry(DataOutputStream out, KvEntry entry) throws IOException {
+    private static void entry(Out out, KvEntry entry) {
         bytes(out, entry.key());
         bytes(out, entry.value());
         out.writeLong(entry.revision());
@@ -153,29 +147,29 @@ public final class ResultCodec {
         out.writeLong(entry.version());
     }
 
-    private static KvEntry entry(DataInputStream in) throws IOException {
-        return new KvEntry(bytes(in), bytes(in), in.readLong(), in.readLong(), in.readLong());
+    private static KvEntry entry(ByteBuffer in) {
+        return new KvEntry(bytes(in), bytes(in), in.getLong(), in.getLong(), in.getLong());
     }
 
-    private static void optional(DataOutputStream out, KvEntry entry) throws IOException {
+    private static void optional(Out out, KvEntry entry) {
         out.writeBoolean(entry != null);
         if (entry != null) {
             entry(out, entry);
         }
     }
 
-    private static KvEntry optional(DataInputStream in) throws IOException {
-        return in.readBoolean() ? entry(in) : null;
+    private static KvEntry optional(ByteBuffer in) {
+        return readBoolean(in) ? entry(in) : null;
     }
 
-    private static void entries(DataOutputStream out, List<KvEntry> entries) throws IOException {
+    private static void entries(Out out, List<KvEntry> entries) {
         out.writeInt(entries.size());
         for (KvEntry entry : entries) {
             entry(out, entry);
         }
     }
 
-    private static List<KvEntry> entries(DataInputStream in) throws IOException {
+    private static List<KvEntry> entries(ByteBuffer in) {
         int count = count(in);
         List<KvEntry> entries = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -184,24 +178,73 @@ public final class ResultCodec {
         return entries;
     }
 
-    private static int count(DataInputStream in) throws IOException {
-        int count = in.readInt();
-        if (count < 0 || count > in.available()) {
-            throw new IOException("count " + count + " out of range");
+    private static int count(ByteBuffer in) {
+        int count = in.getInt();
+        if (count < 0 || count > in.remaining()) {
+            throw new IllegalArgumentException("malformed stored result: count " + count + " out of range");
         }
         return count;
     }
 
-    private static void bytes(DataOutputStream out, byte[] bytes) throws IOException {
+    private static void bytes(Out out, byte[] bytes) {
         out.writeInt(bytes.length);
         out.write(bytes);
     }
 
-    private static byte[] bytes(DataInputStream in) throws IOException {
-        int length = in.readInt();
-        if (length < 0 || length > in.available()) {
-            throw new IOException("length " + length + " out of range");
+    private static byte[] bytes(ByteBuffer in) {
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining()) {
+            throw new IllegalArgumentException("malformed stored result: length " + length + " out of range");
         }
-        return in.readNBytes(length);
+        byte[] bytes = new byte[length];
+        in.get(bytes);
+        return bytes;
+    }
+
+    private static boolean readBoolean(ByteBuffer in) {
+        return in.get() != 0;
+    }
+
+    /** A growing big-endian byte sink, the few writes this codec needs. */
+    private static final class Out {
+        private byte[] bytes = new byte[64];
+        private int size;
+
+        private void ensure(int more) {
+            if (size + more > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+            }
+        }
+
+        void writeByte(int value) {
+            ensure(1);
+            bytes[size++] = (byte) value;
+        }
+
+        void writeBoolean(boolean value) {
+            writeByte(value ? 1 : 0);
+        }
+
+        void writeInt(int value) {
+            ensure(Integer.BYTES);
+            ByteBuffer.wrap(bytes, size, Integer.BYTES).putInt(value);
+            size += Integer.BYTES;
+        }
+
+        void writeLong(long value) {
+            ensure(Long.BYTES);
+            ByteBuffer.wrap(bytes, size, Long.BYTES).putLong(value);
+            size += Long.BYTES;
+        }
+
+        void write(byte[] value) {
+            ensure(value.length);
+            System.arraycopy(value, 0, bytes, size, value.length);
+            size += value.length;
+        }
+
+        byte[] toByteArray() {
+            return Arrays.copyOf(bytes, size);
+        }
     }
 }
