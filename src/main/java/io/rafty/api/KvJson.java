@@ -19,6 +19,7 @@ final class KvJson {
         }
         return json.put("revision", entry.revision())
                 .put("createRevision", entry.createRevision())
-                .put("version", entry.version());
+                .put("version", entry.version())
+                .put("lease", entry.lease());
     }
 }

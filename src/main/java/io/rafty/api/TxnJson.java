@@ -60,7 +60,6 @@ final class TxnJson {
      * Parses and checks a request body.
      *
      * @throws ApiException 400 for malformed or invalid input, 413 when the transaction is too large,
-     *                      404 {@code lease_not_found} for a put with a lease (no lease exists yet)
      */
     static Txn parse(Buffer body, Limits limits) {
         JsonObject json;
@@ -167,11 +166,8 @@ final class TxnJson {
                 unknownFields(json, PUT_FIELDS, where);
                 byte[] key = key(json, where, limits);
                 byte[] value = value(json, where, limits);
-                if (json.containsKey("lease") && number(json.getValue("lease"), where + ".lease") != 0) {
-                    throw new ApiException(404, "lease_not_found", where + ": lease "
-                            + json.getValue("lease") + " not found");
-                }
-                return new Txn.Put(key, value, 0);
+                long lease = json.containsKey("lease") ? number(json.getValue("lease"), where + ".lease") : 0;
+                return new Txn.Put(key, value, lease);
             }
             case "delete" -> {
                 unknownFields(json, DELETE_FIELDS, where);

@@ -296,7 +296,7 @@ final class WatchRoute {
             json.put("type", "put");
             JsonObject entry = KvJson.entry(event.entry());
             entry.forEach(field -> json.put(field.getKey(), field.getValue()));
-            json.put("lease", 0);
+            json.put("lease", event.entry().lease());
         } else {
             json.put("type", "delete").put("key", KeyCodec.display(event.key())).put("revision", event.revision());
         }

@@ -1,14 +1,17 @@
 package io.rafty.kv;
 
+import java.util.List;
+
 /**
  * A replicated write. Commands are encoded into log entry payloads by {@link CommandCodec} and
  * applied in log order by {@link KvStateMachine}; {@link #kind()} lets code dispatch over every
  * kind exhaustively.
  */
-public sealed interface Command permits Command.KeyCommand, Command.Compact, Command.Transaction, Command.Idempotent {
+public sealed interface Command permits Command.KeyCommand, Command.Compact, Command.Transaction, Command.Idempotent,
+        Command.LeaseGrant, Command.LeaseRevoke, Command.LeaseCheckpoint {
 
     /** Every kind of command, for exhaustive switches. */
-    enum Kind { PUT, DELETE, COMPACT, TXN, IDEMPOTENT }
+    enum Kind { PUT, DELETE, COMPACT, TXN, IDEMPOTENT, LEASE_GRANT, LEASE_REVOKE, LEASE_CHECKPOINT }
 
     Kind kind();
 
@@ -20,8 +23,13 @@ public sealed interface Command permits Command.KeyCommand, Command.Compact, Com
         Precondition precondition();
     }
 
-    /** Set {@code key} to {@code value} if the precondition holds. */
-    record Put(byte[] key, byte[] value, Precondition precondition) implements KeyCommand {
+    /** Set {@code key} to {@code value}, attached to {@code lease} (0: none), if the precondition holds. */
+    record Put(byte[] key, byte[] value, Precondition precondition, long lease) implements KeyCommand {
+
+        public Put(byte[] key, byte[] value, Precondition precondition) {
+            this(key, value, precondition, 0);
+        }
+
         @Override
         public Kind kind() {
             return Kind.PUT;
@@ -76,6 +84,46 @@ public sealed interface Command permits Command.KeyCommand, Command.Compact, Com
         @Override
         public Kind kind() {
             return Kind.IDEMPOTENT;
+        }
+    }
+
+    /** Create lease {@code id} (0: the entry's index is its id) with a TTL of {@code ttlSeconds}. */
+    record LeaseGrant(long id, long ttlSeconds) implements Command {
+        public LeaseGrant {
+            if (id < 0 || ttlSeconds <= 0) {
+                throw new IllegalArgumentException("lease id " + id + ", ttl " + ttlSeconds);
+            }
+        }
+
+        @Override
+        public Kind kind() {
+            return Kind.LEASE_GRANT;
+        }
+    }
+
+    /**
+     * End lease {@code id}: every key attached to it is deleted, all at this entry's revision. A client's
+     * revoke, or the leader's when the lease expired.
+     */
+    record LeaseRevoke(long id) implements Command {
+        @Override
+        public Kind kind() {
+            return Kind.LEASE_REVOKE;
+        }
+    }
+
+    /**
+     * The leader's note of how long each lease had left ({@link Lease#remainingMs}; {@link Lease#NO_CHECKPOINT}
+     * clears it after a keepalive), so that a new leader does not start every lease over.
+     */
+    record LeaseCheckpoint(List<Lease> remaining) implements Command {
+        public LeaseCheckpoint {
+            remaining = List.copyOf(remaining);
+        }
+
+        @Override
+        public Kind kind() {
+            return Kind.LEASE_CHECKPOINT;
         }
     }
 }

@@ -21,6 +21,7 @@ import java.util.Objects;
  *   u8   precondition flags (see FLAG_*)
  *   i32  prevValue length, then its bytes          (when FLAG_PREV_VALUE)
  *   i64  prevRevision                              (when FLAG_PREV_REVISION)
+ *   i64  lease                                     (put only, when FLAG_LEASE)
  *
  * a transaction (type 4) instead has, after the two header bytes:
  *   i32  compare count, then each compare:
@@ -35,6 +36,9 @@ import java.util.Objects;
  *
  * an idempotent write (type 5) has: bytes idempotency key, i64 window in revisions (positive), bytes
  * the write's own encoding (a put, a delete or a transaction)
+ *
+ * leases: grant (type 6) i64 id, i64 ttlSeconds · revoke (type 7) i64 id · checkpoint (type 8) i32 n, then
+ * n times i64 id, i64 ttlSeconds, i64 remainingMs
  * </pre>
  *
  * Integers are big-endian. Decoding checks every length against the bytes that remain, so a
@@ -51,6 +55,9 @@ public final class CommandCodec {
     static final byte TYPE_COMPACT = 3;
     static final byte TYPE_TXN = 4;
     static final byte TYPE_IDEMPOTENT = 5;
+    static final byte TYPE_LEASE_GRANT = 6;
+    static final byte TYPE_LEASE_REVOKE = 7;
+    static final byte TYPE_LEASE_CHECKPOINT = 8;
 
     private static final byte OP_PUT = 1;
     private static final byte OP_DELETE_KEY = 2;
@@ -65,7 +72,10 @@ public final class CommandCodec {
     static final int FLAG_PREV_EXIST = 1 << 2;
     /** The value of prevExist; meaningful only with {@link #FLAG_PREV_EXIST}. */
     static final int FLAG_PREV_EXIST_TRUE = 1 << 3;
-    private static final int FLAGS_KNOWN = FLAG_PREV_VALUE | FLAG_PREV_REVISION | FLAG_PREV_EXIST | FLAG_PREV_EXIST_TRUE;
+    /** A put attached to a lease: its id follows the precondition's fields. */
+    static final int FLAG_LEASE = 1 << 4;
+    private static final int FLAGS_KNOWN = FLAG_PREV_VALUE | FLAG_PREV_REVISION | FLAG_PREV_EXIST | FLAG_PREV_EXIST_TRUE
+            | FLAG_LEASE;
 
     private static final int HEADER_BYTES = 2;
     private static final int LENGTH_BYTES = Integer.BYTES;
@@ -83,6 +93,23 @@ public final class CommandCodec {
         if (command instanceof Command.Transaction transaction) {
             return encodeTxn(transaction.txn());
         }
+        if (command instanceof Command.LeaseGrant grant) {
+            return ByteBuffer.allocate(HEADER_BYTES + 2 * Long.BYTES).put(FORMAT_VERSION).put(TYPE_LEASE_GRANT)
+                    .putLong(grant.id()).putLong(grant.ttlSeconds()).array();
+        }
+        if (command instanceof Command.LeaseRevoke revoke) {
+            return ByteBuffer.allocate(HEADER_BYTES + Long.BYTES).put(FORMAT_VERSION).put(TYPE_LEASE_REVOKE)
+                    .putLong(revoke.id()).array();
+        }
+        if (command instanceof Command.LeaseCheckpoint checkpoint) {
+            ByteBuffer buffer = ByteBuffer.allocate(HEADER_BYTES + Integer.BYTES
+                    + 3 * Long.BYTES * checkpoint.remaining().size()).put(FORMAT_VERSION).put(TYPE_LEASE_CHECKPOINT);
+            buffer.putInt(checkpoint.remaining().size());
+            for (Lease lease : checkpoint.remaining()) {
+                buffer.putLong(lease.id()).putLong(lease.ttlSeconds()).putLong(lease.remainingMs());
+            }
+            return buffer.array();
+        }
         if (command instanceof Command.Idempotent idempotent) {
             byte[] write = encode(idempotent.write());
             ByteBuffer buffer = ByteBuffer.allocate(HEADER_BYTES + 2 * LENGTH_BYTES + Long.BYTES
@@ -97,19 +124,24 @@ public final class CommandCodec {
         Precondition precondition = Objects.requireNonNullElse(keyCommand.precondition(), Precondition.NONE);
         byte[] value = command instanceof Command.Put put ? Objects.requireNonNull(put.value(), "value") : null;
 
-        ByteBuffer buffer = ByteBuffer.allocate(encodedSizeBytes(key, value, precondition));
+        long lease = command instanceof Command.Put put ? put.lease() : 0;
+        ByteBuffer buffer = ByteBuffer.allocate(encodedSizeBytes(key, value, precondition)
+                + (lease != 0 ? Long.BYTES : 0));
         buffer.put(FORMAT_VERSION);
         buffer.put(command instanceof Command.Put ? TYPE_PUT : TYPE_DELETE);
         putBytes(buffer, key);
         if (value != null) {
             putBytes(buffer, value);
         }
-        buffer.put((byte) flags(precondition));
+        buffer.put((byte) (flags(precondition) | (lease != 0 ? FLAG_LEASE : 0)));
         if (precondition.prevValue() != null) {
             putBytes(buffer, precondition.prevValue());
         }
         if (precondition.prevRevision() != null) {
             buffer.putLong(precondition.prevRevision());
+        }
+        if (lease != 0) {
+            buffer.putLong(lease);
         }
         return buffer.array();
     }
@@ -151,6 +183,27 @@ public final class CommandCodec {
         if (type == TYPE_TXN) {
             return new Command.Transaction(decodeTxn(buffer));
         }
+        try {
+            if (type == TYPE_LEASE_GRANT) {
+                return new Command.LeaseGrant(buffer.getLong(), buffer.getLong());
+            }
+            if (type == TYPE_LEASE_REVOKE) {
+                return new Command.LeaseRevoke(buffer.getLong());
+            }
+            if (type == TYPE_LEASE_CHECKPOINT) {
+                int count = buffer.getInt();
+                if (count < 0 || count > buffer.remaining() / (3 * Long.BYTES)) {
+                    throw new IllegalArgumentException("malformed command: checkpoint of " + count + " leases");
+                }
+                List<Lease> leases = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    leases.add(new Lease(buffer.getLong(), buffer.getLong(), buffer.getLong()));
+                }
+                return new Command.LeaseCheckpoint(leases);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("malformed lease command: " + e.getMessage(), e);
+        }
         if (type == TYPE_IDEMPOTENT) {
             byte[] key = getBytes(buffer, "idempotency key");
             long window = buffer.getLong();
@@ -168,8 +221,19 @@ public final class CommandCodec {
         }
         byte[] key = getBytes(buffer, "key");
         byte[] value = type == TYPE_PUT ? getBytes(buffer, "value") : null;
+        int flags = buffer.hasRemaining() ? buffer.get(buffer.position()) & 0xFF : 0;
         Precondition precondition = getPrecondition(buffer);
-        return type == TYPE_PUT ? new Command.Put(key, value, precondition) : new Command.Delete(key, precondition);
+        long lease = 0;
+        if ((flags & FLAG_LEASE) != 0) {
+            if (type != TYPE_PUT) {
+                throw new IllegalArgumentException("malformed command: a lease on a delete");
+            }
+            lease = buffer.getLong();
+            if (lease == 0) {
+                throw new IllegalArgumentException("malformed command: lease flag with lease 0");
+            }
+        }
+        return type == TYPE_PUT ? new Command.Put(key, value, precondition, lease) : new Command.Delete(key, precondition);
     }
 
     private static byte[] encodeTxn(Txn txn) {
@@ -309,6 +373,7 @@ public final class CommandCodec {
         if ((flags & FLAG_PREV_EXIST_TRUE) != 0 && (flags & FLAG_PREV_EXIST) == 0) {
             throw new IllegalArgumentException("precondition flags set prevExist's value without prevExist");
         }
+        flags &= ~FLAG_LEASE;
         if (flags == 0) {
             return Precondition.NONE;
         }

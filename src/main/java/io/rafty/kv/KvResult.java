@@ -67,6 +67,33 @@ public sealed interface KvResult {
     record IdempotencyKeyReused(long index, byte[] key, long firstRevision) implements KvResult {
     }
 
+    /** Lease {@code lease} was granted. */
+    record LeaseGranted(long index, Lease lease) implements KvResult {
+    }
+
+    /** A grant of an id that is taken. */
+    record LeaseExists(long index, long id) implements KvResult {
+    }
+
+    /**
+     * A write (or a revoke) named lease {@code id}, which does not exist: nothing changed. {@code key}
+     * is the key a put would have attached, or null.
+     */
+    record LeaseNotFound(long index, long id, byte[] key) implements KvResult {
+    }
+
+    /** Lease {@code id} ended; {@code deletes} are its keys' deletions, all at this revision, in key order. */
+    record LeaseRevoked(long index, long id, List<Event> deletes) implements KvResult {
+        @Override
+        public List<Event> events() {
+            return deletes;
+        }
+    }
+
+    /** The remaining times of {@code leases} leases were noted. */
+    record LeaseCheckpointed(long index, int leases) implements KvResult {
+    }
+
     /** A committed transaction that breaks {@link Txn}'s rules ({@code problem}); it changed nothing. */
     record TxnInvalid(long index, String problem) implements KvResult {
     }

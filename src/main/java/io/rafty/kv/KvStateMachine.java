@@ -43,7 +43,11 @@ import java.util.Set;
 public final class KvStateMachine {
 
     private final KvStore store;
-    private final KvView storeView;
+    /**
+     * The lease table as of the last applied batch, readable from any thread (the node's lease clock):
+     * an immutable map, replaced whole by a batch that changes a lease.
+     */
+    private volatile Map<Long, Lease> leaseTable = Map.of();
     private final boolean comparesIgnoreBatch;
     private final boolean readTxnBehind;
 
@@ -59,17 +63,7 @@ public final class KvStateMachine {
         this.store = Objects.requireNonNull(store, "store");
         this.comparesIgnoreBatch = bugs.contains(DeliberateBug.TXN_COMPARES_IGNORE_BATCH);
         this.readTxnBehind = bugs.contains(DeliberateBug.READ_TXN_ONE_REVISION_BEHIND);
-        this.storeView = new KvView() {
-            @Override
-            public KvEntry get(byte[] key) {
-                return store.get(key);
-            }
-
-            @Override
-            public List<KvEntry> scan(byte[] prefix, int limit) {
-                return store.scan(prefix, null, limit);
-            }
-        };
+        reloadLeases();
     }
 
     /**
@@ -85,8 +79,7 @@ public final class KvStateMachine {
         long appliedBefore = store.appliedIndex();
         long lastApplied = appliedBefore;
         // Later commands in the batch must see earlier ones' effects before anything is stored.
-        Map<Key, KvEntry> overlay = new HashMap<>();
-        Map<Key, Dedup> dedups = new HashMap<>();
+        Changes batch = new Changes();
         List<Event> events = new ArrayList<>();
         List<KvResult> results = new ArrayList<>();
         long compactRevision = store.compactRevision();
@@ -101,10 +94,13 @@ public final class KvStateMachine {
             if (entry.type() == EntryType.COMMAND) {
                 Command command = decode(entry);
                 KvResult result = switch (command.kind()) {
-                    case PUT, DELETE -> applyKeyCommand((Command.KeyCommand) command, entry.index(), overlay);
+                    case PUT, DELETE -> applyKeyCommand((Command.KeyCommand) command, entry.index(), batch);
                     case COMPACT -> compact((Command.Compact) command, entry.index(), compactRevision);
-                    case TXN -> transaction(((Command.Transaction) command).txn(), entry.index(), overlay);
-                    case IDEMPOTENT -> idempotent((Command.Idempotent) command, entry.index(), overlay, dedups);
+                    case TXN -> transaction(((Command.Transaction) command).txn(), entry.index(), batch);
+                    case IDEMPOTENT -> idempotent((Command.Idempotent) command, entry.index(), batch);
+                    case LEASE_GRANT -> grant((Command.LeaseGrant) command, entry.index(), batch);
+                    case LEASE_REVOKE -> revoke(((Command.LeaseRevoke) command).id(), entry.index(), batch);
+                    case LEASE_CHECKPOINT -> checkpoint((Command.LeaseCheckpoint) command, entry.index(), batch);
                 };
                 if (result instanceof KvResult.Compacted compacted) {
                     compactRevision = compacted.compactRevision();
@@ -115,9 +111,152 @@ public final class KvStateMachine {
             lastApplied = entry.index();
         }
         if (lastApplied > appliedBefore) {
-            store.write(overlay, events, new ArrayList<>(dedups.values()), compactRevision, lastApplied);
+            store.write(new KvStore.Batch(batch.overlay, events, new ArrayList<>(batch.dedups.values()), batch.leases,
+                    batch.attachments(), compactRevision, lastApplied));
+            if (!batch.leases.isEmpty()) {
+                Map<Long, Lease> table = new HashMap<>(leaseTable);
+                batch.leases.forEach((id, lease) -> {
+                    if (lease == null) {
+                        table.remove(id);
+                    } else {
+                        table.put(id, lease);
+                    }
+                });
+                leaseTable = Map.copyOf(table);
+            }
         }
         return results;
+    }
+
+    /**
+     * The changes of one apply batch, not yet stored, and the view of the store they make: keys, the
+     * idempotency entries, leases, and for every key read from the store the lease it had there, so that
+     * the lease attachments can be updated from what changed.
+     */
+    private final class Changes {
+        final Map<Key, KvEntry> overlay = new HashMap<>();
+        final Map<Key, Dedup> dedups = new HashMap<>();
+        final Map<Long, Lease> leases = new HashMap<>();
+        /** Per key read from the store, its lease there (0: none, or absent). */
+        final Map<Key, Long> storedLeases = new HashMap<>();
+        /** The store, noting each key's stored lease as it is read. */
+        final KvView stored = new KvView() {
+            @Override
+            public KvEntry get(byte[] key) {
+                KvEntry entry = store.get(key);
+                storedLeases.putIfAbsent(new Key(key), entry == null ? 0L : entry.lease());
+                return entry;
+            }
+
+            @Override
+            public List<KvEntry> scan(byte[] prefix, int limit) {
+                List<KvEntry> entries = store.scan(prefix, null, limit);
+                for (KvEntry entry : entries) {
+                    storedLeases.putIfAbsent(new Key(entry.key()), entry.lease());
+                }
+                return entries;
+            }
+        };
+        /** The store with this batch's changes over it. */
+        final KvView current = new OverlayView(stored, overlay);
+
+        Lease lease(long id) {
+            return leases.containsKey(id) ? leases.get(id) : store.lease(id);
+        }
+
+        /** Every changed key whose lease differs from its stored one leaves the old lease and joins the new. */
+        List<KvStore.Attachment> attachments() {
+            List<KvStore.Attachment> attachments = new ArrayList<>();
+            for (Map.Entry<Key, KvEntry> change : overlay.entrySet()) {
+                long before = storedLeases.getOrDefault(change.getKey(), 0L);
+                long after = change.getValue() == null ? 0 : change.getValue().lease();
+                if (before != after) {
+                    if (before != 0) {
+                        attachments.add(new KvStore.Attachment(before, change.getKey().bytes(), false));
+                    }
+                    if (after != 0) {
+                        attachments.add(new KvStore.Attachment(after, change.getKey().bytes(), true));
+                    }
+                }
+            }
+            return attachments;
+        }
+    }
+
+    // ----- leases ---------------------------------------------------------------------------------
+
+    private KvResult grant(Command.LeaseGrant grant, long index, Changes batch) {
+        long id = grant.id() == 0 ? index : grant.id();
+        if (batch.lease(id) != null) {
+            return new KvResult.LeaseExists(index, id);
+        }
+        Lease lease = new Lease(id, grant.ttlSeconds(), Lease.NO_CHECKPOINT);
+        batch.leases.put(id, lease);
+        return new KvResult.LeaseGranted(index, lease);
+    }
+
+    /** Deletes every key attached to lease {@code id} (stored, or attached earlier in this batch). */
+    private KvResult revoke(long id, long index, Changes batch) {
+        if (batch.lease(id) == null) {
+            return new KvResult.LeaseNotFound(index, id, null);
+        }
+        java.util.TreeSet<Key> candidates = new java.util.TreeSet<>();
+        for (byte[] key : store.leaseKeys(id, Integer.MAX_VALUE)) {
+            candidates.add(new Key(key));
+        }
+        batch.overlay.forEach((key, entry) -> {
+            if (entry != null && entry.lease() == id) {
+                candidates.add(key);
+            }
+        });
+        List<Event> deletes = new ArrayList<>();
+        for (Key key : candidates) {
+            KvEntry entry = batch.current.get(key.bytes());
+            if (entry != null && entry.lease() == id) {
+                batch.overlay.put(key, null);
+                deletes.add(Event.delete(key.bytes(), index, entry));
+            }
+        }
+        batch.leases.put(id, null);
+        return new KvResult.LeaseRevoked(index, id, deletes);
+    }
+
+    private KvResult checkpoint(Command.LeaseCheckpoint checkpoint, long index, Changes batch) {
+        int noted = 0;
+        for (Lease remaining : checkpoint.remaining()) {
+            Lease lease = batch.lease(remaining.id());
+            if (lease != null) {
+                batch.leases.put(lease.id(), lease.withRemaining(remaining.remainingMs()));
+                noted++;
+            }
+        }
+        return new KvResult.LeaseCheckpointed(index, noted);
+    }
+
+    /** Lease {@code id} as the last applied batch left it, or null; safe from any thread. */
+    public Lease lease(long id) {
+        return leaseTable.get(id);
+    }
+
+    /** Every lease as the last applied batch left them; safe from any thread. */
+    public List<Lease> leases() {
+        List<Lease> leases = new ArrayList<>(leaseTable.values());
+        leases.sort(java.util.Comparator.comparingLong(Lease::id));
+        return leases;
+    }
+
+    /** The keys attached to lease {@code id}, at most {@code limit}; reads the store (call from a worker). */
+    public List<byte[]> leaseKeys(long id, int limit) {
+        return store.leaseKeys(id, limit);
+    }
+
+    /** Reads the lease table from the store again, after a snapshot install replaced it. */
+    public void reloadLeases() {
+        Map<Long, Lease> table = new HashMap<>();
+        for (Lease lease : store.leases()) {
+            table.put(lease.id(), lease);
+        }
+        leaseTable = Map.copyOf(table);
     }
 
     /**
@@ -141,9 +280,9 @@ public final class KvStateMachine {
      * An idempotent write at {@code index}: answered from the table when its key is there and its window
      * has not passed, else applied and recorded for the window its command carries.
      */
-    private KvResult idempotent(Command.Idempotent command, long index, Map<Key, KvEntry> overlay,
-                                Map<Key, Dedup> dedups) {
+    private KvResult idempotent(Command.Idempotent command, long index, Changes batch) {
         Key key = new Key(command.key());
+        Map<Key, Dedup> dedups = batch.dedups;
         Dedup existing = dedups.containsKey(key) ? dedups.get(key) : store.dedup(command.key());
         byte[] fingerprint = Idempotency.fingerprint(command.write());
         if (existing != null && index < existing.expiry()) {
@@ -157,22 +296,28 @@ public final class KvStateMachine {
             }
         }
         KvResult result = command.write() instanceof Command.Transaction transaction
-                ? transaction(transaction.txn(), index, overlay)
-                : applyKeyCommand((Command.KeyCommand) command.write(), index, overlay);
+                ? transaction(transaction.txn(), index, batch)
+                : applyKeyCommand((Command.KeyCommand) command.write(), index, batch);
         long expiry = index + Math.min(command.windowRevisions(), Long.MAX_VALUE - index);
         dedups.put(key, new Dedup(command.key(), index, expiry, fingerprint, ResultCodec.encode(result)));
         return result;
     }
 
     /** Runs a write transaction at {@code index} over the store and the batch's earlier changes. */
-    private KvResult transaction(Txn txn, long index, Map<Key, KvEntry> overlay) {
+    private KvResult transaction(Txn txn, long index, Changes batch) {
         String problem = txn.problem();
         if (problem != null) {
             return new KvResult.TxnInvalid(index, problem);
         }
-        KvView view = new OverlayView(storeView, overlay);
-        TxnRunner.Outcome outcome = TxnRunner.run(txn, comparesIgnoreBatch ? storeView : view, view, index);
-        overlay.putAll(outcome.changes());
+        TxnRunner.Outcome outcome = TxnRunner.run(txn, comparesIgnoreBatch ? batch.stored : batch.current,
+                batch.current, index);
+        // A put naming a lease that does not exist fails the whole transaction, on every node alike.
+        for (Txn.Op op : outcome.succeeded() ? txn.success() : txn.failure()) {
+            if (op instanceof Txn.Put put && put.lease() != 0 && batch.lease(put.lease()) == null) {
+                return new KvResult.LeaseNotFound(index, put.lease(), put.key());
+            }
+        }
+        batch.overlay.putAll(outcome.changes());
         return new KvResult.TxnDone(index, outcome);
     }
 
@@ -255,17 +400,22 @@ public final class KvStateMachine {
         }
     }
 
-    private KvResult applyKeyCommand(Command.KeyCommand command, long index, Map<Key, KvEntry> overlay) {
+    private KvResult applyKeyCommand(Command.KeyCommand command, long index, Changes batch) {
+        Map<Key, KvEntry> overlay = batch.overlay;
         Key key = new Key(command.key());
-        KvEntry current = overlay.containsKey(key) ? overlay.get(key) : store.get(command.key());
+        KvEntry current = batch.current.get(command.key());
         Precondition precondition = Objects.requireNonNullElse(command.precondition(), Precondition.NONE);
         if (!holds(precondition, current)) {
             return new KvResult.CompareFailed(index, command.key(), current);
         }
         if (command instanceof Command.Put put) {
+            if (put.lease() != 0 && batch.lease(put.lease()) == null) {
+                return new KvResult.LeaseNotFound(index, put.lease(), put.key());
+            }
             KvEntry written = current == null
-                    ? new KvEntry(put.key(), put.value(), index, index, 1)
-                    : new KvEntry(put.key(), put.value(), index, current.createRevision(), current.version() + 1);
+                    ? new KvEntry(put.key(), put.value(), index, index, 1, put.lease())
+                    : new KvEntry(put.key(), put.value(), index, current.createRevision(), current.version() + 1,
+                    put.lease());
             overlay.put(key, written);
             return new KvResult.Written(index, written, current);
         }

@@ -75,15 +75,30 @@ public interface KvStore extends AutoCloseable {
      * a revision above the previous applied index.
      */
     default void write(Map<Key, KvEntry> changes, List<Event> events, long compactRevision, long appliedIndex) {
-        write(changes, events, List.of(), compactRevision, appliedIndex);
+        write(new Batch(changes, events, List.of(), Map.of(), List.of(), compactRevision, appliedIndex));
+    }
+
+    /** As {@link #write(Map, List, long, long)}, with entries added to the idempotency table. */
+    default void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, long compactRevision,
+                       long appliedIndex) {
+        write(new Batch(changes, events, dedups, Map.of(), List.of(), compactRevision, appliedIndex));
     }
 
     /**
-     * As {@link #write(Map, List, long, long)}, with entries added to the idempotency table in the same
-     * atomic batch (an entry replaces one with the same key).
+     * Stores one batch atomically (see {@link #write(Map, List, long, long)}): key changes and their
+     * events, idempotency entries (an entry replaces one with the same key), lease changes (a null
+     * lease is removed) and changes of which keys are attached to which lease.
      */
-    void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, long compactRevision,
-               long appliedIndex);
+    void write(Batch batch);
+
+    /** The lease {@code id}, or null. */
+    Lease lease(long id);
+
+    /** Every lease, in id order. */
+    List<Lease> leases();
+
+    /** The keys attached to lease {@code id}, in key order, at most {@code limit}. */
+    List<byte[]> leaseKeys(long id, int limit);
 
     /**
      * The idempotency table's entry for {@code key}, or null. An entry whose window has passed may still
@@ -102,6 +117,15 @@ public interface KvStore extends AutoCloseable {
 
     @Override
     void close();
+
+    /** What one apply batch stores; see {@link #write(Batch)}. */
+    record Batch(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, Map<Long, Lease> leases,
+                 List<Attachment> attachments, long compactRevision, long appliedIndex) {
+    }
+
+    /** Key {@code key} is attached to lease {@code lease} from now on ({@code attached}), or no longer. */
+    record Attachment(long lease, byte[] key, boolean attached) {
+    }
 
     /** Entries read at one revision. */
     record Page(List<KvEntry> entries, long revision) {

@@ -19,7 +19,8 @@ import java.util.Map;
  *   then, by tag: 1 entry, opt entry (prev) · 2 bytes key, i64 revision, entry (prev) · 3 bytes key ·
  *   4 bytes key, opt entry (current) · 5 u8 succeeded, i32 count, each op: u8 1 put (entry, opt entry) |
  *   2 delete (i32 n, n entries) | 3 get (i32 n, n entries, u8 more) · 6 bytes problem (UTF-8)
- *   entry: bytes key, bytes value, i64 revision, i64 createRevision, i64 version; opt: u8 0 | u8 1 entry
+ *   entry: bytes key, bytes value, i64 revision, i64 createRevision, i64 version, i64 lease;
+ *   opt: u8 0 | u8 1 entry
  * </pre>
  */
 public final class ResultCodec {
@@ -145,10 +146,11 @@ public final class ResultCodec {
         out.writeLong(entry.revision());
         out.writeLong(entry.createRevision());
         out.writeLong(entry.version());
+        out.writeLong(entry.lease());
     }
 
     private static KvEntry entry(ByteBuffer in) {
-        return new KvEntry(bytes(in), bytes(in), in.getLong(), in.getLong(), in.getLong());
+        return new KvEntry(bytes(in), bytes(in), in.getLong(), in.getLong(), in.getLong(), in.getLong());
     }
 
     private static void optional(Out out, KvEntry entry) {

@@ -68,8 +68,7 @@ public record Txn(List<Compare> compares, List<Op> success, List<Op> failure) {
                 case REVISION -> current.revision();
                 case CREATE_REVISION -> current.createRevision();
                 case VERSION -> current.version();
-                // Keys carry no lease until leases are built (issue 14's other half): every key's is 0.
-                case LEASE -> 0;
+                case LEASE -> current.lease();
                 case EXISTS -> 1;
                 case VALUE -> throw new AssertionError("handled above");
             };

@@ -73,8 +73,8 @@ public final class TxnRunner {
                                 List<Event> events) {
         KvEntry prev = current.get(put.key());
         KvEntry written = prev == null
-                ? new KvEntry(put.key(), put.value(), revision, revision, 1)
-                : new KvEntry(put.key(), put.value(), revision, prev.createRevision(), prev.version() + 1);
+                ? new KvEntry(put.key(), put.value(), revision, revision, 1, put.lease())
+                : new KvEntry(put.key(), put.value(), revision, prev.createRevision(), prev.version() + 1, put.lease());
         changes.put(new Key(put.key()), written);
         events.add(Event.put(written, prev));
         return new OpResult.Put(written, prev);

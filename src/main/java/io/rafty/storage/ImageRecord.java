@@ -3,11 +3,12 @@ package io.rafty.storage;
 import io.rafty.kv.Dedup;
 import io.rafty.kv.Event;
 import io.rafty.kv.KvEntry;
+import io.rafty.kv.Lease;
 
 /**
  * One record of a state-machine image, as a snapshot ships it: the image's compact revision first,
  * then every key's current state (key order), then every kept history record (key order, then
- * revision order), then the idempotency table (key order). A node that installs the image serves the same reads at past revisions, and the
+ * revision order), then the idempotency table (key order), then the leases (id order). A node that installs the image serves the same reads at past revisions, and the
  * same watches, as the node that sent it.
  */
 public sealed interface ImageRecord {
@@ -26,5 +27,9 @@ public sealed interface ImageRecord {
 
     /** An entry of the idempotency table. */
     record Deduped(Dedup dedup) implements ImageRecord {
+    }
+
+    /** A lease (which keys are attached to it, the {@link Current} records say). */
+    record Leased(Lease lease) implements ImageRecord {
     }
 }

@@ -6,6 +6,7 @@ import io.rafty.kv.Key;
 import io.rafty.kv.KeySelector;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStore;
+import io.rafty.kv.Lease;
 import io.rafty.kv.RevisionUnavailableException;
 import io.rafty.raft.DeliberateBug;
 import java.util.ArrayList;
@@ -34,6 +35,9 @@ public final class InMemoryKvStore implements KvStore {
     /** The idempotency table, and its keys by the end of their window, for the purge. */
     private final NavigableMap<Key, Dedup> dedups = new TreeMap<>();
     private final NavigableMap<Long, TreeSet<Key>> dedupsByRevision = new TreeMap<>();
+    private final NavigableMap<Long, Lease> leases = new TreeMap<>();
+    /** Per lease, the keys attached to it. */
+    private final NavigableMap<Long, TreeSet<Key>> attached = new TreeMap<>();
     private long appliedIndex;
     private long compactRevision;
     /** {@link DeliberateBug#PURGE_THROUGH_COMPACT_REVISION}, for the simulator's teeth. */
@@ -182,10 +186,56 @@ public final class InMemoryKvStore implements KvStore {
     }
 
     @Override
-    public synchronized void write(Map<Key, KvEntry> changed, List<Event> events, List<Dedup> newDedups,
-                                   long compactRevision, long appliedIndex) {
+    public synchronized Lease lease(long id) {
+        return leases.get(id);
+    }
+
+    @Override
+    public synchronized List<Lease> leases() {
+        return new ArrayList<>(leases.values());
+    }
+
+    @Override
+    public synchronized List<byte[]> leaseKeys(long id, int limit) {
+        List<byte[]> keys = new ArrayList<>();
+        for (Key key : attached.getOrDefault(id, new TreeSet<>())) {
+            if (keys.size() >= limit) {
+                break;
+            }
+            keys.add(key.bytes());
+        }
+        return keys;
+    }
+
+    private void attach(long lease, Key key, boolean attach) {
+        if (attach) {
+            attached.computeIfAbsent(lease, id -> new TreeSet<>()).add(key);
+        } else {
+            TreeSet<Key> keys = attached.get(lease);
+            if (keys != null && keys.remove(key) && keys.isEmpty()) {
+                attached.remove(lease);
+            }
+        }
+    }
+
+    @Override
+    public synchronized void write(Batch batch) {
+        long appliedIndex = batch.appliedIndex();
+        long compactRevision = batch.compactRevision();
+        List<Dedup> newDedups = batch.dedups();
+        List<Event> events = batch.events();
         KvStoreRules.requireForward(this.appliedIndex, appliedIndex);
-        changed.forEach((key, entry) -> {
+        batch.leases().forEach((id, lease) -> {
+            if (lease == null) {
+                leases.remove(id);
+            } else {
+                leases.put(id, lease);
+            }
+        });
+        for (Attachment attachment : batch.attachments()) {
+            attach(attachment.lease(), new Key(attachment.key()), attachment.attached());
+        }
+        batch.changes().forEach((key, entry) -> {
             if (entry == null) {
                 entries.remove(key);
             } else {
@@ -263,10 +313,18 @@ public final class InMemoryKvStore implements KvStore {
                 image.entries.put(new Key(current.entry().key()), current.entry());
             } else if (record instanceof ImageRecord.Deduped deduped) {
                 image.putDedup(deduped.dedup());
+            } else if (record instanceof ImageRecord.Leased leased) {
+                image.leases.put(leased.lease().id(), leased.lease());
             } else {
                 image.record(((ImageRecord.Past) record).event().withoutPrev());
             }
         }
+        image.entries.values().stream().filter(entry -> entry.lease() != 0)
+                .forEach(entry -> image.attach(entry.lease(), new Key(entry.key()), true));
+        leases.clear();
+        leases.putAll(image.leases);
+        attached.clear();
+        attached.putAll(image.attached);
         dedups.clear();
         dedups.putAll(image.dedups);
         dedupsByRevision.clear();
@@ -291,6 +349,7 @@ public final class InMemoryKvStore implements KvStore {
         if (!dedupNotInSnapshot) {
             dedups.values().forEach(dedup -> image.add(new ImageRecord.Deduped(dedup)));
         }
+        leases.values().forEach(lease -> image.add(new ImageRecord.Leased(lease)));
         return image;
     }
 
@@ -302,6 +361,8 @@ public final class InMemoryKvStore implements KvStore {
     public synchronized InMemoryKvStore copy() {
         InMemoryKvStore copy = new InMemoryKvStore(bugs());
         dedups.values().forEach(copy::putDedup);
+        copy.leases.putAll(leases);
+        attached.forEach((id, keys) -> copy.attached.put(id, new TreeSet<>(keys)));
         copy.entries.putAll(entries);
         history.forEach((key, changesOfKey) -> copy.history.put(key, new TreeMap<>(changesOfKey)));
         changes.forEach((revision, keys) -> copy.changes.put(revision, new TreeSet<>(keys)));

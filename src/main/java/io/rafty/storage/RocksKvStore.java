@@ -6,6 +6,7 @@ import io.rafty.kv.Key;
 import io.rafty.kv.KeySelector;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStore;
+import io.rafty.kv.Lease;
 import io.rafty.kv.RevisionUnavailableException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -316,8 +317,60 @@ final class RocksKvStore implements KvStore {
     }
 
     @Override
-    public synchronized void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups,
-                                   long compactRevision, long appliedIndex) {
+    public Lease lease(long id) {
+        storage.ensureOpen();
+        try {
+            byte[] key = RocksRecords.leaseKey(id);
+            byte[] value = storage.db().get(storage.leaseFamily(), key);
+            return value == null ? null : RocksRecords.decodeLease(key, value);
+        } catch (RocksDBException e) {
+            throw storage.failure("reading a lease", e);
+        }
+    }
+
+    @Override
+    public List<Lease> leases() {
+        storage.ensureOpen();
+        List<Lease> leases = new ArrayList<>();
+        try (RocksIterator records = storage.db().newIterator(storage.leaseFamily())) {
+            for (records.seek(new byte[] {RocksRecords.LEASE_ENTRY}); records.isValid()
+                    && records.key()[0] == RocksRecords.LEASE_ENTRY; records.next()) {
+                leases.add(RocksRecords.decodeLease(records.key(), records.value()));
+            }
+            records.status();
+        } catch (RocksDBException e) {
+            throw storage.failure("listing leases", e);
+        }
+        return leases;
+    }
+
+    @Override
+    public List<byte[]> leaseKeys(long id, int limit) {
+        storage.ensureOpen();
+        byte[] prefix = RocksRecords.leaseAttachmentKey(id, EMPTY);
+        List<byte[]> keys = new ArrayList<>();
+        try (RocksIterator records = storage.db().newIterator(storage.leaseFamily())) {
+            for (records.seek(prefix); records.isValid() && keys.size() < limit; records.next()) {
+                byte[] record = records.key();
+                if (record.length < prefix.length || !Arrays.equals(record, 0, prefix.length, prefix, 0, prefix.length)) {
+                    break;
+                }
+                keys.add(Arrays.copyOfRange(record, prefix.length, record.length));
+            }
+            records.status();
+        } catch (RocksDBException e) {
+            throw storage.failure("listing a lease's keys", e);
+        }
+        return keys;
+    }
+
+    @Override
+    public synchronized void write(Batch write) {
+        Map<Key, KvEntry> changes = write.changes();
+        List<Event> events = write.events();
+        List<Dedup> dedups = write.dedups();
+        long compactRevision = write.compactRevision();
+        long appliedIndex = write.appliedIndex();
         storage.ensureOpen();
         KvStoreRules.requireForward(this.appliedIndex, appliedIndex);
         long compactAfter = Math.max(this.compactRevision, compactRevision);
@@ -335,6 +388,22 @@ final class RocksKvStore implements KvStore {
             }
             for (Dedup dedup : dedups) {
                 putDedup(batch, dedup);
+            }
+            for (Map.Entry<Long, Lease> lease : write.leases().entrySet()) {
+                if (lease.getValue() == null) {
+                    batch.delete(storage.leaseFamily(), RocksRecords.leaseKey(lease.getKey()));
+                } else {
+                    batch.put(storage.leaseFamily(), RocksRecords.leaseKey(lease.getKey()),
+                            RocksRecords.encodeLease(lease.getValue()));
+                }
+            }
+            for (Attachment attachment : write.attachments()) {
+                byte[] record = RocksRecords.leaseAttachmentKey(attachment.lease(), attachment.key());
+                if (attachment.attached()) {
+                    batch.put(storage.leaseFamily(), record, EMPTY);
+                } else {
+                    batch.delete(storage.leaseFamily(), record);
+                }
             }
             if (compactAfter > this.compactRevision) {
                 batch.put(storage.metaFamily(), RocksRecords.COMPACT_REVISION_KEY, RocksRecords.indexKey(compactAfter));

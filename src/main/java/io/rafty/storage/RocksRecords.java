@@ -75,6 +75,8 @@ final class RocksRecords {
 
     static final byte HISTORY_PUT = 1;
     static final byte HISTORY_DELETE = 2;
+    /** A put of a key attached to a lease: the header, then the lease, then the value. */
+    static final byte HISTORY_PUT_LEASED = 3;
     private static final int HISTORY_HEADER_BYTES = 1 + 2 * Long.BYTES;
     /** Every delete record has the same value: it carries no createRevision, version or value. */
     private static final byte[] HISTORY_DELETE_VALUE = deleteValue();
@@ -148,6 +150,43 @@ final class RocksRecords {
         return new io.rafty.kv.Dedup(key, revision, expiry,
                 java.util.Arrays.copyOfRange(value, head, resultStart),
                 java.util.Arrays.copyOfRange(value, resultStart, value.length));
+    }
+
+    // ----- leases (family lease) -----------------------------------------------------------------
+    //   00 | i64 id            -> i64 ttlSeconds | i64 remainingMs
+    //   01 | i64 id | user key -> empty: the key is attached to the lease
+
+    static final byte LEASE_ENTRY = 0;
+    static final byte LEASE_KEY = 1;
+
+    static byte[] leaseKey(long id) {
+        byte[] out = new byte[1 + Long.BYTES];
+        out[0] = LEASE_ENTRY;
+        LONG.set(out, 1, id);
+        return out;
+    }
+
+    static byte[] leaseAttachmentKey(long id, byte[] key) {
+        byte[] out = new byte[1 + Long.BYTES + key.length];
+        out[0] = LEASE_KEY;
+        LONG.set(out, 1, id);
+        System.arraycopy(key, 0, out, 1 + Long.BYTES, key.length);
+        return out;
+    }
+
+    static byte[] encodeLease(io.rafty.kv.Lease lease) {
+        byte[] out = new byte[2 * Long.BYTES];
+        LONG.set(out, 0, lease.ttlSeconds());
+        LONG.set(out, Long.BYTES, lease.remainingMs());
+        return out;
+    }
+
+    static io.rafty.kv.Lease decodeLease(byte[] key, byte[] value) {
+        if (key.length != 1 + Long.BYTES || key[0] != LEASE_ENTRY || value.length != 2 * Long.BYTES) {
+            throw new StorageException("corrupt lease record (" + key.length + "/" + value.length + " bytes)");
+        }
+        return new io.rafty.kv.Lease((long) LONG.get(key, 1), (long) LONG.get(value, 0),
+                (long) LONG.get(value, Long.BYTES));
     }
 
     static byte[] indexKey(long index) {
@@ -229,13 +268,21 @@ final class RocksRecords {
         }
     }
 
+    /**
+     * {@code revision | createRevision | version | value}; a key attached to a lease has the version's
+     * top bit set and its lease after the header ({@code | lease | value}). Versions never reach 2^63,
+     * so records written before leases existed read unchanged.
+     */
     static byte[] encodeKvValue(KvEntry entry) {
-        return ByteBuffer.allocate(KV_HEADER_BYTES + entry.value().length)
+        boolean leased = entry.lease() != 0;
+        ByteBuffer buffer = ByteBuffer.allocate(KV_HEADER_BYTES + (leased ? Long.BYTES : 0) + entry.value().length)
                 .putLong(entry.revision())
                 .putLong(entry.createRevision())
-                .putLong(entry.version())
-                .put(entry.value())
-                .array();
+                .putLong(leased ? entry.version() | Long.MIN_VALUE : entry.version());
+        if (leased) {
+            buffer.putLong(entry.lease());
+        }
+        return buffer.put(entry.value()).array();
     }
 
     static KvEntry decodeKvEntry(byte[] key, byte[] value) {
@@ -246,9 +293,17 @@ final class RocksRecords {
         long revision = buffer.getLong();
         long createRevision = buffer.getLong();
         long version = buffer.getLong();
+        long lease = 0;
+        if (version < 0) {
+            if (buffer.remaining() < Long.BYTES) {
+                throw new StorageException("corrupt kv record: a lease flag without a lease");
+            }
+            version &= Long.MAX_VALUE;
+            lease = buffer.getLong();
+        }
         byte[] bytes = new byte[buffer.remaining()];
         buffer.get(bytes);
-        return new KvEntry(key, bytes, revision, createRevision, version);
+        return new KvEntry(key, bytes, revision, createRevision, version, lease);
     }
 
     /** {@code esc(key) | 00 01 | revision}: the history record of {@code key} at {@code revision}. */
@@ -343,11 +398,15 @@ final class RocksRecords {
         }
         KvEntry entry = event.entry();
         byte[] value = entry.value();
-        byte[] record = new byte[HISTORY_HEADER_BYTES + value.length];
-        record[0] = HISTORY_PUT;
+        int head = entry.lease() != 0 ? HISTORY_HEADER_BYTES + Long.BYTES : HISTORY_HEADER_BYTES;
+        byte[] record = new byte[head + value.length];
+        record[0] = entry.lease() != 0 ? HISTORY_PUT_LEASED : HISTORY_PUT;
         LONG.set(record, 1, entry.createRevision());
         LONG.set(record, 1 + Long.BYTES, entry.version());
-        System.arraycopy(value, 0, record, HISTORY_HEADER_BYTES, value.length);
+        if (entry.lease() != 0) {
+            LONG.set(record, HISTORY_HEADER_BYTES, entry.lease());
+        }
+        System.arraycopy(value, 0, record, head, value.length);
         return record;
     }
 
@@ -360,13 +419,19 @@ final class RocksRecords {
         if (value[0] == HISTORY_DELETE) {
             return Event.delete(key, revision, null);
         }
-        if (value[0] != HISTORY_PUT) {
+        boolean leased = value[0] == HISTORY_PUT_LEASED;
+        if (value[0] != HISTORY_PUT && !leased) {
             throw new StorageException("corrupt history record at revision " + revision + ": type " + value[0]);
+        }
+        if (leased && value.length < HISTORY_HEADER_BYTES + Long.BYTES) {
+            throw new StorageException("corrupt history record at revision " + revision + ": no lease");
         }
         long createRevision = (long) LONG.get(value, 1);
         long version = (long) LONG.get(value, 1 + Long.BYTES);
-        byte[] bytes = Arrays.copyOfRange(value, HISTORY_HEADER_BYTES, value.length);
-        return Event.put(new KvEntry(key, bytes, revision, createRevision, version), null);
+        long lease = leased ? (long) LONG.get(value, HISTORY_HEADER_BYTES) : 0;
+        byte[] bytes = Arrays.copyOfRange(value, leased ? HISTORY_HEADER_BYTES + Long.BYTES : HISTORY_HEADER_BYTES,
+                value.length);
+        return Event.put(new KvEntry(key, bytes, revision, createRevision, version, lease), null);
     }
 
     /** True when the history record value is a delete (reads only its first byte). */

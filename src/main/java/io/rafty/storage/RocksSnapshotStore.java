@@ -3,6 +3,7 @@ package io.rafty.storage;
 import io.rafty.kv.Dedup;
 import io.rafty.kv.Event;
 import io.rafty.kv.KvEntry;
+import io.rafty.kv.Lease;
 import io.rafty.raft.SnapshotMeta;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -47,10 +48,12 @@ final class RocksSnapshotStore implements SnapshotStore {
         RocksIterator current;
         RocksIterator history;
         RocksIterator dedups;
+        RocksIterator leases;
         try {
             current = view.iterator(storage.kvFamily());
             history = view.iterator(storage.historyFamily());
             dedups = view.iterator(storage.dedupFamily());
+            leases = view.iterator(storage.leaseFamily());
         } catch (RuntimeException e) {
             view.close();
             throw e;
@@ -58,6 +61,7 @@ final class RocksSnapshotStore implements SnapshotStore {
         current.seekToFirst();
         history.seekToFirst();
         dedups.seek(new byte[] {RocksRecords.DEDUP_ENTRY});
+        leases.seek(new byte[] {RocksRecords.LEASE_ENTRY});
         return new StateImage() {
             @Override
             public long appliedIndex() {
@@ -72,7 +76,13 @@ final class RocksSnapshotStore implements SnapshotStore {
                     @Override
                     public boolean hasNext() {
                         storage.ensureOpen();
-                        return !headerSent || current.isValid() || history.isValid() || dedupLeft() || failed();
+                        return !headerSent || current.isValid() || history.isValid() || dedupLeft() || leaseLeft()
+                                || failed();
+                    }
+
+                    /** The leases come first in their family, the attachments (rebuilt from the keys) after. */
+                    private boolean leaseLeft() {
+                        return leases.isValid() && leases.key()[0] == RocksRecords.LEASE_ENTRY;
                     }
 
                     /** The table's entries come first in their family, its index by revision after them. */
@@ -86,6 +96,7 @@ final class RocksSnapshotStore implements SnapshotStore {
                             current.status();
                             history.status();
                             dedups.status();
+                            leases.status();
                             return false;
                         } catch (RocksDBException e) {
                             throw storage.failure("reading a snapshot image", e);
@@ -105,6 +116,11 @@ final class RocksSnapshotStore implements SnapshotStore {
                             KvEntry entry = RocksRecords.decodeKvEntry(current.key(), current.value());
                             current.next();
                             return new ImageRecord.Current(entry);
+                        }
+                        if (!history.isValid() && !dedupLeft()) {
+                            Lease lease = RocksRecords.decodeLease(leases.key(), leases.value());
+                            leases.next();
+                            return new ImageRecord.Leased(lease);
                         }
                         if (!history.isValid()) {
                             byte[] entryKey = dedups.key();
@@ -127,6 +143,7 @@ final class RocksSnapshotStore implements SnapshotStore {
                 current.close();
                 history.close();
                 dedups.close();
+                leases.close();
                 view.close();
             }
         };
@@ -151,6 +168,7 @@ final class RocksSnapshotStore implements SnapshotStore {
                     deleteAllKeys(batch, storage.historyFamily());
                     deleteAllKeys(batch, storage.changesFamily());
                     deleteAllKeys(batch, storage.dedupFamily());
+                    deleteAllKeys(batch, storage.leaseFamily());
                     while (records.hasNext()) {
                         ImageRecord record = records.next();
                         if (record instanceof ImageRecord.Compaction compaction) {
@@ -158,6 +176,13 @@ final class RocksSnapshotStore implements SnapshotStore {
                         } else if (record instanceof ImageRecord.Current current) {
                             KvEntry entry = current.entry();
                             batch.put(storage.kvFamily(), entry.key(), RocksRecords.encodeKvValue(entry));
+                            if (entry.lease() != 0) {
+                                batch.put(storage.leaseFamily(), RocksRecords.leaseAttachmentKey(entry.lease(),
+                                        entry.key()), new byte[0]);
+                            }
+                        } else if (record instanceof ImageRecord.Leased leased) {
+                            batch.put(storage.leaseFamily(), RocksRecords.leaseKey(leased.lease().id()),
+                                    RocksRecords.encodeLease(leased.lease()));
                         } else if (record instanceof ImageRecord.Deduped deduped) {
                             Dedup dedup = deduped.dedup();
                             batch.put(storage.dedupFamily(), RocksRecords.dedupKey(dedup.key()),

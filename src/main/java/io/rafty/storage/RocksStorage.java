@@ -42,6 +42,8 @@ public final class RocksStorage implements AutoCloseable {
     static final String CHANGES_FAMILY = "changes";
     /** The idempotency table, and an index of it by revision for the purge. */
     static final String DEDUP_FAMILY = "dedup";
+    /** The lease table, and which keys are attached to each lease. */
+    static final String LEASE_FAMILY = "lease";
 
     /** RocksDB's own diagnostic LOG files are rotated; keep only a few so they cannot fill the disk. */
     private static final int INFO_LOG_FILES_KEPT = 5;
@@ -129,7 +131,8 @@ public final class RocksStorage implements AutoCloseable {
                 new ColumnFamilyDescriptor(familyName(KV_FAMILY), (ColumnFamilyOptions) kvOptions.get(0)),
                 new ColumnFamilyDescriptor(familyName(HISTORY_FAMILY), familyOptions),
                 new ColumnFamilyDescriptor(familyName(CHANGES_FAMILY), familyOptions),
-                new ColumnFamilyDescriptor(familyName(DEDUP_FAMILY), familyOptions));
+                new ColumnFamilyDescriptor(familyName(DEDUP_FAMILY), familyOptions),
+                new ColumnFamilyDescriptor(familyName(LEASE_FAMILY), familyOptions));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db;
         try {
@@ -253,6 +256,10 @@ public final class RocksStorage implements AutoCloseable {
         return familyHandles.get(6);
     }
 
+    ColumnFamilyHandle leaseFamily() {
+        return familyHandles.get(7);
+    }
+
     /** A consistent view of the state machine as of now; close it to release its snapshot. */
     RocksView view() {
         ensureOpen();
@@ -292,7 +299,8 @@ public final class RocksStorage implements AutoCloseable {
     void flushStateMachine() {
         ensureOpen();
         try (FlushOptions options = new FlushOptions().setWaitForFlush(true)) {
-            db.flush(options, List.of(metaFamily(), kvFamily(), historyFamily(), changesFamily(), dedupFamily()));
+            db.flush(options, List.of(metaFamily(), kvFamily(), historyFamily(), changesFamily(), dedupFamily(),
+                    leaseFamily()));
         } catch (RocksDBException e) {
             throw failure("flushing the state machine", e);
         }

@@ -149,6 +149,7 @@ public final class SnapshotStaging {
     private static final byte CURRENT = 2;
     private static final byte PAST = 3;
     private static final byte DEDUPED = 4;
+    private static final byte LEASED = 5;
     private static final byte PUT = 1;
     private static final byte DELETE = 2;
     private static final int ENTRY_HEADER_BYTES = 4 + 24 + 4;
@@ -160,8 +161,11 @@ public final class SnapshotStaging {
         }
         if (record instanceof ImageRecord.Current current) {
             KvEntry entry = current.entry();
-            return putEntry(ByteBuffer.allocate(1 + ENTRY_HEADER_BYTES + entry.key().length + entry.value().length)
-                    .put(CURRENT), entry).array();
+            return putEntry(ByteBuffer.allocate(1 + entryBytes(entry)).put(CURRENT), entry).array();
+        }
+        if (record instanceof ImageRecord.Leased leased) {
+            return ByteBuffer.allocate(1 + 3 * Long.BYTES).put(LEASED).putLong(leased.lease().id())
+                    .putLong(leased.lease().ttlSeconds()).putLong(leased.lease().remainingMs()).array();
         }
         if (record instanceof ImageRecord.Deduped deduped) {
             Dedup dedup = deduped.dedup();
@@ -173,14 +177,24 @@ public final class SnapshotStaging {
         }
         Event event = ((ImageRecord.Past) record).event();
         KvEntry entry = event.entry();
-        return putEntry(ByteBuffer.allocate(2 + ENTRY_HEADER_BYTES + entry.key().length + entry.value().length)
+        return putEntry(ByteBuffer.allocate(2 + entryBytes(entry))
                 .put(PAST).put(event.type() == Event.Type.PUT ? PUT : DELETE), entry).array();
     }
 
+    /** A leased entry has its version's top bit set and its lease after the version (versions never reach 2^63). */
     private static ByteBuffer putEntry(ByteBuffer buffer, KvEntry entry) {
-        return buffer.putInt(entry.key().length).put(entry.key())
-                .putLong(entry.revision()).putLong(entry.createRevision()).putLong(entry.version())
-                .putInt(entry.value().length).put(entry.value());
+        buffer.putInt(entry.key().length).put(entry.key())
+                .putLong(entry.revision()).putLong(entry.createRevision());
+        if (entry.lease() != 0) {
+            buffer.putLong(entry.version() | Long.MIN_VALUE).putLong(entry.lease());
+        } else {
+            buffer.putLong(entry.version());
+        }
+        return buffer.putInt(entry.value().length).put(entry.value());
+    }
+
+    private static int entryBytes(KvEntry entry) {
+        return ENTRY_HEADER_BYTES + entry.key().length + entry.value().length + (entry.lease() != 0 ? Long.BYTES : 0);
     }
 
     private static final class RecordIterator implements Iterator<ImageRecord> {
@@ -230,6 +244,13 @@ public final class SnapshotStaging {
                         }
                         return new ImageRecord.Past(new Event(type == PUT ? Event.Type.PUT : Event.Type.DELETE,
                                 readEntry(), null));
+                    case LEASED:
+                        try {
+                            return new ImageRecord.Leased(new io.rafty.kv.Lease(in.readLong(), in.readLong(),
+                                    in.readLong()));
+                        } catch (IllegalArgumentException e) {
+                            throw new IOException("corrupt lease record: " + e.getMessage());
+                        }
                     case DEDUPED:
                         byte[] key = readBytes(in.readInt());
                         long revision = in.readLong();
@@ -262,8 +283,13 @@ public final class SnapshotStaging {
             long revision = in.readLong();
             long createRevision = in.readLong();
             long version = in.readLong();
+            long lease = 0;
+            if (version < 0) {
+                version &= Long.MAX_VALUE;
+                lease = in.readLong();
+            }
             byte[] value = readBytes(in.readInt());
-            return new KvEntry(key, value, revision, createRevision, version);
+            return new KvEntry(key, value, revision, createRevision, version, lease);
         }
 
         private byte[] readBytes(int length) throws IOException {

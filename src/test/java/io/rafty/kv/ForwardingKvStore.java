@@ -53,9 +53,23 @@ public abstract class ForwardingKvStore implements KvStore {
     }
 
     @Override
-    public void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, long compactRevision,
-                      long appliedIndex) {
-        delegate.write(changes, events, dedups, compactRevision, appliedIndex);
+    public void write(Batch batch) {
+        delegate.write(batch);
+    }
+
+    @Override
+    public Lease lease(long id) {
+        return delegate.lease(id);
+    }
+
+    @Override
+    public List<Lease> leases() {
+        return delegate.leases();
+    }
+
+    @Override
+    public List<byte[]> leaseKeys(long id, int limit) {
+        return delegate.leaseKeys(id, limit);
     }
 
     @Override

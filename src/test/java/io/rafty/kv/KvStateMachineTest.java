@@ -317,10 +317,9 @@ class KvStateMachineTest {
         }
 
         @Override
-        public void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, long compactRevision,
-                          long appliedIndex) {
-            writtenAppliedIndexes.add(appliedIndex);
-            delegate.write(changes, events, dedups, compactRevision, appliedIndex);
+        public void write(Batch batch) {
+            writtenAppliedIndexes.add(batch.appliedIndex());
+            delegate.write(batch);
         }
     }
 }

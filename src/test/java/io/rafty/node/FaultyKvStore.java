@@ -26,11 +26,10 @@ final class FaultyKvStore extends ForwardingKvStore {
     }
 
     @Override
-    public void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, long compactRevision,
-                      long appliedIndex) {
+    public void write(Batch batch) {
         if (failing) {
             throw new StorageException(INJECTED);
         }
-        delegate.write(changes, events, dedups, compactRevision, appliedIndex);
+        delegate.write(batch);
     }
 }

@@ -58,8 +58,7 @@ class IdempotentRetryTest {
         }
 
         @Override
-        public void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, long compactRevision,
-                          long appliedIndex) {
+        public void write(Batch batch) {
             CountDownLatch held = gate;
             if (held != null) {
                 try {
@@ -69,7 +68,7 @@ class IdempotentRetryTest {
                 }
                 throw new StorageException("test: the node dies before applying");
             }
-            delegate.write(changes, events, dedups, compactRevision, appliedIndex);
+            delegate.write(batch);
         }
     }
 

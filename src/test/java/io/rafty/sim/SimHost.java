@@ -662,29 +662,22 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
      * the start, the batch's write is held back until {@link #land()}.
      */
     private static final class DeferredWrites extends ForwardingKvStore {
-        private Map<Key, KvEntry> changes;
-        private List<Event> events;
-        private List<Dedup> dedups;
-        private long compactRevision;
-        private long appliedIndex = -1;
+        private Batch batch;
 
         DeferredWrites(KvStore target) {
             super(target);
         }
 
         @Override
-        public void write(Map<Key, KvEntry> batch, List<Event> batchEvents, List<Dedup> batchDedups, long compact,
-                          long applied) {
-            changes = new HashMap<>(batch);
-            events = List.copyOf(batchEvents);
-            dedups = List.copyOf(batchDedups);
-            compactRevision = compact;
-            appliedIndex = applied;
+        public void write(Batch held) {
+            batch = new Batch(new HashMap<>(held.changes()), List.copyOf(held.events()), List.copyOf(held.dedups()),
+                    new HashMap<>(held.leases()), List.copyOf(held.attachments()), held.compactRevision(),
+                    held.appliedIndex());
         }
 
         void land() {
-            if (appliedIndex >= 0) {
-                delegate.write(changes, events, dedups, compactRevision, appliedIndex);
+            if (batch != null) {
+                delegate.write(batch);
             }
         }
     }

@@ -10,6 +10,7 @@ import io.rafty.kv.Dedup;
 import io.rafty.kv.Key;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvStore;
+import io.rafty.kv.Lease;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -229,5 +230,29 @@ abstract class KvStoreContractTest {
         assertEquals(7, store.dedup(bytes("a")).revision(), "re-recorded at 7 (until 11): its first window does not "
                 + "count");
         assertEquals(11, store.dedup(bytes("a")).expiry());
+    }
+
+    // ----- leases
+
+    @Test
+    void leasesAndTheirKeysAreWrittenWithTheBatch() {
+        store.write(new KvStore.Batch(Map.of(new Key(bytes("a")), new KvEntry(bytes("a"), bytes("1"), 2, 2, 1, 7)),
+                List.of(), List.of(), Map.of(7L, new Lease(7, 30, Lease.NO_CHECKPOINT), 9L,
+                new Lease(9, 5, 1200)), List.of(new KvStore.Attachment(7, bytes("a"), true),
+                new KvStore.Attachment(7, bytes("b"), true)), 0, 2));
+        assertEquals(7, store.get(bytes("a")).lease(), "the key's lease is stored with it");
+        assertEquals(30, store.lease(7).ttlSeconds());
+        assertEquals(1200, store.lease(9).remainingMs());
+        assertEquals(List.of(7L, 9L), store.leases().stream().map(Lease::id).toList());
+        assertEquals(List.of("a", "b"), store.leaseKeys(7, 10).stream().map(k -> new String(k, StandardCharsets.UTF_8))
+                .toList());
+        assertEquals(1, store.leaseKeys(7, 1).size());
+        java.util.Map<Long, Lease> removed = new HashMap<>();
+        removed.put(9L, null);
+        store.write(new KvStore.Batch(Map.of(), List.of(), List.of(), removed,
+                List.of(new KvStore.Attachment(7, bytes("a"), false)), 0, 3));
+        assertNull(store.lease(9));
+        assertEquals(1, store.leaseKeys(7, 10).size());
+        assertEquals(0, store.leaseKeys(9, 10).size());
     }
 }

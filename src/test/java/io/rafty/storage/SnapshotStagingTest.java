@@ -39,10 +39,12 @@ class SnapshotStagingTest {
                 new ImageRecord.Compaction(7),
                 new ImageRecord.Current(new KvEntry(new byte[] {'k', 0, (byte) 0xFF}, new byte[0], 30, 12, 3)),
                 new ImageRecord.Current(new KvEntry(new byte[] {'l'}, large, 29, 29, 1)),
+                new ImageRecord.Current(new KvEntry(new byte[] {'n'}, new byte[] {4}, 28, 27, 2, 99)),
                 new ImageRecord.Past(Event.put(new KvEntry(new byte[] {'k', 0, (byte) 0xFF}, new byte[] {1, 2}, 12, 12, 1),
                         null)),
                 new ImageRecord.Past(Event.delete(new byte[] {'m'}, 20, null)),
-                new ImageRecord.Deduped(new Dedup(new byte[] {'r', 0}, 25, 1025, new byte[] {9, 8, 7}, new byte[] {1, 0, 3})));
+                new ImageRecord.Deduped(new Dedup(new byte[] {'r', 0}, 25, 1025, new byte[] {9, 8, 7}, new byte[] {1, 0, 3})),
+                new ImageRecord.Leased(new io.rafty.kv.Lease(99, 60, 1500)));
     }
 
     private static String describe(ImageRecord record) {
@@ -50,7 +52,11 @@ class SnapshotStagingTest {
             return "compaction " + compaction.compactRevision();
         }
         if (record instanceof ImageRecord.Current current) {
-            return "current " + HistoryScript.describe(current.entry()) + " " + current.entry().value().length;
+            return "current " + HistoryScript.describe(current.entry()) + " " + current.entry().value().length
+                    + " lease " + current.entry().lease();
+        }
+        if (record instanceof ImageRecord.Leased leased) {
+            return "lease " + leased.lease();
         }
         if (record instanceof ImageRecord.Deduped deduped) {
             Dedup dedup = deduped.dedup();
@@ -101,7 +107,7 @@ class SnapshotStagingTest {
         UncheckedIOException failure = assertThrows(UncheckedIOException.class,
                 () -> read.forEachRemaining(record -> seen.add(describe(record))));
         assertEquals("truncated staged snapshot", failure.getMessage());
-        assertEquals(5, seen.size(), "the records before the cut are read");
+        assertEquals(7, seen.size(), "the records before the cut are read");
         assertEquals(List.of(), descriptorsOn(directory.resolve("staged")), "the failed read closed the staged file");
         assertFalse(read.hasNext(), "a failed stream stays ended");
     }
@@ -136,7 +142,7 @@ class SnapshotStagingTest {
 
     @Test
     void unknownHistoryTypeIsCorrupt() throws Exception {
-        byte[] stream = SnapshotStaging.encode(records().get(3));
+        byte[] stream = SnapshotStaging.encode(records().get(4));
         stream[1] = 7;
         UncheckedIOException failure = assertThrows(UncheckedIOException.class, () -> staged(stream).read().hasNext());
         assertEquals("corrupt staged snapshot", failure.getMessage());

@@ -289,4 +289,24 @@ abstract class SnapshotStoreContractTest {
         assertArrayEquals(bytes("fingerprint"), installed.fingerprint());
         assertArrayEquals(bytes("stored result"), installed.result());
     }
+
+    @Test
+    void leasesAndTheirKeysTravelWithTheImage() {
+        openEmpty();
+        kv.write(new KvStore.Batch(Map.of(new Key(bytes("s/1")), new KvEntry(bytes("s/1"), bytes("v"), 3, 3, 1, 5),
+                new Key(bytes("plain")), new KvEntry(bytes("plain"), bytes("v"), 3, 3, 1)), List.of(), List.of(),
+                Map.of(5L, new io.rafty.kv.Lease(5, 20, 900)), List.of(new KvStore.Attachment(5, bytes("s/1"), true)),
+                0, 3));
+        Node other = openOther();
+        try (SnapshotStore.StateImage image = snapshots.openImage()) {
+            List<ImageRecord> records = new ArrayList<>();
+            image.records().forEachRemaining(records::add);
+            assertTrue(records.stream().anyMatch(r -> r instanceof ImageRecord.Leased), records.toString());
+            other.snapshots().install(new SnapshotMeta(3, 1, Membership.ofVoters(Set.of(1))), records.iterator());
+        }
+        assertEquals(900, other.kv().lease(5).remainingMs());
+        assertEquals(5, other.kv().get(bytes("s/1")).lease());
+        assertEquals(1, other.kv().leaseKeys(5, 10).size(), "attachments are rebuilt from the keys");
+        assertArrayEquals(bytes("s/1"), other.kv().leaseKeys(5, 10).get(0));
+    }
 }
