@@ -140,7 +140,8 @@ public final class RaftyNode implements AutoCloseable {
                                     RaftVerticle.nanos(config.historyCompactionIntervalMs()),
                                     config.historyPurgeBatchRecords(),
                                     new WatchHub.Settings(config.maxWatchers(), config.maxWatcherQueueBytes(),
-                                            config.watchPageEvents()))),
+                                            config.watchPageEvents())),
+                            config.leaseCheckpointIntervalMs()),
                     new NodeDriver.SnapshotSettings(config.snapshotEntries(), config.snapshotLogBytes(),
                             config.snapshotTailEntries()),
                     addresses);
@@ -151,7 +152,9 @@ public final class RaftyNode implements AutoCloseable {
                     Math.max(config.maxMessageBytes(), config.snapshotChunkBytes()) + config.maxValueBytes() + 4096,
                     config.clientRequestTimeoutMs(), config.httpIdleTimeoutMs(), config.learnerPromotionLagEntries(),
                     MAX_READ_BATCH, config.maxReadBatchBytes(), config.watchProgressMs(), config.maxTxnOps(),
-                    config.idempotencyWindowRevisions(), addresses));
+                    config.idempotencyWindowRevisions(),
+                    new ApiVerticle.LeaseLimits(config.maxLeases(), config.maxLeaseTtlSeconds(),
+                            minLeaseTtlSeconds(config)), addresses));
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());
@@ -161,6 +164,15 @@ public final class RaftyNode implements AutoCloseable {
             storage.close();
             throw e instanceof StartupException s ? s : new StartupException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * The shortest lease TTL: one and a half longest election timeouts, rounded up to a second (etcd's
+     * rule), so that a lease survives the election that follows a leader's death.
+     */
+    static long minLeaseTtlSeconds(NodeConfig config) {
+        long electionMs = (long) config.electionTimeoutTicksMax() * config.tickIntervalMs();
+        return Math.max(1, (electionMs * 3 / 2 + 999) / 1000);
     }
 
     /** Incoming snapshots are staged beside the database directory, never inside RocksDB's own. */

@@ -64,7 +64,11 @@ public final class ApiVerticle extends VerticleBase {
                            int maxPeerBodyBytes, int forwardTimeoutMs, int idleTimeoutMs,
                            long learnerPromotionLagEntries, int maxReadBatch, long maxReadBatchBytes,
                            int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions,
-                           Map<Integer, String> addresses) {
+                           LeaseLimits leases, Map<Integer, String> addresses) {
+    }
+
+    /** Bounds of lease grants: the count in the cluster, the longest and the shortest TTL. */
+    public record LeaseLimits(int maxLeases, long maxTtlSeconds, long minTtlSeconds) {
     }
 
     private final RaftVerticle raft;
@@ -144,6 +148,34 @@ public final class ApiVerticle extends VerticleBase {
         router.post("/v1/compact").handler(adminBody).handler(this::compact);
         router.post("/v1/txn").handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBodyBytes()))
                 .handler(this::txn);
+        LeaseRoutes leases = new LeaseRoutes(vertx, raft, stateMachine, settings.leases(), settings.maxListLimit(),
+                new LeaseRoutes.Plumbing() {
+                    @Override
+                    public void propose(RoutingContext ctx, Command command, java.util.function.Consumer<KvResult> then) {
+                        raft.propose(command).onComplete(ar -> {
+                            if (ar.succeeded()) {
+                                then.accept(ar.result());
+                            } else {
+                                failedOnLeader(ctx, ar.cause(), true);
+                            }
+                        });
+                    }
+
+                    @Override
+                    public void afterReadBarrier(RoutingContext ctx, Runnable read) {
+                        ApiVerticle.this.afterReadBarrier(ctx, read);
+                    }
+
+                    @Override
+                    public void failed(RoutingContext ctx, Throwable cause) {
+                        failedOnLeader(ctx, cause, false);
+                    }
+                });
+        router.post("/v1/leases").handler(adminBody).handler(leases::grant);
+        router.get("/v1/leases").handler(leases::list);
+        router.post("/v1/leases/:id/keepalive").handler(leases::keepAlive);
+        router.get("/v1/leases/:id").handler(leases::get);
+        router.delete("/v1/leases/:id").handler(leases::revoke);
         router.get("/v1/watch").handler(watches::watchPrefix);
         router.get("/v1/watch/*").handler(watches::watchKey);
         router.get("/v1/kv").handler(this::list);
@@ -318,13 +350,26 @@ public final class ApiVerticle extends VerticleBase {
     private void put(RoutingContext ctx) {
         byte[] key = key(ctx);
         Precondition precondition = RequestParams.precondition(ctx);
+        String leaseParam = RequestParams.single(ctx, "lease");
+        long lease = 0;
+        if (leaseParam != null) {
+            try {
+                lease = Long.parseLong(leaseParam);
+            } catch (NumberFormatException e) {
+                lease = -1;
+            }
+            if (lease < 0) {
+                throw ApiException.badRequest("parameter lease must be a lease id (0 for none), got \"" + leaseParam
+                        + "\"");
+            }
+        }
         Buffer body = ctx.body().buffer();
         byte[] value = body == null ? new byte[0] : body.getBytes();
         if (value.length > settings.maxValueBytes()) {
             throw new ApiException(413, "too_large", "value is " + value.length + " bytes; the limit is "
                     + settings.maxValueBytes());
         }
-        write(ctx, new Command.Put(key, value, precondition));
+        write(ctx, new Command.Put(key, value, precondition, lease));
     }
 
     private void delete(RoutingContext ctx) {
@@ -373,6 +418,8 @@ public final class ApiVerticle extends VerticleBase {
                     .put("deleted", true));
         } else if (result instanceof KvResult.NotFound n) {
             error(ctx, new ApiException(404, "key_not_found", "key not found: " + KeyCodec.display(n.key())));
+        } else if (result instanceof KvResult.LeaseNotFound missing) {
+            LeaseRoutes.notFound(ctx, missing.id());
         } else if (result instanceof KvResult.TxnDone done) {
             json(ctx, 200, TxnJson.render(done));
         } else if (result instanceof KvResult.TxnInvalid invalid) {

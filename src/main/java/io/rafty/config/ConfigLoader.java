@@ -350,7 +350,10 @@ public final class ConfigLoader {
                 s.intValue("watchPageEvents", NodeConfig.DEFAULT_WATCH_PAGE_EVENTS),
                 s.intValue("watchProgressMs", NodeConfig.DEFAULT_WATCH_PROGRESS_MS),
                 s.intValue("maxTxnOps", NodeConfig.DEFAULT_MAX_TXN_OPS),
-                s.longValue("idempotencyWindowRevisions", NodeConfig.DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS));
+                s.longValue("idempotencyWindowRevisions", NodeConfig.DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS),
+                s.intValue("maxLeases", NodeConfig.DEFAULT_MAX_LEASES),
+                s.longValue("maxLeaseTtlSeconds", NodeConfig.DEFAULT_MAX_LEASE_TTL_SECONDS),
+                s.longValue("leaseCheckpointIntervalMs", NodeConfig.DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

@@ -77,6 +77,10 @@ import java.util.stream.Stream;
  * @param maxTxnOps               the most compares, and the most ops in each branch, of one transaction
  * @param idempotencyWindowRevisions how many revisions a write made with an {@code Idempotency-Key} is
  *                                remembered for: a retry within them is answered with the first result
+ * @param maxLeases               leases the cluster holds at most; a grant beyond gets 503 overloaded
+ * @param maxLeaseTtlSeconds      the longest TTL a lease may ask for
+ * @param leaseCheckpointIntervalMs how often the leader writes the remaining time of leases longer than
+ *                                this to the log (0: never)
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -91,7 +95,8 @@ public record NodeConfig(
         long maxApplyQueueBytes, long maxForwardedBytes, long maxPeerQueueBytes, long maxReadBatchBytes,
         long historyRetentionRevisions, long historyRetentionMs, int historyCompactionIntervalMs,
         int historyPurgeBatchRecords, int maxWatchers, long maxWatcherQueueBytes, int watchPageEvents,
-        int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions) {
+        int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions, int maxLeases, long maxLeaseTtlSeconds,
+        long leaseCheckpointIntervalMs) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -140,6 +145,11 @@ public record NodeConfig(
     public static final int DEFAULT_MAX_TXN_OPS = 128;
     /** As many revisions as the history keeps by default: a retry is recognized while its write's history is. */
     public static final long DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS = 1_000_000;
+    public static final int DEFAULT_MAX_LEASES = 1_000_000;
+    /** etcd's largest lease TTL. */
+    public static final long DEFAULT_MAX_LEASE_TTL_SECONDS = 9_000_000_000L;
+    /** etcd's default checkpoint interval. */
+    public static final long DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS = 300_000;
 
     /** The storage directory used when none is configured: {@code data/node<id>}. */
     public static Path defaultStorageDir(int id) {
@@ -228,6 +238,13 @@ public record NodeConfig(
         notNegative("watchProgressMs", watchProgressMs);
         positive("maxTxnOps", maxTxnOps);
         positive("idempotencyWindowRevisions", idempotencyWindowRevisions);
+        positive("maxLeases", maxLeases);
+        positive("maxLeaseTtlSeconds", maxLeaseTtlSeconds);
+        if (maxLeaseTtlSeconds > DEFAULT_MAX_LEASE_TTL_SECONDS) {
+            throw new ConfigException("maxLeaseTtlSeconds", "maxLeaseTtlSeconds must be at most "
+                    + DEFAULT_MAX_LEASE_TTL_SECONDS + ", was " + maxLeaseTtlSeconds);
+        }
+        notNegative("leaseCheckpointIntervalMs", leaseCheckpointIntervalMs);
         join = join == null ? "" : join.trim();
         if (!join.isEmpty()) {
             if (!join.startsWith("http://") && !join.startsWith("https://")) {
@@ -253,7 +270,8 @@ public record NodeConfig(
                 DEFAULT_MAX_READ_BATCH_BYTES, DEFAULT_HISTORY_RETENTION_REVISIONS, DEFAULT_HISTORY_RETENTION_MS,
                 DEFAULT_HISTORY_COMPACTION_INTERVAL_MS, DEFAULT_HISTORY_PURGE_BATCH_RECORDS, DEFAULT_MAX_WATCHERS,
                 DEFAULT_MAX_WATCHER_QUEUE_BYTES, DEFAULT_WATCH_PAGE_EVENTS, DEFAULT_WATCH_PROGRESS_MS,
-                DEFAULT_MAX_TXN_OPS, DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS);
+                DEFAULT_MAX_TXN_OPS, DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS, DEFAULT_MAX_LEASES,
+                DEFAULT_MAX_LEASE_TTL_SECONDS, DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

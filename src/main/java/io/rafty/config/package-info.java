@@ -106,6 +106,13 @@
  * <tr><td>idempotencyWindowRevisions</td><td>KVSTORE_IDEMPOTENCY_WINDOW_REVISIONS</td><td>1000000</td><td>revisions a
  *     write made with an Idempotency-Key is remembered for (the window travels in each write's log entry, so
  *     every node keeps the same one)</td></tr>
+ * <tr><td>maxLeases</td><td>KVSTORE_MAX_LEASES</td><td>1000000</td><td>leases the cluster holds; a grant beyond gets
+ *     503 overloaded</td></tr>
+ * <tr><td>maxLeaseTtlSeconds</td><td>KVSTORE_MAX_LEASE_TTL_SECONDS</td><td>9000000000</td><td>the longest lease TTL
+ *     (etcd's); longer gets 400</td></tr>
+ * <tr><td>leaseCheckpointIntervalMs</td><td>KVSTORE_LEASE_CHECKPOINT_INTERVAL_MS</td><td>300000</td><td>how often the
+ *     leader writes the remaining time of leases longer than this to the log, so leader changes cannot keep a
+ *     dead lease alive (0: never)</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0

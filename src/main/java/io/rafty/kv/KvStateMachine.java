@@ -40,7 +40,7 @@ import java.util.Set;
  * Not thread-safe: one caller applies at a time (the node's apply worker). The read helpers may be
  * called concurrently when the store allows it.
  */
-public final class KvStateMachine {
+public final class KvStateMachine implements LeaseTable {
 
     private final KvStore store;
     /**
@@ -234,11 +234,13 @@ public final class KvStateMachine {
     }
 
     /** Lease {@code id} as the last applied batch left it, or null; safe from any thread. */
+    @Override
     public Lease lease(long id) {
         return leaseTable.get(id);
     }
 
     /** Every lease as the last applied batch left them; safe from any thread. */
+    @Override
     public List<Lease> leases() {
         List<Lease> leases = new ArrayList<>(leaseTable.values());
         leases.sort(java.util.Comparator.comparingLong(Lease::id));

@@ -5,6 +5,8 @@ import io.rafty.kv.CommandCodec;
 import io.rafty.kv.Event;
 import io.rafty.kv.KeySelector;
 import io.rafty.kv.KvResult;
+import io.rafty.kv.Lease;
+import io.rafty.kv.LeaseTable;
 import io.rafty.kv.RevisionUnavailableException;
 import io.rafty.raft.Entry;
 import io.rafty.raft.EntryType;
@@ -250,6 +252,10 @@ public final class NodeDriver {
     private long lastChangeRevision;
     private long lastCompactionCheckNanos = Long.MIN_VALUE;
     private long lastIdempotencyPurgeNanos = Long.MIN_VALUE;
+    private LeaseTable leaseTable = LeaseTable.EMPTY;
+    private LeaseClock leases = new LeaseClock(new LeaseClock.Settings(0, 0, true), List::of);
+    /** The latest time an input brought: applies and confirmations happen "now" by it. */
+    private long nowNanos;
     /** (time, applied index) notes, oldest first, for time-based retention. */
     private final ArrayDeque<long[]> appliedSamples = new ArrayDeque<>();
 
@@ -294,6 +300,19 @@ public final class NodeDriver {
         }
         this.watches = new WatchHub(history.watch(), this::readHistory, appliedIndex, compactRevision, bugs);
         publishStatus();
+    }
+
+    /**
+     * Serves leases from {@code table} (the state machine's, as last applied), with the leader's clock
+     * under {@code settings}. Without this call the node has no leases.
+     */
+    public void useLeases(LeaseTable table, long checkpointIntervalNanos, long extensionNanos) {
+        this.leaseTable = table;
+        this.leases = new LeaseClock(new LeaseClock.Settings(checkpointIntervalNanos, extensionNanos,
+                !config.has(DeliberateBug.LEASES_NOT_EXTENDED_ON_ELECTION)), table::leases);
+        if (node.role() == Role.LEADER) {
+            leases.becameLeader(nowNanos);
+        }
     }
 
     // ----- observation --------------------------------------------------------------------------
@@ -343,6 +362,7 @@ public final class NodeDriver {
         if (fenced || stopped) {
             return;
         }
+        this.nowNanos = nowNanos;
         node.tick();
         proposals.expire(nowNanos);
         reads.expire(nowNanos, RequestFailure.noLeader("the read was not served within the request timeout", 0));
@@ -350,7 +370,161 @@ public final class NodeDriver {
         watches.tick(nowNanos);
         maybeCompactHistory(nowNanos);
         maybePurgeIdempotencyTable(nowNanos);
+        expireLeases(nowNanos);
         drive();
+    }
+
+    /** The leader proposes a revoke for every lease past its deadline, and its checkpoints when due. */
+    private void expireLeases(long nowNanos) {
+        if (node.role() != Role.LEADER) {
+            return;
+        }
+        for (long id : leases.expired(nowNanos)) {
+            if (!proposeInternal(new Command.LeaseRevoke(id), () -> leases.expiryFailed(id))) {
+                leases.expiryFailed(id);
+            } else {
+                LOG.fine(() -> "node " + config.id() + " expires lease " + id);
+            }
+        }
+        List<Lease> checkpoints = leases.checkpoints(nowNanos);
+        if (!checkpoints.isEmpty()) {
+            proposeInternal(new Command.LeaseCheckpoint(checkpoints), () -> { });
+        }
+    }
+
+    /** Proposes a command of the node's own; false when it could not be appended. */
+    private boolean proposeInternal(Command command, Runnable onFailure) {
+        if (proposals.isFull()) {
+            return false;
+        }
+        try {
+            long index = node.propose(CommandCodec.encode(command));
+            proposals.add(index, node.term(), new Reply<>() {
+                @Override
+                public void succeed(KvResult result) {
+                }
+
+                @Override
+                public void fail(RuntimeException failure) {
+                    onFailure.run();
+                }
+            }, nowNanos + settings.requestTimeoutNanos());
+            return true;
+        } catch (NotLeaderException | ProposalDroppedException e) {
+            return false;
+        }
+    }
+
+    /** What a keepalive found: the lease it renewed, or null when there is no such lease (or it is ending). */
+    public record KeepAlive(Lease lease) {
+    }
+
+    /**
+     * Renews lease {@code id} for its TTL from now. Only the leader does, after confirming with a quorum
+     * that it still leads (a ReadIndex round, shared with the reads waiting at that moment); elsewhere
+     * it fails with NO_LEADER and the leader's id, and the API relays it. A lease checkpointed since its
+     * last keepalive is first cleared through the log (see {@link LeaseClock}).
+     */
+    public void keepAlive(long id, Reply<KeepAlive> reply, long nowNanos) {
+        this.nowNanos = nowNanos;
+        if (refuseWhenDown(reply)) {
+            return;
+        }
+        if (node.role() != Role.LEADER) {
+            reply.fail(RequestFailure.noLeader("keepalives are served by the leader", node.leaderId()));
+            return;
+        }
+        Lease lease = leaseTable.lease(id);
+        if (lease == null || leases.expiring(id)) {
+            reply.succeed(new KeepAlive(null));
+            return;
+        }
+        long arrived = nowNanos;
+        if (lease.remainingMs() != Lease.NO_CHECKPOINT) {
+            if (!proposeInternalThen(new Command.LeaseCheckpoint(List.of(lease.withRemaining(Lease.NO_CHECKPOINT))),
+                    reply, () -> confirmKeepAlive(id, arrived, reply))) {
+                reply.fail(new RequestFailure(RequestFailure.Kind.OVERLOADED, "too many pending writes", node.leaderId()));
+            }
+            drive();
+            return;
+        }
+        confirmKeepAlive(id, arrived, reply);
+        drive();
+    }
+
+    private boolean proposeInternalThen(Command command, Reply<?> reply, Runnable then) {
+        if (proposals.isFull()) {
+            return false;
+        }
+        try {
+            long index = node.propose(CommandCodec.encode(command));
+            proposals.add(index, node.term(), new Reply<>() {
+                @Override
+                public void succeed(KvResult result) {
+                    then.run();
+                }
+
+                @Override
+                public void fail(RuntimeException failure) {
+                    reply.fail(failure);
+                }
+            }, nowNanos + settings.requestTimeoutNanos());
+            return true;
+        } catch (NotLeaderException e) {
+            reply.fail(RequestFailure.noLeader(e.getMessage(), e.leaderId()));
+            return true;
+        } catch (ProposalDroppedException e) {
+            return false;
+        }
+    }
+
+    private void confirmKeepAlive(long id, long arrivedNanos, Reply<KeepAlive> reply) {
+        if (reads.waiting() >= settings.maxPendingReads()) {
+            reply.fail(new RequestFailure(RequestFailure.Kind.OVERLOADED,
+                    "too many pending reads (" + settings.maxPendingReads() + ")", node.leaderId()));
+            return;
+        }
+        long readId = reads.add(new Reply<>() {
+            @Override
+            public void succeed(Long index) {
+                Lease lease = leaseTable.lease(id);
+                if (lease == null || leases.expiring(id) || !leases.leading()) {
+                    reply.succeed(new KeepAlive(null));
+                    return;
+                }
+                leases.renewed(lease, arrivedNanos);
+                reply.succeed(new KeepAlive(lease));
+            }
+
+            @Override
+            public void fail(RuntimeException failure) {
+                reply.fail(failure);
+            }
+        }, nowNanos + settings.requestTimeoutNanos());
+        try {
+            node.readIndex(readId);
+        } catch (NotLeaderException e) {
+            reads.forget(readId);
+            reply.fail(RequestFailure.noLeader(e.getMessage(), e.leaderId()));
+        }
+    }
+
+    /** What the leader knows of a lease: the lease and the time it has left, or null lease when none. */
+    public record LeaseInfo(Lease lease, long remainingNanos) {
+    }
+
+    /** Lease {@code id} with its remaining time; the leader's alone (elsewhere NO_LEADER). */
+    public void leaseInfo(long id, Reply<LeaseInfo> reply, long nowNanos) {
+        this.nowNanos = nowNanos;
+        if (refuseWhenDown(reply)) {
+            return;
+        }
+        if (node.role() != Role.LEADER) {
+            reply.fail(RequestFailure.noLeader("lease deadlines are kept by the leader", node.leaderId()));
+            return;
+        }
+        Lease lease = leaseTable.lease(id);
+        reply.succeed(new LeaseInfo(lease, lease == null ? -1 : leases.remainingNanos(id, nowNanos)));
     }
 
     /**
@@ -480,6 +654,7 @@ public final class NodeDriver {
      * answer is the leader's).
      */
     public void propose(byte[] payload, Reply<KvResult> reply, long nowNanos) {
+        this.nowNanos = nowNanos;
         if (refuseWhenDown(reply)) {
             return;
         }
@@ -878,6 +1053,11 @@ public final class NodeDriver {
             if (!result.events().isEmpty()) {
                 lastChangeRevision = Math.max(lastChangeRevision, result.index());
             }
+            if (result instanceof KvResult.LeaseGranted granted) {
+                leases.granted(granted.lease(), nowNanos);
+            } else if (result instanceof KvResult.LeaseRevoked revoked) {
+                leases.revoked(revoked.id());
+            }
             if (result instanceof KvResult.Compacted compacted && compacted.compactRevision() > compactRevision) {
                 compactRevision = compacted.compactRevision();
                 watches.compacted(compactRevision);
@@ -1042,6 +1222,11 @@ public final class NodeDriver {
             long committed = node.commitIndex();
             proposals.failAbove(committed, RequestFailure.outcomeUnknown(
                     "leadership was lost before the write was applied; it may still commit"));
+        }
+        if (soft.role() == Role.LEADER && lastRole != Role.LEADER) {
+            leases.becameLeader(nowNanos);
+        } else if (soft.role() != Role.LEADER && lastRole == Role.LEADER) {
+            leases.steppedDown();
         }
         if (soft.role() != lastRole || soft.leaderId() != (status == null ? 0 : status.leaderId())) {
             LOG.info(() -> "node " + config.id() + " is " + soft.role().displayName() + " in term " + soft.term()

@@ -45,7 +45,8 @@ public final class RaftVerticle extends VerticleBase {
     private static final Logger LOG = Logger.getLogger(RaftVerticle.class.getName());
 
     /** Host-side settings: the tick length, the driver's limits, history retention and watch limits. */
-    public record Settings(int tickIntervalMs, NodeDriver.Settings driver, NodeDriver.HistorySettings history) {
+    public record Settings(int tickIntervalMs, NodeDriver.Settings driver, NodeDriver.HistorySettings history,
+                           long leaseCheckpointIntervalMs) {
     }
 
     /**
@@ -109,6 +110,9 @@ public final class RaftVerticle extends VerticleBase {
             driver = new NodeDriver(raftConfig, recovered, stateMachine.compactRevision(),
                     new SplittableRandom(new SecureRandom().nextLong()), settings.driver(), snapshotSettings,
                     settings.history(), new VertxHost(), NodeDriver.Listener.NONE);
+            // A new leader adds one longest election timeout to every lease it takes over (see LeaseClock).
+            driver.useLeases(stateMachine, nanos(settings.leaseCheckpointIntervalMs()),
+                    nanos((long) raftConfig.electionTimeoutTicksMax() * settings.tickIntervalMs()));
             tickTimer = vertx.setPeriodic(settings.tickIntervalMs(), id -> driver.tick(System.nanoTime()));
             LOG.info(() -> "node " + raftConfig.id() + " started at term " + recovered.hardState().term()
                     + " with " + recovered.entries().size() + " log entries, applied through "
@@ -152,6 +156,16 @@ public final class RaftVerticle extends VerticleBase {
     public Future<KvResult> propose(Command command) {
         byte[] payload = CommandCodec.encode(command);
         return onRaftContext(promise -> driver.propose(payload, reply(promise), System.nanoTime()));
+    }
+
+    /** See {@link NodeDriver#keepAlive}. */
+    public Future<NodeDriver.KeepAlive> keepAlive(long id) {
+        return onRaftContext(promise -> driver.keepAlive(id, reply(promise), System.nanoTime()));
+    }
+
+    /** See {@link NodeDriver#leaseInfo}. */
+    public Future<NodeDriver.LeaseInfo> leaseInfo(long id) {
+        return onRaftContext(promise -> driver.leaseInfo(id, reply(promise), System.nanoTime()));
     }
 
     /** See {@link NodeDriver#readBarrier}: completes with the read index once it may be served locally. */
@@ -283,6 +297,7 @@ public final class RaftVerticle extends VerticleBase {
                     }
                     snapshots.install(meta, staging.read());
                     staging.clear();
+                    stateMachine.reloadLeases();
                     return stateMachine.compactRevision();
                 }
                 case TAKE_SNAPSHOT -> {

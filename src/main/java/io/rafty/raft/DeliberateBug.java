@@ -56,5 +56,10 @@ public enum DeliberateBug {
      * Idempotency: a snapshot's image leaves the idempotency table out, so a node rebuilt from it applies
      * a retried write again. Only the in-memory store honours it.
      */
-    DEDUP_NOT_IN_SNAPSHOT
+    DEDUP_NOT_IN_SNAPSHOT,
+    /**
+     * Leases: a new leader does not extend the leases it takes over; it counts their TTL as spent under
+     * the old leader and expires them at once, keys that were just kept alive included.
+     */
+    LEASES_NOT_EXTENDED_ON_ELECTION
 }

@@ -143,8 +143,12 @@ class TxnApiValidationTest {
     }
 
     @Test
-    void aLeaseThatDoesNotExistIs404() throws Exception {
-        refused("{\"success\":[{\"op\":\"put\",\"key\":\"a\",\"value\":\"v\",\"lease\":42}]}", 404, "lease_not_found",
-                "42");
+    void aLeaseThatDoesNotExistIs404AndChangesNothing() throws Exception {
+        HttpResponse<String> response = txn("{\"success\":[{\"op\":\"put\",\"key\":\"nolease\",\"value\":\"v\"},"
+                + "{\"op\":\"put\",\"key\":\"leased\",\"value\":\"v\",\"lease\":42}]}");
+        SingleNodeApi.assertError(response, 404, "lease_not_found");
+        assertTrue(new JsonObject(response.body()).getString("message").contains("42"));
+        assertEquals(404, SingleNodeApi.send(node, "GET", "/v1/kv/nolease", new byte[0]).statusCode(),
+                "the whole transaction failed, on every node alike");
     }
 }
