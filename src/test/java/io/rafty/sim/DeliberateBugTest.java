@@ -91,4 +91,10 @@ class DeliberateBugTest {
     void idempotencyTableLeftOutOfSnapshotsIsCaught() {
         assertFound(DeliberateBug.DEDUP_NOT_IN_SNAPSHOT);
     }
+
+    /** A new leader that does not extend the leases it takes over expires keys that were just kept alive. */
+    @Test
+    void newLeaderThatDoesNotExtendLeasesIsCaught() {
+        assertFound(DeliberateBug.LEASES_NOT_EXTENDED_ON_ELECTION);
+    }
 }

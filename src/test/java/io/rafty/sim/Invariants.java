@@ -49,6 +49,15 @@ final class Invariants {
      * committed: what every watcher and every read at a revision is checked against.
      */
     private final KvStateMachine reference = new KvStateMachine(new InMemoryKvStore());
+    private LeaseLedger leaseLedger;
+    private java.util.function.LongSupplier clock = () -> 0;
+
+    /** Checks every committed revoke against what the lease clients were acknowledged (see {@link LeaseLedger}). */
+    void useLeaseLedger(LeaseLedger ledger, java.util.function.LongSupplier now) {
+        this.leaseLedger = ledger;
+        this.clock = now;
+    }
+
     /** Per idempotency key, the index at which its write took effect. */
     private final java.util.Map<String, Long> idempotentApplies = new java.util.HashMap<>();
     private final TreeMap<Long, List<Event>> eventsByRevision = new TreeMap<>();
@@ -227,6 +236,9 @@ final class Invariants {
         }
         committed.add(new long[] {entry.term(), hash(entry), term});
         for (KvResult result : reference.apply(List.of(entry))) {
+            if (result instanceof KvResult.LeaseRevoked revoked && leaseLedger != null) {
+                leaseLedger.ended(revoked.id(), clock.getAsLong());
+            }
             if (!result.events().isEmpty()) {
                 eventsByRevision.put(result.index(), result.events());
             }

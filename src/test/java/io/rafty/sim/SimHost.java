@@ -134,6 +134,8 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
     private final Membership membership;
     private final SimParameters parameters;
     final long tickMicros;
+    /** How fast this node's clock runs against simulated time: within the world's clock-rate skew of 1. */
+    private final double clockRate;
 
     // Durable: survives crashes (the disk survives unless the simulator throws it away).
     private InMemoryLogStore disk;
@@ -167,6 +169,8 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
     /** Until then (simulated time) every worker task takes {@link #SLOW_DISK_FACTOR} times as long. */
     long slowDiskUntil;
     private static final int SLOW_DISK_FACTOR = 20;
+    private static final long LEASE_CHECKPOINT_NANOS = 300_000_000L;
+
     /** Small, so a purge takes several steps between applies. */
     private static final int PURGE_BATCH_RECORDS = 3;
 
@@ -182,6 +186,8 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         this.membership = membership;
         this.tickMicros = tickMicros;
         this.parameters = parameters;
+        // Spread over the skew deterministically by id: some nodes fast, some slow, one near exact.
+        this.clockRate = 1 + parameters.clockRateSkew() * (((id * 7) % 5) / 2.0 - 1);
         this.nextStorageId = 1000L * id + 1;
         this.disk = new InMemoryLogStore(nextStorageId++);
         this.kvStore = new InMemoryKvStore(parameters.bugs());
@@ -214,6 +220,9 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 new WatchHub.Settings(50, parameters.watchQueueBytes(), parameters.watchPageEvents()));
         driver = new NodeDriver(config, state, stateMachine.compactRevision(), random, settings, snapshotSettings,
                 history, this, this);
+        // As RaftVerticle does: a checkpoint every 300 ms (shorter than every simulated TTL, so long leases and
+        // their checkpoints are exercised), and a new leader adds its longest election timeout.
+        driver.useLeases(stateMachine, LEASE_CHECKPOINT_NANOS, (long) config.electionTimeoutTicksMax() * tickMicros * 1000);
         node = driver.raft();
         lastCommitSeen = node.commitIndex();
         commitCheckedUpTo = 0;
@@ -303,8 +312,12 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         sessions.remove(session);
     }
 
+    /**
+     * This node's clock, what its driver is given: simulated time, running up to the world's clock-rate
+     * skew faster or slower than on the other nodes (lease deadlines are measured in it).
+     */
     long nowNanos() {
-        return sim.now() * 1000;
+        return Math.round(sim.now() * 1000 * clockRate);
     }
 
     // ----- inputs ---------------------------------------------------------------------------
@@ -351,6 +364,43 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 @Override
                 public void fail(RuntimeException failure) {
                     sim.reply(SimHost.this, request, status(failure, true), hint(failure), null);
+                }
+            }, nowNanos());
+        }
+    }
+
+    void receiveLease(LeaseRequest request) {
+        Reply<KvResult> written = new Reply<>() {
+            @Override
+            public void succeed(KvResult result) {
+                sim.acknowledged(result.index());
+                if (result instanceof KvResult.LeaseGranted granted) {
+                    sim.replyLease(SimHost.this, request, ClientReply.Status.OK, 0, granted.lease().id(), true);
+                } else {
+                    sim.replyLease(SimHost.this, request, ClientReply.Status.OK, 0, 0,
+                            !(result instanceof KvResult.LeaseNotFound));
+                }
+            }
+
+            @Override
+            public void fail(RuntimeException failure) {
+                sim.replyLease(SimHost.this, request, status(failure, false), hint(failure), 0, false);
+            }
+        };
+        switch (request.kind()) {
+            case GRANT -> driver.propose(CommandCodec.encode(new Command.LeaseGrant(0, request.ttlSeconds())), written,
+                    nowNanos());
+            case PUT -> driver.propose(CommandCodec.encode(new Command.Put(KvCommands.bytes(request.key()),
+                    KvCommands.bytes("alive"), io.rafty.kv.Precondition.NONE, request.lease())), written, nowNanos());
+            case KEEPALIVE -> driver.keepAlive(request.lease(), new Reply<>() {
+                @Override
+                public void succeed(NodeDriver.KeepAlive kept) {
+                    sim.replyLease(SimHost.this, request, ClientReply.Status.OK, 0, request.lease(), kept.lease() != null);
+                }
+
+                @Override
+                public void fail(RuntimeException failure) {
+                    sim.replyLease(SimHost.this, request, status(failure, true), hint(failure), 0, false);
                 }
             }, nowNanos());
         }
@@ -473,8 +523,13 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
 
                     @Override
                     public void end() {
-                        syncedKv = synced.get(0);
-                        complete(task, syncedKv.appliedIndex());
+                        // A flush never makes the disk older: when a snapshot install synced a newer state while
+                        // this ran, that one stays (RocksDB's flush after an install would only write it again).
+                        InMemoryKvStore copy = synced.get(0);
+                        if (copy.appliedIndex() >= syncedKv.appliedIndex()) {
+                            syncedKv = copy;
+                        }
+                        complete(task, copy.appliedIndex());
                     }
                 };
             }
@@ -595,6 +650,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
             @Override
             public void end() {
                 snapshots.install(meta, image.get(0).iterator());
+                stateMachine.reloadLeases();
                 // An install is one synced write.
                 syncedKv = kvStore.copy();
                 staged = null;

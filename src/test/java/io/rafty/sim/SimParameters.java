@@ -59,6 +59,8 @@ record SimParameters(
         int historyReaders,
         int txnClients,
         boolean idempotentRetries,
+        int leaseClients,
+        double clockRateSkew,
         long chaosEvents,
         Set<DeliberateBug> bugs) {
 
@@ -136,6 +138,10 @@ record SimParameters(
         // Half the worlds' clients send every write with an idempotency key and retry it after a timeout or
         // a 504, anywhere, instead of giving up with an unknown outcome.
         boolean idempotentRetries = random.nextBoolean();
+        // Two thirds of the worlds have services registered under leases; the nodes' clocks (the time the
+        // driver is given, which lease deadlines are measured in) run up to 2 % apart in half of them.
+        int leaseClients = random.nextInt(3) == 0 ? 0 : random.nextInt(1, 4);
+        double clockRateSkew = random.nextBoolean() ? 0.0 : random.nextDouble(0.0, 0.02);
         return new SimParameters(seed, clusterSize, baseTick, skew, electionMin, electionMax, heartbeat,
                 maxMessageBytes, maxInflight, delayMin, delayMean, slow, loss, duplicate, reorder, persistMin,
                 persistMax, nemesisMean, partitionWeight, crashWeight, pauseWeight, healWeight, leaderKillerWeight,
@@ -143,7 +149,7 @@ record SimParameters(
                 keys, think, timeout, snapshotEntries, snapshotTail, spareNodes, membershipWeight, applyDelayMax,
                 applyQueueBytes, diskLossWeight, watchers, retention, compactionInterval, watchQueueBytes,
                 watchPageEvents, congestion, progressMicros, historyReaders, txnClients, idempotentRetries,
-                chaosEvents, bugs);
+                leaseClients, clockRateSkew, chaosEvents, bugs);
     }
 
     String describe() {
@@ -153,7 +159,7 @@ record SimParameters(
                         + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d leader-killer=%d figure8=%d) kill-delay<=%dus downtime<=%dus"
                         + " clients=%d keys=%d think<=%dus timeout=%dus snapshot-every=%d tail=%d spares=%d membership=%d"
                         + " apply<=%dus apply-queue=%dB disk-loss=%d watchers=%d retention=%d compact-every=%dus"
-                        + " watch-queue=%dB page=%d congestion=%.2f progress=%dus history-readers=%d txn-clients=%d idempotent=%s events=%d bugs=%s",
+                        + " watch-queue=%dB page=%d congestion=%.2f progress=%dus history-readers=%d txn-clients=%d idempotent=%s lease-clients=%d clock-rate-skew=%.3f events=%d bugs=%s",
                 seed, clusterSize, baseTickMicros, tickSkew, electionTimeoutTicksMin, electionTimeoutTicksMax,
                 heartbeatIntervalTicks, maxMessageBytes, maxInflightMessages, messageDelayMinMicros,
                 messageDelayMeanMicros - messageDelayMinMicros, slowMessageRate, lossRate, duplicateRate, reorder,
@@ -163,6 +169,6 @@ record SimParameters(
                 clientTimeoutMicros, snapshotEntries, snapshotLogTailEntries, spareNodes, membershipWeight,
                 applyDelayMaxMicros, applyQueueBytesMax, diskLossWeight, watchers, historyRetentionRevisions,
                 compactionIntervalMicros, watchQueueBytes, watchPageEvents, watchCongestion, watchProgressMicros,
-                historyReaders, txnClients, idempotentRetries, chaosEvents, bugs);
+                historyReaders, txnClients, idempotentRetries, leaseClients, clockRateSkew, chaosEvents, bugs);
     }
 }

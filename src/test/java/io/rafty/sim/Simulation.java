@@ -110,6 +110,8 @@ final class Simulation {
     private long maxAckedRevision;
     private final Network network;
     private final Invariants invariants = new Invariants();
+    private final List<SimLeaseClient> leaseClients = new ArrayList<>();
+    private LeaseLedger leaseLedger;
     private final Trace trace = new Trace(TRACE_TAIL_LINES);
     private final ClientRecorder recorder;
     private final long[][] lastDelivery;
@@ -173,6 +175,13 @@ final class Simulation {
         for (int id = 1; id <= parameters.clients(); id++) {
             clients.add(new SimClient(id, this, clientRandom.split(), parameters, false));
         }
+        leaseLedger = new LeaseLedger(parameters.clockRateSkew());
+        invariants.useLeaseLedger(leaseLedger, this::now);
+        // Lease clients draw from a random of their own, so the clients above draw what they drew before.
+        SplittableRandom leaseRandom = new SplittableRandom(parameters.seed() ^ 0x1ea5e);
+        for (int i = 1; i <= parameters.leaseClients(); i++) {
+            leaseClients.add(new SimLeaseClient(1000 + i, this, leaseRandom.split(), parameters, leaseLedger));
+        }
         // Transaction clients come after the others, so the key clients draw what they drew before them.
         for (int id = parameters.clients() + 1; id <= parameters.clients() + parameters.txnClients(); id++) {
             clients.add(new SimClient(id, this, clientRandom.split(), parameters, true));
@@ -198,6 +207,7 @@ final class Simulation {
             for (SimClient client : clients) {
                 client.scheduleNext();
             }
+            leaseClients.forEach(SimLeaseClient::start);
             watchers.forEach(SimWatcher::start);
             historyReaders.forEach(SimHistoryReader::start);
             scheduleNemesis();
@@ -330,6 +340,7 @@ final class Simulation {
         for (SimClient client : clients) {
             client.stop();
         }
+        leaseClients.forEach(SimLeaseClient::stop);
         long drainDeadline = now + 10 * parameters.clientTimeoutMicros();
         runUntil(() -> clients.stream().allMatch(SimClient::idle), drainDeadline,
                 () -> "clients did not finish after healing");
@@ -621,6 +632,32 @@ final class Simulation {
                     + request.clientId());
             host.receive(request);
         });
+    }
+
+    /** A lease client's request travels to a node, as a client's does. */
+    void sendLease(int node, LeaseRequest request) {
+        if (lossRate > 0 && networkRandom.nextDouble() < lossRate / 2) {
+            trace("lost lease request c" + request.clientId() + "->n" + node + " " + request);
+            return;
+        }
+        schedule(messageDelay(), node, -1, () -> {
+            SimHost host = hosts[node];
+            if (host.up) {
+                trace("n" + node + " lease request a" + request.attemptId() + " " + request + " from c"
+                        + request.clientId());
+                host.receiveLease(request);
+            }
+        });
+    }
+
+    void replyLease(SimHost host, LeaseRequest request, ClientReply.Status status, int leaderHint, long value,
+                    boolean flag) {
+        trace("n" + host.id + " lease reply a" + request.attemptId() + " " + status + " " + value + " " + flag);
+        if (lossRate > 0 && networkRandom.nextDouble() < lossRate / 2) {
+            return;
+        }
+        SimLeaseClient client = leaseClients.get(request.clientId() - 1001);
+        schedule(messageDelay(), 0, -1, () -> client.onReply(request.attemptId(), status, leaderHint, value, flag));
     }
 
     void reply(SimHost host, ClientRequest request, ClientReply.Status status, int leaderHint, KvAnswer answer) {
