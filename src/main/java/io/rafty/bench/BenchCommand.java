@@ -31,7 +31,7 @@ public final class BenchCommand implements Callable<Integer> {
     static final int MAX_WATCHERS = 30_000;
 
     /** What the clients do. */
-    public enum Workload { put, get, mixed, txn }
+    public enum Workload { put, get, mixed, txn, keepalive }
 
     /** Which server the requests are written for ({@link TargetProtocol}). */
     public enum Target { rafty, etcd }
@@ -60,8 +60,9 @@ public final class BenchCommand implements Callable<Integer> {
     Duration warmup;
 
     @Option(names = "--workload", defaultValue = "put",
-            description = "put, get, mixed, or txn: each request a compare-and-set transaction with four ops "
-                    + "(POST /v1/txn; Rafty only) (default ${DEFAULT-VALUE})")
+            description = "put, get, mixed, txn (each request a compare-and-set transaction with four ops, POST "
+                    + "/v1/txn), or keepalive (the preload grants one lease per key, each request keeps one alive); "
+                    + "txn and keepalive are Rafty only (default ${DEFAULT-VALUE})")
     Workload workload;
 
     @Option(names = "--keys", defaultValue = "10000", description = "Distinct keys, chosen uniformly (default ${DEFAULT-VALUE})")
@@ -150,8 +151,11 @@ public final class BenchCommand implements Callable<Integer> {
         if (watchers > 0 && target != Target.rafty) {
             throw bad("--watchers works with --target rafty only (it opens Rafty's SSE watch streams)");
         }
-        if (workload == Workload.txn && target != Target.rafty) {
-            throw bad("--workload txn works with --target rafty only");
+        if ((workload == Workload.txn || workload == Workload.keepalive) && target != Target.rafty) {
+            throw bad("--workload " + workload + " works with --target rafty only");
+        }
+        if (watchers > 0 && workload == Workload.keepalive) {
+            throw bad("--watchers needs --workload put or mixed: a keepalive run writes nothing to watch");
         }
         if (watchers > 0 && workload == Workload.txn) {
             throw bad("--watchers needs --workload put or mixed: a transaction's answer carries several revisions");

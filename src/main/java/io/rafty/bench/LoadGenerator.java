@@ -387,7 +387,7 @@ public final class LoadGenerator {
             int key = random.nextInt(settings.keys());
             boolean read = switch (settings.workload()) {
                 case put, txn -> false;
-                case get -> true;
+                case get, keepalive -> true;
                 case mixed -> random.nextInt(100) < settings.readPercent();
             };
             long startNanos = System.nanoTime();

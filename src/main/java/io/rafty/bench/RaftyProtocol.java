@@ -42,13 +42,34 @@ final class RaftyProtocol implements TargetProtocol {
         this.prefixJson = quoted.substring(1, quoted.length() - 1);
     }
 
+    /** The TTL of the leases a keepalive run grants in its preload: long enough never to expire during it. */
+    static final long KEEPALIVE_LEASE_TTL_SECONDS = 600;
+
+    /**
+     * A keepalive run ({@code keepalives}): the preload grants lease {@code key + 1} for every key (a 409 for
+     * a lease left by an earlier run counts as done) and every request keeps one alive.
+     */
+    static RaftyProtocol keepalives(String keyPrefix) {
+        return new RaftyProtocol(keyPrefix, false, new byte[0], -1);
+    }
+
+    private boolean keepaliveRun() {
+        return txnKeys < 0;
+    }
+
     @Override
     public HttpMethod method(boolean read) {
+        if (keepaliveRun()) {
+            return HttpMethod.POST;
+        }
         return read ? HttpMethod.GET : txnKeys > 0 ? HttpMethod.POST : HttpMethod.PUT;
     }
 
     @Override
     public String uri(int key, boolean read) {
+        if (keepaliveRun()) {
+            return read ? "/v1/leases/" + (key + 1L) + "/keepalive" : "/v1/leases";
+        }
         if (!read && txnKeys > 0) {
             return TXN_PATH;
         }
@@ -59,6 +80,9 @@ final class RaftyProtocol implements TargetProtocol {
 
     @Override
     public Buffer body(int key, boolean read) {
+        if (keepaliveRun()) {
+            return read ? null : Buffer.buffer("{\"ttl\":" + KEEPALIVE_LEASE_TTL_SECONDS + ",\"id\":" + (key + 1L) + "}");
+        }
         if (read) {
             return null;
         }
@@ -87,7 +111,7 @@ final class RaftyProtocol implements TargetProtocol {
 
     @Override
     public boolean succeeded(int statusCode, Buffer body) {
-        return statusCode == 200;
+        return statusCode == 200 || keepaliveRun() && statusCode == 409;
     }
 
     /**

@@ -17,7 +17,9 @@ sealed interface TargetProtocol permits RaftyProtocol, EtcdProtocol {
     /** The protocol of the settings' target; {@code value} is the bytes every write stores. */
     static TargetProtocol of(BenchSettings settings, byte[] value) {
         return switch (settings.target()) {
-            case rafty -> new RaftyProtocol(settings.keyPrefix(), settings.stale(), value,
+            case rafty -> settings.workload() == BenchCommand.Workload.keepalive
+                    ? RaftyProtocol.keepalives(settings.keyPrefix())
+                    : new RaftyProtocol(settings.keyPrefix(), settings.stale(), value,
                     settings.workload() == BenchCommand.Workload.txn ? settings.keys() : 0);
             case etcd -> new EtcdProtocol(settings.keyPrefix(), settings.stale(), value);
         };

@@ -107,6 +107,20 @@ class TargetProtocolTest {
     }
 
     @Test
+    void aKeepaliveRunGrantsOneLeasePerKeyThenKeepsThemAlive() {
+        RaftyProtocol rafty = RaftyProtocol.keepalives("bench/");
+        assertEquals(HttpMethod.POST, rafty.method(false));
+        assertEquals(HttpMethod.POST, rafty.method(true));
+        assertEquals("/v1/leases", rafty.uri(41, false));
+        assertEquals(42, rafty.body(41, false).toJsonObject().getLong("id"), "lease ids are key + 1: never 0");
+        assertEquals(RaftyProtocol.KEEPALIVE_LEASE_TTL_SECONDS, rafty.body(41, false).toJsonObject().getLong("ttl"));
+        assertEquals("/v1/leases/42/keepalive", rafty.uri(41, true));
+        assertNull(rafty.body(41, true));
+        assertTrue(rafty.succeeded(409, null), "a lease left by an earlier run is as good as granted");
+        assertFalse(new RaftyProtocol("bench/", false, VALUE, 0).succeeded(409, null));
+    }
+
+    @Test
     void raftyStaleReadsAskForConsistencyStale() {
         RaftyProtocol rafty = new RaftyProtocol("bench/", true, VALUE, 0);
         assertEquals("/v1/kv/bench/0000000042?consistency=stale", rafty.uri(42, true));
