@@ -97,4 +97,32 @@ class LeaseIntegrationTest {
         assertEquals(404, cluster.get(follower, "/v1/kv/svc/worker").statusCode());
         assertEquals(404, cluster.get(follower, "/v1/leases/" + lease).statusCode());
     }
+
+    @Test
+    void aRevokeThroughAFollowerDeletesEveryKeyAtOneRevisionThatAnotherNodesWatcherSees() throws Exception {
+        cluster = new TestCluster(dir, 3);
+        int leader = cluster.awaitLeader(Duration.ofSeconds(10));
+        int follower = cluster.anyFollower(leader);
+        int other = cluster.nodes.keySet().stream().filter(id -> id != leader && id != follower).findFirst()
+                .orElseThrow();
+        long lease = new JsonObject(cluster.post(follower, "/v1/leases", "{\"ttl\":60}").body()).getLong("id");
+        for (int i = 0; i < 5; i++) {
+            assertEquals(200, cluster.put(i % 2 == 0 ? leader : other, "pool/member-" + i + "?lease=" + lease, "up")
+                    .statusCode());
+        }
+        try (SseClient watch = SseClient.open(cluster.http, cluster.url(other) + "/v1/watch?prefix=pool/", null)) {
+            watch.await(m -> "created".equals(m.event()), Duration.ofSeconds(5));
+            HttpResponse<String> revoked = cluster.delete(follower, "/v1/leases/" + lease);
+            assertEquals(200, revoked.statusCode(), revoked.body());
+            long revision = new JsonObject(revoked.body()).getLong("revision");
+            assertEquals(5, new JsonObject(revoked.body()).getInteger("deleted"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> !watch.changes().isEmpty());
+            JsonObject change = watch.changes().get(0).data();
+            assertEquals(revision, change.getLong("revision"));
+            assertEquals(5, change.getJsonArray("events").size(), "all five deletes in one message");
+            assertTrue(change.getJsonArray("events").stream()
+                    .allMatch(e -> "delete".equals(((JsonObject) e).getString("type"))));
+        }
+        assertEquals(0, new JsonObject(cluster.get(leader, "/v1/kv?prefix=pool/").body()).getJsonArray("items").size());
+    }
 }

@@ -50,7 +50,7 @@ class RocksStorageTest {
     }
 
     @Test
-    void oneDatabaseHoldsTheLogMetaKvHistoryAndIdempotencyColumnFamilies() throws RocksDBException {
+    void oneDatabaseHoldsEveryColumnFamily() throws RocksDBException {
         RocksStorage.open(directory).close();
         Set<String> families = new TreeSet<>();
         try (Options options = new Options()) {
@@ -58,7 +58,7 @@ class RocksStorageTest {
                 families.add(new String(name, StandardCharsets.US_ASCII));
             }
         }
-        assertEquals(Set.of("default", "log", "meta", "kv", "history", "changes", "dedup"), families);
+        assertEquals(Set.of("default", "log", "meta", "kv", "history", "changes", "dedup", "lease"), families);
     }
 
     @Test
