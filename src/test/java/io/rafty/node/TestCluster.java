@@ -145,6 +145,23 @@ final class TestCluster implements AutoCloseable {
     }
 
     /** Waits until exactly one running node leads and the others follow it; returns its id. */
+    /**
+     * Waits until the leader has bound every voter to its storage (the configuration entries it appends by
+     * itself after an election) and every node has applied its whole log: from then on, the log grows only
+     * by what the test does.
+     */
+    int awaitSettled(Duration budget) {
+        int leader = awaitLeader(budget);
+        await().atMost(budget).pollInterval(Duration.ofMillis(20)).until(() -> {
+            NodeStatus s = nodes.get(leader).status();
+            if (s.membership().boundVoters().size() != s.membership().voters().size()) {
+                return false;
+            }
+            return nodes.values().stream().allMatch(n -> n.status().appliedIndex() == s.lastLogIndex());
+        });
+        return leader;
+    }
+
     int awaitLeader(Duration budget) {
         int[] found = new int[1];
         await().atMost(budget).pollInterval(Duration.ofMillis(20)).until(() -> {

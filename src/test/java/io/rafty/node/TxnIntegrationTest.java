@@ -118,6 +118,7 @@ class TxnIntegrationTest {
         int follower = cluster.anyFollower(leader);
         long written = json(cluster.put(leader, "ro/a", "1")).getLong("revision");
         cluster.put(leader, "ro/b", "2");
+        cluster.awaitSettled(Duration.ofSeconds(10));
         long lastLogBefore = cluster.nodes.get(leader).status().lastLogIndex();
         List<Long> revisions = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
