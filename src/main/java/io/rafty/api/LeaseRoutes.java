@@ -69,7 +69,7 @@ final class LeaseRoutes {
                     + " (maxLeaseTtlSeconds)");
         }
         long id = body.containsKey("id") ? positive(body.getValue("id"), "id") : 0;
-        if (stateMachine.leases().size() >= limits.maxLeases()) {
+        if (stateMachine.leaseCount() >= limits.maxLeases()) {
             throw new ApiException(503, "overloaded", "the cluster holds " + limits.maxLeases()
                     + " leases (maxLeases); revoke some first", new JsonObject().put("applied", false));
         }
