@@ -152,8 +152,13 @@ public final class ApiVerticle extends VerticleBase {
                 new LeaseRoutes.Plumbing() {
                     @Override
                     public void propose(RoutingContext ctx, Command command, java.util.function.Consumer<KvResult> then) {
-                        raft.propose(command).onComplete(ar -> {
-                            if (ar.succeeded()) {
+                        raft.propose(withIdempotencyKey(ctx, command)).onComplete(ar -> {
+                            if (ar.succeeded() && ar.result() instanceof KvResult.Replayed replayed) {
+                                ctx.response().putHeader(IDEMPOTENCY_REPLAYED, "true");
+                                then.accept(replayed.original());
+                            } else if (ar.succeeded() && ar.result() instanceof KvResult.IdempotencyKeyReused) {
+                                writeResult(ctx, ar.result());
+                            } else if (ar.succeeded()) {
                                 then.accept(ar.result());
                             } else {
                                 failedOnLeader(ctx, ar.cause(), true);
@@ -381,26 +386,30 @@ public final class ApiVerticle extends VerticleBase {
      * whatever the retries (see {@link io.rafty.kv.Idempotency}).
      */
     private void write(RoutingContext ctx, Command write) {
-        List<String> keys = ctx.request().headers().getAll(IDEMPOTENCY_KEY);
-        if (keys.size() > 1) {
-            throw ApiException.badRequest("the Idempotency-Key header is given more than once");
-        }
-        Command command = write;
-        if (!keys.isEmpty()) {
-            String problem = io.rafty.kv.Idempotency.problem(keys.get(0));
-            if (problem != null) {
-                throw ApiException.badRequest(problem);
-            }
-            command = new Command.Idempotent(keys.get(0).getBytes(StandardCharsets.US_ASCII),
-                    settings.idempotencyWindowRevisions(), write);
-        }
-        raft.propose(command).onComplete(ar -> {
+        raft.propose(withIdempotencyKey(ctx, write)).onComplete(ar -> {
             if (ar.succeeded()) {
                 writeResult(ctx, ar.result());
             } else {
                 failedOnLeader(ctx, ar.cause(), true);
             }
         });
+    }
+
+    /** {@code write}, wrapped with the request's {@code Idempotency-Key} when it has one (400 when malformed). */
+    private Command withIdempotencyKey(RoutingContext ctx, Command write) {
+        List<String> keys = ctx.request().headers().getAll(IDEMPOTENCY_KEY);
+        if (keys.size() > 1) {
+            throw ApiException.badRequest("the Idempotency-Key header is given more than once");
+        }
+        if (keys.isEmpty()) {
+            return write;
+        }
+        String problem = io.rafty.kv.Idempotency.problem(keys.get(0));
+        if (problem != null) {
+            throw ApiException.badRequest(problem);
+        }
+        return new Command.Idempotent(keys.get(0).getBytes(StandardCharsets.US_ASCII),
+                settings.idempotencyWindowRevisions(), write);
     }
 
     private void writeResult(RoutingContext ctx, KvResult result) {

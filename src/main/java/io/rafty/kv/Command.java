@@ -76,8 +76,10 @@ public sealed interface Command permits Command.KeyCommand, Command.Compact, Com
             if (windowRevisions < 1) {
                 throw new IllegalArgumentException("an idempotency window must be positive: " + windowRevisions);
             }
-            if (!(write instanceof KeyCommand || write instanceof Transaction)) {
-                throw new IllegalArgumentException("only a put, a delete or a transaction takes an idempotency key");
+            if (!(write instanceof KeyCommand || write instanceof Transaction || write instanceof LeaseGrant
+                    || write instanceof LeaseRevoke)) {
+                throw new IllegalArgumentException("only a put, a delete, a transaction, a lease grant or a revoke takes"
+                        + " an idempotency key");
             }
         }
 

@@ -211,7 +211,8 @@ public final class CommandCodec {
                 throw new IllegalArgumentException("malformed command: idempotency window " + window);
             }
             Command write = decode(getBytes(buffer, "idempotent write"));
-            if (!(write instanceof Command.KeyCommand || write instanceof Command.Transaction)) {
+            if (!(write instanceof Command.KeyCommand || write instanceof Command.Transaction
+                    || write instanceof Command.LeaseGrant || write instanceof Command.LeaseRevoke)) {
                 throw new IllegalArgumentException("malformed command: an idempotent " + write.kind());
             }
             return new Command.Idempotent(key, window, write);

@@ -304,9 +304,14 @@ public final class KvStateMachine implements LeaseTable {
                 throw new IllegalStateException("the idempotency entry of key " + key + " is corrupt", e);
             }
         }
-        KvResult result = command.write() instanceof Command.Transaction transaction
-                ? transaction(transaction.txn(), index, batch)
-                : applyKeyCommand((Command.KeyCommand) command.write(), index, batch);
+        KvResult result = switch (command.write().kind()) {
+            case TXN -> transaction(((Command.Transaction) command.write()).txn(), index, batch);
+            case LEASE_GRANT -> grant((Command.LeaseGrant) command.write(), index, batch);
+            case LEASE_REVOKE -> revoke(((Command.LeaseRevoke) command.write()).id(), index, batch);
+            case PUT, DELETE -> applyKeyCommand((Command.KeyCommand) command.write(), index, batch);
+            case COMPACT, IDEMPOTENT, LEASE_CHECKPOINT -> throw new IllegalStateException("committed entry " + index
+                    + " wraps a " + command.write().kind() + " in an idempotency key");
+        };
         long expiry = index + Math.min(command.windowRevisions(), Long.MAX_VALUE - index);
         dedups.put(key, new Dedup(command.key(), index, expiry, fingerprint, ResultCodec.encode(result)));
         return result;

@@ -18,7 +18,8 @@ import java.util.Map;
  *   u8 tag: 1 written, 2 deleted, 3 not found, 4 compare failed, 5 transaction, 6 invalid transaction
  *   then, by tag: 1 entry, opt entry (prev) · 2 bytes key, i64 revision, entry (prev) · 3 bytes key ·
  *   4 bytes key, opt entry (current) · 5 u8 succeeded, i32 count, each op: u8 1 put (entry, opt entry) |
- *   2 delete (i32 n, n entries) | 3 get (i32 n, n entries, u8 more) · 6 bytes problem (UTF-8)
+ *   2 delete (i32 n, n entries) | 3 get (i32 n, n entries, u8 more) · 6 bytes problem (UTF-8) ·
+ *   7 i64 id, i64 ttlSeconds · 8 i64 id · 9 i64 id, u8 0 | u8 1 bytes key · 10 i64 id, i32 n, n times bytes key
  *   entry: bytes key, bytes value, i64 revision, i64 createRevision, i64 version, i64 lease;
  *   opt: u8 0 | u8 1 entry
  * </pre>
@@ -31,6 +32,10 @@ public final class ResultCodec {
     private static final int COMPARE_FAILED = 4;
     private static final int TXN = 5;
     private static final int TXN_INVALID = 6;
+    private static final int LEASE_GRANTED = 7;
+    private static final int LEASE_EXISTS = 8;
+    private static final int LEASE_NOT_FOUND = 9;
+    private static final int LEASE_REVOKED = 10;
     private static final int OP_PUT = 1;
     private static final int OP_DELETE = 2;
     private static final int OP_GET = 3;
@@ -42,7 +47,9 @@ public final class ResultCodec {
     public static boolean storable(KvResult result) {
         return result instanceof KvResult.Written || result instanceof KvResult.Deleted
                 || result instanceof KvResult.NotFound || result instanceof KvResult.CompareFailed
-                || result instanceof KvResult.TxnDone || result instanceof KvResult.TxnInvalid;
+                || result instanceof KvResult.TxnDone || result instanceof KvResult.TxnInvalid
+                || result instanceof KvResult.LeaseGranted || result instanceof KvResult.LeaseExists
+                || result instanceof KvResult.LeaseNotFound || result instanceof KvResult.LeaseRevoked;
     }
 
     public static byte[] encode(KvResult result) {
@@ -73,6 +80,27 @@ public final class ResultCodec {
         } else if (result instanceof KvResult.TxnInvalid invalid) {
             out.writeByte(TXN_INVALID);
             bytes(out, invalid.problem().getBytes(StandardCharsets.UTF_8));
+        } else if (result instanceof KvResult.LeaseGranted granted) {
+            out.writeByte(LEASE_GRANTED);
+            out.writeLong(granted.lease().id());
+            out.writeLong(granted.lease().ttlSeconds());
+        } else if (result instanceof KvResult.LeaseExists exists) {
+            out.writeByte(LEASE_EXISTS);
+            out.writeLong(exists.id());
+        } else if (result instanceof KvResult.LeaseNotFound missing) {
+            out.writeByte(LEASE_NOT_FOUND);
+            out.writeLong(missing.id());
+            out.writeBoolean(missing.key() != null);
+            if (missing.key() != null) {
+                bytes(out, missing.key());
+            }
+        } else if (result instanceof KvResult.LeaseRevoked revoked) {
+            out.writeByte(LEASE_REVOKED);
+            out.writeLong(revoked.id());
+            out.writeInt(revoked.deletes().size());
+            for (Event delete : revoked.deletes()) {
+                bytes(out, delete.key());
+            }
         } else {
             throw new IllegalArgumentException("not the result of a client write: " + result);
         }
@@ -119,6 +147,18 @@ public final class ResultCodec {
                     yield new KvResult.TxnDone(index, new TxnRunner.Outcome(succeeded, results, List.of(), Map.of()));
                 }
                 case TXN_INVALID -> new KvResult.TxnInvalid(index, new String(bytes(in), StandardCharsets.UTF_8));
+                case LEASE_GRANTED -> new KvResult.LeaseGranted(index, lease(in.getLong(), in.getLong()));
+                case LEASE_EXISTS -> new KvResult.LeaseExists(index, in.getLong());
+                case LEASE_NOT_FOUND -> new KvResult.LeaseNotFound(index, in.getLong(), readBoolean(in) ? bytes(in) : null);
+                case LEASE_REVOKED -> {
+                    long id = in.getLong();
+                    int count = count(in);
+                    List<Event> deletes = new ArrayList<>(count);
+                    for (int i = 0; i < count; i++) {
+                        deletes.add(Event.delete(bytes(in), index, null));
+                    }
+                    yield new KvResult.LeaseRevoked(index, id, deletes);
+                }
                 default -> throw new IllegalArgumentException("unknown stored result tag " + tag);
             };
             if (in.hasRemaining()) {
@@ -201,6 +241,14 @@ public final class ResultCodec {
         byte[] bytes = new byte[length];
         in.get(bytes);
         return bytes;
+    }
+
+    private static Lease lease(long id, long ttlSeconds) {
+        try {
+            return new Lease(id, ttlSeconds, Lease.NO_CHECKPOINT);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("malformed stored result: " + e.getMessage(), e);
+        }
     }
 
     private static boolean readBoolean(ByteBuffer in) {

@@ -94,6 +94,23 @@ class IdempotencyApiTest {
     }
 
     @Test
+    void leaseGrantsAndRevokesAreIdempotent() throws Exception {
+        HttpResponse<String> first = send("POST", "/v1/leases", "{\"ttl\":30}", "Idempotency-Key", "grant-1");
+        HttpResponse<String> retry = send("POST", "/v1/leases", "{\"ttl\":30}", "Idempotency-Key", "grant-1");
+        assertEquals(200, retry.statusCode(), retry.body());
+        assertTrue(replayed(retry));
+        long id = new JsonObject(first.body()).getLong("id");
+        assertEquals(id, new JsonObject(retry.body()).getLong("id"), "one lease, not two");
+        send("PUT", "/v1/kv/idem/leased?lease=" + id, "x");
+        HttpResponse<String> revoked = send("DELETE", "/v1/leases/" + id, "", "Idempotency-Key", "revoke-1");
+        HttpResponse<String> again = send("DELETE", "/v1/leases/" + id, "", "Idempotency-Key", "revoke-1");
+        assertEquals(200, again.statusCode(), "the first answer, not the 404 a new revoke would get");
+        assertTrue(replayed(again));
+        assertEquals(new JsonObject(revoked.body()).getLong("revision"), new JsonObject(again.body()).getLong("revision"));
+        assertEquals(1, new JsonObject(again.body()).getInteger("deleted"));
+    }
+
+    @Test
     void theSameKeyWithADifferentRequestIs422() throws Exception {
         send("PUT", "/v1/kv/idem/r", "one", "Idempotency-Key", "reuse-1");
         long before = node.status().lastLogIndex();

@@ -139,6 +139,8 @@ class IdempotencyTest {
         java.nio.ByteBuffer.wrap(zeroWindow).putLong(2 + 4 + "key-1".length(), 0);
         assertThrows(IllegalArgumentException.class, () -> CommandCodec.decode(zeroWindow));
         assertThrows(IllegalArgumentException.class, () -> new Command.Idempotent(bytes("k"), 5, new Command.Compact(3)));
+        Command grant = new Command.Idempotent(bytes("g"), 5, new Command.LeaseGrant(0, 10));
+        assertArrayEquals(CommandCodec.encode(grant), CommandCodec.encode(CommandCodec.decode(CommandCodec.encode(grant))));
         assertThrows(IllegalArgumentException.class, () -> new Command.Idempotent(bytes("k"), 0, put("a", "b")));
         assertEquals(WINDOW, decoded.windowRevisions());
     }
@@ -175,7 +177,13 @@ class IdempotencyTest {
                 new KvResult.TxnDone(5, new TxnRunner.Outcome(false, List.of(new TxnRunner.OpResult.Put(a, null),
                         new TxnRunner.OpResult.Delete(List.of(a, a)), new TxnRunner.OpResult.Get(List.of(a), true)),
                         List.of(), java.util.Map.of())),
-                new KvResult.TxnInvalid(5, "writes a twice"));
+                new KvResult.TxnInvalid(5, "writes a twice"),
+                new KvResult.LeaseGranted(5, new Lease(9, 30, Lease.NO_CHECKPOINT)),
+                new KvResult.LeaseExists(5, 9),
+                new KvResult.LeaseNotFound(5, 9, bytes("k")),
+                new KvResult.LeaseNotFound(5, 9, null),
+                new KvResult.LeaseRevoked(5, 9, List.of(Event.delete(bytes("a"), 5, null), Event.delete(bytes("b"), 5,
+                        null))));
         for (KvResult result : results) {
             byte[] stored = ResultCodec.encode(result);
             KvResult decoded = ResultCodec.decode(stored, 5);
