@@ -43,13 +43,6 @@ import java.util.Set;
 public final class KvStateMachine implements LeaseTable {
 
     private final KvStore store;
-    /**
-     * The lease table as of the last applied batch, readable from any thread (the node's lease clock):
-     * an immutable map, replaced whole by a batch that changes a lease. That copy costs O(leases) per such
- * batch: fine for the hundred thousand leases of a large deployment, the first thing to replace (by a
- * persistent map) beyond that.
-     */
-    private volatile Map<Long, Lease> leaseTable = Map.of();
     private final boolean comparesIgnoreBatch;
     private final boolean readTxnBehind;
 
@@ -65,7 +58,6 @@ public final class KvStateMachine implements LeaseTable {
         this.store = Objects.requireNonNull(store, "store");
         this.comparesIgnoreBatch = bugs.contains(DeliberateBug.TXN_COMPARES_IGNORE_BATCH);
         this.readTxnBehind = bugs.contains(DeliberateBug.READ_TXN_ONE_REVISION_BEHIND);
-        reloadLeases();
     }
 
     /**
@@ -115,17 +107,6 @@ public final class KvStateMachine implements LeaseTable {
         if (lastApplied > appliedBefore) {
             store.write(new KvStore.Batch(batch.overlay, events, new ArrayList<>(batch.dedups.values()), batch.leases,
                     batch.attachments(), compactRevision, lastApplied));
-            if (!batch.leases.isEmpty()) {
-                Map<Long, Lease> table = new HashMap<>(leaseTable);
-                batch.leases.forEach((id, lease) -> {
-                    if (lease == null) {
-                        table.remove(id);
-                    } else {
-                        table.put(id, lease);
-                    }
-                });
-                leaseTable = java.util.Collections.unmodifiableMap(table);
-            }
         }
         return results;
     }
@@ -235,37 +216,26 @@ public final class KvStateMachine implements LeaseTable {
         return new KvResult.LeaseCheckpointed(index, noted);
     }
 
-    /** Lease {@code id} as the last applied batch left it, or null; safe from any thread. */
+    /** Lease {@code id} as the last applied batch (or install) left it, or null; see {@link KvStore#lease}. */
     @Override
     public Lease lease(long id) {
-        return leaseTable.get(id);
+        return store.lease(id);
     }
 
-    /** How many leases there are, as of the last applied batch; safe from any thread, and O(1). */
+    /** How many leases there are; see {@link KvStore#leaseCount}. */
     public int leaseCount() {
-        return leaseTable.size();
+        return store.leaseCount();
     }
 
-    /** Every lease as the last applied batch left them; safe from any thread. */
+    /** Every lease, in id order; see {@link KvStore#leases}. */
     @Override
     public List<Lease> leases() {
-        List<Lease> leases = new ArrayList<>(leaseTable.values());
-        leases.sort(java.util.Comparator.comparingLong(Lease::id));
-        return leases;
+        return store.leases();
     }
 
     /** The keys attached to lease {@code id}, at most {@code limit}; reads the store (call from a worker). */
     public List<byte[]> leaseKeys(long id, int limit) {
         return store.leaseKeys(id, limit);
-    }
-
-    /** Reads the lease table from the store again, after a snapshot install replaced it. */
-    public void reloadLeases() {
-        Map<Long, Lease> table = new HashMap<>();
-        for (Lease lease : store.leases()) {
-            table.put(lease.id(), lease);
-        }
-        leaseTable = Map.copyOf(table);
     }
 
     /**

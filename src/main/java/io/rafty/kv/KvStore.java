@@ -91,11 +91,18 @@ public interface KvStore extends AutoCloseable {
      */
     void write(Batch batch);
 
-    /** The lease {@code id}, or null. */
+    /**
+     * The lease {@code id}, or null. The lease table is small and held in memory by every store, so this,
+     * {@link #leases} and {@link #leaseCount} never wait for I/O: the node's event loop reads them (its
+     * lease clock, the lease routes), while a worker applies. They see whole batches and installs.
+     */
     Lease lease(long id);
 
-    /** Every lease, in id order. */
+    /** Every lease, in id order (see {@link #lease}). */
     List<Lease> leases();
+
+    /** How many leases there are, in constant time (see {@link #lease}). */
+    int leaseCount();
 
     /** The keys attached to lease {@code id}, in key order, at most {@code limit}. */
     List<byte[]> leaseKeys(long id, int limit);

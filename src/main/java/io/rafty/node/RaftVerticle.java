@@ -297,7 +297,6 @@ public final class RaftVerticle extends VerticleBase {
                     }
                     snapshots.install(meta, staging.read());
                     staging.clear();
-                    stateMachine.reloadLeases();
                     return stateMachine.compactRevision();
                 }
                 case TAKE_SNAPSHOT -> {

@@ -196,6 +196,11 @@ public final class InMemoryKvStore implements KvStore {
     }
 
     @Override
+    public synchronized int leaseCount() {
+        return leases.size();
+    }
+
+    @Override
     public synchronized List<byte[]> leaseKeys(long id, int limit) {
         List<byte[]> keys = new ArrayList<>();
         for (Key key : attached.getOrDefault(id, new TreeSet<>())) {

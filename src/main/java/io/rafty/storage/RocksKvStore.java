@@ -10,8 +10,11 @@ import io.rafty.kv.Lease;
 import io.rafty.kv.RevisionUnavailableException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -45,12 +48,18 @@ final class RocksKvStore implements KvStore {
      * over the tombstones of every record it deleted before.
      */
     private long purgedBelow;
+    /**
+     * The {@code lease} family's leases, held in memory (see {@link KvStore#lease}): read at open and after
+     * an install, updated by every write that changes a lease, once the write is in the database.
+     */
+    private final Map<Long, Lease> leaseTable = new ConcurrentHashMap<>();
 
     RocksKvStore(RocksStorage storage) {
         this.storage = storage;
         this.appliedIndex = storage.readMetaIndex(null, RocksRecords.APPLIED_INDEX_KEY);
         this.compactRevision = storage.readMetaIndex(null, RocksRecords.COMPACT_REVISION_KEY);
         openHistory();
+        loadLeases();
     }
 
     @Override
@@ -319,29 +328,37 @@ final class RocksKvStore implements KvStore {
     @Override
     public Lease lease(long id) {
         storage.ensureOpen();
-        try {
-            byte[] key = RocksRecords.leaseKey(id);
-            byte[] value = storage.db().get(storage.leaseFamily(), key);
-            return value == null ? null : RocksRecords.decodeLease(key, value);
-        } catch (RocksDBException e) {
-            throw storage.failure("reading a lease", e);
-        }
+        return leaseTable.get(id);
     }
 
     @Override
     public List<Lease> leases() {
         storage.ensureOpen();
-        List<Lease> leases = new ArrayList<>();
+        List<Lease> leases = new ArrayList<>(leaseTable.values());
+        leases.sort(Comparator.comparingLong(Lease::id));
+        return leases;
+    }
+
+    @Override
+    public int leaseCount() {
+        return leaseTable.size();
+    }
+
+    /** Reads the {@code lease} family's leases into {@link #leaseTable}, replacing what it held. */
+    private void loadLeases() {
+        Map<Long, Lease> stored = new HashMap<>();
         try (RocksIterator records = storage.db().newIterator(storage.leaseFamily())) {
             for (records.seek(new byte[] {RocksRecords.LEASE_ENTRY}); records.isValid()
                     && records.key()[0] == RocksRecords.LEASE_ENTRY; records.next()) {
-                leases.add(RocksRecords.decodeLease(records.key(), records.value()));
+                Lease lease = RocksRecords.decodeLease(records.key(), records.value());
+                stored.put(lease.id(), lease);
             }
             records.status();
         } catch (RocksDBException e) {
-            throw storage.failure("listing leases", e);
+            throw storage.failure("reading the leases", e);
         }
-        return leases;
+        leaseTable.keySet().retainAll(stored.keySet());
+        leaseTable.putAll(stored);
     }
 
     @Override
@@ -413,6 +430,13 @@ final class RocksKvStore implements KvStore {
         } catch (RocksDBException e) {
             throw storage.failure("applying " + changes.size() + " changes up to index " + appliedIndex, e);
         }
+        write.leases().forEach((id, lease) -> {
+            if (lease == null) {
+                leaseTable.remove(id);
+            } else {
+                leaseTable.put(id, lease);
+            }
+        });
         this.compactRevision = compactAfter;
         this.appliedIndex = appliedIndex;
     }
@@ -522,6 +546,7 @@ final class RocksKvStore implements KvStore {
         appliedIndex = index;
         compactRevision = compact;
         purgedBelow = 0;
+        loadLeases();
     }
 
     /** How many history records are stored (a full scan: for tests). */

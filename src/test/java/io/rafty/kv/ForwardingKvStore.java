@@ -68,6 +68,11 @@ public abstract class ForwardingKvStore implements KvStore {
     }
 
     @Override
+    public int leaseCount() {
+        return delegate.leaseCount();
+    }
+
+    @Override
     public List<byte[]> leaseKeys(long id, int limit) {
         return delegate.leaseKeys(id, limit);
     }

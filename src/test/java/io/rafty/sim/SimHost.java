@@ -650,7 +650,6 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
             @Override
             public void end() {
                 snapshots.install(meta, image.get(0).iterator());
-                stateMachine.reloadLeases();
                 // An install is one synced write.
                 syncedKv = kvStore.copy();
                 staged = null;
