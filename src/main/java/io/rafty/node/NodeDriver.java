@@ -303,11 +303,14 @@ public final class NodeDriver {
     }
 
     /**
-     * Serves leases from {@code table} (the state machine's, as last applied), with the leader's clock
-     * under {@code settings}. Without this call the node has no leases.
+     * Serves leases from {@code table} (the state machine's, as last applied). The leader checkpoints
+     * long leases every {@code checkpointIntervalNanos}; a new leader extends every lease by one longest
+     * election timeout, which is {@code tickNanos} (the host's tick interval) times the configured ticks.
+     * Without this call the node has no leases.
      */
-    public void useLeases(LeaseTable table, long checkpointIntervalNanos, long extensionNanos) {
+    public void useLeases(LeaseTable table, long checkpointIntervalNanos, long tickNanos) {
         this.leaseTable = table;
+        long extensionNanos = config.electionTimeoutTicksMax() * tickNanos;
         this.leases = new LeaseClock(new LeaseClock.Settings(checkpointIntervalNanos, extensionNanos,
                 !config.has(DeliberateBug.LEASES_NOT_EXTENDED_ON_ELECTION)), table::leases);
         if (node.role() == Role.LEADER) {

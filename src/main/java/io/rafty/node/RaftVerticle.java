@@ -110,9 +110,7 @@ public final class RaftVerticle extends VerticleBase {
             driver = new NodeDriver(raftConfig, recovered, stateMachine.compactRevision(),
                     new SplittableRandom(new SecureRandom().nextLong()), settings.driver(), snapshotSettings,
                     settings.history(), new VertxHost(), NodeDriver.Listener.NONE);
-            // A new leader adds one longest election timeout to every lease it takes over (see LeaseClock).
-            driver.useLeases(stateMachine, nanos(settings.leaseCheckpointIntervalMs()),
-                    nanos((long) raftConfig.electionTimeoutTicksMax() * settings.tickIntervalMs()));
+            driver.useLeases(stateMachine, nanos(settings.leaseCheckpointIntervalMs()), nanos(settings.tickIntervalMs()));
             tickTimer = vertx.setPeriodic(settings.tickIntervalMs(), id -> driver.tick(System.nanoTime()));
             LOG.info(() -> "node " + raftConfig.id() + " started at term " + recovered.hardState().term()
                     + " with " + recovered.entries().size() + " log entries, applied through "

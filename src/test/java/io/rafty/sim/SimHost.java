@@ -220,9 +220,9 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 new WatchHub.Settings(50, parameters.watchQueueBytes(), parameters.watchPageEvents()));
         driver = new NodeDriver(config, state, stateMachine.compactRevision(), random, settings, snapshotSettings,
                 history, this, this);
-        // As RaftVerticle does: a checkpoint every 300 ms (shorter than every simulated TTL, so long leases and
-        // their checkpoints are exercised), and a new leader adds its longest election timeout.
-        driver.useLeases(stateMachine, LEASE_CHECKPOINT_NANOS, (long) config.electionTimeoutTicksMax() * tickMicros * 1000);
+        // A checkpoint every 300 ms: shorter than every simulated TTL, so long leases and their checkpoints are
+        // exercised.
+        driver.useLeases(stateMachine, LEASE_CHECKPOINT_NANOS, tickMicros * 1000);
         node = driver.raft();
         lastCommitSeen = node.commitIndex();
         commitCheckedUpTo = 0;
