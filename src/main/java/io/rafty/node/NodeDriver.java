@@ -383,7 +383,8 @@ public final class NodeDriver {
             return;
         }
         for (long id : leases.expired(nowNanos)) {
-            if (!proposeInternal(new Command.LeaseRevoke(id), () -> leases.expiryFailed(id))) {
+            Reply<KvResult> expiry = ownReply(() -> { }, failure -> leases.expiryFailed(id));
+            if (proposeOwn(new Command.LeaseRevoke(id), expiry) != null) {
                 leases.expiryFailed(id);
             } else {
                 LOG.fine(() -> "node " + config.id() + " expires lease " + id);
@@ -391,31 +392,46 @@ public final class NodeDriver {
         }
         List<Lease> checkpoints = leases.checkpoints(nowNanos);
         if (!checkpoints.isEmpty()) {
-            proposeInternal(new Command.LeaseCheckpoint(checkpoints), () -> { });
+            // A lost checkpoint only leaves the previous one in place: the next interval writes another.
+            proposeOwn(new Command.LeaseCheckpoint(checkpoints), ownReply(() -> { }, failure -> { }));
         }
     }
 
-    /** Proposes a command of the node's own; false when it could not be appended. */
-    private boolean proposeInternal(Command command, Runnable onFailure) {
+    /**
+     * Proposes a command of the node's own (a compaction, a lease's expiry or checkpoint), answered to
+     * {@code reply} once applied here like a client's write. Returns null when it was appended, else why
+     * not (nothing was appended, and {@code reply} is not called).
+     */
+    private RequestFailure proposeOwn(Command command, Reply<KvResult> reply) {
         if (proposals.isFull()) {
-            return false;
+            return new RequestFailure(RequestFailure.Kind.OVERLOADED,
+                    "too many pending writes (" + settings.maxPendingProposals() + ")", node.leaderId());
         }
         try {
             long index = node.propose(CommandCodec.encode(command));
-            proposals.add(index, node.term(), new Reply<>() {
-                @Override
-                public void succeed(KvResult result) {
-                }
-
-                @Override
-                public void fail(RuntimeException failure) {
-                    onFailure.run();
-                }
-            }, nowNanos + settings.requestTimeoutNanos());
-            return true;
-        } catch (NotLeaderException | ProposalDroppedException e) {
-            return false;
+            proposals.add(index, node.term(), reply, nowNanos + settings.requestTimeoutNanos());
+            return null;
+        } catch (NotLeaderException e) {
+            return RequestFailure.noLeader(e.getMessage(), e.leaderId());
+        } catch (ProposalDroppedException e) {
+            return new RequestFailure(RequestFailure.Kind.OVERLOADED, e.getMessage(), node.leaderId());
         }
+    }
+
+    /** A reply for a command of the node's own, whose result is not needed: only that it applied, or failed. */
+    private static Reply<KvResult> ownReply(Runnable onApplied,
+                                            java.util.function.Consumer<RuntimeException> onFailure) {
+        return new Reply<>() {
+            @Override
+            public void succeed(KvResult result) {
+                onApplied.run();
+            }
+
+            @Override
+            public void fail(RuntimeException failure) {
+                onFailure.accept(failure);
+            }
+        };
     }
 
     /** What a keepalive found: the lease it renewed, or null when there is no such lease (or it is ending). */
@@ -443,42 +459,18 @@ public final class NodeDriver {
             return;
         }
         long arrived = nowNanos;
-        if (lease.remainingMs() != Lease.NO_CHECKPOINT) {
-            if (!proposeInternalThen(new Command.LeaseCheckpoint(List.of(lease.withRemaining(Lease.NO_CHECKPOINT))),
-                    reply, () -> confirmKeepAlive(id, arrived, reply))) {
-                reply.fail(new RequestFailure(RequestFailure.Kind.OVERLOADED, "too many pending writes", node.leaderId()));
+        if (lease.remainingMs() == Lease.NO_CHECKPOINT) {
+            confirmKeepAlive(id, arrived, reply);
+        } else {
+            // Checkpointed since its last keepalive: the checkpoint is cleared through the log first.
+            RequestFailure refused = proposeOwn(new Command.LeaseCheckpoint(
+                    List.of(lease.withRemaining(Lease.NO_CHECKPOINT))),
+                    ownReply(() -> confirmKeepAlive(id, arrived, reply), reply::fail));
+            if (refused != null) {
+                reply.fail(refused);
             }
-            drive();
-            return;
         }
-        confirmKeepAlive(id, arrived, reply);
         drive();
-    }
-
-    private boolean proposeInternalThen(Command command, Reply<?> reply, Runnable then) {
-        if (proposals.isFull()) {
-            return false;
-        }
-        try {
-            long index = node.propose(CommandCodec.encode(command));
-            proposals.add(index, node.term(), new Reply<>() {
-                @Override
-                public void succeed(KvResult result) {
-                    then.run();
-                }
-
-                @Override
-                public void fail(RuntimeException failure) {
-                    reply.fail(failure);
-                }
-            }, nowNanos + settings.requestTimeoutNanos());
-            return true;
-        } catch (NotLeaderException e) {
-            reply.fail(RequestFailure.noLeader(e.getMessage(), e.leaderId()));
-            return true;
-        } catch (ProposalDroppedException e) {
-            return false;
-        }
     }
 
     private void confirmKeepAlive(long id, long arrivedNanos, Reply<KeepAlive> reply) {
@@ -814,28 +806,17 @@ public final class NodeDriver {
         // Compact in steps of a tenth of the kept revisions: each compaction is itself an entry, so compacting
         // for every new revision would write one entry per check forever, even on an idle store.
         long step = history.retentionRevisions() > 0 ? Math.max(1, history.retentionRevisions() / 10) : 1;
-        if (target - compactRevision < step || proposals.isFull()) {
+        if (target - compactRevision < step) {
             return;
         }
         long revision = target;
-        try {
-            long index = node.propose(CommandCodec.encode(new Command.Compact(revision)));
+        RequestFailure refused = proposeOwn(new Command.Compact(revision),
+                ownReply(() -> compactionProposed = false, failure -> compactionProposed = false));
+        if (refused == null) {
             compactionProposed = true;
-            proposals.add(index, node.term(), new Reply<>() {
-                @Override
-                public void succeed(KvResult result) {
-                    compactionProposed = false;
-                }
-
-                @Override
-                public void fail(RuntimeException failure) {
-                    compactionProposed = false;
-                }
-            }, nowNanos + settings.requestTimeoutNanos());
             LOG.fine(() -> "node " + config.id() + " proposes compacting history before revision " + revision);
-        } catch (NotLeaderException | ProposalDroppedException e) {
-            // Not leading any more, or the log is full: the next check tries again.
         }
+        // Otherwise not leading any more, or the log is full: the next check tries again.
     }
 
     private boolean refuseWhenDown(Reply<?> reply) {
