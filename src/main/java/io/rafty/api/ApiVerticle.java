@@ -152,18 +152,7 @@ public final class ApiVerticle extends VerticleBase {
                 new LeaseRoutes.Plumbing() {
                     @Override
                     public void propose(RoutingContext ctx, Command command, java.util.function.Consumer<KvResult> then) {
-                        raft.propose(withIdempotencyKey(ctx, command)).onComplete(ar -> {
-                            if (ar.succeeded() && ar.result() instanceof KvResult.Replayed replayed) {
-                                ctx.response().putHeader(IDEMPOTENCY_REPLAYED, "true");
-                                then.accept(replayed.original());
-                            } else if (ar.succeeded() && ar.result() instanceof KvResult.IdempotencyKeyReused) {
-                                writeResult(ctx, ar.result());
-                            } else if (ar.succeeded()) {
-                                then.accept(ar.result());
-                            } else {
-                                failedOnLeader(ctx, ar.cause(), true);
-                            }
-                        });
+                        write(ctx, command, then);
                     }
 
                     @Override
@@ -355,19 +344,7 @@ public final class ApiVerticle extends VerticleBase {
     private void put(RoutingContext ctx) {
         byte[] key = key(ctx);
         Precondition precondition = RequestParams.precondition(ctx);
-        String leaseParam = RequestParams.single(ctx, "lease");
-        long lease = 0;
-        if (leaseParam != null) {
-            try {
-                lease = Long.parseLong(leaseParam);
-            } catch (NumberFormatException e) {
-                lease = -1;
-            }
-            if (lease < 0) {
-                throw ApiException.badRequest("parameter lease must be a lease id (0 for none), got \"" + leaseParam
-                        + "\"");
-            }
-        }
+        long lease = RequestParams.lease(ctx);
         Buffer body = ctx.body().buffer();
         byte[] value = body == null ? new byte[0] : body.getBytes();
         if (value.length > settings.maxValueBytes()) {
@@ -386,11 +363,26 @@ public final class ApiVerticle extends VerticleBase {
      * whatever the retries (see {@link io.rafty.kv.Idempotency}).
      */
     private void write(RoutingContext ctx, Command write) {
+        write(ctx, write, result -> writeResult(ctx, result));
+    }
+
+    /**
+     * Proposes a client write and hands its result to {@code onResult}: for a retry answered from the
+     * idempotency table, the first attempt's result, with {@code Idempotency-Replayed: true} set. A reused
+     * key is answered 422 here, a failure as {@link #failedOnLeader} decides.
+     */
+    private void write(RoutingContext ctx, Command write, java.util.function.Consumer<KvResult> onResult) {
         raft.propose(withIdempotencyKey(ctx, write)).onComplete(ar -> {
-            if (ar.succeeded()) {
-                writeResult(ctx, ar.result());
-            } else {
+            if (ar.failed()) {
                 failedOnLeader(ctx, ar.cause(), true);
+            } else if (ar.result() instanceof KvResult.Replayed replayed) {
+                ctx.response().putHeader(IDEMPOTENCY_REPLAYED, "true");
+                onResult.accept(replayed.original());
+            } else if (ar.result() instanceof KvResult.IdempotencyKeyReused reused) {
+                error(ctx, new ApiException(422, "idempotency_key_reused", "the Idempotency-Key was used at revision "
+                        + reused.firstRevision() + " for a different request"));
+            } else {
+                onResult.accept(ar.result());
             }
         });
     }
@@ -413,13 +405,7 @@ public final class ApiVerticle extends VerticleBase {
     }
 
     private void writeResult(RoutingContext ctx, KvResult result) {
-        if (result instanceof KvResult.Replayed replayed) {
-            ctx.response().putHeader(IDEMPOTENCY_REPLAYED, "true");
-            writeResult(ctx, replayed.original());
-        } else if (result instanceof KvResult.IdempotencyKeyReused reused) {
-            error(ctx, new ApiException(422, "idempotency_key_reused", "the Idempotency-Key was used at revision "
-                    + reused.firstRevision() + " for a different request"));
-        } else if (result instanceof KvResult.Written w) {
+        if (result instanceof KvResult.Written w) {
             json(ctx, 200, new JsonObject().put("key", KeyCodec.display(w.entry().key()))
                     .put("revision", w.entry().revision()));
         } else if (result instanceof KvResult.Deleted d) {

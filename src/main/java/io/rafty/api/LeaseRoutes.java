@@ -189,9 +189,6 @@ final class LeaseRoutes {
     }
 
     private static long positive(Object value, String field) {
-        if (!(value instanceof Integer || value instanceof Long) || ((Number) value).longValue() < 1) {
-            throw ApiException.badRequest("\"" + field + "\" must be a positive integer");
-        }
-        return ((Number) value).longValue();
+        return RequestParams.jsonInteger(value, "\"" + field + "\"", 1);
     }
 }

@@ -6,7 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
 
-/** Parsing and validation of query parameters; every problem is a 400 naming the parameter. */
+/**
+ * Parsing and validation of query parameters (and of integers in JSON bodies); every problem is a 400
+ * naming the parameter or field.
+ */
 final class RequestParams {
 
     private static final int DEFAULT_LIST_LIMIT = 100;
@@ -28,6 +31,35 @@ final class RequestParams {
     static byte[] bytes(RoutingContext ctx, String name) {
         String value = single(ctx, name);
         return value == null ? null : value.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** {@code ?lease=ID}: the lease a put attaches its key to, 0 when absent; 400 unless a non-negative integer. */
+    static long lease(RoutingContext ctx) {
+        String text = single(ctx, "lease");
+        if (text == null) {
+            return 0;
+        }
+        try {
+            long lease = Long.parseLong(text);
+            if (lease >= 0) {
+                return lease;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw ApiException.badRequest("parameter lease must be a lease id (0 for none), got \"" + clip(text) + "\"");
+    }
+
+    /**
+     * A JSON body's integer field of at least {@code min}; {@code where} names it. Jackson gives Integer or
+     * Long for integral numbers that fit; anything else (a fraction, a string, a huge number) is a 400.
+     */
+    static long jsonInteger(Object value, String where, long min) {
+        if (!(value instanceof Integer || value instanceof Long) || ((Number) value).longValue() < min) {
+            throw ApiException.badRequest(where + " must be " + (min == 0 ? "a non-negative" : min == 1 ? "a positive"
+                    : "an at least " + min) + " integer");
+        }
+        return ((Number) value).longValue();
     }
 
     static Precondition precondition(RoutingContext ctx) {

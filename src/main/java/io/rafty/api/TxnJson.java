@@ -259,11 +259,7 @@ final class TxnJson {
     }
 
     private static long number(Object value, String where) {
-        // Jackson gives Integer or Long for integral JSON numbers that fit; others are Double or BigInteger.
-        if (!(value instanceof Integer || value instanceof Long) || ((Number) value).longValue() < 0) {
-            throw ApiException.badRequest(where + " must be a non-negative integer");
-        }
-        return ((Number) value).longValue();
+        return RequestParams.jsonInteger(value, where, 0);
     }
 
     private static void unknownFields(JsonObject json, Set<String> known, String where) {
