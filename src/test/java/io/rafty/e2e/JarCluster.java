@@ -11,11 +11,14 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Nodes of one cluster as {@link JarProcess}es on loopback: fixed ids and ports, a storage directory
@@ -85,7 +88,7 @@ final class JarCluster implements AutoCloseable {
     /** Waits until exactly one of {@code among} leads and every other one follows it; returns its id. */
     int awaitLeaderFollowedByAll(List<Integer> among, Duration budget) {
         AtomicInteger found = new AtomicInteger();
-        Awaitility.await().atMost(budget).pollInterval(Duration.ofMillis(50)).until(() -> {
+        awaitWithLogs(budget, () -> {
             int leader = 0;
             List<JsonObject> statuses = new ArrayList<>();
             for (int id : among) {
@@ -112,6 +115,41 @@ final class JarCluster implements AutoCloseable {
             return true;
         });
         return found.get();
+    }
+
+    /** Waits until exactly one of {@code among} says it leads (the others may not know yet); returns its id. */
+    int awaitLeader(Collection<Integer> among, Duration budget) {
+        AtomicInteger found = new AtomicInteger();
+        awaitWithLogs(budget, () -> {
+            for (int id : among) {
+                JsonObject s = status(id);
+                if (s != null && "leader".equals(s.getString("role"))) {
+                    found.set(id);
+                    return true;
+                }
+            }
+            return false;
+        });
+        return found.get();
+    }
+
+    /**
+     * Awaits {@code condition}; on timeout the failure carries every node's status and the end of its log,
+     * so a run that failed on a CI machine can be read without the machine.
+     */
+    void awaitWithLogs(Duration budget, Callable<Boolean> condition) {
+        try {
+            Awaitility.await().atMost(budget).pollInterval(Duration.ofMillis(50)).until(condition);
+        } catch (ConditionTimeoutException e) {
+            StringBuilder report = new StringBuilder(e.getMessage());
+            for (Map.Entry<Integer, JarProcess> node : processes.entrySet()) {
+                JarProcess process = node.getValue();
+                report.append("\n--- node ").append(node.getKey())
+                        .append(process.process.isAlive() ? " (running) status " + status(node.getKey()) : " (exited)")
+                        .append(" ---\n").append(output(process));
+            }
+            throw new AssertionError(report.toString(), e);
+        }
     }
 
     /** The end of a node's output, for a failure message. */
