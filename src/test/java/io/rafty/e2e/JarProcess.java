@@ -1,19 +1,26 @@
 package io.rafty.e2e;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /** Runs {@code target/rafty.jar} as an OS process with a given environment, output to a file. */
 final class JarProcess {
 
     static final Path JAR = Path.of(System.getProperty("rafty.jar", "target/rafty.jar"));
+    private static final int FIRST_PORT = 20_000;
+    private static final int LAST_PORT = 32_000;
+    private static final Set<Integer> HANDED_OUT = new HashSet<>();
 
     final Process process;
     final Path output;
@@ -58,10 +65,24 @@ final class JarProcess {
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
+    /**
+     * A port no other node of this test run was given, and that nothing holds now. Chosen below the
+     * kernel's ephemeral range (32768 and up on Linux), so that no outgoing connection — a peer's dial
+     * to a node that is not listening yet, say — can take it between this call and the node's bind.
+     */
+    static synchronized int freePort() throws IOException {
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = FIRST_PORT + ThreadLocalRandom.current().nextInt(LAST_PORT - FIRST_PORT);
+            if (!HANDED_OUT.add(port)) {
+                continue;
+            }
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.bind(new InetSocketAddress("127.0.0.1", port));
+                return port;
+            } catch (IOException taken) {
+                // Someone else's port: try another.
+            }
         }
+        throw new IOException("no free port in " + FIRST_PORT + ".." + LAST_PORT + " after 1000 attempts");
     }
 }
