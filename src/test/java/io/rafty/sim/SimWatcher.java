@@ -370,6 +370,18 @@ final class SimWatcher {
         }
     }
 
+    /**
+     * The sum of every session's position (the revision of its last message): grows only while streams
+     * move forward, not with progress notes that repeat a revision.
+     */
+    long positions() {
+        long sum = 0;
+        for (Session session : sessions) {
+            sum += session.messages.isEmpty() ? 0 : session.messages.get(session.messages.size() - 1).revision();
+        }
+        return sum;
+    }
+
     /** Every open stream has been sent everything its node applied that matches it. */
     boolean caughtUp() {
         for (Session session : sessions) {

@@ -346,10 +346,17 @@ final class Simulation {
                 () -> "clients did not finish after healing");
         historyReaders.forEach(SimHistoryReader::stop);
         watchers.forEach(SimWatcher::stop);
-        // Every open watch stream must be sent everything its node applied, within a few reconnect and
-        // page-read rounds.
-        runUntil(() -> watchers.stream().allMatch(SimWatcher::caughtUp), now + 10 * parameters.clientTimeoutMicros(),
-                () -> "watch streams did not catch up with their nodes after healing");
+        // Every open watch stream must be sent everything its node applied. A stream far behind reads its
+        // backlog a page per round, so, as for the nodes above, demand progress within every window (a
+        // few reconnect and page-read rounds) rather than a fixed total time.
+        long watchWindow = 10 * parameters.clientTimeoutMicros();
+        while (!watchers.stream().allMatch(SimWatcher::caughtUp)) {
+            long positions = watchers.stream().mapToLong(SimWatcher::positions).sum();
+            runUntil(() -> watchers.stream().allMatch(SimWatcher::caughtUp)
+                    || watchers.stream().mapToLong(SimWatcher::positions).sum() > positions, now + watchWindow,
+                    () -> "watch streams stopped catching up with their nodes after healing: no stream moved on for "
+                            + watchWindow + "us");
+        }
         trace("end: " + events + " events, " + recorder.operationCount() + " client operations, committed "
                 + invariants.maxCommitted());
     }
