@@ -64,12 +64,13 @@ public final class SnapshotCommand implements Callable<Integer> {
                 .setErr(err)
                 .setParameterExceptionHandler((e, ignored) -> {
                     String message = e.getMessage() == null ? "bad arguments" : e.getMessage().replace('\n', ' ');
-                    e.getCommandLine().getErr().println("rafty " + e.getCommandLine().getCommandName() + ": " + message
+                    e.getCommandLine().getErr().println("rafty " + e.getCommandLine().getCommandSpec().qualifiedName() + ": "
+                            + message
                             + " (see --help)");
                     return EXIT_BAD_INPUT;
                 })
                 .setExecutionExceptionHandler((e, cl, ignored) -> {
-                    cl.getErr().println("rafty " + cl.getCommandName() + ": " + e);
+                    cl.getErr().println("rafty " + cl.getCommandSpec().qualifiedName() + ": " + e);
                     return EXIT_BAD_INPUT;
                 });
         int code = commandLine.execute(Arrays.copyOfRange(args, 1, args.length));
