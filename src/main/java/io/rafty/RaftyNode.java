@@ -154,7 +154,9 @@ public final class RaftyNode implements AutoCloseable {
                     MAX_READ_BATCH, config.maxReadBatchBytes(), config.watchProgressMs(), config.maxTxnOps(),
                     config.idempotencyWindowRevisions(),
                     new ApiVerticle.LeaseLimits(config.maxLeases(), config.maxLeaseTtlSeconds(),
-                            minLeaseTtlSeconds(config)), addresses));
+                            minLeaseTtlSeconds(config)), addresses),
+                    new ApiVerticle.BackupSettings(storage.snapshotStore(), config.backupChunkBytes(),
+                            config.maxBackupStreams()));
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());

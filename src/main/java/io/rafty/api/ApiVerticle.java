@@ -14,6 +14,7 @@ import io.rafty.raft.Role;
 import io.rafty.raft.message.Message;
 import io.rafty.transport.MessageCodec;
 import io.rafty.storage.SnapshotStaging;
+import io.rafty.storage.SnapshotStore;
 import io.rafty.transport.PeerClient;
 import io.rafty.transport.QuietConnections;
 import io.rafty.transport.SnapshotSender;
@@ -79,13 +80,20 @@ public final class ApiVerticle extends VerticleBase {
     private LeaderForwarder forwarder;
     private BatchedReads reads;
     private WatchRoute watches;
+    private final BackupSettings backupSettings;
+    private BackupRoute backups;
 
     public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
-                       WorkerExecutor snapshotWorker, Settings settings) {
+                       WorkerExecutor snapshotWorker, Settings settings, BackupSettings backups) {
         this.raft = raft;
         this.stateMachine = stateMachine;
         this.snapshotRoute = new SnapshotRoute(raft, staging, snapshotWorker);
         this.settings = settings;
+        this.backupSettings = backups;
+    }
+
+    /** Backups ({@code GET /v1/snapshot}): the images to stream, bytes per chunk, streams at once. */
+    public record BackupSettings(SnapshotStore images, int chunkBytes, int maxStreams) {
     }
 
     /** The port actually bound (useful when configured as 0). */
@@ -100,6 +108,7 @@ public final class ApiVerticle extends VerticleBase {
         watches = new WatchRoute(vertx, raft, settings.maxKeyBytes(), settings.watchProgressMs(),
                 settings.idleTimeoutMs());
         watches.start();
+        backups = new BackupRoute(vertx, raft, backupSettings);
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(settings.host())
                 .setPort(settings.port())
@@ -123,6 +132,7 @@ public final class ApiVerticle extends VerticleBase {
     public Future<?> stop() {
         forwarder.close();
         watches.stop();
+        backups.close();
         return server == null ? Future.succeededFuture() : server.close();
     }
 
@@ -146,6 +156,7 @@ public final class ApiVerticle extends VerticleBase {
         router.post("/v1/cluster/members/:id/promote").handler(adminBody).handler(admin::promoteMember);
         router.post("/v1/cluster/leader").handler(adminBody).handler(admin::transferLeader);
         router.post("/v1/compact").handler(adminBody).handler(this::compact);
+        router.get("/v1/snapshot").handler(backups::handle);
         router.post("/v1/txn").handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBodyBytes()))
                 .handler(this::txn);
         LeaseRoutes leases = new LeaseRoutes(vertx, raft, stateMachine, settings.leases(), settings.maxListLimit(),

@@ -81,6 +81,10 @@ import java.util.stream.Stream;
  * @param maxLeaseTtlSeconds      the longest TTL a lease may ask for
  * @param leaseCheckpointIntervalMs how often the leader writes the remaining time of leases longer than
  *                                this to the log (0: never)
+ * @param backupChunkBytes        the most bytes of a backup ({@code GET /v1/snapshot}) read from storage and
+ *                                written to the response at a time
+ * @param maxBackupStreams        backups a node streams at once (each holds a RocksDB snapshot open); one more
+ *                                gets 503 overloaded
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -96,7 +100,7 @@ public record NodeConfig(
         long historyRetentionRevisions, long historyRetentionMs, int historyCompactionIntervalMs,
         int historyPurgeBatchRecords, int maxWatchers, long maxWatcherQueueBytes, int watchPageEvents,
         int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions, int maxLeases, long maxLeaseTtlSeconds,
-        long leaseCheckpointIntervalMs) {
+        long leaseCheckpointIntervalMs, int backupChunkBytes, int maxBackupStreams) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -150,6 +154,8 @@ public record NodeConfig(
     public static final long DEFAULT_MAX_LEASE_TTL_SECONDS = 9_000_000_000L;
     /** etcd's default checkpoint interval. */
     public static final long DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS = 300_000;
+    public static final int DEFAULT_BACKUP_CHUNK_BYTES = 1 << 20;
+    public static final int DEFAULT_MAX_BACKUP_STREAMS = 2;
 
     /** The storage directory used when none is configured: {@code data/node<id>}. */
     public static Path defaultStorageDir(int id) {
@@ -245,6 +251,8 @@ public record NodeConfig(
                     + DEFAULT_MAX_LEASE_TTL_SECONDS + ", was " + maxLeaseTtlSeconds);
         }
         notNegative("leaseCheckpointIntervalMs", leaseCheckpointIntervalMs);
+        positive("backupChunkBytes", backupChunkBytes);
+        positive("maxBackupStreams", maxBackupStreams);
         join = join == null ? "" : join.trim();
         if (!join.isEmpty()) {
             if (!join.startsWith("http://") && !join.startsWith("https://")) {
@@ -271,7 +279,8 @@ public record NodeConfig(
                 DEFAULT_HISTORY_COMPACTION_INTERVAL_MS, DEFAULT_HISTORY_PURGE_BATCH_RECORDS, DEFAULT_MAX_WATCHERS,
                 DEFAULT_MAX_WATCHER_QUEUE_BYTES, DEFAULT_WATCH_PAGE_EVENTS, DEFAULT_WATCH_PROGRESS_MS,
                 DEFAULT_MAX_TXN_OPS, DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS, DEFAULT_MAX_LEASES,
-                DEFAULT_MAX_LEASE_TTL_SECONDS, DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS);
+                DEFAULT_MAX_LEASE_TTL_SECONDS, DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS, DEFAULT_BACKUP_CHUNK_BYTES,
+                DEFAULT_MAX_BACKUP_STREAMS);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

@@ -52,7 +52,7 @@ public record Peer(int id, String url) {
      *
      * @param source what to call the text in an error, e.g. {@code KVSTORE_PEERS}
      */
-    static List<Peer> parseList(String text, String source) {
+    public static List<Peer> parseList(String text, String source) {
         List<Peer> peers = new ArrayList<>();
         if (text.isBlank()) {
             return peers;

@@ -113,6 +113,10 @@
  * <tr><td>leaseCheckpointIntervalMs</td><td>KVSTORE_LEASE_CHECKPOINT_INTERVAL_MS</td><td>300000</td><td>how often the
  *     leader writes the remaining time of leases longer than this to the log, so leader changes cannot keep a
  *     dead lease alive (0: never)</td></tr>
+ * <tr><td>backupChunkBytes</td><td>KVSTORE_BACKUP_CHUNK_BYTES</td><td>1048576 (1 MiB)</td><td>bytes of a backup
+ *     ({@code GET /v1/snapshot}) read from storage and written to the response at a time</td></tr>
+ * <tr><td>maxBackupStreams</td><td>KVSTORE_MAX_BACKUP_STREAMS</td><td>2</td><td>backups a node streams at once; one
+ *     more gets 503 overloaded</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0

@@ -197,6 +197,44 @@ public final class SnapshotStaging {
         return ENTRY_HEADER_BYTES + entry.key().length + entry.value().length + (entry.lease() != 0 ? Long.BYTES : 0);
     }
 
+    /**
+     * Reads the fields of one record whose kind byte ({@code kind}, already read) is not the end of the
+     * stream; the backup format ({@link BackupFormat}) frames the same records.
+     *
+     * @throws IOException on an unknown kind or a malformed field; {@link EOFException} when the stream ends
+     *                     inside the record
+     */
+    static ImageRecord readRecord(DataInputStream in, int kind) throws IOException {
+        switch (kind) {
+            case COMPACTION:
+                return new ImageRecord.Compaction(in.readLong());
+            case CURRENT:
+                return new ImageRecord.Current(readEntry(in));
+            case PAST:
+                int type = in.readUnsignedByte();
+                if (type != PUT && type != DELETE) {
+                    throw new IOException("unknown history record type " + type);
+                }
+                return new ImageRecord.Past(new Event(type == PUT ? Event.Type.PUT : Event.Type.DELETE,
+                        readEntry(in), null));
+            case LEASED:
+                try {
+                    return new ImageRecord.Leased(new io.rafty.kv.Lease(in.readLong(), in.readLong(),
+                            in.readLong()));
+                } catch (IllegalArgumentException e) {
+                    throw new IOException("corrupt lease record: " + e.getMessage());
+                }
+            case DEDUPED:
+                byte[] key = readBytes(in, in.readInt());
+                long revision = in.readLong();
+                long expiry = in.readLong();
+                return new ImageRecord.Deduped(new Dedup(key, revision, expiry, readBytes(in, in.readInt()),
+                        readBytes(in, in.readInt())));
+            default:
+                throw new IOException("unknown record kind " + kind);
+        }
+    }
+
     private static final class RecordIterator implements Iterator<ImageRecord> {
         private final DataInputStream in;
         private ImageRecord next;
@@ -232,34 +270,7 @@ public final class SnapshotStaging {
                     in.close();
                     return null;
                 }
-                switch (kind) {
-                    case COMPACTION:
-                        return new ImageRecord.Compaction(in.readLong());
-                    case CURRENT:
-                        return new ImageRecord.Current(readEntry());
-                    case PAST:
-                        int type = in.readUnsignedByte();
-                        if (type != PUT && type != DELETE) {
-                            throw new IOException("unknown history record type " + type);
-                        }
-                        return new ImageRecord.Past(new Event(type == PUT ? Event.Type.PUT : Event.Type.DELETE,
-                                readEntry(), null));
-                    case LEASED:
-                        try {
-                            return new ImageRecord.Leased(new io.rafty.kv.Lease(in.readLong(), in.readLong(),
-                                    in.readLong()));
-                        } catch (IllegalArgumentException e) {
-                            throw new IOException("corrupt lease record: " + e.getMessage());
-                        }
-                    case DEDUPED:
-                        byte[] key = readBytes(in.readInt());
-                        long revision = in.readLong();
-                        long expiry = in.readLong();
-                        return new ImageRecord.Deduped(new Dedup(key, revision, expiry, readBytes(in.readInt()),
-                                readBytes(in.readInt())));
-                    default:
-                        throw new IOException("unknown record kind " + kind);
-                }
+                return readRecord(in, kind);
             } catch (EOFException e) {
                 throw failed("truncated staged snapshot", e);
             } catch (IOException e) {
@@ -277,28 +288,28 @@ public final class SnapshotStaging {
             }
             return new UncheckedIOException(what, cause);
         }
+    }
 
-        private KvEntry readEntry() throws IOException {
-            byte[] key = readBytes(in.readInt());
-            long revision = in.readLong();
-            long createRevision = in.readLong();
-            long version = in.readLong();
-            long lease = 0;
-            if (version < 0) {
-                version &= Long.MAX_VALUE;
-                lease = in.readLong();
-            }
-            byte[] value = readBytes(in.readInt());
-            return new KvEntry(key, value, revision, createRevision, version, lease);
+    private static KvEntry readEntry(DataInputStream in) throws IOException {
+        byte[] key = readBytes(in, in.readInt());
+        long revision = in.readLong();
+        long createRevision = in.readLong();
+        long version = in.readLong();
+        long lease = 0;
+        if (version < 0) {
+            version &= Long.MAX_VALUE;
+            lease = in.readLong();
         }
+        byte[] value = readBytes(in, in.readInt());
+        return new KvEntry(key, value, revision, createRevision, version, lease);
+    }
 
-        private byte[] readBytes(int length) throws IOException {
-            if (length < 0 || length > (64 << 20)) {
-                throw new IOException("record length " + length + " out of range");
-            }
-            byte[] bytes = new byte[length];
-            in.readFully(bytes);
-            return bytes;
+    private static byte[] readBytes(DataInputStream in, int length) throws IOException {
+        if (length < 0 || length > (64 << 20)) {
+            throw new IOException("record length " + length + " out of range");
         }
+        byte[] bytes = new byte[length];
+        in.readFully(bytes);
+        return bytes;
     }
 }

@@ -55,6 +55,17 @@ final class JarCluster implements AutoCloseable {
                 "KVSTORE_STORAGE_DIR", storageDir(id).toString())));
     }
 
+    /**
+     * Starts node {@code id} on empty storage joining through node {@code via} ({@code KVSTORE_JOIN}, no peers),
+     * as a member the cluster's configuration already names is brought in.
+     */
+    void startJoining(int id, int via) throws IOException {
+        String name = "node" + id + "-start" + starts.incrementAndGet();
+        processes.put(id, JarProcess.start(dir, name, Map.of("KVSTORE_ID", Integer.toString(id),
+                "KVSTORE_PORT", Integer.toString(ports.get(id)), "KVSTORE_JOIN", url(via),
+                "KVSTORE_STORAGE_DIR", storageDir(id).toString())));
+    }
+
     Path storageDir(int id) {
         return dir.resolve("data").resolve("node" + id);
     }
