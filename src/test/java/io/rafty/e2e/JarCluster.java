@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 
@@ -29,15 +30,34 @@ final class JarCluster implements AutoCloseable {
 
     final Map<Integer, JarProcess> processes = new TreeMap<>();
     final Map<Integer, Integer> ports = new TreeMap<>();
+    /** Each node's bind and peer address; 127.0.0.1 unless the cluster spans namespaces. */
+    final Map<Integer, String> hosts = new TreeMap<>();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     private final Path dir;
     private final AtomicInteger starts = new AtomicInteger();
+    private final IntFunction<List<String>> launcher;
 
     /** Nodes 1..{@code size}, each with a free port; none started yet. */
     JarCluster(Path dir, int size) throws IOException {
         this.dir = dir;
+        this.launcher = id -> List.of();
         for (int id = 1; id <= size; id++) {
             ports.put(id, JarProcess.freePort());
+            hosts.put(id, "127.0.0.1");
+        }
+    }
+
+    /**
+     * Nodes 1..{@code hosts.size()} on separate addresses (one per key of {@code hosts}), all on {@code port},
+     * as on separate machines; node {@code id} is started through {@code launcher.apply(id)} (e.g.
+     * {@code ip netns exec NS}) and binds {@code KVSTORE_HOST} to its own address.
+     */
+    JarCluster(Path dir, Map<Integer, String> hosts, int port, IntFunction<List<String>> launcher) {
+        this.dir = dir;
+        this.launcher = launcher;
+        this.hosts.putAll(hosts);
+        for (int id : hosts.keySet()) {
+            ports.put(id, port);
         }
     }
 
@@ -50,8 +70,9 @@ final class JarCluster implements AutoCloseable {
             }
         }
         String name = "node" + id + "-start" + starts.incrementAndGet();
-        processes.put(id, JarProcess.start(dir, name, Map.of("KVSTORE_ID", Integer.toString(id),
-                "KVSTORE_PORT", Integer.toString(ports.get(id)), "KVSTORE_PEERS", peers.toString(),
+        processes.put(id, JarProcess.start(launcher.apply(id), dir, name, Map.of("KVSTORE_ID", Integer.toString(id),
+                "KVSTORE_HOST", hosts.get(id), "KVSTORE_PORT", Integer.toString(ports.get(id)),
+                "KVSTORE_PEERS", peers.toString(),
                 "KVSTORE_STORAGE_DIR", storageDir(id).toString())));
     }
 
@@ -60,7 +81,7 @@ final class JarCluster implements AutoCloseable {
     }
 
     String url(int id) {
-        return "http://127.0.0.1:" + ports.get(id);
+        return "http://" + hosts.get(id) + ":" + ports.get(id);
     }
 
     HttpRequest.Builder request(int id, String path, Duration timeout) {
