@@ -27,6 +27,8 @@ final class NetworkNamespaces implements AutoCloseable {
 
     static final String PREFIX = "rmh-";
     private static final long COMMAND_TIMEOUT_SECONDS = 20;
+    /** The iproute2 binary, by absolute path (root's sbin directories are not always on a JVM's PATH). */
+    private static final String IP = locateIp();
 
     /** The machine cannot do this (not root, no iproute2, no namespace support): skip, do not fail. */
     static final class Unavailable extends Exception {
@@ -48,9 +50,8 @@ final class NetworkNamespaces implements AutoCloseable {
 
     /** Builds the bridge and {@code hosts} namespaces; on any failure removes what it made. */
     static NetworkNamespaces create(int hosts) throws Unavailable, IOException, InterruptedException {
-        if (!Files.isExecutable(Path.of("/usr/sbin/ip")) && !Files.isExecutable(Path.of("/sbin/ip"))
-                && !Files.isExecutable(Path.of("/usr/bin/ip")) && !Files.isExecutable(Path.of("/bin/ip"))) {
-            throw new Unavailable("no `ip` command (install iproute2)");
+        if (IP == null) {
+            throw new Unavailable("no `ip` command on the PATH or in /usr/sbin, /sbin (install iproute2)");
         }
         String tag = PREFIX + Long.toString(ProcessHandle.current().pid(), 36);
         NetworkNamespaces net = new NetworkNamespaces(tag, freeSubnet(), hosts);
@@ -111,7 +112,7 @@ final class NetworkNamespaces implements AutoCloseable {
 
     /** The command prefix that runs a program inside host {@code host}'s namespace ({@code ip} execs it: same pid). */
     List<String> launcher(int host) {
-        return List.of("ip", "netns", "exec", namespace(host));
+        return List.of(IP, "netns", "exec", namespace(host));
     }
 
     /** Whether {@code pid} lives in host {@code host}'s namespace (same network namespace inode). */
@@ -163,6 +164,9 @@ final class NetworkNamespaces implements AutoCloseable {
      * was killed before its cleanup left behind. A live run's names are left alone.
      */
     static void removeLeftovers() throws InterruptedException {
+        if (IP == null) {
+            return;
+        }
         try {
             for (String line : run("ip", "netns", "list").output.split("\n")) {
                 String name = line.strip().split("\\s+")[0];
@@ -180,7 +184,7 @@ final class NetworkNamespaces implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            // No `ip` at all: nothing can have been left.
+            // `ip` cannot run: nothing can have been left.
         }
     }
 
@@ -233,6 +237,17 @@ final class NetworkNamespaces implements AutoCloseable {
         return new long[] {start, start + size - 1};
     }
 
+    private static String locateIp() {
+        List<String> directories = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
+        directories.addAll(List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"));
+        for (String directory : directories) {
+            if (!directory.isEmpty() && Files.isExecutable(Path.of(directory, "ip"))) {
+                return Path.of(directory, "ip").toString();
+            }
+        }
+        return null;
+    }
+
     private record Result(int code, String output) {
     }
 
@@ -248,7 +263,11 @@ final class NetworkNamespaces implements AutoCloseable {
     }
 
     private static Result run(String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        List<String> resolved = new ArrayList<>(List.of(command));
+        if (resolved.get(0).equals("ip")) {
+            resolved.set(0, IP);
+        }
+        Process process = new ProcessBuilder(resolved).redirectErrorStream(true).start();
         byte[] output = process.getInputStream().readAllBytes();
         if (!process.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             process.destroyForcibly();
