@@ -162,15 +162,20 @@ final class JarCluster implements AutoCloseable {
         try {
             Awaitility.await().atMost(budget).pollInterval(Duration.ofMillis(50)).until(condition);
         } catch (ConditionTimeoutException e) {
-            StringBuilder report = new StringBuilder(e.getMessage());
-            for (Map.Entry<Integer, JarProcess> node : processes.entrySet()) {
-                JarProcess process = node.getValue();
-                report.append("\n--- node ").append(node.getKey())
-                        .append(process.process.isAlive() ? " (running) status " + status(node.getKey()) : " (exited)")
-                        .append(" ---\n").append(output(process));
-            }
-            throw new AssertionError(report.toString(), e);
+            throw new AssertionError(e.getMessage() + describeNodes(), e);
         }
+    }
+
+    /** Every node's status and the end of its log, to append to a failure message. */
+    String describeNodes() {
+        StringBuilder report = new StringBuilder();
+        for (Map.Entry<Integer, JarProcess> node : processes.entrySet()) {
+            JarProcess process = node.getValue();
+            report.append("\n--- node ").append(node.getKey())
+                    .append(process.process.isAlive() ? " (running) status " + status(node.getKey()) : " (exited)")
+                    .append(" ---\n").append(output(process));
+        }
+        return report.toString();
     }
 
     /** The end of a node's output, for a failure message. */

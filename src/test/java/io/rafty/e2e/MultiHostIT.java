@@ -79,6 +79,7 @@ class MultiHostIT {
             cluster.start(id);
         }
         int leader = cluster.awaitLeaderFollowedByAll(List.of(1, 2, 3), FIRST_LEADER);
+        long firstTerm = cluster.status(leader).getLong("term");
 
         // No loopback shortcut: each node is a java process in its own namespace, whose loopback is down,
         // and the cluster names every member by its bridge address.
@@ -103,10 +104,11 @@ class MultiHostIT {
         // every other node.
         int writer = leader % NODES + 1;
         Map<String, String> acknowledged = new LinkedHashMap<>();
-        writeRound(writer, "before-", acknowledged);
+        List<Integer> all = List.of(1, 2, 3);
+        writeRound(writer, all, "before-", acknowledged);
         for (int id = 1; id <= NODES; id++) {
             if (id != writer) {
-                assertAllReadable(id, acknowledged);
+                assertAllReadable(id, all, acknowledged);
             }
         }
 
@@ -117,10 +119,11 @@ class MultiHostIT {
         survivors.remove(Integer.valueOf(leader));
         int newLeader = cluster.awaitLeaderFollowedByAll(survivors, Duration.ofSeconds(20));
         assertTrue(newLeader != leader);
+        assertTrue(cluster.status(newLeader).getLong("term") > firstTerm, "a new term after the kill");
         int survivingFollower = survivors.get(0) == newLeader ? survivors.get(1) : survivors.get(0);
-        writeRound(survivingFollower, "after-", acknowledged);
+        writeRound(survivingFollower, survivors, "after-", acknowledged);
         for (int id : survivors) {
-            assertAllReadable(id, acknowledged);
+            assertAllReadable(id, survivors, acknowledged);
         }
 
         // The killed node comes back on its host from its own disk and catches up over the bridge.
@@ -129,30 +132,57 @@ class MultiHostIT {
         int rejoined = leader;
         cluster.awaitWithLogs(Duration.ofSeconds(30), () -> {
             JsonObject s = cluster.status(rejoined);
-            return s != null && s.getLong("appliedIndex") >= target
-                    && Integer.valueOf(newLeader).equals(s.getInteger("leaderId"));
+            return s != null && s.getLong("appliedIndex") >= target;
         });
-        assertAllReadable(rejoined, acknowledged);
+        cluster.awaitLeaderFollowedByAll(all, Duration.ofSeconds(20));
+        assertAllReadable(rejoined, all, acknowledged);
     }
 
-    /** Writes {@link #KEYS_PER_ROUND} keys through {@code node}; each must be acknowledged (a leader exists). */
-    private void writeRound(int node, String prefix, Map<String, String> acknowledged) throws Exception {
-        for (int i = 0; i < KEYS_PER_ROUND; i++) {
-            String key = prefix + i;
-            String value = "value-" + prefix + i + "-via-" + node;
+    /**
+     * Writes through {@code node} until {@link #KEYS_PER_ROUND} new keys are acknowledged. A 503 (definitely
+     * not applied) or a 504 (outcome unknown) is what the contract allows around a leader change, which a
+     * loaded machine can cause at any time: such a key is not counted, and the next attempt waits until
+     * {@code live} agree on a leader. Any other answer fails the test.
+     */
+    private void writeRound(int node, List<Integer> live, String prefix, Map<String, String> acknowledged)
+            throws Exception {
+        int acked = 0;
+        for (int attempt = 0; acked < KEYS_PER_ROUND; attempt++) {
+            assertTrue(attempt < KEYS_PER_ROUND * 3, "only " + acked + " writes acknowledged in " + attempt
+                    + " attempts" + cluster.describeNodes());
+            String key = prefix + attempt;
+            String value = "value-" + key + "-via-" + node;
             HttpResponse<String> response = cluster.http.send(cluster.request(node, "/v1/kv/" + key, REQUEST)
                     .PUT(HttpRequest.BodyPublishers.ofString(value)).build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, response.statusCode(), "PUT " + key + " via node " + node + ": " + response.body());
-            acknowledged.put(key, value);
+            if (response.statusCode() == 200) {
+                acknowledged.put(key, value);
+                acked++;
+            } else if (response.statusCode() == 503 || response.statusCode() == 504) {
+                cluster.awaitLeaderFollowedByAll(live, Duration.ofSeconds(15));
+            } else {
+                throw new AssertionError("PUT " + key + " via node " + node + ": " + response.statusCode() + " "
+                        + response.body() + cluster.describeNodes());
+            }
         }
     }
 
-    /** Every acknowledged write, read linearizably (the default) through {@code node}. */
-    private void assertAllReadable(int node, Map<String, String> acknowledged) throws Exception {
+    /**
+     * Every acknowledged write, read linearizably (the default) through {@code node}, must have its value.
+     * A {@code 503 no_leader} (the leader changed before the read was confirmed: nothing was read) is
+     * retried once {@code live} agree on a leader again, at most twice per key; anything else fails.
+     */
+    private void assertAllReadable(int node, List<Integer> live, Map<String, String> acknowledged) throws Exception {
         for (Map.Entry<String, String> write : acknowledged.entrySet()) {
-            HttpResponse<String> read = cluster.http.send(cluster.request(node, "/v1/kv/" + write.getKey(), REQUEST)
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, read.statusCode(), "GET " + write.getKey() + " via node " + node + ": " + read.body());
+            HttpResponse<String> read = null;
+            for (int attempt = 0; attempt < 3; attempt++) {
+                read = cluster.http.send(cluster.request(node, "/v1/kv/" + write.getKey(), REQUEST).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (read.statusCode() != 503 || !read.body().contains("\"no_leader\"")) {
+                    break;
+                }
+                cluster.awaitLeaderFollowedByAll(live, Duration.ofSeconds(15));
+            }
+            assertEquals(200, read.statusCode(), () -> "GET via node " + node + ": " + cluster.describeNodes());
             assertEquals(write.getValue(), new JsonObject(read.body()).getString("value"), write.getKey());
         }
     }
