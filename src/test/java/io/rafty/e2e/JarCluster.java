@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 
@@ -29,15 +30,34 @@ final class JarCluster implements AutoCloseable {
 
     final Map<Integer, JarProcess> processes = new TreeMap<>();
     final Map<Integer, Integer> ports = new TreeMap<>();
+    /** Each node's bind and peer address; 127.0.0.1 unless the cluster spans namespaces. */
+    final Map<Integer, String> hosts = new TreeMap<>();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     private final Path dir;
     private final AtomicInteger starts = new AtomicInteger();
+    private final IntFunction<List<String>> launcher;
 
     /** Nodes 1..{@code size}, each with a free port; none started yet. */
     JarCluster(Path dir, int size) throws IOException {
         this.dir = dir;
+        this.launcher = id -> List.of();
         for (int id = 1; id <= size; id++) {
             ports.put(id, JarProcess.freePort());
+            hosts.put(id, "127.0.0.1");
+        }
+    }
+
+    /**
+     * Nodes 1..{@code hosts.size()} on separate addresses (one per key of {@code hosts}), all on {@code port},
+     * as on separate machines; node {@code id} is started through {@code launcher.apply(id)} (e.g.
+     * {@code ip netns exec NS}) and binds {@code KVSTORE_HOST} to its own address.
+     */
+    JarCluster(Path dir, Map<Integer, String> hosts, int port, IntFunction<List<String>> launcher) {
+        this.dir = dir;
+        this.launcher = launcher;
+        this.hosts.putAll(hosts);
+        for (int id : hosts.keySet()) {
+            ports.put(id, port);
         }
     }
 
@@ -50,8 +70,9 @@ final class JarCluster implements AutoCloseable {
             }
         }
         String name = "node" + id + "-start" + starts.incrementAndGet();
-        processes.put(id, JarProcess.start(dir, name, Map.of("KVSTORE_ID", Integer.toString(id),
-                "KVSTORE_PORT", Integer.toString(ports.get(id)), "KVSTORE_PEERS", peers.toString(),
+        processes.put(id, JarProcess.start(launcher.apply(id), dir, name, Map.of("KVSTORE_ID", Integer.toString(id),
+                "KVSTORE_HOST", hosts.get(id), "KVSTORE_PORT", Integer.toString(ports.get(id)),
+                "KVSTORE_PEERS", peers.toString(),
                 "KVSTORE_STORAGE_DIR", storageDir(id).toString())));
     }
 
@@ -71,7 +92,7 @@ final class JarCluster implements AutoCloseable {
     }
 
     String url(int id) {
-        return "http://127.0.0.1:" + ports.get(id);
+        return "http://" + hosts.get(id) + ":" + ports.get(id);
     }
 
     HttpRequest.Builder request(int id, String path, Duration timeout) {
@@ -152,15 +173,20 @@ final class JarCluster implements AutoCloseable {
         try {
             Awaitility.await().atMost(budget).pollInterval(Duration.ofMillis(50)).until(condition);
         } catch (ConditionTimeoutException e) {
-            StringBuilder report = new StringBuilder(e.getMessage());
-            for (Map.Entry<Integer, JarProcess> node : processes.entrySet()) {
-                JarProcess process = node.getValue();
-                report.append("\n--- node ").append(node.getKey())
-                        .append(process.process.isAlive() ? " (running) status " + status(node.getKey()) : " (exited)")
-                        .append(" ---\n").append(output(process));
-            }
-            throw new AssertionError(report.toString(), e);
+            throw new AssertionError(e.getMessage() + describeNodes(), e);
         }
+    }
+
+    /** Every node's status and the end of its log, to append to a failure message. */
+    String describeNodes() {
+        StringBuilder report = new StringBuilder();
+        for (Map.Entry<Integer, JarProcess> node : processes.entrySet()) {
+            JarProcess process = node.getValue();
+            report.append("\n--- node ").append(node.getKey())
+                    .append(process.process.isAlive() ? " (running) status " + status(node.getKey()) : " (exited)")
+                    .append(" ---\n").append(output(process));
+        }
+        return report.toString();
     }
 
     /** The end of a node's output, for a failure message. */

@@ -31,7 +31,18 @@ final class JarProcess {
     }
 
     static JarProcess start(Path workDir, String name, Map<String, String> env, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx256m", "--enable-native-access=ALL-UNNAMED",
+        return start(List.of(), workDir, name, env, args);
+    }
+
+    /**
+     * As {@link #start(Path, String, Map, String...)}, with {@code launcher} before the java command, e.g.
+     * {@code ip netns exec NS}. The launcher must exec java in place (not fork), so that this process's pid
+     * is java's and {@link #kill()} kills the node, not a wrapper.
+     */
+    static JarProcess start(List<String> launcher, Path workDir, String name, Map<String, String> env, String... args)
+            throws IOException {
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(javaBinary(), "-Xmx256m", "--enable-native-access=ALL-UNNAMED",
                 "-jar", JAR.toAbsolutePath().toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
