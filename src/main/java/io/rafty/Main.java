@@ -1,6 +1,7 @@
 package io.rafty;
 
 import io.rafty.bench.BenchMain;
+import io.rafty.cli.RaftyCli;
 import io.rafty.config.ConfigLoader;
 import io.rafty.config.NodeConfig;
 
@@ -12,6 +13,8 @@ import io.rafty.config.NodeConfig;
  * <p>{@code java -jar rafty.jar bench ...} (and the hidden ceilings {@code bench-server},
  * {@code bench-rocksdb}) run the load generator instead; they are dispatched before any node
  * configuration is read, so no {@code KVSTORE_*} variable or config file is needed or consulted.
+ * So does the client, {@code java -jar rafty.jar put|get|del|ls|watch|txn|lease|cluster ...}
+ * ({@link RaftyCli#handles}: the first argument names one of its commands).
  */
 public final class Main {
 
@@ -23,6 +26,11 @@ public final class Main {
             int code = BenchMain.run(args, new java.io.PrintWriter(System.out, true),
                     new java.io.PrintWriter(System.err, true));
             System.exit(code);
+            return;
+        }
+        if (RaftyCli.handles(args)) {
+            System.exit(RaftyCli.run(args, new java.io.PrintWriter(System.out, true),
+                    new java.io.PrintWriter(System.err, true)));
             return;
         }
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
