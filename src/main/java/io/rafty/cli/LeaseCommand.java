@@ -103,7 +103,8 @@ final class LeaseCommand implements Runnable {
                 if (left <= 0) {
                     return ExitCodes.OK;
                 }
-                Thread.sleep(Math.min(intervalMs, left));
+                // One millisecond past the truncated remainder, so the check below finds the deadline passed.
+                Thread.sleep(Math.min(intervalMs, left + 1));
                 if (System.nanoTime() >= deadline) {
                     return ExitCodes.OK;
                 }

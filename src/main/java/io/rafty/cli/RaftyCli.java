@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "rafty", mixinStandardHelpOptions = true, version = "rafty 0.1", scope = CommandLine.ScopeType.INHERIT,
         description = "Command-line client of a Rafty cluster.",
-        footer = {"", "Every command takes --endpoints URL[,URL...] (else $RAFTY_ENDPOINTS, else the ./run-cluster.sh nodes"
+        footer = {"", "Every command takes --endpoints URL[,URL...] (else $RAFTY_ENDPOINTS, else the local cluster of run-cluster.sh,"
             + " http://127.0.0.1:3001-3003), -o table|json, --timeout and -v. See: rafty help COMMAND."},
         // The commands of the CLI, in the order --help lists them. A new command is added here, and only here.
         subcommands = {
