@@ -1,7 +1,7 @@
 package io.rafty;
 
 import io.rafty.bench.BenchMain;
-import io.rafty.cli.SnapshotCommand;
+import io.rafty.cli.RaftyCli;
 import io.rafty.config.ConfigLoader;
 import io.rafty.config.NodeConfig;
 
@@ -12,8 +12,9 @@ import io.rafty.config.NodeConfig;
  *
  * <p>{@code java -jar rafty.jar bench ...} (and the hidden ceilings {@code bench-server},
  * {@code bench-rocksdb}) run the load generator instead; they are dispatched before any node
- * configuration is read, so no {@code KVSTORE_*} variable or config file is needed or consulted; so is
- * {@code java -jar rafty.jar snapshot save|restore ...} (backups, {@link SnapshotCommand}).
+ * configuration is read, so no {@code KVSTORE_*} variable or config file is needed or consulted.
+ * So does the client, {@code java -jar rafty.jar put|get|del|ls|watch|txn|lease|cluster|snapshot ...}
+ * ({@link RaftyCli#handles}: the first argument names one of its commands).
  */
 public final class Main {
 
@@ -27,8 +28,8 @@ public final class Main {
             System.exit(code);
             return;
         }
-        if (SnapshotCommand.handles(args)) {
-            System.exit(SnapshotCommand.run(args, new java.io.PrintWriter(System.out, true),
+        if (RaftyCli.handles(args)) {
+            System.exit(RaftyCli.run(args, new java.io.PrintWriter(System.out, true),
                     new java.io.PrintWriter(System.err, true)));
             return;
         }

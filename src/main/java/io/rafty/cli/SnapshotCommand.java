@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,19 +31,14 @@ import picocli.CommandLine.Parameters;
  * {@code rafty snapshot save FILE} downloads a backup ({@code GET /v1/snapshot}) from the first endpoint
  * that streams one whole; {@code rafty snapshot restore FILE --data-dir DIR --id N} builds a new
  * cluster's first node from it ({@link Restore}). Exit codes: 0 done, 2 bad arguments or a bad file (one
- * line on stderr, never a stack trace), 3 no endpoint could stream a backup.
+ * line on stderr, never a stack trace), 3 no endpoint could stream a backup ({@link ExitCodes}).
  */
 @Command(name = "snapshot", mixinStandardHelpOptions = true,
         description = "Back up a cluster's state machine, or restore a new cluster from a backup.",
         subcommands = {SnapshotCommand.SaveCommand.class, SnapshotCommand.RestoreCommand.class})
 public final class SnapshotCommand implements Callable<Integer> {
 
-    public static final int EXIT_BAD_INPUT = 2;
-    public static final int EXIT_NO_ENDPOINT = 3;
-    static final String ENDPOINTS_ENV = "RAFTY_ENDPOINTS";
-    static final String DEFAULT_ENDPOINTS = "http://127.0.0.1:3001,http://127.0.0.1:3002,http://127.0.0.1:3003";
     /** How long to wait for a node to accept the connection, and for the first byte of its answer. */
-    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
     static final Duration FIRST_BYTE_TIMEOUT = Duration.ofSeconds(30);
     /** Progress lines on stderr at most this often. */
     static final long PROGRESS_INTERVAL_NANOS = Duration.ofSeconds(1).toNanos();
@@ -52,37 +46,9 @@ public final class SnapshotCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** Whether {@code io.rafty.Main} should hand {@code args} to {@link #run}. */
-    public static boolean handles(String[] args) {
-        return args.length > 0 && "snapshot".equals(args[0]);
-    }
-
-    /** Runs {@code snapshot ...} ({@code args[0]} is "snapshot"); returns the exit code. */
-    public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine commandLine = new CommandLine(new SnapshotCommand())
-                .setOut(out)
-                .setErr(err)
-                .setParameterExceptionHandler((e, ignored) -> {
-                    String message = e.getMessage() == null ? "bad arguments" : e.getMessage().replace('\n', ' ');
-                    e.getCommandLine().getErr().println("rafty " + e.getCommandLine().getCommandSpec().qualifiedName() + ": "
-                            + message
-                            + " (see --help)");
-                    return EXIT_BAD_INPUT;
-                })
-                .setExecutionExceptionHandler((e, cl, ignored) -> {
-                    cl.getErr().println("rafty " + cl.getCommandSpec().qualifiedName() + ": " + e);
-                    return EXIT_BAD_INPUT;
-                });
-        int code = commandLine.execute(Arrays.copyOfRange(args, 1, args.length));
-        out.flush();
-        err.flush();
-        return code;
-    }
-
     @Override
     public Integer call() {
-        spec.commandLine().getErr().println("rafty snapshot: name a subcommand, save or restore (see --help)");
-        return EXIT_BAD_INPUT;
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand, save or restore");
     }
 
     @Command(name = "save", mixinStandardHelpOptions = true,
@@ -95,27 +61,19 @@ public final class SnapshotCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "FILE", description = "where to write the backup")
         Path file;
 
-        @Option(names = "--endpoints", split = ",", paramLabel = "URL",
-                description = "nodes to try in order (default: $" + ENDPOINTS_ENV + ", else " + DEFAULT_ENDPOINTS + ")")
-        List<String> endpoints;
+        @CommandLine.Mixin
+        Endpoints endpoints;
 
         @Override
         public Integer call() {
             PrintWriter err = spec.commandLine().getErr();
-            List<URI> uris;
-            try {
-                uris = endpoints(endpoints, System.getenv(ENDPOINTS_ENV));
-            } catch (IllegalArgumentException e) {
-                err.println("rafty snapshot save: " + e.getMessage());
-                return EXIT_BAD_INPUT;
-            }
+            List<URI> uris = endpoints.list();
             Path part = file.resolveSibling(file.getFileName() + ".part");
             if (Files.isDirectory(file)) {
-                err.println("rafty snapshot save: " + file + " is a directory");
-                return EXIT_BAD_INPUT;
+                throw CliException.usage(file + " is a directory");
             }
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(CONNECT_TIMEOUT).build();
+                    .connectTimeout(endpoints.connectTimeout()).build();
             List<String> failures = new ArrayList<>();
             for (URI endpoint : uris) {
                 try {
@@ -133,12 +91,11 @@ public final class SnapshotCommand implements Callable<Integer> {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     deleteQuietly(part);
-                    err.println("rafty snapshot save: interrupted");
-                    return EXIT_NO_ENDPOINT;
+                    throw new CliException(ExitCodes.UNAVAILABLE, "interrupted");
                 }
             }
-            err.println("rafty snapshot save: no endpoint streamed a backup (" + String.join("; ", failures) + ")");
-            return EXIT_NO_ENDPOINT;
+            throw new CliException(ExitCodes.UNAVAILABLE, "no endpoint streamed a backup (" + String.join("; ", failures)
+                    + ")");
         }
 
         private static BackupFormat.Summary download(HttpClient http, URI endpoint, Path part, PrintWriter err)
@@ -215,44 +172,13 @@ public final class SnapshotCommand implements Callable<Integer> {
                 err.println("rafty snapshot restore: start it with KVSTORE_ID=" + id + " KVSTORE_STORAGE_DIR=" + dataDir
                         + (members.isEmpty() ? "" : "; start each peer on empty storage with KVSTORE_JOIN=<its URL>"));
                 return 0;
-            } catch (ConfigException | Restore.RefusedException
-                     | BackupFormat.CorruptBackupException e) {
-                err.println("rafty snapshot restore: " + e.getMessage());
-                return EXIT_BAD_INPUT;
-            } catch (StorageException e) {
-                err.println("rafty snapshot restore: " + e.getMessage());
-                return EXIT_BAD_INPUT;
+            } catch (ConfigException | Restore.RefusedException | BackupFormat.CorruptBackupException
+                     | StorageException e) {
+                throw CliException.usage(e.getMessage());
             } finally {
                 err.flush();
             }
         }
-    }
-
-    /** {@code --endpoints}, else the environment's list, else the local three nodes of conf/. */
-    static List<URI> endpoints(List<String> option, String env) {
-        List<String> raw = option != null && !option.isEmpty() ? option
-                : env != null && !env.isBlank() ? List.of(env.split(",")) : List.of(DEFAULT_ENDPOINTS.split(","));
-        List<URI> uris = new ArrayList<>();
-        for (String text : raw) {
-            String trimmed = text.strip();
-            if (trimmed.isEmpty()) {
-                continue;
-            }
-            URI uri;
-            try {
-                uri = URI.create(trimmed);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("endpoint " + trimmed + " is not a URL");
-            }
-            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-                throw new IllegalArgumentException("endpoint " + trimmed + " is not an http(s)://host:port URL");
-            }
-            uris.add(uri);
-        }
-        if (uris.isEmpty()) {
-            throw new IllegalArgumentException("no endpoints given");
-        }
-        return uris;
     }
 
     private static String reason(Exception e) {

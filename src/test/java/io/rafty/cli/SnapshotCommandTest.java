@@ -22,7 +22,7 @@ class SnapshotCommandTest {
     private final StringWriter err = new StringWriter();
 
     private int run(String... args) {
-        return SnapshotCommand.run(args, new PrintWriter(new StringWriter()), new PrintWriter(err));
+        return RaftyCli.run(args, new PrintWriter(new StringWriter()), new PrintWriter(err));
     }
 
     private void assertOneLineWithoutStackTrace() {
@@ -73,14 +73,5 @@ class SnapshotCommandTest {
         assertTrue(err.toString().contains("no endpoint streamed a backup"), err.toString());
         assertFalse(Files.exists(file));
         assertFalse(Files.exists(dir.resolve("b.snapshot.part")));
-    }
-
-    @Test
-    void endpointsComeFromTheOptionThenTheEnvironmentThenTheLocalDefaults() {
-        assertEquals("http://a:1", SnapshotCommand.endpoints(java.util.List.of("http://a:1"), "http://b:2").get(0)
-                .toString());
-        assertEquals(2, SnapshotCommand.endpoints(null, "http://b:2, http://c:3").size());
-        assertEquals(3, SnapshotCommand.endpoints(null, null).size());
-        assertEquals("http://127.0.0.1:3001", SnapshotCommand.endpoints(null, "").get(0).toString());
     }
 }
