@@ -353,7 +353,8 @@ public final class ConfigLoader {
                 s.longValue("idempotencyWindowRevisions", NodeConfig.DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS),
                 s.intValue("maxLeases", NodeConfig.DEFAULT_MAX_LEASES),
                 s.longValue("maxLeaseTtlSeconds", NodeConfig.DEFAULT_MAX_LEASE_TTL_SECONDS),
-                s.longValue("leaseCheckpointIntervalMs", NodeConfig.DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS));
+                s.longValue("leaseCheckpointIntervalMs", NodeConfig.DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS),
+                s.longValue("readyMaxApplyLagEntries", NodeConfig.DEFAULT_READY_MAX_APPLY_LAG_ENTRIES));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

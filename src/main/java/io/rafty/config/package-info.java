@@ -113,10 +113,13 @@
  * <tr><td>leaseCheckpointIntervalMs</td><td>KVSTORE_LEASE_CHECKPOINT_INTERVAL_MS</td><td>300000</td><td>how often the
  *     leader writes the remaining time of leases longer than this to the log, so leader changes cannot keep a
  *     dead lease alive (0: never)</td></tr>
+ * <tr><td>readyMaxApplyLagEntries</td><td>KVSTORE_READY_MAX_APPLY_LAG_ENTRIES</td><td>5000</td><td>{@code GET /readyz}
+ *     answers 503 while the applied index trails the known commit index by more than this (0: must be fully
+ *     applied)</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0
- * means "none".
+ * means "none", and the readiness lag, for which 0 means "fully applied".
  *
  * <h2>Errors</h2>
  *
