@@ -13,7 +13,6 @@ import com.networknt.schema.SpecificationVersion;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -179,16 +178,9 @@ final class OpenApiSpec {
         return token.replace("~", "~0").replace("/", "~1");
     }
 
-    /** A JSON pointer as a URI fragment (RFC 6901 section 6): characters such as braces percent-encoded. */
+    /** A JSON pointer as a URI fragment (RFC 6901 section 6): the braces of path templates percent-encoded. */
     private static String fragment(String pointer) {
-        StringBuilder out = new StringBuilder();
-        for (String token : pointer.split("/", -1)) {
-            if (out.length() > 0 || !token.isEmpty()) {
-                out.append('/');
-            }
-            out.append(URLEncoder.encode(token, StandardCharsets.UTF_8).replace("+", "%20"));
-        }
-        return out.toString();
+        return pointer.replace("{", "%7B").replace("}", "%7D");
     }
 
     static void assertStatus(int expected, HttpResponse<String> response) {
