@@ -58,8 +58,15 @@ final class ApiDocs {
     /** Adds {@code /openapi.json}, {@code /docs} and the UI's files under {@code /docs/} to {@code router}. */
     void routes(Router router) {
         router.get(SPEC_PATH).handler(ctx -> send(ctx, "application/json", spec));
-        // The UI's files are relative to the page (./swagger-ui.css), so the page must be at /docs/.
-        router.get(DOCS_PATH).handler(ctx -> ctx.redirect(DOCS_PATH + "/"));
+        // The UI's files are relative to the page (./swagger-ui.css), so the page must be at /docs/. (Vert.x
+        // matches "/docs" to "/docs/" too; that one goes on to the page.)
+        router.get(DOCS_PATH).handler(ctx -> {
+            if (ctx.request().path().endsWith("/")) {
+                ctx.next();
+            } else {
+                ctx.redirect(DOCS_PATH + "/");
+            }
+        });
         router.get(DOCS_PATH + "/swagger-initializer.js")
                 .handler(ctx -> send(ctx, "text/javascript; charset=utf-8", initializer));
         router.get(DOCS_PATH + "/*").handler(StaticHandler.create(webjarRoot).setIndexPage("index.html"));
