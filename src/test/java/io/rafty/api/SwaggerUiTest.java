@@ -107,5 +107,11 @@ class SwaggerUiTest {
         HttpResponse<String> missing = get(URI.create(node.url() + "/docs/no-such-file.js"));
         assertEquals(404, missing.statusCode());
         assertEquals("not_found", new io.vertx.core.json.JsonObject(missing.body()).getString("error"));
+        // Out of the webjar's folder, e.g. to another webjar's files or this jar's classes: not served.
+        for (String escape : List.of("/docs/%2e%2e/%2e%2e/swagger-ui/index.html", "/docs/..%2f..%2fopenapi/openapi.json",
+                "/docs/%2e%2e/%2e%2e/%2e%2e/%2e%2e/io/rafty/Main.class")) {
+            HttpResponse<String> outside = get(URI.create(node.url() + escape));
+            assertEquals(404, outside.statusCode(), escape + ": " + outside.body());
+        }
     }
 }
