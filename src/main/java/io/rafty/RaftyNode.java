@@ -154,7 +154,7 @@ public final class RaftyNode implements AutoCloseable {
                     MAX_READ_BATCH, config.maxReadBatchBytes(), config.watchProgressMs(), config.maxTxnOps(),
                     config.idempotencyWindowRevisions(),
                     new ApiVerticle.LeaseLimits(config.maxLeases(), config.maxLeaseTtlSeconds(),
-                            minLeaseTtlSeconds(config)), addresses),
+                            minLeaseTtlSeconds(config)), addresses, config.readyMaxApplyLagEntries()),
                     new ApiVerticle.BackupSettings(storage.snapshotStore(), config.backupChunkBytes(),
                             config.maxBackupStreams()));
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
@@ -226,6 +226,11 @@ public final class RaftyNode implements AutoCloseable {
     /** Approximate bytes of the Raft log on disk (RocksDB SST files and memtables of the log family). */
     public long logBytesOnDisk() {
         return storage.logBytesOnDisk();
+    }
+
+    /** The client HTTP server (tests read its routes). */
+    public ApiVerticle api() {
+        return api;
     }
 
     public Vertx vertx() {

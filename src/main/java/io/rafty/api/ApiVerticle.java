@@ -29,6 +29,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -65,7 +66,7 @@ public final class ApiVerticle extends VerticleBase {
                            int maxPeerBodyBytes, int forwardTimeoutMs, int idleTimeoutMs,
                            long learnerPromotionLagEntries, int maxReadBatch, long maxReadBatchBytes,
                            int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions,
-                           LeaseLimits leases, Map<Integer, String> addresses) {
+                           LeaseLimits leases, Map<Integer, String> addresses, long readyMaxApplyLagEntries) {
     }
 
     /** Bounds of lease grants: the count in the cluster, the longest and the shortest TTL. */
@@ -76,7 +77,9 @@ public final class ApiVerticle extends VerticleBase {
     private final KvStateMachine stateMachine;
     private final SnapshotRoute snapshotRoute;
     private final Settings settings;
+    private final ApiDocs docs;
     private HttpServer server;
+    private Router router;
     private LeaderForwarder forwarder;
     private BatchedReads reads;
     private WatchRoute watches;
@@ -90,6 +93,7 @@ public final class ApiVerticle extends VerticleBase {
         this.snapshotRoute = new SnapshotRoute(raft, staging, snapshotWorker);
         this.settings = settings;
         this.backupSettings = backups;
+        this.docs = ApiDocs.load();
     }
 
     /** Backups ({@code GET /v1/snapshot}): the images to stream, bytes per chunk, streams at once. */
@@ -124,7 +128,7 @@ public final class ApiVerticle extends VerticleBase {
         server = vertx.createHttpServer(options)
                 .connectionHandler(connection -> QuietConnections.quiet(connection, "client or peer"))
                 .invalidRequestHandler(this::invalidRequest)
-                .requestHandler(router());
+                .requestHandler(router = router());
         return server.listen();
     }
 
@@ -134,6 +138,11 @@ public final class ApiVerticle extends VerticleBase {
         watches.stop();
         backups.close();
         return server == null ? Future.succeededFuture() : server.close();
+    }
+
+    /** Every route of the router, in order (the OpenAPI tests compare them with the document). */
+    List<Route> routes() {
+        return router.getRoutes();
     }
 
     private Router router() {
@@ -146,6 +155,10 @@ public final class ApiVerticle extends VerticleBase {
                 .handler(snapshotRoute::handle);
         router.route("/v1/*").handler(this::limitQueryParams);
         router.get("/health").handler(this::health);
+        HealthRoutes probes = new HealthRoutes(raft::status, settings.readyMaxApplyLagEntries());
+        router.get("/livez").handler(probes::livez);
+        router.get("/readyz").handler(probes::readyz);
+        docs.routes(router);
         router.get("/v1/status").handler(this::status);
         router.get("/v1/cluster").handler(this::cluster);
         AdminRoutes admin = new AdminRoutes(raft, settings.learnerPromotionLagEntries(),

@@ -355,7 +355,8 @@ public final class ConfigLoader {
                 s.longValue("maxLeaseTtlSeconds", NodeConfig.DEFAULT_MAX_LEASE_TTL_SECONDS),
                 s.longValue("leaseCheckpointIntervalMs", NodeConfig.DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS),
                 s.intValue("backupChunkBytes", NodeConfig.DEFAULT_BACKUP_CHUNK_BYTES),
-                s.intValue("maxBackupStreams", NodeConfig.DEFAULT_MAX_BACKUP_STREAMS));
+                s.intValue("maxBackupStreams", NodeConfig.DEFAULT_MAX_BACKUP_STREAMS),
+                s.longValue("readyMaxApplyLagEntries", NodeConfig.DEFAULT_READY_MAX_APPLY_LAG_ENTRIES));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

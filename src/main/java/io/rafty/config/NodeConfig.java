@@ -85,6 +85,8 @@ import java.util.stream.Stream;
  *                                written to the response at a time
  * @param maxBackupStreams        backups a node streams at once (each holds a RocksDB snapshot open); one more
  *                                gets 503 overloaded
+ * @param readyMaxApplyLagEntries {@code GET /readyz} answers 503 while the node's applied index is more than this
+ *                                many entries behind the commit index it knows
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -100,7 +102,8 @@ public record NodeConfig(
         long historyRetentionRevisions, long historyRetentionMs, int historyCompactionIntervalMs,
         int historyPurgeBatchRecords, int maxWatchers, long maxWatcherQueueBytes, int watchPageEvents,
         int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions, int maxLeases, long maxLeaseTtlSeconds,
-        long leaseCheckpointIntervalMs, int backupChunkBytes, int maxBackupStreams) {
+        long leaseCheckpointIntervalMs, int backupChunkBytes, int maxBackupStreams,
+        long readyMaxApplyLagEntries) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -156,6 +159,13 @@ public record NodeConfig(
     public static final long DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS = 300_000;
     public static final int DEFAULT_BACKUP_CHUNK_BYTES = 1 << 20;
     public static final int DEFAULT_MAX_BACKUP_STREAMS = 2;
+    /**
+     * Five apply batches: a node under full write load applies a batch behind commit and stays ready, one whose
+     * state machine falls this far behind is not. etcd stops taking proposals at the same gap between its
+     * commit and apply indexes (maxGapBetweenApplyAndCommitIndex), raised there from 1000 when 1000 refused
+     * requests under benchmark load.
+     */
+    public static final long DEFAULT_READY_MAX_APPLY_LAG_ENTRIES = 5_000;
 
     /** The storage directory used when none is configured: {@code data/node<id>}. */
     public static Path defaultStorageDir(int id) {
@@ -253,6 +263,7 @@ public record NodeConfig(
         notNegative("leaseCheckpointIntervalMs", leaseCheckpointIntervalMs);
         positive("backupChunkBytes", backupChunkBytes);
         positive("maxBackupStreams", maxBackupStreams);
+        notNegative("readyMaxApplyLagEntries", readyMaxApplyLagEntries);
         join = join == null ? "" : join.trim();
         if (!join.isEmpty()) {
             if (!join.startsWith("http://") && !join.startsWith("https://")) {
@@ -280,7 +291,7 @@ public record NodeConfig(
                 DEFAULT_MAX_WATCHER_QUEUE_BYTES, DEFAULT_WATCH_PAGE_EVENTS, DEFAULT_WATCH_PROGRESS_MS,
                 DEFAULT_MAX_TXN_OPS, DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS, DEFAULT_MAX_LEASES,
                 DEFAULT_MAX_LEASE_TTL_SECONDS, DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS, DEFAULT_BACKUP_CHUNK_BYTES,
-                DEFAULT_MAX_BACKUP_STREAMS);
+                DEFAULT_MAX_BACKUP_STREAMS, DEFAULT_READY_MAX_APPLY_LAG_ENTRIES);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

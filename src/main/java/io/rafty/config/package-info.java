@@ -117,10 +117,13 @@
  *     ({@code GET /v1/snapshot}) read from storage and written to the response at a time</td></tr>
  * <tr><td>maxBackupStreams</td><td>KVSTORE_MAX_BACKUP_STREAMS</td><td>2</td><td>backups a node streams at once; one
  *     more gets 503 overloaded</td></tr>
+ * <tr><td>readyMaxApplyLagEntries</td><td>KVSTORE_READY_MAX_APPLY_LAG_ENTRIES</td><td>5000</td><td>{@code GET /readyz}
+ *     answers 503 while the applied index trails the known commit index by more than this (0: must be fully
+ *     applied)</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0
- * means "none".
+ * means "none", and the readiness lag, for which 0 means "fully applied".
  *
  * <h2>Errors</h2>
  *
