@@ -9,6 +9,7 @@ import io.rafty.kv.Txn;
 import io.rafty.node.NodeStatus;
 import io.rafty.node.RaftVerticle;
 import io.rafty.node.RequestFailure;
+import io.rafty.ops.Metrics;
 import io.rafty.raft.PeerProgress;
 import io.rafty.raft.Role;
 import io.rafty.raft.message.Message;
@@ -75,6 +76,7 @@ public final class ApiVerticle extends VerticleBase {
     private final KvStateMachine stateMachine;
     private final SnapshotRoute snapshotRoute;
     private final Settings settings;
+    private final Metrics metrics;
     private HttpServer server;
     private LeaderForwarder forwarder;
     private BatchedReads reads;
@@ -82,6 +84,13 @@ public final class ApiVerticle extends VerticleBase {
 
     public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
                        WorkerExecutor snapshotWorker, Settings settings) {
+        this(raft, stateMachine, staging, snapshotWorker, settings, null);
+    }
+
+    /** @param metrics the node's metrics, served as {@code GET /metrics}; null when they are off (404) */
+    public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
+                       WorkerExecutor snapshotWorker, Settings settings, Metrics metrics) {
+        this.metrics = metrics;
         this.raft = raft;
         this.stateMachine = stateMachine;
         this.snapshotRoute = new SnapshotRoute(raft, staging, snapshotWorker);
@@ -136,6 +145,7 @@ public final class ApiVerticle extends VerticleBase {
                 .handler(snapshotRoute::handle);
         router.route("/v1/*").handler(this::limitQueryParams);
         router.get("/health").handler(this::health);
+        router.get("/metrics").handler(new MetricsRoute(vertx, metrics)::scrape);
         router.get("/v1/status").handler(this::status);
         router.get("/v1/cluster").handler(this::cluster);
         AdminRoutes admin = new AdminRoutes(raft, settings.learnerPromotionLagEntries(),

@@ -353,7 +353,8 @@ public final class ConfigLoader {
                 s.longValue("idempotencyWindowRevisions", NodeConfig.DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS),
                 s.intValue("maxLeases", NodeConfig.DEFAULT_MAX_LEASES),
                 s.longValue("maxLeaseTtlSeconds", NodeConfig.DEFAULT_MAX_LEASE_TTL_SECONDS),
-                s.longValue("leaseCheckpointIntervalMs", NodeConfig.DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS));
+                s.longValue("leaseCheckpointIntervalMs", NodeConfig.DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS),
+                s.booleanValue("metricsEnabled", NodeConfig.DEFAULT_METRICS_ENABLED));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

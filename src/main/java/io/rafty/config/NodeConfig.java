@@ -81,6 +81,8 @@ import java.util.stream.Stream;
  * @param maxLeaseTtlSeconds      the longest TTL a lease may ask for
  * @param leaseCheckpointIntervalMs how often the leader writes the remaining time of leases longer than
  *                                this to the log (0: never)
+ * @param metricsEnabled          serve {@code GET /metrics} (Prometheus text) and record what it shows; off, the
+ *                                node keeps no registry and the route answers 404
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -96,7 +98,7 @@ public record NodeConfig(
         long historyRetentionRevisions, long historyRetentionMs, int historyCompactionIntervalMs,
         int historyPurgeBatchRecords, int maxWatchers, long maxWatcherQueueBytes, int watchPageEvents,
         int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions, int maxLeases, long maxLeaseTtlSeconds,
-        long leaseCheckpointIntervalMs) {
+        long leaseCheckpointIntervalMs, boolean metricsEnabled) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -105,6 +107,7 @@ public record NodeConfig(
     public static final int DEFAULT_HEARTBEAT_INTERVAL_TICKS = 2;
     public static final boolean DEFAULT_PRE_VOTE = true;
     public static final boolean DEFAULT_CHECK_QUORUM = true;
+    public static final boolean DEFAULT_METRICS_ENABLED = true;
     public static final int DEFAULT_MAX_KEY_BYTES = 1024;
     public static final int DEFAULT_MAX_VALUE_BYTES = 1 << 20;
     public static final int DEFAULT_MAX_HEADER_BYTES = 8192;
@@ -271,7 +274,7 @@ public record NodeConfig(
                 DEFAULT_HISTORY_COMPACTION_INTERVAL_MS, DEFAULT_HISTORY_PURGE_BATCH_RECORDS, DEFAULT_MAX_WATCHERS,
                 DEFAULT_MAX_WATCHER_QUEUE_BYTES, DEFAULT_WATCH_PAGE_EVENTS, DEFAULT_WATCH_PROGRESS_MS,
                 DEFAULT_MAX_TXN_OPS, DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS, DEFAULT_MAX_LEASES,
-                DEFAULT_MAX_LEASE_TTL_SECONDS, DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS);
+                DEFAULT_MAX_LEASE_TTL_SECONDS, DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS, DEFAULT_METRICS_ENABLED);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

@@ -113,6 +113,9 @@
  * <tr><td>leaseCheckpointIntervalMs</td><td>KVSTORE_LEASE_CHECKPOINT_INTERVAL_MS</td><td>300000</td><td>how often the
  *     leader writes the remaining time of leases longer than this to the log, so leader changes cannot keep a
  *     dead lease alive (0: never)</td></tr>
+ * <tr><td>metricsEnabled</td><td>KVSTORE_METRICS_ENABLED</td><td>true</td><td>serve GET /metrics (Prometheus text:
+ *     the rafty_ series, the JVM's, Vert.x's HTTP server's); false keeps no registry, records nothing, and the
+ *     route answers 404 metrics_disabled</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0
