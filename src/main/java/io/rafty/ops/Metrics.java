@@ -197,7 +197,7 @@ public final class Metrics implements NodeMetrics, PeerRoundTrips, AutoCloseable
                 .register(registry);
     }
 
-    /** The Prometheus text of every meter; CPU work of about a millisecond, so callers run it on a worker. */
+    /** The Prometheus text of every meter; CPU work that grows with the series, so callers run it on a worker. */
     public String scrape() {
         return registry.scrape();
     }

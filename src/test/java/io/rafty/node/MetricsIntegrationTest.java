@@ -126,6 +126,10 @@ class MetricsIntegrationTest {
         int leader = cluster.awaitSettled(BUDGET);
         assertEquals(200, cluster.put(leader, "metrics/http", "v").statusCode());
         assertEquals(404, cluster.get(leader, "/v1/kv/metrics/absent").statusCode());
+        HttpResponse<String> grant = cluster.post(leader, "/v1/leases", "{\"ttl\":60}");
+        assertEquals(200, grant.statusCode(), grant.body());
+        long lease = new io.vertx.core.json.JsonObject(grant.body()).getLong("id");
+        assertEquals(200, cluster.post(leader, "/v1/leases/" + lease + "/keepalive", "").statusCode());
         await().atMost(BUDGET).untilAsserted(() -> {
             Scrape scrape = scrape(leader);
             for (String jvm : new String[] {"jvm_memory_used_bytes", "jvm_gc_memory_allocated_bytes_total",
@@ -138,7 +142,10 @@ class MetricsIntegrationTest {
                     "code=\"200\"", "method=\"PUT\"", "route=\"/v1/kv/\"") >= 1, scrape.text);
             assertTrue(scrape.value("vertx_http_server_requests_total",
                     "code=\"404\"", "method=\"GET\"", "route=\"/v1/kv/\"") >= 1, scrape.text);
+            assertTrue(scrape.value("vertx_http_server_requests_total",
+                    "code=\"200\"", "route=\"/v1/leases/:id/keepalive\"") >= 1, scrape.text);
             assertFalse(scrape.text.contains("metrics/http"), "no raw path becomes a label");
+            assertFalse(scrape.text.contains("/v1/leases/" + lease), "no lease id becomes a label");
             assertEquals("histogram", scrape.types.get("vertx_http_server_response_time_seconds"), scrape.text);
             // Peer batches arrive through the same server: their route is the peer path.
             assertTrue(scrape.value("vertx_http_server_requests_total", "route=\"/raft/messages\"") >= 1);
