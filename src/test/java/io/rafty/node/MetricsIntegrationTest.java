@@ -122,6 +122,29 @@ class MetricsIntegrationTest {
     }
 
     @Test
+    void aWriteThatCannotCommitCountsAsFailedAndALoneNodeHasNoLeader() throws Exception {
+        int leader = cluster.awaitSettled(BUDGET);
+        Scrape before = scrape(leader);
+        for (int id = 1; id <= 3; id++) {
+            if (id != leader) {
+                cluster.stop(id);
+            }
+        }
+        // Without a quorum the write is refused or times out (503 / 504), never applied.
+        HttpResponse<String> write = cluster.put(leader, "metrics/lost", "v");
+        assertTrue(write.statusCode() == 503 || write.statusCode() == 504, write.statusCode() + " " + write.body());
+        await().atMost(BUDGET).untilAsserted(() -> {
+            Scrape after = scrape(leader);
+            assertTrue(after.value("rafty_proposals_failed_total") >= before.value("rafty_proposals_failed_total")
+                    + 1, "the write counted as failed");
+            assertEquals(0, after.value("rafty_proposals_pending"));
+            // CheckQuorum: the old leader steps down once it hears from no majority.
+            assertEquals(0, after.value("rafty_has_leader"));
+            assertEquals(0, after.value("rafty_is_leader"));
+        });
+    }
+
+    @Test
     void jvmAndHttpServerSeriesSitBesideRaftys() throws Exception {
         int leader = cluster.awaitSettled(BUDGET);
         assertEquals(200, cluster.put(leader, "metrics/http", "v").statusCode());
