@@ -6,14 +6,17 @@ import io.rafty.config.Peer;
 import io.rafty.kv.KvStateMachine;
 import io.rafty.kv.KvStore;
 import io.rafty.node.NodeDriver;
+import io.rafty.node.NodeMetrics;
 import io.rafty.node.NodeStatus;
 import io.rafty.node.RaftVerticle;
 import io.rafty.node.WatchHub;
+import io.rafty.ops.Metrics;
 import io.rafty.raft.Membership;
 import io.rafty.storage.LogStore;
 import io.rafty.storage.RocksStorage;
 import io.rafty.storage.SnapshotStaging;
 import io.rafty.transport.PeerClient;
+import io.rafty.transport.PeerRoundTrips;
 import io.rafty.transport.SnapshotSender;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.DeploymentOptions;
@@ -56,8 +59,12 @@ public final class RaftyNode implements AutoCloseable {
     private final Vertx vertx;
     private final RaftVerticle raft;
     private final ApiVerticle api;
+    /** Null when metrics are off. */
+    private final Metrics metrics;
 
-    private RaftyNode(NodeConfig config, RocksStorage storage, Vertx vertx, RaftVerticle raft, ApiVerticle api) {
+    private RaftyNode(NodeConfig config, RocksStorage storage, Vertx vertx, RaftVerticle raft, ApiVerticle api,
+                      Metrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.storage = storage;
         this.vertx = vertx;
@@ -113,12 +120,15 @@ public final class RaftyNode implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new StartupException("cannot open storage: " + e.getMessage(), e);
         }
-        Vertx vertx = Vertx.vertx(vertxOptions);
+        Metrics metrics = config.metricsEnabled() ? Metrics.create() : null;
+        Vertx vertx = metrics == null ? Vertx.vertx(vertxOptions)
+                : Vertx.builder().with(new VertxOptions(vertxOptions).setMetricsOptions(metrics.vertxOptions()))
+                        .withMetrics(new io.vertx.micrometer.MicrometerMetricsFactory(metrics.registry())).build();
         try {
             KvStateMachine stateMachine = new KvStateMachine(wrappers.kvStore().apply(storage.kvStore()));
             PeerClient peers = new PeerClient(vertx, addresses, new PeerClient.Limits(PEER_INFLIGHT_REQUESTS,
                     PEER_QUEUED_MESSAGES, config.maxPeerQueueBytes(), config.maxMessageBytes(),
-                    config.peerRequestTimeoutMs()));
+                    config.peerRequestTimeoutMs()), metrics == null ? PeerRoundTrips.NONE : metrics);
             WorkerExecutor snapshotWorker = vertx.createSharedWorkerExecutor("rafty-snapshot-" + config.id(), 1);
             SnapshotSender snapshotSender = new SnapshotSender(vertx, addresses, snapshotWorker,
                     config.snapshotChunkBytes(), config.peerRequestTimeoutMs() * 5, SNAPSHOT_CHUNK_ATTEMPTS);
@@ -144,7 +154,10 @@ public final class RaftyNode implements AutoCloseable {
                             config.leaseCheckpointIntervalMs()),
                     new NodeDriver.SnapshotSettings(config.snapshotEntries(), config.snapshotLogBytes(),
                             config.snapshotTailEntries()),
-                    addresses);
+                    addresses, metrics == null ? NodeMetrics.NONE : metrics);
+            if (metrics != null) {
+                metrics.observe(raft::status, stateMachine::leaseCount);
+            }
             ApiVerticle api = new ApiVerticle(raft, stateMachine, staging, snapshotWorker,
                     new ApiVerticle.Settings(config.host(), config.port(),
                     config.maxKeyBytes(), config.maxValueBytes(), config.maxRequestBodyBytes(), config.maxHeaderBytes(),
@@ -156,14 +169,17 @@ public final class RaftyNode implements AutoCloseable {
                     new ApiVerticle.LeaseLimits(config.maxLeases(), config.maxLeaseTtlSeconds(),
                             minLeaseTtlSeconds(config)), addresses, config.readyMaxApplyLagEntries()),
                     new ApiVerticle.BackupSettings(storage.snapshotStore(), config.backupChunkBytes(),
-                            config.maxBackupStreams()));
+                            config.maxBackupStreams()), metrics);
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());
-            return new RaftyNode(config, storage, vertx, raft, api);
+            return new RaftyNode(config, storage, vertx, raft, api, metrics);
         } catch (StartupException | RuntimeException e) {
             closeQuietly(vertx);
             storage.close();
+            if (metrics != null) {
+                metrics.close();
+            }
             throw e instanceof StartupException s ? s : new StartupException(e.getMessage(), e);
         }
     }
@@ -242,6 +258,9 @@ public final class RaftyNode implements AutoCloseable {
     public synchronized void close() {
         closeQuietly(vertx);
         storage.close();
+        if (metrics != null) {
+            metrics.close();
+        }
     }
 
     /** A node could not start; the message is one line for the operator. */

@@ -9,6 +9,7 @@ import io.rafty.kv.Txn;
 import io.rafty.node.NodeStatus;
 import io.rafty.node.RaftVerticle;
 import io.rafty.node.RequestFailure;
+import io.rafty.ops.Metrics;
 import io.rafty.raft.PeerProgress;
 import io.rafty.raft.Role;
 import io.rafty.raft.message.Message;
@@ -78,6 +79,7 @@ public final class ApiVerticle extends VerticleBase {
     private final SnapshotRoute snapshotRoute;
     private final Settings settings;
     private final ApiDocs docs;
+    private final Metrics metrics;
     private HttpServer server;
     private Router router;
     private LeaderForwarder forwarder;
@@ -87,7 +89,8 @@ public final class ApiVerticle extends VerticleBase {
     private BackupRoute backups;
 
     public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
-                       WorkerExecutor snapshotWorker, Settings settings, BackupSettings backups) {
+                       WorkerExecutor snapshotWorker, Settings settings, BackupSettings backups, Metrics metrics) {
+        this.metrics = metrics;
         this.raft = raft;
         this.stateMachine = stateMachine;
         this.snapshotRoute = new SnapshotRoute(raft, staging, snapshotWorker);
@@ -155,6 +158,7 @@ public final class ApiVerticle extends VerticleBase {
                 .handler(snapshotRoute::handle);
         router.route("/v1/*").handler(this::limitQueryParams);
         router.get("/health").handler(this::health);
+        router.get("/metrics").handler(new MetricsRoute(vertx, metrics)::scrape);
         HealthRoutes probes = new HealthRoutes(raft::status, settings.readyMaxApplyLagEntries());
         router.get("/livez").handler(probes::livez);
         router.get("/readyz").handler(probes::readyz);

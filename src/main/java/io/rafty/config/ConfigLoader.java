@@ -356,7 +356,8 @@ public final class ConfigLoader {
                 s.longValue("leaseCheckpointIntervalMs", NodeConfig.DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS),
                 s.intValue("backupChunkBytes", NodeConfig.DEFAULT_BACKUP_CHUNK_BYTES),
                 s.intValue("maxBackupStreams", NodeConfig.DEFAULT_MAX_BACKUP_STREAMS),
-                s.longValue("readyMaxApplyLagEntries", NodeConfig.DEFAULT_READY_MAX_APPLY_LAG_ENTRIES));
+                s.longValue("readyMaxApplyLagEntries", NodeConfig.DEFAULT_READY_MAX_APPLY_LAG_ENTRIES),
+                s.booleanValue("metricsEnabled", NodeConfig.DEFAULT_METRICS_ENABLED));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

@@ -87,6 +87,8 @@ import java.util.stream.Stream;
  *                                gets 503 overloaded
  * @param readyMaxApplyLagEntries {@code GET /readyz} answers 503 while the node's applied index is more than this
  *                                many entries behind the commit index it knows
+ * @param metricsEnabled          serve {@code GET /metrics} (Prometheus text) and record what it shows; off, the
+ *                                node keeps no registry and the route answers 404
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -103,7 +105,7 @@ public record NodeConfig(
         int historyPurgeBatchRecords, int maxWatchers, long maxWatcherQueueBytes, int watchPageEvents,
         int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions, int maxLeases, long maxLeaseTtlSeconds,
         long leaseCheckpointIntervalMs, int backupChunkBytes, int maxBackupStreams,
-        long readyMaxApplyLagEntries) {
+        long readyMaxApplyLagEntries, boolean metricsEnabled) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -112,6 +114,7 @@ public record NodeConfig(
     public static final int DEFAULT_HEARTBEAT_INTERVAL_TICKS = 2;
     public static final boolean DEFAULT_PRE_VOTE = true;
     public static final boolean DEFAULT_CHECK_QUORUM = true;
+    public static final boolean DEFAULT_METRICS_ENABLED = true;
     public static final int DEFAULT_MAX_KEY_BYTES = 1024;
     public static final int DEFAULT_MAX_VALUE_BYTES = 1 << 20;
     public static final int DEFAULT_MAX_HEADER_BYTES = 8192;
@@ -291,7 +294,7 @@ public record NodeConfig(
                 DEFAULT_MAX_WATCHER_QUEUE_BYTES, DEFAULT_WATCH_PAGE_EVENTS, DEFAULT_WATCH_PROGRESS_MS,
                 DEFAULT_MAX_TXN_OPS, DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS, DEFAULT_MAX_LEASES,
                 DEFAULT_MAX_LEASE_TTL_SECONDS, DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS, DEFAULT_BACKUP_CHUNK_BYTES,
-                DEFAULT_MAX_BACKUP_STREAMS, DEFAULT_READY_MAX_APPLY_LAG_ENTRIES);
+                DEFAULT_MAX_BACKUP_STREAMS, DEFAULT_READY_MAX_APPLY_LAG_ENTRIES, DEFAULT_METRICS_ENABLED);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

@@ -120,6 +120,9 @@
  * <tr><td>readyMaxApplyLagEntries</td><td>KVSTORE_READY_MAX_APPLY_LAG_ENTRIES</td><td>5000</td><td>{@code GET /readyz}
  *     answers 503 while the applied index trails the known commit index by more than this (0: must be fully
  *     applied)</td></tr>
+ * <tr><td>metricsEnabled</td><td>KVSTORE_METRICS_ENABLED</td><td>true</td><td>serve GET /metrics (Prometheus text:
+ *     the rafty_ series, the JVM's, Vert.x's HTTP server's); false keeps no registry, records nothing, and the
+ *     route answers 404 metrics_disabled</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0

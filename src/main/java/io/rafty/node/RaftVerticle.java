@@ -69,6 +69,7 @@ public final class RaftVerticle extends VerticleBase {
     private final Settings settings;
     private final NodeDriver.SnapshotSettings snapshotSettings;
     private final Map<Integer, String> directory;
+    private final NodeMetrics metrics;
 
     // Everything below is touched only on this verticle's event loop.
     private Context raftContext;
@@ -85,6 +86,16 @@ public final class RaftVerticle extends VerticleBase {
                         KvStateMachine stateMachine, PeerClient peers, SnapshotSender snapshotSender,
                         WorkerExecutor snapshotWorker, Settings settings, NodeDriver.SnapshotSettings snapshotSettings,
                         Map<Integer, String> directory) {
+        this(raftConfig, initialMembership, storage, stateMachine, peers, snapshotSender, snapshotWorker, settings,
+                snapshotSettings, directory, NodeMetrics.NONE);
+    }
+
+    /** As the constructor above, reporting syncs, applies, client writes and leader changes to {@code metrics}. */
+    public RaftVerticle(RaftConfig raftConfig, Membership initialMembership, Storage storage,
+                        KvStateMachine stateMachine, PeerClient peers, SnapshotSender snapshotSender,
+                        WorkerExecutor snapshotWorker, Settings settings, NodeDriver.SnapshotSettings snapshotSettings,
+                        Map<Integer, String> directory, NodeMetrics metrics) {
+        this.metrics = metrics;
         this.directory = directory;
         this.raftConfig = raftConfig;
         this.initialMembership = initialMembership;
@@ -153,7 +164,10 @@ public final class RaftVerticle extends VerticleBase {
     /** See {@link NodeDriver#propose}. Fails with a {@link RequestFailure} saying whether it may have taken effect. */
     public Future<KvResult> propose(Command command) {
         byte[] payload = CommandCodec.encode(command);
-        return onRaftContext(promise -> driver.propose(payload, reply(promise), System.nanoTime()));
+        return onRaftContext(promise -> {
+            metrics.proposalStarted();
+            driver.propose(payload, proposalReply(promise), System.nanoTime());
+        });
     }
 
     /** See {@link NodeDriver#keepAlive}. */
@@ -229,6 +243,32 @@ public final class RaftVerticle extends VerticleBase {
         };
     }
 
+    /** A client write's reply, which also tells the metrics how it ended (once, should it be answered twice). */
+    private <T> Reply<T> proposalReply(Promise<T> promise) {
+        return new Reply<>() {
+            private boolean answered;
+
+            @Override
+            public void succeed(T value) {
+                finish(false);
+                promise.tryComplete(value);
+            }
+
+            @Override
+            public void fail(RuntimeException failure) {
+                finish(true);
+                promise.tryFail(failure);
+            }
+
+            private void finish(boolean failed) {
+                if (!answered) {
+                    answered = true;
+                    metrics.proposalFinished(failed);
+                }
+            }
+        };
+    }
+
     /** Runs {@code action} on the Raft event loop; the result is delivered back on the caller's context. */
     private <T> Future<T> onRaftContext(Consumer<Promise<T>> action) {
         Context caller = Vertx.currentContext();
@@ -276,7 +316,9 @@ public final class RaftVerticle extends VerticleBase {
             switch (task.kind()) {
                 case PERSIST -> {
                     StorageTask.Persist persist = (StorageTask.Persist) task;
+                    long started = System.nanoTime();
                     logStore.save(persist.hardState(), persist.entries());
+                    metrics.logSynced(System.nanoTime() - started);
                     return null;
                 }
                 case COMPACT_LOG -> {
@@ -286,7 +328,10 @@ public final class RaftVerticle extends VerticleBase {
                     return null;
                 }
                 case APPLY -> {
-                    return stateMachine.apply(((StorageTask.Apply) task).entries());
+                    long started = System.nanoTime();
+                    List<KvResult> results = stateMachine.apply(((StorageTask.Apply) task).entries());
+                    metrics.batchApplied(System.nanoTime() - started);
+                    return results;
                 }
                 case INSTALL_SNAPSHOT -> {
                     SnapshotMeta meta = ((StorageTask.InstallSnapshot) task).meta();
@@ -361,6 +406,10 @@ public final class RaftVerticle extends VerticleBase {
                 // Addresses of members added at runtime travel in the configuration; the ones this node
                 // was started with stay as configured.
                 membership.addresses().forEach(directory::putIfAbsent);
+            }
+            NodeStatus previous = status;
+            if (published.leaderId() != 0 && (previous == null || previous.leaderId() != published.leaderId())) {
+                metrics.leaderChanged();
             }
             status = published;
         }

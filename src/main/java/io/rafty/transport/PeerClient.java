@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -51,6 +52,7 @@ public final class PeerClient {
     private final HttpClient client;
     private final Map<Integer, String> addresses;
     private final Limits limits;
+    private final PeerRoundTrips roundTrips;
     private final Map<Integer, PeerQueue> queues = new HashMap<>();
     /** Parsed peer addresses, by base URL: a URL is parsed once, not for every batch. */
     private final Map<String, URI> parsedAddresses = new HashMap<>();
@@ -61,9 +63,14 @@ public final class PeerClient {
 
     private static final class PeerQueue {
         final ArrayDeque<Message> pending = new ArrayDeque<>();
+        final LongConsumer roundTrip;
         long pendingBytes;
         int inflight;
         boolean lastFailed;
+
+        PeerQueue(LongConsumer roundTrip) {
+            this.roundTrip = roundTrip;
+        }
     }
 
     /**
@@ -71,6 +78,12 @@ public final class PeerClient {
      *                  may fill it in after the peers have bound their ephemeral ports
      */
     public PeerClient(Vertx vertx, Map<Integer, String> addresses, Limits limits) {
+        this(vertx, addresses, limits, PeerRoundTrips.NONE);
+    }
+
+    /** As {@link #PeerClient(Vertx, Map, Limits)}, reporting each answered batch's round trip to {@code roundTrips}. */
+    public PeerClient(Vertx vertx, Map<Integer, String> addresses, Limits limits, PeerRoundTrips roundTrips) {
+        this.roundTrips = roundTrips;
         this.addresses = addresses instanceof ConcurrentHashMap ? addresses : new ConcurrentHashMap<>(addresses);
         this.limits = limits;
         // The core HTTP client, not the Web client: a peer batch is a bare POST, and the Web client's
@@ -91,7 +104,7 @@ public final class PeerClient {
         }
         identity = sender;
         for (Message message : messages) {
-            PeerQueue queue = queues.computeIfAbsent(message.to(), id -> new PeerQueue());
+            PeerQueue queue = queues.computeIfAbsent(message.to(), id -> new PeerQueue(roundTrips.toPeer(id)));
             long bytes = approximateBytes(message);
             if (queue.pending.size() >= limits.maxQueuedMessages()
                     || (!queue.pending.isEmpty() && queue.pendingBytes + bytes > limits.maxQueuedBytes())) {
@@ -118,6 +131,7 @@ public final class PeerClient {
             URI address = parsedAddresses.computeIfAbsent(base, URI::create);
             List<Message> batch = takeBatch(queue);
             queue.inflight++;
+            long sentNanos = System.nanoTime();
             RequestOptions request = new RequestOptions()
                     .setMethod(HttpMethod.POST)
                     .setHost(address.getHost())
@@ -133,7 +147,9 @@ public final class PeerClient {
                         .onComplete(ar -> {
                             queue.inflight--;
                             boolean failed = ar.failed() || ar.result() / 100 != 2;
-                            if (failed) {
+                            if (!failed) {
+                                queue.roundTrip.accept(System.nanoTime() - sentNanos);
+                            } else {
                                 failedRequests++;
                                 if (!queue.lastFailed) {
                                     LOG.log(Level.FINE, "peer " + peer + " unreachable: "

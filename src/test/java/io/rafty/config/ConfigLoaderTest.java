@@ -141,6 +141,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void metricsAreOnByDefaultAndTurnOffFromTheEnvironmentOrTheFile() throws IOException {
+        assertTrue(loadEnv(env("KVSTORE_ID", "1", "KVSTORE_PORT", "3001")).metricsEnabled());
+        assertFalse(loadEnv(env("KVSTORE_ID", "1", "KVSTORE_PORT", "3001", "KVSTORE_METRICS_ENABLED", "false"))
+                .metricsEnabled());
+        assertFalse(loadFile("{\"id\":1,\"port\":3001,\"metricsEnabled\":false}").metricsEnabled());
+        assertEnvRejected(env("KVSTORE_ID", "1", "KVSTORE_PORT", "3001", "KVSTORE_METRICS_ENABLED", "off"),
+                "KVSTORE_METRICS_ENABLED must be true or false");
+    }
+
+    @Test
     void argumentWinsOverConfigEnv() throws IOException {
         Path path = file("{\"id\":3,\"port\":3003}");
         NodeConfig config = ConfigLoader.load(new String[] {path.toString()},
