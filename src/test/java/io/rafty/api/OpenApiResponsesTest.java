@@ -113,6 +113,19 @@ class OpenApiResponsesTest {
         HttpResponse<String> docs = call("GET", "/docs", "/docs", null);
         assertEquals(302, docs.statusCode());
         assertEquals("/docs/", docs.headers().firstValue("location").orElse(""));
+        HttpResponse<String> metrics = call("GET", "/metrics", "/metrics", null);
+        OpenApiSpec.assertStatus(200, metrics);
+        assertTrue(metrics.body().contains("# TYPE rafty_has_leader gauge"), metrics.body());
+    }
+
+    @Test
+    void backupStreamsAtARevisionAtLeastTheLastWrite() throws Exception {
+        long written = expect(200, call("PUT", "/v1/kv/{key}", "/v1/kv/backup-probe", "v")).getLong("revision");
+        HttpResponse<String> backup = call("GET", "/v1/snapshot", "/v1/snapshot", null);
+        OpenApiSpec.assertStatus(200, backup);
+        long revision = Long.parseLong(backup.headers().firstValue("x-rafty-revision").orElseThrow());
+        assertTrue(revision >= written, "backup at " + revision + " misses the write at " + written);
+        assertTrue(backup.body().startsWith("RAFTYBAK"), "the backup format's magic");
     }
 
     @Test
