@@ -22,7 +22,7 @@ readonly JAVA=${JAVA:-java}
 # Extra JVM options for every node, split on spaces, e.g. RAFTY_JAVA_OPTS="-Xmx512m".
 read -r -a JAVA_OPTS <<<"${RAFTY_JAVA_OPTS:-}"
 # A node's identity comes from its conf file; these variables would override it for all three nodes at once.
-readonly IDENTITY_ENV=(KVSTORE_CONFIG KVSTORE_ID KVSTORE_HOST KVSTORE_PORT KVSTORE_STORAGE_DIR KVSTORE_PEERS KVSTORE_JOIN)
+readonly IDENTITY_ENV=(KVSTORE_CONFIG KVSTORE_ID KVSTORE_HOST KVSTORE_PORT KVSTORE_STORAGE_DIR KVSTORE_PEERS KVSTORE_JOIN KVSTORE_ETCD_PORT)
 
 usage() {
     cat <<EOF

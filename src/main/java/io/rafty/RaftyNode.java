@@ -3,6 +3,8 @@ package io.rafty;
 import io.rafty.api.ApiVerticle;
 import io.rafty.config.NodeConfig;
 import io.rafty.config.Peer;
+import io.rafty.etcd.EtcdNode;
+import io.rafty.etcd.EtcdServer;
 import io.rafty.kv.KvStateMachine;
 import io.rafty.kv.KvStore;
 import io.rafty.node.NodeDriver;
@@ -59,11 +61,14 @@ public final class RaftyNode implements AutoCloseable {
     private final Vertx vertx;
     private final RaftVerticle raft;
     private final ApiVerticle api;
+    /** Null when the etcd API is off (etcdPort 0). */
+    private final EtcdServer etcd;
     /** Null when metrics are off. */
     private final Metrics metrics;
 
     private RaftyNode(NodeConfig config, RocksStorage storage, Vertx vertx, RaftVerticle raft, ApiVerticle api,
-                      Metrics metrics) {
+                      EtcdServer etcd, Metrics metrics) {
+        this.etcd = etcd;
         this.metrics = metrics;
         this.config = config;
         this.storage = storage;
@@ -78,9 +83,12 @@ public final class RaftyNode implements AutoCloseable {
         for (Peer peer : config.peers()) {
             addresses.put(peer.id(), peer.url());
         }
-        String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
-        addresses.put(config.id(), "http://" + host + ":" + config.port());
+        addresses.put(config.id(), "http://" + hostForUrl(config.host()) + ":" + config.port());
         return addresses;
+    }
+
+    private static String hostForUrl(String host) {
+        return host.contains(":") ? "[" + host + "]" : host;
     }
 
     public static RaftyNode start(NodeConfig config) throws StartupException {
@@ -173,7 +181,14 @@ public final class RaftyNode implements AutoCloseable {
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());
-            return new RaftyNode(config, storage, vertx, raft, api, metrics);
+            EtcdServer etcd = null;
+            if (config.etcdPort() > 0) {
+                etcd = new EtcdServer(new EtcdNode(vertx, raft, stateMachine, config, addresses,
+                        "http://" + hostForUrl(config.host()) + ":" + config.etcdPort(), storage::bytesOnDisk));
+                await(vertx.deployVerticle(etcd, new DeploymentOptions()), "starting the etcd API on port "
+                        + config.etcdPort());
+            }
+            return new RaftyNode(config, storage, vertx, raft, api, etcd, metrics);
         } catch (StartupException | RuntimeException e) {
             closeQuietly(vertx);
             storage.close();
@@ -229,6 +244,11 @@ public final class RaftyNode implements AutoCloseable {
     /** The port the HTTP server is bound to. */
     public int port() {
         return api.actualPort();
+    }
+
+    /** The port the etcd API is bound to, or 0 when it is off. */
+    public int etcdPort() {
+        return etcd == null ? 0 : etcd.actualPort();
     }
 
     public String url() {

@@ -357,7 +357,11 @@ public final class ConfigLoader {
                 s.intValue("backupChunkBytes", NodeConfig.DEFAULT_BACKUP_CHUNK_BYTES),
                 s.intValue("maxBackupStreams", NodeConfig.DEFAULT_MAX_BACKUP_STREAMS),
                 s.longValue("readyMaxApplyLagEntries", NodeConfig.DEFAULT_READY_MAX_APPLY_LAG_ENTRIES),
-                s.booleanValue("metricsEnabled", NodeConfig.DEFAULT_METRICS_ENABLED));
+                s.booleanValue("metricsEnabled", NodeConfig.DEFAULT_METRICS_ENABLED),
+                s.intValue("etcdPort", NodeConfig.DEFAULT_ETCD_PORT),
+                // An etcd Put carries a value, so the message limit follows the body limit unless set on its own.
+                s.intValue("etcdMaxMessageBytes", s.intValue("maxRequestBodyBytes", maxValueBytes)
+                        + NodeConfig.ETCD_MESSAGE_OVERHEAD_BYTES));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

@@ -89,6 +89,10 @@ import java.util.stream.Stream;
  *                                many entries behind the commit index it knows
  * @param metricsEnabled          serve {@code GET /metrics} (Prometheus text) and record what it shows; off, the
  *                                node keeps no registry and the route answers 404
+ * @param etcdPort                the port of the etcd v3 gRPC API (DESIGN §5) on {@code host}; 0 (the default)
+ *                                serves none
+ * @param etcdMaxMessageBytes     the largest gRPC message the etcd API accepts or sends; a bigger request is
+ *                                refused with RESOURCE_EXHAUSTED, a bigger range answer too
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -105,7 +109,7 @@ public record NodeConfig(
         int historyPurgeBatchRecords, int maxWatchers, long maxWatcherQueueBytes, int watchPageEvents,
         int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions, int maxLeases, long maxLeaseTtlSeconds,
         long leaseCheckpointIntervalMs, int backupChunkBytes, int maxBackupStreams,
-        long readyMaxApplyLagEntries, boolean metricsEnabled) {
+        long readyMaxApplyLagEntries, boolean metricsEnabled, int etcdPort, int etcdMaxMessageBytes) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -115,6 +119,10 @@ public record NodeConfig(
     public static final boolean DEFAULT_PRE_VOTE = true;
     public static final boolean DEFAULT_CHECK_QUORUM = true;
     public static final boolean DEFAULT_METRICS_ENABLED = true;
+    /** The etcd API is off unless a port is set. */
+    public static final int DEFAULT_ETCD_PORT = 0;
+    /** Room for a request body's worth of value plus the key, the other fields and the protobuf framing. */
+    public static final int ETCD_MESSAGE_OVERHEAD_BYTES = 64 << 10;
     public static final int DEFAULT_MAX_KEY_BYTES = 1024;
     public static final int DEFAULT_MAX_VALUE_BYTES = 1 << 20;
     public static final int DEFAULT_MAX_HEADER_BYTES = 8192;
@@ -267,6 +275,17 @@ public record NodeConfig(
         positive("backupChunkBytes", backupChunkBytes);
         positive("maxBackupStreams", maxBackupStreams);
         notNegative("readyMaxApplyLagEntries", readyMaxApplyLagEntries);
+        if (etcdPort < 0 || etcdPort > 65535) {
+            throw new ConfigException("etcdPort", "etcdPort must be between 1 and 65535 (or 0: no etcd API), was "
+                    + etcdPort);
+        }
+        if (etcdPort != 0 && etcdPort == port) {
+            throw new ConfigException("etcdPort", "etcdPort must differ from port (" + port + ")");
+        }
+        if (etcdMaxMessageBytes < maxValueBytes) {
+            throw new ConfigException("etcdMaxMessageBytes", "etcdMaxMessageBytes (" + etcdMaxMessageBytes
+                    + ") must be at least maxValueBytes (" + maxValueBytes + "), or a put of the largest value is refused");
+        }
         join = join == null ? "" : join.trim();
         if (!join.isEmpty()) {
             if (!join.startsWith("http://") && !join.startsWith("https://")) {
@@ -294,7 +313,8 @@ public record NodeConfig(
                 DEFAULT_MAX_WATCHER_QUEUE_BYTES, DEFAULT_WATCH_PAGE_EVENTS, DEFAULT_WATCH_PROGRESS_MS,
                 DEFAULT_MAX_TXN_OPS, DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS, DEFAULT_MAX_LEASES,
                 DEFAULT_MAX_LEASE_TTL_SECONDS, DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS, DEFAULT_BACKUP_CHUNK_BYTES,
-                DEFAULT_MAX_BACKUP_STREAMS, DEFAULT_READY_MAX_APPLY_LAG_ENTRIES, DEFAULT_METRICS_ENABLED);
+                DEFAULT_MAX_BACKUP_STREAMS, DEFAULT_READY_MAX_APPLY_LAG_ENTRIES, DEFAULT_METRICS_ENABLED,
+                DEFAULT_ETCD_PORT, DEFAULT_MAX_VALUE_BYTES + ETCD_MESSAGE_OVERHEAD_BYTES);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

@@ -123,6 +123,10 @@
  * <tr><td>metricsEnabled</td><td>KVSTORE_METRICS_ENABLED</td><td>true</td><td>serve GET /metrics (Prometheus text:
  *     the rafty_ series, the JVM's, Vert.x's HTTP server's); false keeps no registry, records nothing, and the
  *     route answers 404 metrics_disabled</td></tr>
+ * <tr><td>etcdPort</td><td>KVSTORE_ETCD_PORT</td><td>0 (off)</td><td>serve etcd's v3 gRPC API (KV, Maintenance,
+ *     Cluster, Watch, Lease; docs/ETCD.md) on this port of {@code host}; run-cluster.sh uses 2379, 22379, 32379</td></tr>
+ * <tr><td>etcdMaxMessageBytes</td><td>KVSTORE_ETCD_MAX_MESSAGE_BYTES</td><td>maxRequestBodyBytes + 65536</td><td>the
+ *     largest gRPC message of the etcd API, in and out; a bigger one is refused with RESOURCE_EXHAUSTED</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0

@@ -1,0 +1,298 @@
+package io.rafty.etcd;
+
+import io.etcd.jetcd.api.CompactionRequest;
+import io.etcd.jetcd.api.CompactionResponse;
+import io.etcd.jetcd.api.DeleteRangeRequest;
+import io.etcd.jetcd.api.DeleteRangeResponse;
+import io.etcd.jetcd.api.KVGrpc;
+import io.etcd.jetcd.api.PutRequest;
+import io.etcd.jetcd.api.PutResponse;
+import io.etcd.jetcd.api.RangeRequest;
+import io.etcd.jetcd.api.RangeResponse;
+import io.etcd.jetcd.api.RequestOp;
+import io.etcd.jetcd.api.ResponseHeader;
+import io.etcd.jetcd.api.ResponseOp;
+import io.etcd.jetcd.api.TxnRequest;
+import io.etcd.jetcd.api.TxnResponse;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.rafty.kv.Command;
+import io.rafty.kv.KeySelector;
+import io.rafty.kv.KvEntry;
+import io.rafty.kv.KvResult;
+import io.rafty.kv.Precondition;
+import io.rafty.kv.RevisionUnavailableException;
+import io.rafty.kv.Txn;
+import io.rafty.kv.TxnRunner;
+import io.rafty.node.RequestFailure;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * etcd's KV service on Rafty's commands: Put is {@link Command.Put}, DeleteRange a {@link Command.Delete}
+ * or a one-op {@link Command.Transaction} for a prefix, Txn a {@link Command.Transaction} (a read-only one
+ * is a linearizable read with no log entry, as over HTTP), Compact {@link Command.Compact}; Range reads the
+ * history at one revision on a worker ({@link RangeReads}), after a read barrier unless serializable.
+ */
+final class EtcdKvService extends KVGrpc.KVImplBase {
+
+    /** A put with ignore_value / ignore_lease is a compare-and-set; this many lost races and it gives up. */
+    static final int MAX_IGNORE_ATTEMPTS = 8;
+
+    private final EtcdNode node;
+    private final EtcdHeaders headers;
+    private final EtcdTxns.Limits limits;
+
+    EtcdKvService(EtcdNode node) {
+        this.node = node;
+        this.headers = node.headers();
+        this.limits = new EtcdTxns.Limits(node.config().maxTxnOps(), node.config().maxKeyBytes(),
+                node.config().maxValueBytes(), node.config().maxListLimit());
+    }
+
+    // ----- Range ------------------------------------------------------------------------------
+
+    @Override
+    public void range(RangeRequest request, StreamObserver<RangeResponse> observer) {
+        Calls.unary("Range", observer, () -> {
+            RangeReads.Query query = RangeReads.Query.of(request);
+            if (request.getRevision() < 0) {
+                throw EtcdErrors.FUTURE_REV;
+            }
+            return afterBarrier(request.getSerializable()).compose(ignored -> node.vertx().executeBlocking(
+                    () -> RangeReads.read(node.stateMachine(), query, node.config().etcdMaxMessageBytes()), false))
+                    .map(result -> rangeResponse(headers.at(result.revision()), result, query.keysOnly()));
+        });
+    }
+
+    private static RangeResponse rangeResponse(ResponseHeader header, RangeReads.Result result, boolean keysOnly) {
+        RangeResponse.Builder response = RangeResponse.newBuilder().setHeader(header)
+                .setCount(result.count()).setMore(result.more());
+        for (KvEntry entry : result.entries()) {
+            response.addKvs(EtcdKv.of(entry, keysOnly));
+        }
+        return response.build();
+    }
+
+    /**
+     * Completes once a read may observe linearizable state: at once for a serializable read (unless the
+     * node fenced itself: its state no longer moves), else after a ReadIndex round.
+     */
+    Future<Long> afterBarrier(boolean serializable) {
+        if (serializable) {
+            if (node.raft().status().fenced()) {
+                return Future.failedFuture(new RequestFailure(RequestFailure.Kind.UNAVAILABLE,
+                        "storage failed on this node", 0));
+            }
+            return Future.succeededFuture(0L);
+        }
+        return node.raft().readBarrier();
+    }
+
+    // ----- Put --------------------------------------------------------------------------------
+
+    @Override
+    public void put(PutRequest request, StreamObserver<PutResponse> observer) {
+        Calls.unary("Put", observer, () -> {
+            if (request.getKey().isEmpty()) {
+                throw EtcdErrors.EMPTY_KEY;
+            }
+            byte[] key = EtcdTxns.key(request.getKey().toByteArray(), limits);
+            if (request.getValue().size() > limits.maxValueBytes()) {
+                throw EtcdErrors.REQUEST_TOO_LARGE;
+            }
+            if (request.getIgnoreValue() && !request.getValue().isEmpty()) {
+                throw EtcdErrors.VALUE_PROVIDED;
+            }
+            if (request.getIgnoreLease() && request.getLease() != 0) {
+                throw EtcdErrors.LEASE_PROVIDED;
+            }
+            if (!request.getIgnoreValue() && !request.getIgnoreLease()) {
+                return node.raft().propose(new Command.Put(key, request.getValue().toByteArray(), Precondition.NONE,
+                        request.getLease())).map(result -> putResponse(request, result));
+            }
+            return putKeeping(request, key, MAX_IGNORE_ATTEMPTS);
+        });
+    }
+
+    /**
+     * A put that keeps the current value or lease: read the key, then write it guarded by the revision
+     * read (a compare-and-set), again when another write came between. The read need not be linearizable:
+     * a stale one only loses the compare.
+     */
+    private Future<PutResponse> putKeeping(PutRequest request, byte[] key, int attemptsLeft) {
+        return node.vertx().executeBlocking(() -> node.stateMachine().get(key), false).compose(current -> {
+            if (current == null) {
+                return Future.failedFuture(EtcdErrors.KEY_NOT_FOUND);
+            }
+            byte[] value = request.getIgnoreValue() ? current.value() : request.getValue().toByteArray();
+            long lease = request.getIgnoreLease() ? current.lease() : request.getLease();
+            Command.Put put = new Command.Put(key, value, new Precondition(null, current.revision(), null), lease);
+            return node.raft().propose(put).compose(result -> {
+                if (result instanceof KvResult.CompareFailed failed) {
+                    if (failed.current() == null) {
+                        return Future.failedFuture(EtcdErrors.KEY_NOT_FOUND);
+                    }
+                    if (attemptsLeft > 1) {
+                        return putKeeping(request, key, attemptsLeft - 1);
+                    }
+                    return Future.failedFuture(Status.ABORTED.withDescription("rafty: the key changed during "
+                            + MAX_IGNORE_ATTEMPTS + " attempts to keep its value or lease; retry").asRuntimeException());
+                }
+                return Future.succeededFuture(putResponse(request, result));
+            });
+        });
+    }
+
+    private PutResponse putResponse(PutRequest request, KvResult result) {
+        if (result instanceof KvResult.LeaseNotFound) {
+            throw EtcdErrors.LEASE_NOT_FOUND;
+        }
+        if (!(result instanceof KvResult.Written written)) {
+            throw new IllegalStateException("a put was answered with " + result);
+        }
+        PutResponse.Builder response = PutResponse.newBuilder().setHeader(headers.at(written.index()));
+        if (request.getPrevKv() && written.prev() != null) {
+            response.setPrevKv(EtcdKv.of(written.prev()));
+        }
+        return response.build();
+    }
+
+    // ----- DeleteRange ------------------------------------------------------------------------
+
+    @Override
+    public void deleteRange(DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> observer) {
+        Calls.unary("DeleteRange", observer, () -> {
+            KeySelector keys = EtcdTxns.selector(KeyRange.of(request.getKey(), request.getRangeEnd()), "DeleteRange");
+            Command command = keys.prefix()
+                    ? new Command.Transaction(new Txn(List.of(), List.of(new Txn.Delete(keys)), List.of()))
+                    : new Command.Delete(EtcdTxns.key(keys.bytes(), limits), Precondition.NONE);
+            return node.raft().propose(command).map(result -> {
+                List<KvEntry> deleted;
+                if (result instanceof KvResult.Deleted one) {
+                    deleted = List.of(one.prev());
+                } else if (result instanceof KvResult.NotFound) {
+                    deleted = List.of();
+                } else if (result instanceof KvResult.TxnDone done) {
+                    deleted = ((TxnRunner.OpResult.Delete) done.outcome().results().get(0)).deleted();
+                } else {
+                    throw new IllegalStateException("a delete was answered with " + result);
+                }
+                return deleteResponse(headers.at(result.index()), deleted, request.getPrevKv());
+            });
+        });
+    }
+
+    private static DeleteRangeResponse deleteResponse(ResponseHeader header, List<KvEntry> deleted, boolean prevKv) {
+        DeleteRangeResponse.Builder response = DeleteRangeResponse.newBuilder().setHeader(header)
+                .setDeleted(deleted.size());
+        if (prevKv) {
+            for (KvEntry entry : deleted) {
+                response.addPrevKvs(EtcdKv.of(entry));
+            }
+        }
+        return response.build();
+    }
+
+    // ----- Txn --------------------------------------------------------------------------------
+
+    @Override
+    public void txn(TxnRequest request, StreamObserver<TxnResponse> observer) {
+        Calls.unary("Txn", observer, () -> {
+            Txn txn = EtcdTxns.parse(request, limits);
+            Future<KvResult> done = txn.readOnly()
+                    ? node.raft().readBarrier().compose(ignored -> node.vertx().executeBlocking(
+                            () -> node.stateMachine().readTransaction(txn), false))
+                    : node.raft().propose(new Command.Transaction(txn));
+            return done.map(result -> txnResponse(request, result));
+        });
+    }
+
+    private TxnResponse txnResponse(TxnRequest request, KvResult result) {
+        if (result instanceof KvResult.LeaseNotFound) {
+            throw EtcdErrors.LEASE_NOT_FOUND;
+        }
+        if (result instanceof KvResult.TxnInvalid) {
+            throw EtcdErrors.DUPLICATE_KEY;
+        }
+        if (!(result instanceof KvResult.TxnDone done)) {
+            throw new IllegalStateException("a transaction was answered with " + result);
+        }
+        ResponseHeader header = headers.at(done.index());
+        List<RequestOp> ops = done.outcome().succeeded() ? request.getSuccessList() : request.getFailureList();
+        List<ResponseOp> responses = new ArrayList<>(ops.size());
+        for (int i = 0; i < ops.size(); i++) {
+            RequestOp op = ops.get(i);
+            TxnRunner.OpResult opResult = done.outcome().results().get(i);
+            if (opResult instanceof TxnRunner.OpResult.Put put) {
+                PutResponse.Builder response = PutResponse.newBuilder().setHeader(header);
+                if (op.getRequestPut().getPrevKv() && put.prev() != null) {
+                    response.setPrevKv(EtcdKv.of(put.prev()));
+                }
+                responses.add(ResponseOp.newBuilder().setResponsePut(response).build());
+            } else if (opResult instanceof TxnRunner.OpResult.Delete delete) {
+                responses.add(ResponseOp.newBuilder().setResponseDeleteRange(
+                        deleteResponse(header, delete.deleted(), op.getRequestDeleteRange().getPrevKv())).build());
+            } else if (opResult instanceof TxnRunner.OpResult.Get get) {
+                responses.add(ResponseOp.newBuilder().setResponseRange(
+                        txnRange(header, op.getRequestRange(), get)).build());
+            }
+        }
+        return TxnResponse.newBuilder().setHeader(header).setSucceeded(done.outcome().succeeded())
+                .addAllResponses(responses).build();
+    }
+
+    /**
+     * A range inside a transaction: what the transaction read (at most the limit, or maxListLimit keys),
+     * filtered and sorted as a Range is. Its count is what was read, so with {@code more} it is a lower bound.
+     */
+    private static RangeResponse txnRange(ResponseHeader header, RangeRequest request, TxnRunner.OpResult.Get get) {
+        RangeReads.Query query = RangeReads.Query.of(request);
+        List<KvEntry> entries = new ArrayList<>();
+        for (KvEntry entry : get.entries()) {
+            if (query.passes(entry)) {
+                entries.add(entry);
+            }
+        }
+        if (query.effectiveOrder() != RangeRequest.SortOrder.NONE) {
+            var comparator = RangeReads.comparator(query.sortTarget());
+            entries.sort(query.effectiveOrder() == RangeRequest.SortOrder.DESCEND ? comparator.reversed() : comparator);
+        }
+        boolean more = get.more();
+        if (query.limit() > 0 && entries.size() > query.limit()) {
+            entries = entries.subList(0, (int) query.limit());
+            more = true;
+        }
+        RangeResponse.Builder response = RangeResponse.newBuilder().setHeader(header).setCount(entries.size())
+                .setMore(more && !query.countOnly());
+        if (!query.countOnly()) {
+            for (KvEntry entry : entries) {
+                response.addKvs(EtcdKv.of(entry, query.keysOnly()));
+            }
+        }
+        return response.build();
+    }
+
+    // ----- Compact ----------------------------------------------------------------------------
+
+    /** Compaction is a replicated command; its records are removed in the background, so physical changes nothing. */
+    @Override
+    public void compact(CompactionRequest request, StreamObserver<CompactionResponse> observer) {
+        Calls.unary("Compact", observer, () -> {
+            if (request.getRevision() < 1) {
+                throw EtcdErrors.COMPACTED;
+            }
+            return node.raft().propose(new Command.Compact(request.getRevision())).map(result -> {
+                if (result instanceof KvResult.Compacted compacted) {
+                    return CompactionResponse.newBuilder().setHeader(headers.at(compacted.index())).build();
+                }
+                if (result instanceof KvResult.CompactRefused refused) {
+                    throw refused.reason() == RevisionUnavailableException.Reason.COMPACTED
+                            ? EtcdErrors.COMPACTED : EtcdErrors.FUTURE_REV;
+                }
+                throw new IllegalStateException("a compaction was answered with " + result);
+            });
+        });
+    }
+}

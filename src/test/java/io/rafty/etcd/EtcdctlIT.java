@@ -1,0 +1,146 @@
+package io.rafty.etcd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Debian's etcdctl (3.4, gRPC only) against three in-process nodes, asserting its printed output.
+ * Skips itself when etcdctl is not installed; .ci/run installs it (package etcd-client).
+ */
+class EtcdctlIT {
+
+    private static final long COMMAND_TIMEOUT_SECONDS = 30;
+
+    @TempDir
+    static Path root;
+    static EtcdCluster cluster;
+    static String endpoints;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(etcdctlPath() != null, "etcdctl is not installed (apt-get install etcd-client); skipping");
+        cluster = new EtcdCluster(root, 3);
+        cluster.awaitLeader();
+        // Without the scheme: etcdctl 3.4 dials each endpoint of `endpoint status/health` with the endpoint as
+        // the HTTP/2 :authority, and Vert.x's server resets a stream whose authority is "http://host:port".
+        endpoints = hostPort(1) + "," + hostPort(2) + "," + hostPort(3);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static String hostPort(int id) {
+        return "127.0.0.1:" + cluster.nodes.get(id).etcdPort();
+    }
+
+    private static String etcdctlPath() {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            File candidate = new File(dir, "etcdctl");
+            if (candidate.canExecute()) {
+                return candidate.getPath();
+            }
+        }
+        return null;
+    }
+
+    /** Runs etcdctl against {@code endpoint}; returns stdout, failing on a non-zero exit. */
+    private static String etcdctlAt(String endpoint, String stdin, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(etcdctlPath(), "--endpoints=" + endpoint,
+                "--command-timeout=20s"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("ETCDCTL_API", "3");
+        Process process = builder.start();
+        process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        process.getOutputStream().close();
+        assertTrue(process.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS), "etcdctl " + args[0] + " hung");
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, process.exitValue(), "etcdctl " + String.join(" ", args) + ": " + out);
+        return out;
+    }
+
+    private static String etcdctl(String... args) throws Exception {
+        return etcdctlAt(cluster.endpoint(2), "", args);
+    }
+
+    @Test
+    void putGetPrefixRevisionDeleteAndCompaction() throws Exception {
+        assertEquals("OK\n", etcdctl("put", "ctl/a", "1"));
+        String first = etcdctl("get", "ctl/a", "-w", "json");
+        long revision = new JsonObject(first).getJsonObject("header").getLong("revision");
+        assertEquals("OK\n", etcdctl("put", "ctl/a", "2"));
+        assertEquals("OK\n", etcdctl("put", "ctl/b", "3"));
+        assertEquals("ctl/a\n2\nctl/b\n3\n", etcdctl("get", "--prefix", "ctl/"));
+        assertEquals("ctl/a\n1\n", etcdctl("get", "ctl/a", "--rev=" + revision));
+        assertEquals("ctl/a\nctl/b\n", etcdctl("get", "--prefix", "--keys-only", "ctl/").replace("\n\n", "\n"));
+        assertEquals("1\n", etcdctl("del", "ctl/b"));
+        assertEquals("ctl/a\n2\n", etcdctl("get", "--prefix", "ctl/"));
+        long head = new JsonObject(etcdctl("get", "ctl/a", "-w", "json")).getJsonObject("header").getLong("revision");
+        assertEquals("compacted revision " + head + "\n", etcdctl("compaction", Long.toString(head)));
+        String compacted = runFailing("get", "ctl/a", "--rev=" + revision);
+        assertTrue(compacted.contains("etcdserver: mvcc: required revision has been compacted"), compacted);
+    }
+
+    @Test
+    void txnFromStdin() throws Exception {
+        etcdctl("put", "tx/t", "old");
+        String script = "value(\"tx/t\") = \"old\"\n\nput tx/t new\nget tx/t\n\nget ctl/none\n\n";
+        assertEquals("SUCCESS\n\nOK\n\ntx/t\nnew\n", etcdctlAt(cluster.endpoint(1), script, "txn"));
+        String again = etcdctlAt(cluster.endpoint(3), script, "txn");
+        assertEquals("FAILURE\n\n", again.substring(0, "FAILURE\n\n".length()));
+    }
+
+    @Test
+    void memberListEndpointStatusAndHealth() throws Exception {
+        String members = etcdctl("member", "list");
+        for (int id = 1; id <= 3; id++) {
+            String peer = cluster.nodes.get(id).url();
+            assertTrue(members.contains(Long.toHexString(id) + ", started, node" + id + ", " + peer), members);
+        }
+        assertTrue(members.contains(cluster.endpoint(2)), members);
+        JsonArray status = new JsonArray(etcdctlAt(endpoints, "", "endpoint", "status", "-w", "json"));
+        assertEquals(3, status.size());
+        long leader = status.getJsonObject(0).getJsonObject("Status").getLong("leader");
+        for (int i = 0; i < 3; i++) {
+            JsonObject s = status.getJsonObject(i).getJsonObject("Status");
+            assertEquals(leader, s.getLong("leader"));
+            assertTrue(s.getLong("raftAppliedIndex") > 0, s.encode());
+            assertTrue(s.getString("version").startsWith("3."), s.encode());
+        }
+        String health = etcdctlAt(endpoints, "", "endpoint", "health");
+        for (int id = 1; id <= 3; id++) {
+            assertTrue(health.contains(hostPort(id) + " is healthy"), health);
+        }
+    }
+
+    private static String runFailing(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(etcdctlPath(), "--endpoints=" + cluster.endpoint(2)));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("ETCDCTL_API", "3");
+        Process process = builder.start();
+        process.getOutputStream().close();
+        assertTrue(process.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.exitValue() != 0, out);
+        return out;
+    }
+}
