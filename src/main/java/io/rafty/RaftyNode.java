@@ -58,13 +58,15 @@ public final class RaftyNode implements AutoCloseable {
     private final RocksStorage storage;
     private final Vertx vertx;
     private final RaftVerticle raft;
+    private final KvStateMachine stateMachine;
     private final ApiVerticle api;
     /** Null when metrics are off. */
     private final Metrics metrics;
 
-    private RaftyNode(NodeConfig config, RocksStorage storage, Vertx vertx, RaftVerticle raft, ApiVerticle api,
-                      Metrics metrics) {
+    private RaftyNode(NodeConfig config, RocksStorage storage, Vertx vertx, RaftVerticle raft,
+                      KvStateMachine stateMachine, ApiVerticle api, Metrics metrics) {
         this.metrics = metrics;
+        this.stateMachine = stateMachine;
         this.config = config;
         this.storage = storage;
         this.vertx = vertx;
@@ -173,7 +175,7 @@ public final class RaftyNode implements AutoCloseable {
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());
-            return new RaftyNode(config, storage, vertx, raft, api, metrics);
+            return new RaftyNode(config, storage, vertx, raft, stateMachine, api, metrics);
         } catch (StartupException | RuntimeException e) {
             closeQuietly(vertx);
             storage.close();
@@ -251,6 +253,16 @@ public final class RaftyNode implements AutoCloseable {
 
     public Vertx vertx() {
         return vertx;
+    }
+
+    /** The Raft verticle (the etcd services and their tests open watches and leases through it). */
+    public RaftVerticle raft() {
+        return raft;
+    }
+
+    /** The replicated state machine (the etcd services read leases and their keys from it). */
+    public KvStateMachine stateMachine() {
+        return stateMachine;
     }
 
     /** Stops serving, then closes storage. Safe to call twice. */
