@@ -60,16 +60,18 @@ public final class RaftyNode implements AutoCloseable {
     private final RocksStorage storage;
     private final Vertx vertx;
     private final RaftVerticle raft;
+    private final KvStateMachine stateMachine;
     private final ApiVerticle api;
     /** Null when the etcd API is off (etcdPort 0). */
     private final EtcdServer etcd;
     /** Null when metrics are off. */
     private final Metrics metrics;
 
-    private RaftyNode(NodeConfig config, RocksStorage storage, Vertx vertx, RaftVerticle raft, ApiVerticle api,
-                      EtcdServer etcd, Metrics metrics) {
+    private RaftyNode(NodeConfig config, RocksStorage storage, Vertx vertx, RaftVerticle raft,
+                      KvStateMachine stateMachine, ApiVerticle api, EtcdServer etcd, Metrics metrics) {
         this.etcd = etcd;
         this.metrics = metrics;
+        this.stateMachine = stateMachine;
         this.config = config;
         this.storage = storage;
         this.vertx = vertx;
@@ -184,11 +186,12 @@ public final class RaftyNode implements AutoCloseable {
             EtcdServer etcd = null;
             if (config.etcdPort() > 0) {
                 etcd = new EtcdServer(new EtcdNode(vertx, raft, stateMachine, config, addresses,
-                        "http://" + hostForUrl(config.host()) + ":" + config.etcdPort(), storage::bytesOnDisk));
+                        "http://" + hostForUrl(config.host()) + ":" + config.etcdPort(), storage::bytesOnDisk,
+                        minLeaseTtlSeconds(config)));
                 await(vertx.deployVerticle(etcd, new DeploymentOptions()), "starting the etcd API on port "
                         + config.etcdPort());
             }
-            return new RaftyNode(config, storage, vertx, raft, api, etcd, metrics);
+            return new RaftyNode(config, storage, vertx, raft, stateMachine, api, etcd, metrics);
         } catch (StartupException | RuntimeException e) {
             closeQuietly(vertx);
             storage.close();
@@ -271,6 +274,16 @@ public final class RaftyNode implements AutoCloseable {
 
     public Vertx vertx() {
         return vertx;
+    }
+
+    /** The Raft verticle (the etcd services and their tests open watches and leases through it). */
+    public RaftVerticle raft() {
+        return raft;
+    }
+
+    /** The replicated state machine (the etcd services read leases and their keys from it). */
+    public KvStateMachine stateMachine() {
+        return stateMachine;
     }
 
     /** Stops serving, then closes storage. Safe to call twice. */

@@ -361,7 +361,8 @@ public final class ConfigLoader {
                 s.intValue("etcdPort", NodeConfig.DEFAULT_ETCD_PORT),
                 // An etcd Put carries a value, so the message limit follows the body limit unless set on its own.
                 s.intValue("etcdMaxMessageBytes", s.intValue("maxRequestBodyBytes", maxValueBytes)
-                        + NodeConfig.ETCD_MESSAGE_OVERHEAD_BYTES));
+                        + NodeConfig.ETCD_MESSAGE_OVERHEAD_BYTES),
+                s.intValue("etcdMaxKeepAlivesInFlight", NodeConfig.DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

@@ -93,6 +93,8 @@ import java.util.stream.Stream;
  *                                serves none
  * @param etcdMaxMessageBytes     the largest gRPC message the etcd API accepts or sends; a bigger request is
  *                                refused with RESOURCE_EXHAUSTED, a bigger range answer too
+ * @param etcdMaxKeepAlivesInFlight keepalives one etcd LeaseKeepAlive stream may have waiting for their answers;
+ *                                a client that sends more is cut off with "etcdserver: too many requests"
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -109,7 +111,8 @@ public record NodeConfig(
         int historyPurgeBatchRecords, int maxWatchers, long maxWatcherQueueBytes, int watchPageEvents,
         int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions, int maxLeases, long maxLeaseTtlSeconds,
         long leaseCheckpointIntervalMs, int backupChunkBytes, int maxBackupStreams,
-        long readyMaxApplyLagEntries, boolean metricsEnabled, int etcdPort, int etcdMaxMessageBytes) {
+        long readyMaxApplyLagEntries, boolean metricsEnabled, int etcdPort, int etcdMaxMessageBytes,
+        int etcdMaxKeepAlivesInFlight) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -121,6 +124,7 @@ public record NodeConfig(
     public static final boolean DEFAULT_METRICS_ENABLED = true;
     /** The etcd API is off unless a port is set. */
     public static final int DEFAULT_ETCD_PORT = 0;
+    public static final int DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT = 64;
     /** Room for a request body's worth of value plus the key, the other fields and the protobuf framing. */
     public static final int ETCD_MESSAGE_OVERHEAD_BYTES = 64 << 10;
     public static final int DEFAULT_MAX_KEY_BYTES = 1024;
@@ -282,6 +286,7 @@ public record NodeConfig(
         if (etcdPort != 0 && etcdPort == port) {
             throw new ConfigException("etcdPort", "etcdPort must differ from port (" + port + ")");
         }
+        positive("etcdMaxKeepAlivesInFlight", etcdMaxKeepAlivesInFlight);
         if (etcdMaxMessageBytes < maxValueBytes) {
             throw new ConfigException("etcdMaxMessageBytes", "etcdMaxMessageBytes (" + etcdMaxMessageBytes
                     + ") must be at least maxValueBytes (" + maxValueBytes + "), or a put of the largest value is refused");
@@ -314,7 +319,8 @@ public record NodeConfig(
                 DEFAULT_MAX_TXN_OPS, DEFAULT_IDEMPOTENCY_WINDOW_REVISIONS, DEFAULT_MAX_LEASES,
                 DEFAULT_MAX_LEASE_TTL_SECONDS, DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS, DEFAULT_BACKUP_CHUNK_BYTES,
                 DEFAULT_MAX_BACKUP_STREAMS, DEFAULT_READY_MAX_APPLY_LAG_ENTRIES, DEFAULT_METRICS_ENABLED,
-                DEFAULT_ETCD_PORT, DEFAULT_MAX_VALUE_BYTES + ETCD_MESSAGE_OVERHEAD_BYTES);
+                DEFAULT_ETCD_PORT, DEFAULT_MAX_VALUE_BYTES + ETCD_MESSAGE_OVERHEAD_BYTES,
+                DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

@@ -127,6 +127,9 @@
  *     Cluster, Watch, Lease; docs/ETCD.md) on this port of {@code host}; run-cluster.sh uses 2379, 22379, 32379</td></tr>
  * <tr><td>etcdMaxMessageBytes</td><td>KVSTORE_ETCD_MAX_MESSAGE_BYTES</td><td>maxRequestBodyBytes + 65536</td><td>the
  *     largest gRPC message of the etcd API, in and out; a bigger one is refused with RESOURCE_EXHAUSTED</td></tr>
+ * <tr><td>etcdMaxKeepAlivesInFlight</td><td>KVSTORE_ETCD_MAX_KEEPALIVES_IN_FLIGHT</td><td>64</td><td>keepalives one
+ *     etcd LeaseKeepAlive stream may have unanswered; more cuts the stream off ("etcdserver: too many
+ *     requests")</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0

@@ -16,9 +16,11 @@ import java.util.function.LongSupplier;
  * @param addresses   member id → HTTP base URL (the peer URLs etcd clients see)
  * @param etcdUrl     this node's etcd endpoint, e.g. {@code http://127.0.0.1:2379}
  * @param dbSizeBytes approximate bytes of the node's storage on disk (Maintenance.Status)
+ * @param minLeaseTtlSeconds the shortest lease TTL this node grants (1.5 longest election timeouts); shorter ones are raised
  */
 public record EtcdNode(Vertx vertx, RaftVerticle raft, KvStateMachine stateMachine, NodeConfig config,
-                       Map<Integer, String> addresses, String etcdUrl, LongSupplier dbSizeBytes) {
+                       Map<Integer, String> addresses, String etcdUrl, LongSupplier dbSizeBytes,
+                       long minLeaseTtlSeconds) {
 
     public EtcdHeaders headers() {
         return new EtcdHeaders(raft);

@@ -1,6 +1,7 @@
 package io.rafty.etcd;
 
 import io.grpc.BindableService;
+import io.rafty.config.NodeConfig;
 import io.rafty.transport.QuietConnections;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -22,6 +23,9 @@ import java.util.List;
  */
 public final class EtcdServer extends VerticleBase {
 
+    /** etcd's own progress-notification interval, for watches when {@code watchProgressMs} is 0 (never). */
+    static final int ETCD_PROGRESS_INTERVAL_MS = 10 * 60 * 1000;
+
     private final EtcdNode node;
     private HttpServer server;
 
@@ -30,13 +34,22 @@ public final class EtcdServer extends VerticleBase {
     }
 
     /**
-     * The services this server registers. To add one (Watch, Lease…), construct it here from {@code node}.
+     * The services this server registers. To add one, construct it here from {@code node}.
      */
     static List<BindableService> services(EtcdNode node) {
+        NodeConfig config = node.config();
+        // etcd sends progress notifications every 10 minutes; Rafty's watchProgressMs of 0 means "never" for
+        // SSE, and an etcd client asking for progress_notify expects some, so etcd's interval stands in.
+        int progressMs = config.watchProgressMs() > 0 ? config.watchProgressMs() : ETCD_PROGRESS_INTERVAL_MS;
         return List.of(
                 new EtcdKvService(node),
                 new EtcdMaintenanceService(node),
-                new EtcdClusterService(node));
+                new EtcdClusterService(node),
+                new EtcdWatchService(node.raft(), config.id(), new EtcdWatchService.Settings(progressMs)),
+                new EtcdLeaseService(node.vertx(), node.raft(), node.stateMachine(), config.id(), node.addresses(),
+                        new EtcdLeaseService.Settings(config.maxLeases(), config.maxLeaseTtlSeconds(),
+                                node.minLeaseTtlSeconds(), config.maxListLimit(),
+                                config.etcdMaxKeepAlivesInFlight(), config.clientRequestTimeoutMs())));
     }
 
     @Override

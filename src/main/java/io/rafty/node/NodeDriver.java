@@ -759,6 +759,11 @@ public final class NodeDriver {
         publishStatus();
     }
 
+    /** See {@link WatchHub#syncedThrough}: the applied revision if watch {@code id} has everything through it, else -1. */
+    public long watchSyncedThrough(long id) {
+        return watches.syncedThrough(id);
+    }
+
     /** The subscriber of watch {@code id} is no longer congested. */
     public void watchWritable(long id) {
         watches.writable(id);

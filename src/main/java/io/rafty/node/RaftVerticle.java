@@ -209,6 +209,24 @@ public final class RaftVerticle extends VerticleBase {
         raftContext.runOnContext(v -> driver.watchWritable(id));
     }
 
+    /**
+     * The applied revision if every watch of {@code ids} has been handed every matching change through it,
+     * else -1 (an etcd WatchProgressRequest). Completes on the caller's context after every message the
+     * watches were sent before the check.
+     */
+    public Future<Long> watchesSyncedThrough(List<Long> ids) {
+        return onRaftContext(promise -> {
+            long through = driver.status().appliedIndex();
+            for (long id : ids) {
+                if (driver.watchSyncedThrough(id) < 0) {
+                    through = -1;
+                    break;
+                }
+            }
+            promise.complete(through);
+        });
+    }
+
     /** See {@link NodeDriver#changeMembership}. */
     public Future<Membership> changeMembership(UnaryOperator<Membership> change) {
         return onRaftContext(promise -> driver.changeMembership(change, reply(promise), System.nanoTime()));

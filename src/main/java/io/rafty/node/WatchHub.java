@@ -198,6 +198,18 @@ public final class WatchHub {
         }
     }
 
+    /**
+     * The applied revision when watcher {@code id} has been handed every matching change through it (it is
+     * live and nothing waits in its queue), else -1: what an etcd progress request may promise.
+     */
+    long syncedThrough(long id) {
+        Watcher watcher = watchers.get(id);
+        if (watcher == null || watcher.closed || watcher.catchingUp || !watcher.queue.isEmpty()) {
+            return -1;
+        }
+        return appliedIndex;
+    }
+
     /** The subscriber of {@code id} can take messages again. */
     void writable(long id) {
         Watcher watcher = watchers.get(id);

@@ -1,0 +1,154 @@
+package io.rafty.etcd;
+
+import io.etcd.jetcd.Client;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.rafty.RaftyNode;
+import io.rafty.config.Peer;
+import io.rafty.config.TestConfigs;
+import io.rafty.kv.Command;
+import io.rafty.kv.KvResult;
+import io.rafty.kv.Precondition;
+import io.rafty.node.NodeStatus;
+import io.rafty.raft.Role;
+import io.vertx.core.Future;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.grpcio.server.GrpcIoServer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+
+/**
+ * Real in-process nodes, each also serving the etcd Watch and Lease services on a Vert.x HTTP/2 server of
+ * its own (an ephemeral port), as the node's etcd server will once it is wired in.
+ */
+final class EtcdNodes implements AutoCloseable {
+
+    static final int PROGRESS_INTERVAL_MS = 200;
+    static final long MIN_TTL_SECONDS = 1;
+    static final long MAX_TTL_SECONDS = 3600;
+
+    final Map<Integer, String> addresses = new ConcurrentHashMap<>();
+    final Map<Integer, RaftyNode> nodes = new TreeMap<>();
+    final Map<Integer, Integer> grpcPorts = new TreeMap<>();
+    private final List<AutoCloseable> clients = new ArrayList<>();
+
+    EtcdNodes(Path root, int size) throws Exception {
+        for (int id = 1; id <= size; id++) {
+            List<Peer> peers = new ArrayList<>();
+            for (int other = 1; other <= size; other++) {
+                if (other != id) {
+                    peers.add(new Peer(other, "http://127.0.0.1:" + other));
+                }
+            }
+            RaftyNode node = RaftyNode.start(TestConfigs.node(id, 0, peers, root.resolve("node" + id)), addresses,
+                    new VertxOptions());
+            nodes.put(id, node);
+            addresses.put(id, node.url());
+            grpcPorts.put(id, serveEtcd(node));
+        }
+        awaitLeader();
+        int leader = awaitLeader();
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
+            NodeStatus s = nodes.get(leader).status();
+            return s.membership().bindsStorage() && nodes.values().stream()
+                    .allMatch(n -> n.status().appliedIndex() == s.lastLogIndex());
+        });
+    }
+
+    private int serveEtcd(RaftyNode node) throws Exception {
+        GrpcIoServer grpc = GrpcIoServer.server(node.vertx());
+        grpc.addService(new EtcdWatchService(node.raft(), node.id(), new EtcdWatchService.Settings(PROGRESS_INTERVAL_MS)));
+        grpc.addService(new EtcdLeaseService(node.vertx(), node.raft(), node.stateMachine(), node.id(), addresses,
+                new EtcdLeaseService.Settings(1000, MAX_TTL_SECONDS, MIN_TTL_SECONDS, 1000, 64, 5000)));
+        HttpServer server = node.vertx().createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
+                .requestHandler(grpc);
+        return await(server.listen()).actualPort();
+    }
+
+    int awaitLeader() {
+        int[] found = new int[1];
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
+            int leader = 0;
+            for (RaftyNode node : nodes.values()) {
+                NodeStatus s = node.status();
+                if (s != null && s.role() == Role.LEADER) {
+                    leader = s.id();
+                }
+            }
+            if (leader == 0) {
+                return false;
+            }
+            for (RaftyNode node : nodes.values()) {
+                if (node.status().leaderId() != leader) {
+                    return false;
+                }
+            }
+            found[0] = leader;
+            return true;
+        });
+        return found[0];
+    }
+
+    /** A jetcd client of node {@code id}'s etcd port. */
+    Client client(int id) {
+        Client client = Client.builder().endpoints("http://127.0.0.1:" + grpcPorts.get(id)).build();
+        clients.add(client);
+        return client;
+    }
+
+    /** A plain gRPC channel to node {@code id}'s etcd port, for what jetcd does not expose. */
+    ManagedChannel channel(int id) {
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPorts.get(id)).usePlaintext().build();
+        clients.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        return channel;
+    }
+
+    RaftyNode node(int id) {
+        return nodes.get(id);
+    }
+
+    KvResult propose(int id, Command command) throws Exception {
+        return await(nodes.get(id).raft().propose(command));
+    }
+
+    /** Puts through the Raft log of node {@code id}; returns the revision. */
+    long put(int id, String key, String value) throws Exception {
+        return propose(id, new Command.Put(bytes(key), bytes(value), Precondition.NONE)).index();
+    }
+
+    long put(int id, String key, String value, long lease) throws Exception {
+        return propose(id, new Command.Put(bytes(key), bytes(value), Precondition.NONE, lease)).index();
+    }
+
+    long delete(int id, String key) throws Exception {
+        return propose(id, new Command.Delete(bytes(key), Precondition.NONE)).index();
+    }
+
+    static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static <T> T await(Future<T> future) throws Exception {
+        return future.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (AutoCloseable client : clients) {
+            client.close();
+        }
+        for (RaftyNode node : nodes.values()) {
+            node.close();
+        }
+    }
+}
