@@ -206,7 +206,7 @@ public final class RaftyNode implements AutoCloseable {
      * The shortest lease TTL: one and a half longest election timeouts, rounded up to a second (etcd's
      * rule), so that a lease survives the election that follows a leader's death.
      */
-    static long minLeaseTtlSeconds(NodeConfig config) {
+    public static long minLeaseTtlSeconds(NodeConfig config) {
         long electionMs = (long) config.electionTimeoutTicksMax() * config.tickIntervalMs();
         return Math.max(1, (electionMs * 3 / 2 + 999) / 1000);
     }

@@ -4,6 +4,7 @@ import io.etcd.jetcd.Client;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.rafty.RaftyNode;
+import io.rafty.config.NodeConfig;
 import io.rafty.config.Peer;
 import io.rafty.config.TestConfigs;
 import io.rafty.kv.Command;
@@ -28,13 +29,14 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 
 /**
- * Real in-process nodes, each also serving the etcd Watch and Lease services on a Vert.x HTTP/2 server of
- * its own (an ephemeral port), as the node's etcd server will once it is wired in.
+ * Real in-process nodes, each serving the etcd API (its own {@code EtcdServer}, on an ephemeral
+ * {@code etcdPort}), with progress notes every {@link #PROGRESS_INTERVAL_MS} and a small longest TTL.
  */
 final class EtcdNodes implements AutoCloseable {
 
     static final int PROGRESS_INTERVAL_MS = 200;
-    static final long MIN_TTL_SECONDS = 1;
+    /** The shortest TTL the test nodes grant (their timing is TestConfigs', the same for every node). */
+    static final long MIN_TTL_SECONDS = RaftyNode.minLeaseTtlSeconds(TestConfigs.node(1, 0, List.of(), Path.of("unused")));
     static final long MAX_TTL_SECONDS = 3600;
 
     final Map<Integer, String> addresses = new ConcurrentHashMap<>();
@@ -50,11 +52,13 @@ final class EtcdNodes implements AutoCloseable {
                     peers.add(new Peer(other, "http://127.0.0.1:" + other));
                 }
             }
-            RaftyNode node = RaftyNode.start(TestConfigs.node(id, 0, peers, root.resolve("node" + id)), addresses,
-                    new VertxOptions());
+            NodeConfig config = TestConfigs.with(TestConfigs.node(id, 0, peers, root.resolve("node" + id)),
+                    Map.of("etcdPort", EtcdCluster.freePort(), "watchProgressMs", PROGRESS_INTERVAL_MS,
+                            "maxLeaseTtlSeconds", MAX_TTL_SECONDS));
+            RaftyNode node = RaftyNode.start(config, addresses, new VertxOptions());
             nodes.put(id, node);
             addresses.put(id, node.url());
-            grpcPorts.put(id, serveEtcd(node));
+            grpcPorts.put(id, node.etcdPort());
         }
         awaitLeader();
         int leader = awaitLeader();
@@ -63,16 +67,6 @@ final class EtcdNodes implements AutoCloseable {
             return s.membership().bindsStorage() && nodes.values().stream()
                     .allMatch(n -> n.status().appliedIndex() == s.lastLogIndex());
         });
-    }
-
-    private int serveEtcd(RaftyNode node) throws Exception {
-        GrpcIoServer grpc = GrpcIoServer.server(node.vertx());
-        grpc.addService(new EtcdWatchService(node.raft(), node.id(), new EtcdWatchService.Settings(PROGRESS_INTERVAL_MS)));
-        grpc.addService(new EtcdLeaseService(node.vertx(), node.raft(), node.stateMachine(), node.id(), addresses,
-                new EtcdLeaseService.Settings(1000, MAX_TTL_SECONDS, MIN_TTL_SECONDS, 1000, 64, 5000)));
-        HttpServer server = node.vertx().createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0))
-                .requestHandler(grpc);
-        return await(server.listen()).actualPort();
     }
 
     int awaitLeader() {
