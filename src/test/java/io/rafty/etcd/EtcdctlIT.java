@@ -131,6 +131,63 @@ class EtcdctlIT {
         }
     }
 
+    @Test
+    void watchFromARevisionSeesEveryChangeInOrder() throws Exception {
+        long first = new JsonObject(etcdctl("put", "w/a", "1", "-w", "json")).getJsonObject("header")
+                .getLong("revision");
+        etcdctl("put", "w/b", "2");
+        etcdctl("del", "w/a");
+        List<String> command = List.of(etcdctlPath(), "--endpoints=" + cluster.endpoint(3), "watch", "--prefix",
+                "w/", "--rev=" + first);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("ETCDCTL_API", "3");
+        Process watch = builder.start();
+        StringBuffer seen = new StringBuffer();
+        Thread reader = new Thread(() -> {
+            try (var in = watch.getInputStream()) {
+                byte[] buffer = new byte[4096];
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    seen.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
+                }
+            } catch (java.io.IOException ignored) {
+                // The process was stopped: what it printed is in `seen`.
+            }
+        }, "etcdctl-watch-reader");
+        reader.start();
+        try {
+            // etcdctl prints a delete's (empty) value line too, as it does against etcd.
+            String expected = "PUT\nw/a\n1\nPUT\nw/b\n2\nDELETE\nw/a\n\n";
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(COMMAND_TIMEOUT_SECONDS))
+                    .until(() -> seen.length() >= expected.length() || !watch.isAlive());
+            etcdctl("put", "w/c", "3");
+            String live = expected + "PUT\nw/c\n3\n";
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(COMMAND_TIMEOUT_SECONDS))
+                    .until(() -> seen.length() >= live.length() || !watch.isAlive());
+            assertEquals(live, seen.toString(), "history from the revision, then the live change");
+        } finally {
+            watch.destroyForcibly();
+            reader.join(TimeUnit.SECONDS.toMillis(COMMAND_TIMEOUT_SECONDS));
+        }
+    }
+
+    @Test
+    void leaseGrantAttachKeepAliveTimeToLiveAndRevoke() throws Exception {
+        String granted = etcdctl("lease", "grant", "60");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^lease ([0-9a-f]+) granted with TTL\\(60s\\)\n$")
+                .matcher(granted);
+        assertTrue(m.matches(), granted);
+        String id = m.group(1);
+        assertEquals("OK\n", etcdctl("put", "--lease=" + id, "l/k", "v"));
+        assertEquals("lease " + id + " keepalived with TTL(60)\n", etcdctl("lease", "keep-alive", "--once", id));
+        String ttl = etcdctl("lease", "timetolive", "--keys", id);
+        assertTrue(ttl.startsWith("lease " + id + " granted with TTL(60s), remaining("), ttl);
+        assertTrue(ttl.endsWith("attached keys([l/k])\n"), ttl);
+        assertEquals("lease " + id + " revoked\n", etcdctl("lease", "revoke", id));
+        assertEquals("", etcdctl("get", "l/k"), "the revoke deleted the attached key");
+        String gone = etcdctl("lease", "timetolive", id);
+        assertEquals("lease " + id + " already expired\n", gone);
+    }
+
     private static String runFailing(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(etcdctlPath(), "--endpoints=" + cluster.endpoint(2)));
         command.addAll(List.of(args));
