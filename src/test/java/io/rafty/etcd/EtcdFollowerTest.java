@@ -63,4 +63,58 @@ class EtcdFollowerTest {
                     .map(key -> key.toString(StandardCharsets.UTF_8)).toList());
         }
     }
+
+    /**
+     * etcd's clients resume a broken watch on another endpoint from the revision after the last one they
+     * saw. The node serving the watch stops; the stream resumes on the other follower with nothing missed or
+     * repeated, and sees the writes made meanwhile.
+     */
+    @Test
+    void aWatchResumesOnAnotherNodeWhenItsNodeStops() throws Exception {
+        try (EtcdNodes cluster = new EtcdNodes(dir, 3)) {
+            int leader = cluster.awaitLeader();
+            List<Integer> followers = new java.util.ArrayList<>(List.of(1, 2, 3));
+            followers.remove(Integer.valueOf(leader));
+            List<Long> written = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                written.add(cluster.put(leader, "r/k" + i, "before-" + i));
+            }
+            try (Client client = Client.builder().endpoints(
+                    "http://127.0.0.1:" + cluster.grpcPorts.get(followers.get(0)),
+                    "http://127.0.0.1:" + cluster.grpcPorts.get(followers.get(1))).build()) {
+                BlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
+                try (Watch.Watcher watch = EtcdWatchServiceTest.watch(client, "r/", WatchOption.builder()
+                        .isPrefix(true).withRevision(written.get(0)), events)) {
+                    List<Long> seen = new java.util.ArrayList<>();
+                    while (seen.size() < 3) {
+                        WatchEvent event = events.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+                        assertNotNull(event, "history replayed before the stop; seen " + seen);
+                        seen.add(event.getKeyValue().getModRevision());
+                    }
+                    int[] serving = new int[1];
+                    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(WAIT_SECONDS)).until(() -> {
+                        for (int id : followers) {
+                            if (cluster.node(id).status().watchers() > 0) {
+                                serving[0] = id;
+                                return true;
+                            }
+                        }
+                        return false;
+                    });
+                    cluster.nodes.remove(serving[0]).close();
+                    for (int i = 0; i < 5; i++) {
+                        written.add(cluster.put(leader, "r/k" + i, "after-" + i));
+                    }
+                    while (seen.size() < written.size()) {
+                        WatchEvent event = events.poll(30, TimeUnit.SECONDS);
+                        assertNotNull(event, "the watch resumed elsewhere; seen " + seen + " of " + written);
+                        seen.add(event.getKeyValue().getModRevision());
+                    }
+                    assertEquals(written, seen, "every revision once, in order, across the stop");
+                    WatchEvent extra = events.poll(500, TimeUnit.MILLISECONDS);
+                    assertEquals(null, extra, "nothing repeated after the resume");
+                }
+            }
+        }
+    }
 }
