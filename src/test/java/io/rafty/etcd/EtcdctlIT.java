@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EtcdctlIT {
 
-    private static final long COMMAND_TIMEOUT_SECONDS = 30;
+    private static final long COMMAND_TIMEOUT_SECONDS = Etcdctl.COMMAND_TIMEOUT_SECONDS;
 
     @TempDir
     static Path root;
@@ -52,29 +51,14 @@ class EtcdctlIT {
     }
 
     private static String etcdctlPath() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            File candidate = new File(dir, "etcdctl");
-            if (candidate.canExecute()) {
-                return candidate.getPath();
-            }
-        }
-        return null;
+        return Etcdctl.find("etcdctl");
     }
 
     /** Runs etcdctl against {@code endpoint}; returns stdout, failing on a non-zero exit. */
     private static String etcdctlAt(String endpoint, String stdin, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(etcdctlPath(), "--endpoints=" + endpoint,
-                "--command-timeout=20s"));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("ETCDCTL_API", "3");
-        Process process = builder.start();
-        process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-        process.getOutputStream().close();
-        assertTrue(process.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS), "etcdctl " + args[0] + " hung");
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, process.exitValue(), "etcdctl " + String.join(" ", args) + ": " + out);
-        return out;
+        Etcdctl.Run run = Etcdctl.run(endpoint, stdin, List.of(args));
+        assertEquals(0, run.exitCode(), "etcdctl " + String.join(" ", args) + ": " + run.output());
+        return run.output();
     }
 
     private static String etcdctl(String... args) throws Exception {
@@ -189,15 +173,8 @@ class EtcdctlIT {
     }
 
     private static String runFailing(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(etcdctlPath(), "--endpoints=" + cluster.endpoint(2)));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("ETCDCTL_API", "3");
-        Process process = builder.start();
-        process.getOutputStream().close();
-        assertTrue(process.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS));
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.exitValue() != 0, out);
-        return out;
+        Etcdctl.Run run = Etcdctl.run(cluster.endpoint(2), "", List.of(args));
+        assertTrue(run.exitCode() != 0, run.output());
+        return run.output();
     }
 }
