@@ -22,6 +22,7 @@ import io.rafty.raft.RaftNode;
 import io.rafty.raft.ReadState;
 import io.rafty.raft.Ready;
 import io.rafty.raft.RecoveredState;
+import io.rafty.storage.LogStore;
 import io.rafty.raft.Role;
 import io.rafty.raft.SnapshotMeta;
 import io.rafty.raft.SoftState;
@@ -258,6 +259,21 @@ public final class NodeDriver {
     private long nowNanos;
     /** (time, applied index) notes, oldest first, for time-based retention. */
     private final ArrayDeque<long[]> appliedSamples = new ArrayDeque<>();
+
+    /**
+     * What a node boots from: its log store's hard state, log and storage id, the state machine's applied
+     * index, and the store's membership — or {@code initial} for a store that has none yet, saved so that a
+     * restart finds it there. Both hosts (the Vert.x one and the simulator's) recover through this.
+     */
+    public static RecoveredState recover(LogStore log, Membership initial, long appliedIndex) {
+        Membership membership = log.membership();
+        if (membership == null) {
+            membership = initial;
+            log.saveMembership(membership);
+        }
+        return new RecoveredState(log.hardState(), membership, log.logStartIndex(), log.logStartTerm(), log.entries(),
+                appliedIndex, log.storageId());
+    }
 
     /** A driver with unbounded history and default watch limits over a store with nothing compacted. */
     public NodeDriver(RaftConfig config, RecoveredState recovered, RandomGenerator random,
@@ -759,9 +775,17 @@ public final class NodeDriver {
         publishStatus();
     }
 
-    /** See {@link WatchHub#syncedThrough}: the applied revision if watch {@code id} has everything through it, else -1. */
-    public long watchSyncedThrough(long id) {
-        return watches.syncedThrough(id);
+    /**
+     * The applied revision if every watch of {@code ids} has been handed every matching change through it
+     * ({@link WatchHub#syncedThrough}), else -1: what an etcd WatchProgressRequest may promise.
+     */
+    public long watchesSyncedThrough(List<Long> ids) {
+        for (long id : ids) {
+            if (watches.syncedThrough(id) < 0) {
+                return -1;
+            }
+        }
+        return status().appliedIndex();
     }
 
     /** The subscriber of watch {@code id} is no longer congested. */

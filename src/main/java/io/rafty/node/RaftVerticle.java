@@ -131,13 +131,7 @@ public final class RaftVerticle extends VerticleBase {
     }
 
     private RecoveredState recover() {
-        Membership membership = logStore.membership();
-        if (membership == null) {
-            membership = initialMembership;
-            logStore.saveMembership(membership);
-        }
-        return new RecoveredState(logStore.hardState(), membership, logStore.logStartIndex(), logStore.logStartTerm(),
-                logStore.entries(), stateMachine.appliedIndex(), logStore.storageId());
+        return NodeDriver.recover(logStore, initialMembership, stateMachine.appliedIndex());
     }
 
     @Override
@@ -210,21 +204,11 @@ public final class RaftVerticle extends VerticleBase {
     }
 
     /**
-     * The applied revision if every watch of {@code ids} has been handed every matching change through it,
-     * else -1 (an etcd WatchProgressRequest). Completes on the caller's context after every message the
+     * See {@link NodeDriver#watchesSyncedThrough}. Completes on the caller's context after every message the
      * watches were sent before the check.
      */
     public Future<Long> watchesSyncedThrough(List<Long> ids) {
-        return onRaftContext(promise -> {
-            long through = driver.status().appliedIndex();
-            for (long id : ids) {
-                if (driver.watchSyncedThrough(id) < 0) {
-                    through = -1;
-                    break;
-                }
-            }
-            promise.complete(through);
-        });
+        return onRaftContext(promise -> promise.complete(driver.watchesSyncedThrough(ids)));
     }
 
     /** See {@link NodeDriver#changeMembership}. */

@@ -203,9 +203,7 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
 
     /** Boots from what the disk and state machine durably hold. */
     void start(SplittableRandom random) {
-        Membership stored = disk.membership() != null ? disk.membership() : membership;
-        RecoveredState state = new RecoveredState(disk.hardState(), stored, disk.logStartIndex(),
-                disk.logStartTerm(), disk.entries(), stateMachine.appliedIndex(), disk.storageId());
+        RecoveredState state = NodeDriver.recover(disk, membership, stateMachine.appliedIndex());
         up = true;
         paused = false;
         incarnation++;
