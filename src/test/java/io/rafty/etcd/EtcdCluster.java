@@ -12,6 +12,7 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -24,6 +25,12 @@ final class EtcdCluster implements AutoCloseable {
     final Map<Integer, RaftyNode> nodes = new TreeMap<>();
 
     EtcdCluster(Path root, int size) throws Exception {
+        this(root, size, Map.of("etcdMaxMessageBytes", 256 * 1024, "maxValueBytes", 128 * 1024,
+                "maxRequestBodyBytes", 128 * 1024));
+    }
+
+    /** {@code size} nodes with TestConfigs' settings, each its own {@code etcdPort}, and {@code overrides}. */
+    EtcdCluster(Path root, int size, Map<String, ?> overrides) throws Exception {
         for (int id = 1; id <= size; id++) {
             List<Peer> peers = new ArrayList<>();
             for (int other = 1; other <= size; other++) {
@@ -31,9 +38,9 @@ final class EtcdCluster implements AutoCloseable {
                     peers.add(new Peer(other, "http://127.0.0.1:" + (other + 1)));
                 }
             }
-            NodeConfig config = TestConfigs.with(TestConfigs.node(id, 0, peers, root.resolve("node" + id)),
-                    Map.of("etcdPort", freePort(), "etcdMaxMessageBytes", 256 * 1024,
-                            "maxValueBytes", 128 * 1024, "maxRequestBodyBytes", 128 * 1024));
+            Map<String, Object> settings = new HashMap<>(overrides);
+            settings.put("etcdPort", freePort());
+            NodeConfig config = TestConfigs.with(TestConfigs.node(id, 0, peers, root.resolve("node" + id)), settings);
             RaftyNode node = RaftyNode.start(config, addresses, new VertxOptions());
             nodes.put(id, node);
             addresses.put(id, node.url());

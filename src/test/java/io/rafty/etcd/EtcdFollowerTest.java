@@ -80,8 +80,8 @@ class EtcdFollowerTest {
                 written.add(cluster.put(leader, "r/k" + i, "before-" + i));
             }
             try (Client client = Client.builder().endpoints(
-                    "http://127.0.0.1:" + cluster.grpcPorts.get(followers.get(0)),
-                    "http://127.0.0.1:" + cluster.grpcPorts.get(followers.get(1))).build()) {
+                    "http://127.0.0.1:" + cluster.nodes.get(followers.get(0)).etcdPort(),
+                    "http://127.0.0.1:" + cluster.nodes.get(followers.get(1)).etcdPort()).build()) {
                 BlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
                 try (Watch.Watcher watch = EtcdWatchServiceTest.watch(client, "r/", WatchOption.builder()
                         .isPrefix(true).withRevision(written.get(0)), events)) {

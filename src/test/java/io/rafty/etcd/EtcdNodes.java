@@ -4,27 +4,18 @@ import io.etcd.jetcd.Client;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.rafty.RaftyNode;
-import io.rafty.config.NodeConfig;
-import io.rafty.config.Peer;
 import io.rafty.config.TestConfigs;
 import io.rafty.kv.Command;
 import io.rafty.kv.KvResult;
 import io.rafty.kv.Precondition;
 import io.rafty.node.NodeStatus;
-import io.rafty.raft.Role;
 import io.vertx.core.Future;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.grpcio.server.GrpcIoServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 
@@ -39,28 +30,14 @@ final class EtcdNodes implements AutoCloseable {
     static final long MIN_TTL_SECONDS = RaftyNode.minLeaseTtlSeconds(TestConfigs.node(1, 0, List.of(), Path.of("unused")));
     static final long MAX_TTL_SECONDS = 3600;
 
-    final Map<Integer, String> addresses = new ConcurrentHashMap<>();
-    final Map<Integer, RaftyNode> nodes = new TreeMap<>();
-    final Map<Integer, Integer> grpcPorts = new TreeMap<>();
+    private final EtcdCluster cluster;
+    final Map<Integer, RaftyNode> nodes;
     private final List<AutoCloseable> clients = new ArrayList<>();
 
     EtcdNodes(Path root, int size) throws Exception {
-        for (int id = 1; id <= size; id++) {
-            List<Peer> peers = new ArrayList<>();
-            for (int other = 1; other <= size; other++) {
-                if (other != id) {
-                    peers.add(new Peer(other, "http://127.0.0.1:" + other));
-                }
-            }
-            NodeConfig config = TestConfigs.with(TestConfigs.node(id, 0, peers, root.resolve("node" + id)),
-                    Map.of("etcdPort", EtcdCluster.freePort(), "watchProgressMs", PROGRESS_INTERVAL_MS,
-                            "maxLeaseTtlSeconds", MAX_TTL_SECONDS));
-            RaftyNode node = RaftyNode.start(config, addresses, new VertxOptions());
-            nodes.put(id, node);
-            addresses.put(id, node.url());
-            grpcPorts.put(id, node.etcdPort());
-        }
-        awaitLeader();
+        cluster = new EtcdCluster(root, size, Map.of("watchProgressMs", PROGRESS_INTERVAL_MS,
+                "maxLeaseTtlSeconds", MAX_TTL_SECONDS));
+        nodes = cluster.nodes;
         int leader = awaitLeader();
         Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
             NodeStatus s = nodes.get(leader).status();
@@ -70,39 +47,19 @@ final class EtcdNodes implements AutoCloseable {
     }
 
     int awaitLeader() {
-        int[] found = new int[1];
-        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
-            int leader = 0;
-            for (RaftyNode node : nodes.values()) {
-                NodeStatus s = node.status();
-                if (s != null && s.role() == Role.LEADER) {
-                    leader = s.id();
-                }
-            }
-            if (leader == 0) {
-                return false;
-            }
-            for (RaftyNode node : nodes.values()) {
-                if (node.status().leaderId() != leader) {
-                    return false;
-                }
-            }
-            found[0] = leader;
-            return true;
-        });
-        return found[0];
+        return cluster.awaitLeader();
     }
 
     /** A jetcd client of node {@code id}'s etcd port. */
     Client client(int id) {
-        Client client = Client.builder().endpoints("http://127.0.0.1:" + grpcPorts.get(id)).build();
+        Client client = Client.builder().endpoints(cluster.endpoint(id)).build();
         clients.add(client);
         return client;
     }
 
     /** A plain gRPC channel to node {@code id}'s etcd port, for what jetcd does not expose. */
     ManagedChannel channel(int id) {
-        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPorts.get(id)).usePlaintext().build();
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", nodes.get(id).etcdPort()).usePlaintext().build();
         clients.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
         return channel;
     }
@@ -141,8 +98,6 @@ final class EtcdNodes implements AutoCloseable {
         for (AutoCloseable client : clients) {
             client.close();
         }
-        for (RaftyNode node : nodes.values()) {
-            node.close();
-        }
+        cluster.close();
     }
 }
