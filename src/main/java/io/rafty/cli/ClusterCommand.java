@@ -89,7 +89,7 @@ final class ClusterCommand implements Runnable {
 
         @Override
         public Integer call() {
-            JsonObject body = LeaseCommand.ok(endpoints.client().get("/v1/cluster"));
+            JsonObject body = endpoints.client().get("/v1/cluster").okJson();
             if (output.json()) {
                 output.json(body);
                 return ExitCodes.OK;
@@ -129,8 +129,8 @@ final class ClusterCommand implements Runnable {
         @Override
         public Integer call() {
             JsonObject request = new JsonObject().put("id", id).put("address", url).put("learner", learner);
-            return printMembership(output, LeaseCommand.ok(endpoints.client().send("POST", "/v1/cluster/members",
-                    request.encode().getBytes(StandardCharsets.UTF_8))));
+            return printMembership(output, endpoints.client().send("POST", "/v1/cluster/members",
+                    request.encode().getBytes(StandardCharsets.UTF_8)).okJson());
         }
     }
 
@@ -147,8 +147,8 @@ final class ClusterCommand implements Runnable {
 
         @Override
         public Integer call() {
-            return printMembership(output, LeaseCommand.ok(endpoints.client().send("DELETE", "/v1/cluster/members/" + id,
-                    null)));
+            return printMembership(output, endpoints.client().send("DELETE", "/v1/cluster/members/" + id,
+                    null).okJson());
         }
     }
 
@@ -165,8 +165,8 @@ final class ClusterCommand implements Runnable {
 
         @Override
         public Integer call() {
-            return printMembership(output, LeaseCommand.ok(endpoints.client().send("POST",
-                    "/v1/cluster/members/" + id + "/promote", null)));
+            return printMembership(output, endpoints.client().send("POST",
+                    "/v1/cluster/members/" + id + "/promote", null).okJson());
         }
     }
 
@@ -183,8 +183,8 @@ final class ClusterCommand implements Runnable {
 
         @Override
         public Integer call() {
-            JsonObject body = LeaseCommand.ok(endpoints.client().send("POST", "/v1/cluster/leader",
-                    new JsonObject().put("id", id).encode().getBytes(StandardCharsets.UTF_8)));
+            JsonObject body = endpoints.client().send("POST", "/v1/cluster/leader",
+                    new JsonObject().put("id", id).encode().getBytes(StandardCharsets.UTF_8)).okJson();
             if (output.json()) {
                 output.json(body);
             } else {

@@ -50,8 +50,8 @@ final class LeaseCommand implements Runnable {
             if (id != null) {
                 request.put("id", id);
             }
-            JsonObject body = ok(endpoints.client().send("POST", "/v1/leases",
-                    request.encode().getBytes(StandardCharsets.UTF_8)));
+            JsonObject body = endpoints.client().send("POST", "/v1/leases",
+                    request.encode().getBytes(StandardCharsets.UTF_8)).okJson();
             if (output.json()) {
                 output.json(body);
                 return ExitCodes.OK;
@@ -88,7 +88,7 @@ final class LeaseCommand implements Runnable {
             Duration timeout = endpoints.runTimeout();
             long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
             while (true) {
-                JsonObject body = ok(http.send("POST", "/v1/leases/" + id + "/keepalive", null));
+                JsonObject body = http.send("POST", "/v1/leases/" + id + "/keepalive", null).okJson();
                 if (output.json()) {
                     output.json(body);
                 } else {
@@ -125,7 +125,7 @@ final class LeaseCommand implements Runnable {
 
         @Override
         public Integer call() {
-            JsonObject body = ok(endpoints.client().send("DELETE", "/v1/leases/" + id, null));
+            JsonObject body = endpoints.client().send("DELETE", "/v1/leases/" + id, null).okJson();
             if (output.json()) {
                 output.json(body);
             } else {
@@ -152,7 +152,7 @@ final class LeaseCommand implements Runnable {
 
         @Override
         public Integer call() {
-            JsonObject body = ok(endpoints.client().get("/v1/leases/" + id));
+            JsonObject body = endpoints.client().get("/v1/leases/" + id).okJson();
             if (output.json()) {
                 output.json(body);
                 return ExitCodes.OK;
@@ -181,7 +181,7 @@ final class LeaseCommand implements Runnable {
 
         @Override
         public Integer call() {
-            JsonObject body = ok(endpoints.client().get("/v1/leases"));
+            JsonObject body = endpoints.client().get("/v1/leases").okJson();
             if (output.json()) {
                 output.json(body);
                 return ExitCodes.OK;
@@ -195,13 +195,5 @@ final class LeaseCommand implements Runnable {
             output.table(List.of("ID", "TTL"), rows);
             return ExitCodes.OK;
         }
-    }
-
-    /** The body of a 2xx answer; anything else is the error it names. */
-    static JsonObject ok(RaftyHttp.Response response) {
-        if (!response.ok()) {
-            throw CliException.fromResponse(response);
-        }
-        return response.json();
     }
 }

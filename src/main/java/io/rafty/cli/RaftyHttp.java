@@ -74,6 +74,14 @@ public final class RaftyHttp {
             return new String(body, StandardCharsets.UTF_8);
         }
 
+        /** The body of a 2xx answer as a JSON object; any other answer throws the error it names. */
+        public JsonObject okJson() {
+            if (!ok()) {
+                throw CliException.fromResponse(this);
+            }
+            return json();
+        }
+
         /** The body as a JSON object; a {@link CliException} (exit 4) when it is not one. */
         public JsonObject json() {
             try {
