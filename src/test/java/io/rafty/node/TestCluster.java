@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
 
@@ -30,7 +31,11 @@ import java.util.function.UnaryOperator;
 final class TestCluster implements AutoCloseable {
 
     final Map<Integer, String> addresses = new ConcurrentHashMap<>();
-    final Map<Integer, RaftyNode> nodes = new TreeMap<>();
+    /**
+     * The running nodes, in id order. Concurrent: client threads of a test pick a node from it while the
+     * test adds and removes members (a TreeMap here threw ConcurrentModificationException in a client).
+     */
+    final Map<Integer, RaftyNode> nodes = new ConcurrentSkipListMap<>();
     private final Map<Integer, Integer> ports = new TreeMap<>();
     private final Path root;
     private final int size;
