@@ -30,6 +30,8 @@ final class JarCluster implements AutoCloseable {
 
     final Map<Integer, JarProcess> processes = new TreeMap<>();
     final Map<Integer, Integer> ports = new TreeMap<>();
+    /** Each node's etcd v3 gRPC port ({@code KVSTORE_ETCD_PORT}); empty when the nodes serve no etcd API. */
+    final Map<Integer, Integer> etcdPorts = new TreeMap<>();
     /** Each node's bind and peer address; 127.0.0.1 unless the cluster spans namespaces. */
     final Map<Integer, String> hosts = new TreeMap<>();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -43,6 +45,7 @@ final class JarCluster implements AutoCloseable {
         this.launcher = id -> List.of();
         for (int id = 1; id <= size; id++) {
             ports.put(id, JarProcess.freePort());
+            etcdPorts.put(id, JarProcess.freePort());
             hosts.put(id, "127.0.0.1");
         }
     }
@@ -70,10 +73,14 @@ final class JarCluster implements AutoCloseable {
             }
         }
         String name = "node" + id + "-start" + starts.incrementAndGet();
-        processes.put(id, JarProcess.start(launcher.apply(id), dir, name, Map.of("KVSTORE_ID", Integer.toString(id),
+        Map<String, String> env = new TreeMap<>(Map.of("KVSTORE_ID", Integer.toString(id),
                 "KVSTORE_HOST", hosts.get(id), "KVSTORE_PORT", Integer.toString(ports.get(id)),
                 "KVSTORE_PEERS", peers.toString(),
-                "KVSTORE_STORAGE_DIR", storageDir(id).toString())));
+                "KVSTORE_STORAGE_DIR", storageDir(id).toString()));
+        if (etcdPorts.containsKey(id)) {
+            env.put("KVSTORE_ETCD_PORT", Integer.toString(etcdPorts.get(id)));
+        }
+        processes.put(id, JarProcess.start(launcher.apply(id), dir, name, env));
     }
 
     /**
@@ -89,6 +96,11 @@ final class JarCluster implements AutoCloseable {
 
     Path storageDir(int id) {
         return dir.resolve("data").resolve("node" + id);
+    }
+
+    /** Node {@code id}'s etcd endpoint, as etcd's clients take it. */
+    String etcdEndpoint(int id) {
+        return "http://" + hosts.get(id) + ":" + etcdPorts.get(id);
     }
 
     String url(int id) {
