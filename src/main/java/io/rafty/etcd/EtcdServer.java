@@ -1,6 +1,7 @@
 package io.rafty.etcd;
 
 import io.grpc.BindableService;
+import io.grpc.StatusRuntimeException;
 import io.rafty.config.NodeConfig;
 import io.rafty.transport.QuietConnections;
 import io.vertx.core.Future;
@@ -10,6 +11,9 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpcio.server.GrpcIoServer;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * etcd's v3 gRPC API (DESIGN §5) on {@code etcdPort}: an HTTP/2 server (cleartext, h2c with prior
@@ -19,12 +23,22 @@ import java.util.List;
  * node's futures; nothing here blocks the event loop.
  *
  * <p>Messages above {@code etcdMaxMessageBytes} are refused by the gRPC layer with RESOURCE_EXHAUSTED;
- * an unknown method gets UNIMPLEMENTED.
+ * an unknown method gets UNIMPLEMENTED. A request whose protobuf does not parse is answered INTERNAL
+ * ("Invalid protobuf byte sequence", as grpc-java's servers answer it) by the gRPC bridge, which then
+ * reports the parse failure (and its own second attempt to close the call) as an uncaught exception on
+ * this verticle's context; {@link #onUncaught} turns those into one rate-limited line instead of two
+ * stack traces per bad request, and leaves every other uncaught exception as loud as Vert.x makes it.
  */
 public final class EtcdServer extends VerticleBase {
 
     /** etcd's own progress-notification interval, for watches when {@code watchProgressMs} is 0 (never). */
     static final int ETCD_PROGRESS_INTERVAL_MS = 10 * 60 * 1000;
+    /** At most one log line per this interval about requests the gRPC layer could not decode. */
+    static final long REFUSED_LOG_INTERVAL_MS = 60_000;
+
+    private static final Logger LOG = Logger.getLogger(EtcdServer.class.getName());
+    private final AtomicLong lastRefusedLog = new AtomicLong();
+    private final AtomicLong refusedSinceLog = new AtomicLong();
 
     private final EtcdNode node;
     private HttpServer server;
@@ -54,6 +68,7 @@ public final class EtcdServer extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        context.exceptionHandler(this::onUncaught);
         GrpcIoServer grpc = GrpcIoServer.server(vertx,
                 new GrpcServerOptions().setMaxMessageSize(node.config().etcdMaxMessageBytes()));
         for (BindableService service : services(node)) {
@@ -74,6 +89,54 @@ public final class EtcdServer extends VerticleBase {
     @Override
     public Future<?> stop() {
         return server == null ? Future.succeededFuture() : server.close();
+    }
+
+    /**
+     * An exception no handler caught on this server's context. A request the gRPC bridge could not decode
+     * (already answered with an error status by then) is logged as one line at most every
+     * {@link #REFUSED_LOG_INTERVAL_MS}, with how many there were; anything else keeps its stack trace.
+     */
+    void onUncaught(Throwable failure) {
+        if (isSecondClose(failure)) {
+            return;
+        }
+        if (!isUndecodable(failure)) {
+            LOG.log(Level.SEVERE, "etcd API: unhandled exception", failure);
+            return;
+        }
+        long refused = refusedSinceLog.incrementAndGet();
+        long now = System.currentTimeMillis();
+        long last = lastRefusedLog.get();
+        if (now - last >= REFUSED_LOG_INTERVAL_MS && lastRefusedLog.compareAndSet(last, now)) {
+            refusedSinceLog.addAndGet(-refused);
+            LOG.info("etcd API: refused " + refused + " request(s) the gRPC layer could not decode since the last "
+                    + "such line (e.g. " + oneLine(failure) + ")");
+        }
+    }
+
+    /** The marshaller's status exception for a request it could not parse (the call is answered INTERNAL). */
+    static boolean isUndecodable(Throwable failure) {
+        return failure instanceof StatusRuntimeException && thrownFrom(failure, "io.grpc.protobuf.lite.ProtoLiteUtils");
+    }
+
+    /** The bridge closing a call it has already closed with an error status: nothing left to tell anyone. */
+    static boolean isSecondClose(Throwable failure) {
+        return failure instanceof IllegalStateException && "Trailers already sent".equals(failure.getMessage())
+                && thrownFrom(failure, "io.vertx.grpcio.server.impl.GrpcIoServiceBridgeImpl");
+    }
+
+    private static boolean thrownFrom(Throwable failure, String classPrefix) {
+        for (StackTraceElement frame : failure.getStackTrace()) {
+            if (frame.getClassName().startsWith(classPrefix)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String oneLine(Throwable failure) {
+        String text = String.valueOf(failure.getMessage());
+        return text.length() > 200 ? text.substring(0, 200) + "…" : text;
     }
 
     /** The port actually bound. */
