@@ -34,6 +34,7 @@ class EtcdctlIT {
         assumeTrue(etcdctlPath() != null, "etcdctl is not installed (apt-get install etcd-client); skipping");
         cluster = new EtcdCluster(root, 3);
         cluster.awaitLeader();
+        cluster.awaitStarted();
         // Without the scheme: etcdctl 3.4 dials each endpoint of `endpoint status/health` with the endpoint as
         // the HTTP/2 :authority, and Vert.x's server resets a stream whose authority is "http://host:port".
         endpoints = hostPort(1) + "," + hostPort(2) + "," + hostPort(3);
