@@ -42,6 +42,18 @@ public final class EtcdErrors {
             "etcdserver: too large lease TTL");
     public static final StatusRuntimeException MEMBER_NOT_FOUND = error(Status.Code.NOT_FOUND,
             "etcdserver: member not found");
+    public static final StatusRuntimeException MEMBER_EXIST = error(Status.Code.FAILED_PRECONDITION,
+            "etcdserver: member ID already exist");
+    public static final StatusRuntimeException PEER_URL_EXIST = error(Status.Code.FAILED_PRECONDITION,
+            "etcdserver: Peer URLs already exists");
+    public static final StatusRuntimeException MEMBER_NOT_ENOUGH_STARTED = error(Status.Code.FAILED_PRECONDITION,
+            "etcdserver: re-configuration failed due to not enough started members");
+    public static final StatusRuntimeException MEMBER_BAD_URLS = error(Status.Code.INVALID_ARGUMENT,
+            "etcdserver: given member URLs are invalid");
+    public static final StatusRuntimeException MEMBER_NOT_LEARNER = error(Status.Code.FAILED_PRECONDITION,
+            "etcdserver: can only promote a learner member");
+    public static final StatusRuntimeException LEARNER_NOT_READY = error(Status.Code.FAILED_PRECONDITION,
+            "etcdserver: can only promote a learner member which is in sync with leader");
     public static final StatusRuntimeException REQUEST_TOO_LARGE = error(Status.Code.INVALID_ARGUMENT,
             "etcdserver: request is too large");
     public static final StatusRuntimeException TOO_MANY_REQUESTS = error(Status.Code.RESOURCE_EXHAUSTED,
@@ -63,6 +75,14 @@ public final class EtcdErrors {
     /** An error of Rafty's own (no etcd equivalent): INVALID_ARGUMENT, the message prefixed "rafty: ". */
     public static StatusRuntimeException unsupported(String what) {
         return error(Status.Code.INVALID_ARGUMENT, "rafty: " + what);
+    }
+
+    /**
+     * A request Rafty refuses in the state the cluster is in, where etcd has no such error (a membership
+     * change still in progress when the request timed out, say): FAILED_PRECONDITION, prefixed "rafty: ".
+     */
+    public static StatusRuntimeException refused(String why) {
+        return error(Status.Code.FAILED_PRECONDITION, "rafty: " + why);
     }
 
     /** A whole RPC Rafty does not serve: UNIMPLEMENTED, the message prefixed "rafty: ". */

@@ -11,9 +11,12 @@ import io.etcd.jetcd.api.LeaseRevokeResponse;
 import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
 import io.etcd.jetcd.api.LeaseTimeToLiveResponse;
 import io.etcd.jetcd.api.ResponseHeader;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.rafty.kv.Command;
 import io.rafty.kv.KvResult;
@@ -42,8 +45,11 @@ import java.util.Map;
  * <p>As etcd: a TTL below the minimum (one and a half election timeouts, rounded up to a second) is
  * raised to it, one above {@code maxTtlSeconds} is refused with "etcdserver: too large lease TTL"; a
  * keepalive for a lease that does not exist answers TTL 0, TimeToLive answers TTL -1, and Revoke fails
- * with NOT_FOUND "etcdserver: requested lease not found". LeaseLeases is not in the protocol version of
- * the generated stubs (jetcd-grpc 0.8.6), so it is not served.
+ * with NOT_FOUND "etcdserver: requested lease not found".
+ *
+ * <p>LeaseLeases ({@code etcdctl lease list}) is not in the protos of the generated stubs (jetcd-grpc
+ * 0.8.6): {@link #withLeaseLeases} adds it to the generated methods with the hand-written messages of
+ * {@link LeaseLeases}. It lists every lease after a read barrier, as the HTTP API's {@code GET /v1/leases}.
  */
 public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
 
@@ -64,12 +70,13 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
      * @param maxKeysListed          keys TimeToLive lists at most (maxListLimit)
      * @param maxKeepAlivesInFlight  keepalives one stream may have unanswered; more end the stream
      * @param relayTimeoutMs         how long a follower waits for the leader's answer to a relayed request
+     * @param maxMessageBytes        the largest answer sent (etcdMaxMessageBytes); a longer lease list is refused
      */
     public record Settings(int maxLeases, long maxTtlSeconds, long minTtlSeconds, int maxKeysListed,
-                           int maxKeepAlivesInFlight, int relayTimeoutMs) {
+                           int maxKeepAlivesInFlight, int relayTimeoutMs, int maxMessageBytes) {
         public Settings {
             if (maxLeases < 1 || maxTtlSeconds < 1 || minTtlSeconds < 1 || maxKeysListed < 1
-                    || maxKeepAlivesInFlight < 1 || relayTimeoutMs < 1) {
+                    || maxKeepAlivesInFlight < 1 || relayTimeoutMs < 1 || maxMessageBytes < 1) {
                 throw new IllegalArgumentException("lease settings must be positive");
             }
         }
@@ -96,6 +103,41 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
         this.settings = settings;
         this.relay = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
                 .setConnectTimeout(settings.relayTimeoutMs()));
+    }
+
+    /**
+     * What to register: the generated Lease methods plus LeaseLeases, which the generated stubs lack (their
+     * {@code bindService} is final, so this is a definition of its own).
+     */
+    public ServerServiceDefinition withLeaseLeases() {
+        ServerServiceDefinition generated = super.bindService();
+        ServiceDescriptor generatedDescriptor = generated.getServiceDescriptor();
+        ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(generatedDescriptor.getName())
+                .setSchemaDescriptor(generatedDescriptor.getSchemaDescriptor());
+        generatedDescriptor.getMethods().forEach(descriptor::addMethod);
+        descriptor.addMethod(LeaseLeases.METHOD);
+        ServerServiceDefinition.Builder service = ServerServiceDefinition.builder(descriptor.build());
+        generated.getMethods().forEach(service::addMethod);
+        service.addMethod(LeaseLeases.METHOD, ServerCalls.asyncUnaryCall(this::leaseLeases));
+        return service.build();
+    }
+
+    /** Every lease's id, as this node's state has them once a read barrier confirmed it is current. */
+    void leaseLeases(com.google.protobuf.Empty request, StreamObserver<LeaseLeases.Response> responses) {
+        raft.readBarrier().onComplete(ar -> {
+            if (ar.failed()) {
+                responses.onError(failure(ar.cause()));
+                return;
+            }
+            LeaseLeases.Response answer = new LeaseLeases.Response(header(appliedIndex()),
+                    stateMachine.leases().stream().map(Lease::id).toList());
+            if (answer.serializedSize() > settings.maxMessageBytes()) {
+                responses.onError(error(Status.RESOURCE_EXHAUSTED, "rafty: the lease list (" + answer.ids().size()
+                        + " leases) is larger than etcdMaxMessageBytes"));
+                return;
+            }
+            reply(responses, answer);
+        });
     }
 
     @Override

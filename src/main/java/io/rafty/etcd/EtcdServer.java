@@ -55,15 +55,18 @@ public final class EtcdServer extends VerticleBase {
         // etcd sends progress notifications every 10 minutes; Rafty's watchProgressMs of 0 means "never" for
         // SSE, and an etcd client asking for progress_notify expects some, so etcd's interval stands in.
         int progressMs = config.watchProgressMs() > 0 ? config.watchProgressMs() : ETCD_PROGRESS_INTERVAL_MS;
+        EtcdLeaseService leases = new EtcdLeaseService(node.vertx(), node.raft(), node.stateMachine(), config.id(),
+                node.addresses(), new EtcdLeaseService.Settings(config.maxLeases(), config.maxLeaseTtlSeconds(),
+                        node.minLeaseTtlSeconds(), config.maxListLimit(), config.etcdMaxKeepAlivesInFlight(),
+                        config.clientRequestTimeoutMs(), config.etcdMaxMessageBytes()));
+        // The Lease service registers a definition of its own: the generated methods and LeaseLeases.
+        BindableService leasesWithList = leases::withLeaseLeases;
         return List.of(
                 new EtcdKvService(node),
                 new EtcdMaintenanceService(node),
                 new EtcdClusterService(node),
                 new EtcdWatchService(node.raft(), config.id(), new EtcdWatchService.Settings(progressMs)),
-                new EtcdLeaseService(node.vertx(), node.raft(), node.stateMachine(), config.id(), node.addresses(),
-                        new EtcdLeaseService.Settings(config.maxLeases(), config.maxLeaseTtlSeconds(),
-                                node.minLeaseTtlSeconds(), config.maxListLimit(),
-                                config.etcdMaxKeepAlivesInFlight(), config.clientRequestTimeoutMs())));
+                leasesWithList);
     }
 
     @Override

@@ -15,14 +15,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** Real nodes in one JVM, each serving the etcd API on its own ephemeral port. */
 final class EtcdCluster implements AutoCloseable {
 
     final Map<Integer, String> addresses = new ConcurrentHashMap<>();
-    final Map<Integer, RaftyNode> nodes = new TreeMap<>();
+    /** The running nodes, in id order; concurrent, as awaitility reads it from its own thread while a test adds one. */
+    final Map<Integer, RaftyNode> nodes = new ConcurrentSkipListMap<>();
+    private final Path root;
+    private final Map<String, ?> overrides;
 
     EtcdCluster(Path root, int size) throws Exception {
         this(root, size, Map.of("etcdMaxMessageBytes", 256 * 1024, "maxValueBytes", 128 * 1024,
@@ -31,6 +34,8 @@ final class EtcdCluster implements AutoCloseable {
 
     /** {@code size} nodes with TestConfigs' settings, each its own {@code etcdPort}, and {@code overrides}. */
     EtcdCluster(Path root, int size, Map<String, ?> overrides) throws Exception {
+        this.root = root;
+        this.overrides = overrides;
         for (int id = 1; id <= size; id++) {
             List<Peer> peers = new ArrayList<>();
             for (int other = 1; other <= size; other++) {
@@ -45,6 +50,38 @@ final class EtcdCluster implements AutoCloseable {
             nodes.put(id, node);
             addresses.put(id, node.url());
         }
+    }
+
+    /**
+     * Starts a brand-new node {@code id} on {@code port} that joins through {@code memberUrl} (KVSTORE_JOIN),
+     * with its own etcd port; it must already have been added (MemberAdd with peer URL http://127.0.0.1:port).
+     */
+    void startJoining(int id, int port, String memberUrl) throws Exception {
+        Map<String, Object> settings = new HashMap<>(overrides);
+        settings.put("etcdPort", freePort());
+        NodeConfig config = TestConfigs.joining(TestConfigs.with(
+                TestConfigs.node(id, port, List.of(), root.resolve("node" + id)), settings), memberUrl);
+        RaftyNode node = RaftyNode.start(config, addresses, new VertxOptions());
+        nodes.put(id, node);
+        addresses.put(id, node.url());
+    }
+
+    /** Stops node {@code id} (a member removed, say). */
+    void stop(int id) {
+        RaftyNode node = nodes.remove(id);
+        if (node != null) {
+            node.close();
+        }
+    }
+
+    /**
+     * Waits until every node's configuration binds every member to its storage, i.e. the leader has heard
+     * from each of them: etcd's MemberList then names them all (a member not heard from is "unstarted").
+     */
+    void awaitStarted() {
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() -> nodes.values().stream()
+                .allMatch(node -> node.status().membership().all().stream()
+                        .allMatch(member -> node.status().membership().storageOf(member) != 0)));
     }
 
     static int freePort() throws java.io.IOException {

@@ -125,6 +125,7 @@ class EtcdDifferentialIT {
                 new Step("", "del", "--prev-kv", "d/c"),
                 new Step("", "del", "d/missing"),
                 new Step("", "lease", "grant", "60"),
+                new Step("", "lease", "list"),
                 new Step("", "put", "--lease=$LEASE", "d/leased", "x"),
                 new Step("", "lease", "keep-alive", "--once", "$LEASE"),
                 new Step("", "lease", "timetolive", "--keys", "$LEASE"),
@@ -132,6 +133,7 @@ class EtcdDifferentialIT {
                 new Step("", "get", "d/leased"),
                 new Step("", "lease", "timetolive", "$LEASE"),
                 new Step("", "lease", "revoke", "$LEASE"),
+                new Step("", "lease", "list"),
                 new Step("", "del", "--prefix", "d/"),
                 new Step("", "get", "--prefix", "d/"));
         List<String> fromEtcd = session(etcdEndpoint, steps);
@@ -153,7 +155,8 @@ class EtcdDifferentialIT {
         assertEquals("exit 0: d/a\n1\nd/b\n2\nd/c\n3\n", fromEtcd.get(5));
         assertTrue(fromEtcd.get(12).startsWith("exit 0: SUCCESS"), fromEtcd.get(12));
         assertTrue(fromEtcd.get(13).startsWith("exit 0: FAILURE"), fromEtcd.get(13));
-        assertTrue(fromEtcd.get(24).startsWith("exit 1: "), fromEtcd.get(24));
+        assertTrue(fromEtcd.get(25).startsWith("exit 1: "), fromEtcd.get(25));
+        assertTrue(fromEtcd.get(18).startsWith("exit 0: found 1 leases\n<lease>\n"), fromEtcd.get(18));
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.rafty.etcd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,7 +17,13 @@ import io.etcd.jetcd.lease.LeaseTimeToLiveResponse;
 import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
+import com.google.protobuf.Empty;
+import io.etcd.jetcd.api.ResponseHeader;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
@@ -169,5 +176,61 @@ class EtcdLeaseServiceTest {
         }
         Awaitility.await().atMost(Duration.ofSeconds(WAIT_SECONDS)).until(() -> client.getLeaseClient()
                 .timeToLive(id, LeaseOption.DEFAULT).get(WAIT_SECONDS, TimeUnit.SECONDS).getTTL() == -1);
+    }
+
+    @Test
+    void leaseLeasesListsEveryLeaseOverARawCall() throws Exception {
+        long first = client.getLeaseClient().grant(60).get(WAIT_SECONDS, TimeUnit.SECONDS).getID();
+        long second = client.getLeaseClient().grant(60).get(WAIT_SECONDS, TimeUnit.SECONDS).getID();
+        ManagedChannel channel = cluster.channel(1);
+        LeaseLeases.Response listed = ClientCalls.blockingUnaryCall(channel, LeaseLeases.METHOD,
+                CallOptions.DEFAULT.withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS), Empty.getDefaultInstance());
+        assertTrue(listed.ids().containsAll(List.of(first, second)), listed.ids().toString());
+        assertEquals(listed.ids().stream().sorted().toList(), listed.ids(), "in id order");
+        assertEquals(1, listed.header().getMemberId());
+        assertTrue(listed.header().getRevision() > 0);
+        assertTrue(listed.header().getClusterId() != 0);
+
+        client.getLeaseClient().revoke(first).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        LeaseLeases.Response after = ClientCalls.blockingUnaryCall(channel, LeaseLeases.METHOD,
+                CallOptions.DEFAULT.withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS), Empty.getDefaultInstance());
+        assertFalse(after.ids().contains(first), after.ids().toString());
+        assertTrue(after.ids().contains(second), after.ids().toString());
+
+        // A request with a field this server does not know (a newer client's) is answered all the same.
+        MethodDescriptor<byte[], LeaseLeases.Response> withUnknownField = LeaseLeases.METHOD.toBuilder(
+                new RawBytes(), LeaseLeases.METHOD.getResponseMarshaller()).build();
+        LeaseLeases.Response tolerant = ClientCalls.blockingUnaryCall(channel, withUnknownField,
+                CallOptions.DEFAULT.withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS), new byte[] {5 << 3, 42});
+        assertTrue(tolerant.ids().contains(second));
+    }
+
+    @Test
+    void leaseLeasesMessagesRoundTrip() {
+        ResponseHeader header = ResponseHeader.newBuilder().setClusterId(7).setMemberId(2).setRevision(99)
+                .setRaftTerm(3).build();
+        LeaseLeases.Response response = new LeaseLeases.Response(header, List.of(1L, 300L, Long.MAX_VALUE));
+        LeaseLeases.Response parsed = LeaseLeases.METHOD.parseResponse(LeaseLeases.METHOD.streamResponse(response));
+        assertEquals(response, parsed);
+        assertEquals(response.serializedSize(), response.encode().length);
+        LeaseLeases.Response empty = new LeaseLeases.Response(header, List.of());
+        assertEquals(empty, LeaseLeases.METHOD.parseResponse(LeaseLeases.METHOD.streamResponse(empty)));
+    }
+
+    /** Bytes as they are, for requests the generated messages cannot express. */
+    private static final class RawBytes implements MethodDescriptor.Marshaller<byte[]> {
+        @Override
+        public java.io.InputStream stream(byte[] value) {
+            return new java.io.ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(java.io.InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 }

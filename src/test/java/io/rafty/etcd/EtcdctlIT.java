@@ -34,6 +34,7 @@ class EtcdctlIT {
         assumeTrue(etcdctlPath() != null, "etcdctl is not installed (apt-get install etcd-client); skipping");
         cluster = new EtcdCluster(root, 3);
         cluster.awaitLeader();
+        cluster.awaitStarted();
         // Without the scheme: etcdctl 3.4 dials each endpoint of `endpoint status/health` with the endpoint as
         // the HTTP/2 :authority, and Vert.x's server resets a stream whose authority is "http://host:port".
         endpoints = hostPort(1) + "," + hostPort(2) + "," + hostPort(3);
@@ -161,6 +162,7 @@ class EtcdctlIT {
                 .matcher(granted);
         assertTrue(m.matches(), granted);
         String id = m.group(1);
+        assertEquals("found 1 leases\n" + id + "\n", etcdctl("lease", "list"), "LeaseLeases, which jetcd-grpc lacks");
         assertEquals("OK\n", etcdctl("put", "--lease=" + id, "l/k", "v"));
         assertEquals("lease " + id + " keepalived with TTL(60)\n", etcdctl("lease", "keep-alive", "--once", id));
         String ttl = etcdctl("lease", "timetolive", "--keys", id);
@@ -170,6 +172,36 @@ class EtcdctlIT {
         assertEquals("", etcdctl("get", "l/k"), "the revoke deleted the attached key");
         String gone = etcdctl("lease", "timetolive", id);
         assertEquals("lease " + id + " already expired\n", gone);
+        assertEquals("found 0 leases\n", etcdctl("lease", "list"));
+    }
+
+    @Test
+    void memberAddListPromoteAndRemove() throws Exception {
+        String learnerUrl = "http://127.0.0.1:" + EtcdCluster.freePort();
+        String added = etcdctl("member", "add", "newbie", "--learner", "--peer-urls=" + learnerUrl);
+        assertTrue(added.startsWith(String.format("Member %16x added to cluster ", 4)), added);
+        assertTrue(added.contains("ETCD_NAME=\"newbie\"\n"), added);
+        assertTrue(added.contains("newbie=" + learnerUrl), added);
+        assertTrue(added.contains("ETCD_INITIAL_CLUSTER_STATE=\"existing\"\n"), added);
+        String members = etcdctl("member", "list");
+        assertTrue(members.contains("4, unstarted, , " + learnerUrl + ", , true\n"), members);
+        assertTrue(runFailing("member", "add", "again", "--learner", "--peer-urls=" + learnerUrl)
+                .contains("etcdserver: Peer URLs already exists"));
+        // Nobody started node 4, so it is not in sync with the leader.
+        assertTrue(runFailing("member", "promote", "4")
+                .contains("etcdserver: can only promote a learner member which is in sync with leader"));
+        assertTrue(runFailing("member", "promote", "1").contains("etcdserver: can only promote a learner member\n"));
+        String removed = etcdctl("member", "remove", "4");
+        assertTrue(removed.startsWith(String.format("Member %16x removed from cluster ", 4)), removed);
+        assertTrue(runFailing("member", "remove", "4").contains("etcdserver: member not found"));
+
+        // Without --learner: a learner the leader promotes by itself once it has caught up.
+        String voterUrl = "http://127.0.0.1:" + EtcdCluster.freePort();
+        assertTrue(etcdctl("member", "add", "voter", "--peer-urls=" + voterUrl)
+                .startsWith(String.format("Member %16x added to cluster ", 5)));
+        assertTrue(etcdctl("member", "list").contains("5, unstarted, , " + voterUrl + ", , true\n"));
+        etcdctl("member", "remove", "5");
+        assertTrue(!etcdctl("member", "list").contains(voterUrl));
     }
 
     private static String runFailing(String... args) throws Exception {
