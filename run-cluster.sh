@@ -22,7 +22,11 @@ readonly JAVA=${JAVA:-java}
 # Extra JVM options for every node, split on spaces, e.g. RAFTY_JAVA_OPTS="-Xmx512m".
 read -r -a JAVA_OPTS <<<"${RAFTY_JAVA_OPTS:-}"
 # A node's identity comes from its conf file; these variables would override it for all three nodes at once.
-readonly IDENTITY_ENV=(KVSTORE_CONFIG KVSTORE_ID KVSTORE_HOST KVSTORE_PORT KVSTORE_STORAGE_DIR KVSTORE_PEERS KVSTORE_JOIN KVSTORE_ETCD_PORT)
+readonly IDENTITY_ENV=(KVSTORE_CONFIG KVSTORE_ID KVSTORE_HOST KVSTORE_PORT KVSTORE_STORAGE_DIR KVSTORE_PEERS KVSTORE_JOIN KVSTORE_ETCD_PORT
+    KVSTORE_CLUSTER_SECRET KVSTORE_CLUSTER_SECRET_FILE)
+# The cluster secret every node proves on its peer requests (docs/SECURITY.md): made on the first start,
+# readable only by this user, handed to every node as KVSTORE_CLUSTER_SECRET_FILE; clean deletes it.
+readonly SECRET_FILE=data/cluster-secret
 
 usage() {
     cat <<EOF
@@ -33,7 +37,7 @@ usage: ./run-cluster.sh [command]
   stop           stop the nodes this script started (SIGTERM, SIGKILL after ${STOP_TIMEOUT_S}s)
   status         show each node: up/down, role, term, commitIndex; exit 1 unless all are up
   restart        stop, then start
-  clean          stop, then delete data/node1..3 and logs/
+  clean          stop, then delete data/node1..5, data/cluster-secret and logs/
   add [N]        add node N (4 or 5; default the first not running) to the running cluster:
                  POST /v1/cluster/members, then start it with KVSTORE_JOIN; it joins as a learner
                  and is promoted to voter once it has caught up
@@ -43,6 +47,9 @@ usage: ./run-cluster.sh [command]
 
 Environment: RAFTY_JAVA_OPTS (JVM options), RAFTY_START_TIMEOUT_S, RAFTY_STOP_TIMEOUT_S, JAVA.
 Tunables such as KVSTORE_TICK_INTERVAL_MS pass through to every node.
+
+The nodes share a random cluster secret, $SECRET_FILE (mode 0600, made on the first start), so their
+peer routes refuse anyone without it; see docs/SECURITY.md.
 EOF
 }
 
@@ -170,6 +177,23 @@ if value is not None:
         | sed -n -E '1s/^[^:]*:[[:space:]]*"?([^"]*)"?$/\1/p' || true
 }
 
+# Makes the cluster secret on first use: 32 random bytes as 64 hex digits, in a file only this user can read.
+# Written to a temporary file and renamed, so a node never reads half a secret.
+ensure_secret() {
+    if [[ -s $SECRET_FILE ]]; then
+        return 0
+    fi
+    [[ -r /dev/urandom ]] || die "/dev/urandom is not readable; cannot make a cluster secret"
+    mkdir -p "$(dirname "$SECRET_FILE")"
+    local tmp="$SECRET_FILE.tmp.$$" secret
+    secret=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+    [[ ${#secret} -eq 64 ]] || die "could not read 32 random bytes from /dev/urandom"
+    (umask 077 && printf '%s\n' "$secret" >"$tmp")
+    chmod 600 "$tmp"
+    mv -f "$tmp" "$SECRET_FILE"
+    echo "made a cluster secret in $SECRET_FILE (readable only by $(id -un))"
+}
+
 build_jar_if_missing() {
     if [[ ! -f $JAR ]]; then
         echo "building $JAR ..."
@@ -227,7 +251,9 @@ start_node() {
     if [[ -n ${RAFTY_JOIN_URL:-} ]]; then
         join_env=("KVSTORE_JOIN=$RAFTY_JOIN_URL")
     fi
-    nohup env "${unset_identity[@]}" ${join_env[@]+"${join_env[@]}"} "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} \
+    ensure_secret
+    nohup env "${unset_identity[@]}" ${join_env[@]+"${join_env[@]}"} "KVSTORE_CLUSTER_SECRET_FILE=$PWD/$SECRET_FILE" \
+        "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} \
         -jar "$JAR" "$(conf_file "$n")" >>"$log" 2>&1 </dev/null &
     echo "$!" >"$file"
     echo "node$n: started (pid $!), port $port, log $log"
@@ -370,8 +396,9 @@ cmd_clean() {
     for n in "${NODES[@]}" "${EXTRA_NODES[@]}"; do
         rm -rf "data/node$n" "data/node$n.incoming-snapshot"
     done
+    rm -f "$SECRET_FILE"
     rm -rf "$LOG_DIR"
-    echo "removed data/node1..5 and $LOG_DIR/"
+    echo "removed data/node1..5, $SECRET_FILE and $LOG_DIR/"
 }
 
 cmd_bench() {

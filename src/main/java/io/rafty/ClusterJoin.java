@@ -1,7 +1,9 @@
 package io.rafty;
 
+import io.rafty.api.ApiVerticle;
 import io.rafty.config.NodeConfig;
 import io.rafty.raft.Membership;
+import io.rafty.security.PeerAuth;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -16,9 +18,10 @@ import java.util.TreeSet;
 
 /**
  * How a new node with empty storage learns the cluster it joins ({@code KVSTORE_JOIN}): it asks any
- * member for {@code GET /v1/cluster} (answered by the leader) and starts from that configuration, in
-                    + config.join() + "; add it first with POST /v1/cluster/members {id, address}", null);
- * keeps it current. Runs on the main thread before Vert.x starts, so blocking is fine.
+ * member for {@code GET /raft/cluster} (the view of {@code GET /v1/cluster}, answered by the leader, but a
+ * peer route: behind the cluster secret when there is one) and starts from that configuration, in which
+ * it must already be a member; from then on the replicated log keeps it current. Runs on the main thread
+ * before Vert.x starts, so blocking is fine.
  */
 final class ClusterJoin {
 
@@ -27,16 +30,32 @@ final class ClusterJoin {
     private ClusterJoin() {
     }
 
-    static Membership discover(NodeConfig config, Map<Integer, String> directory) throws RaftyNode.StartupException {
+    /**
+     * @param auth signs the discovery request with the cluster secret (null: none); it is a peer route, so a
+     *             cluster with a secret refuses a node without the same one here, before it starts
+     */
+    static Membership discover(NodeConfig config, Map<Integer, String> directory, PeerAuth auth)
+            throws RaftyNode.StartupException {
         JsonObject view;
         try {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(TIMEOUT)
                     .build();
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(config.join() + "/v1/cluster"))
-                    .timeout(TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofString());
+            URI uri = URI.create(config.join() + ApiVerticle.PEER_CLUSTER_PATH);
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(TIMEOUT).GET();
+            if (auth != null) {
+                // Any member may answer (a follower relays it to the leader), so it is signed for no node in particular.
+                auth.sign("GET", uri.getRawPath(), PeerAuth.ANY_NODE, Map.of(), new byte[0]).forEach(request::header);
+            }
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 401) {
+                throw new RaftyNode.StartupException("cannot join through " + config.join() + ": the cluster refused "
+                        + "this node's peer credentials (401); " + (auth == null
+                        ? "it has a cluster secret and this node none (set KVSTORE_CLUSTER_SECRET_FILE)"
+                        : "is the cluster secret the same as the members'?"), null);
+            }
             if (response.statusCode() != 200) {
-                throw new RaftyNode.StartupException("cannot join through " + config.join() + ": GET /v1/cluster answered "
-                        + response.statusCode(), null);
+                throw new RaftyNode.StartupException("cannot join through " + config.join() + ": GET "
+                        + ApiVerticle.PEER_CLUSTER_PATH + " answered " + response.statusCode(), null);
             }
             view = new JsonObject(response.body());
         } catch (RaftyNode.StartupException e) {

@@ -14,6 +14,7 @@ import io.rafty.node.RaftVerticle;
 import io.rafty.node.WatchHub;
 import io.rafty.ops.Metrics;
 import io.rafty.raft.Membership;
+import io.rafty.security.PeerAuth;
 import io.rafty.storage.LogStore;
 import io.rafty.storage.RocksStorage;
 import io.rafty.storage.SnapshotStaging;
@@ -38,6 +39,8 @@ import java.util.function.UnaryOperator;
  * Resources are opened in order and closed in reverse.
  */
 public final class RaftyNode implements AutoCloseable {
+
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(RaftyNode.class.getName());
 
     private static final int START_TIMEOUT_SECONDS = 30;
     private static final int PEER_INFLIGHT_REQUESTS = 4;
@@ -135,16 +138,17 @@ public final class RaftyNode implements AutoCloseable {
                 : Vertx.builder().with(new VertxOptions(vertxOptions).setMetricsOptions(metrics.vertxOptions()))
                         .withMetrics(new io.vertx.micrometer.MicrometerMetricsFactory(metrics.registry())).build();
         try {
+            PeerAuth peerAuth = peerAuth(config);
             KvStateMachine stateMachine = new KvStateMachine(wrappers.kvStore().apply(storage.kvStore()));
             PeerClient peers = new PeerClient(vertx, addresses, new PeerClient.Limits(PEER_INFLIGHT_REQUESTS,
                     PEER_QUEUED_MESSAGES, config.maxPeerQueueBytes(), config.maxMessageBytes(),
-                    config.peerRequestTimeoutMs()), metrics == null ? PeerRoundTrips.NONE : metrics);
+                    config.peerRequestTimeoutMs()), metrics == null ? PeerRoundTrips.NONE : metrics, peerAuth);
             WorkerExecutor snapshotWorker = vertx.createSharedWorkerExecutor("rafty-snapshot-" + config.id(), 1);
             SnapshotSender snapshotSender = new SnapshotSender(vertx, addresses, snapshotWorker,
-                    config.snapshotChunkBytes(), config.peerRequestTimeoutMs() * 5, SNAPSHOT_CHUNK_ATTEMPTS);
+                    config.snapshotChunkBytes(), config.peerRequestTimeoutMs() * 5, SNAPSHOT_CHUNK_ATTEMPTS, peerAuth);
             SnapshotStaging staging = new SnapshotStaging(stagingFile(config));
             Membership initialMembership = storage.logStore().membership() == null && !config.join().isEmpty()
-                    ? ClusterJoin.discover(config, addresses)
+                    ? ClusterJoin.discover(config, addresses, peerAuth)
                     : Membership.ofVoters(new HashSet<>(config.memberIds()));
             RaftVerticle raft = new RaftVerticle(config.raftConfig(), initialMembership,
                     new RaftVerticle.Storage(wrappers.logStore().apply(storage.logStore()), storage.snapshotStore(), staging,
@@ -179,7 +183,7 @@ public final class RaftyNode implements AutoCloseable {
                     new ApiVerticle.LeaseLimits(config.maxLeases(), config.maxLeaseTtlSeconds(),
                             minLeaseTtlSeconds(config)), addresses, config.readyMaxApplyLagEntries()),
                     new ApiVerticle.BackupSettings(storage.snapshotStore(), config.backupChunkBytes(),
-                            config.maxBackupStreams()), metrics);
+                            config.maxBackupStreams()), metrics, peerAuth);
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());
@@ -200,6 +204,21 @@ public final class RaftyNode implements AutoCloseable {
             }
             throw e instanceof StartupException s ? s : new StartupException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * The signer and verifier of peer requests, or null without a cluster secret — then the peer routes are
+     * open, as before there were secrets, and the node says so once.
+     */
+    private static PeerAuth peerAuth(NodeConfig config) {
+        if (config.clusterSecret() == null) {
+            LOG.warning("node " + config.id() + " has no cluster secret (KVSTORE_CLUSTER_SECRET_FILE or "
+                    + "KVSTORE_CLUSTER_SECRET): its peer routes (/raft/*) accept "
+                    + "Raft messages and snapshots from anyone who can reach its HTTP port; see docs/SECURITY.md");
+            return null;
+        }
+        return PeerAuth.create(config.clusterSecret(), new PeerAuth.Limits(config.peerAuthMaxClockSkewMs(),
+                config.peerAuthNonceCacheEntries()), config.id());
     }
 
     /**

@@ -13,6 +13,7 @@ import io.rafty.ops.Metrics;
 import io.rafty.raft.PeerProgress;
 import io.rafty.raft.Role;
 import io.rafty.raft.message.Message;
+import io.rafty.security.PeerAuth;
 import io.rafty.transport.MessageCodec;
 import io.rafty.storage.SnapshotStaging;
 import io.rafty.storage.SnapshotStore;
@@ -46,7 +47,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The HTTP server of a node: the client API of DESIGN §4 and the peer route {@code /raft/messages}.
+ * The HTTP server of a node: the client API of DESIGN §4 and the peer routes under {@code /raft/}: messages,
+ * snapshot chunks and join discovery ({@link #PEER_CLUSTER_PATH}). With a cluster secret, every request under
+ * {@code /raft/} — routed or not — must carry a valid MAC ({@link PeerAuthHandler}) before any peer handler runs.
  * Runs on its own event loop; every state-machine read goes to a worker, every write and every
  * linearizable read goes through the {@link RaftVerticle}, which on a follower forwards writes and
  * confirms reads with the leader over the peer channel. What the local Raft cannot take at all (no
@@ -60,6 +63,10 @@ public final class ApiVerticle extends VerticleBase {
     static final String IDEMPOTENCY_KEY = "idempotency-key";
     static final String IDEMPOTENCY_REPLAYED = "idempotency-replayed";
     private static final int MAX_ADMIN_BODY_BYTES = 4096;
+    /** Every peer route lives under this prefix, and the peer-auth gate covers all of it. */
+    public static final String PEER_ROUTES = "/raft/*";
+    /** Join discovery: the cluster view of {@code GET /v1/cluster}, as a peer route (so behind the secret). */
+    public static final String PEER_CLUSTER_PATH = "/raft/cluster";
 
     /** Limits and addresses of the API server. */
     public record Settings(String host, int port, int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes,
@@ -80,6 +87,8 @@ public final class ApiVerticle extends VerticleBase {
     private final Settings settings;
     private final ApiDocs docs;
     private final Metrics metrics;
+    /** Null: no cluster secret, the peer routes are open. */
+    private final PeerAuth peerAuth;
     private HttpServer server;
     private Router router;
     private LeaderForwarder forwarder;
@@ -90,6 +99,14 @@ public final class ApiVerticle extends VerticleBase {
 
     public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
                        WorkerExecutor snapshotWorker, Settings settings, BackupSettings backups, Metrics metrics) {
+        this(raft, stateMachine, staging, snapshotWorker, settings, backups, metrics, null);
+    }
+
+    /** As the other constructor, with the peer routes behind {@code peerAuth} (null: open). */
+    public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
+                       WorkerExecutor snapshotWorker, Settings settings, BackupSettings backups, Metrics metrics,
+                       PeerAuth peerAuth) {
+        this.peerAuth = peerAuth;
         this.metrics = metrics;
         this.raft = raft;
         this.stateMachine = stateMachine;
@@ -110,7 +127,7 @@ public final class ApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        forwarder = new LeaderForwarder(vertx, settings.addresses(), settings.forwardTimeoutMs());
+        forwarder = new LeaderForwarder(vertx, settings.addresses(), settings.forwardTimeoutMs(), peerAuth);
         reads = new BatchedReads(vertx, stateMachine, settings.maxReadBatch(), settings.maxReadBatchBytes());
         watches = new WatchRoute(vertx, raft, settings.maxKeyBytes(), settings.watchProgressMs(),
                 settings.idleTimeoutMs());
@@ -150,12 +167,15 @@ public final class ApiVerticle extends VerticleBase {
 
     private Router router() {
         Router router = Router.router(vertx);
-        router.post(PeerClient.PATH)
-                .handler(BodyHandler.create(false).setBodyLimit(settings.maxPeerBodyBytes()))
-                .handler(this::peerMessages);
-        router.post(SnapshotSender.PATH)
-                .handler(BodyHandler.create(false).setBodyLimit(settings.maxPeerBodyBytes()))
-                .handler(snapshotRoute::handle);
+        // One body handler and one gate for the whole prefix, ahead of every peer route: a peer route added
+        // later is behind the secret without a line of its own, and an unknown /raft/ path is 401 before 404.
+        router.route(PEER_ROUTES).handler(BodyHandler.create(false).setBodyLimit(settings.maxPeerBodyBytes()));
+        if (peerAuth != null) {
+            router.route(PEER_ROUTES).handler(new PeerAuthHandler(peerAuth, System::currentTimeMillis));
+        }
+        router.post(PeerClient.PATH).handler(this::peerMessages);
+        router.post(SnapshotSender.PATH).handler(snapshotRoute::handle);
+        router.get(PEER_CLUSTER_PATH).handler(this::cluster);
         router.route("/v1/*").handler(this::limitQueryParams);
         router.get("/health").handler(this::health);
         router.get("/metrics").handler(new MetricsRoute(vertx, metrics)::scrape);

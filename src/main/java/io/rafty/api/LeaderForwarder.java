@@ -1,6 +1,7 @@
 package io.rafty.api;
 
 import io.rafty.node.RequestFailure;
+import io.rafty.security.PeerAuth;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -22,6 +23,9 @@ import java.util.Map;
  * write the leader refused). A request is forwarded at most once: the hop is marked
  * with a header, and a node that receives a forwarded request it cannot serve answers 503 itself.
  *
+ * <p>A peer route relayed this way (join discovery, {@code GET /raft/cluster}, asked of a follower) is signed
+ * afresh for the leader with the cluster secret, when there is one; client routes are relayed as they came.
+ *
  * <p>What a failed hop means for a write: if the connection was never made, the leader never saw
  * the write (503, not applied); once the request may have been sent, its fate is unknown (504).
  */
@@ -32,8 +36,11 @@ final class LeaderForwarder {
     private final HttpClient client;
     private final Map<Integer, String> addresses;
     private final int timeoutMs;
+    /** Null: no cluster secret. */
+    private final PeerAuth peerAuth;
 
-    LeaderForwarder(Vertx vertx, Map<Integer, String> addresses, int timeoutMs) {
+    LeaderForwarder(Vertx vertx, Map<Integer, String> addresses, int timeoutMs, PeerAuth peerAuth) {
+        this.peerAuth = peerAuth;
         this.addresses = addresses;
         this.timeoutMs = timeoutMs;
         this.client = io.rafty.transport.QuietConnections.client(vertx, new HttpClientOptions().setKeepAlive(true)
@@ -62,6 +69,10 @@ final class LeaderForwarder {
             if (value != null) {
                 options.putHeader(name, value);
             }
+        }
+        if (peerAuth != null && ctx.request().path().startsWith("/raft/")) {
+            peerAuth.sign(method.name(), ctx.request().uri(), leaderId, Map.of(FORWARDED_HEADER, "1"), body.getBytes())
+                    .forEach(options::putHeader);
         }
         client.request(options)
                 .compose(request -> request.send(body).compose(response -> response.body()

@@ -44,7 +44,7 @@ final class SnapshotRoute {
         long crc32 = last ? number(ctx, "crc32") : 0;
         Membership membership;
         try {
-            String header = ctx.request().getHeader("x-rafty-membership");
+            String header = ctx.request().getHeader(io.rafty.transport.SnapshotSender.MEMBERSHIP_HEADER);
             membership = Membership.decode(Base64.getDecoder().decode(header == null ? "" : header));
         } catch (RuntimeException e) {
             throw ApiException.badRequest("malformed snapshot membership header");

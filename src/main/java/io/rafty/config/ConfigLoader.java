@@ -34,7 +34,7 @@ public final class ConfigLoader {
 
     static final String ENV_PREFIX = "KVSTORE_";
 
-    private enum Kind { INT, LONG, BOOLEAN, STRING, PEERS }
+    private enum Kind { INT, LONG, BOOLEAN, STRING, PEERS, SECRET }
 
     /**
      * Every setting, keyed by its camelCase name, derived from the record so the two never drift apart.
@@ -182,6 +182,13 @@ public final class ConfigLoader {
                 }
                 throw new ConfigException(key, wrongType + "a string, was " + describe(node));
             }
+            case SECRET -> {
+                if (node.isTextual()) {
+                    return node.textValue();
+                }
+                // Not describe(node): whatever was written there may be the secret.
+                throw new ConfigException(key, wrongType + "a string");
+            }
             case PEERS -> {
                 if (node.isTextual()) {
                     return Peer.parseList(node.textValue(), name + " \"peers\"");
@@ -271,7 +278,7 @@ public final class ConfigLoader {
                 }
                 throw new ConfigException(key, wrong + "true or false, was " + Peer.quote(raw));
             }
-            case STRING -> {
+            case STRING, SECRET -> {
                 return raw;
             }
             case PEERS -> {
@@ -362,7 +369,38 @@ public final class ConfigLoader {
                 // An etcd Put carries a value, so the message limit follows the body limit unless set on its own.
                 s.intValue("etcdMaxMessageBytes", s.intValue("maxRequestBodyBytes", maxValueBytes)
                         + NodeConfig.ETCD_MESSAGE_OVERHEAD_BYTES),
-                s.intValue("etcdMaxKeepAlivesInFlight", NodeConfig.DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT));
+                s.intValue("etcdMaxKeepAlivesInFlight", NodeConfig.DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT),
+                clusterSecret(s),
+                clusterSecretFile(s),
+                s.intValue("peerAuthMaxClockSkewMs", NodeConfig.DEFAULT_PEER_AUTH_MAX_CLOCK_SKEW_MS),
+                s.intValue("peerAuthNonceCacheEntries", NodeConfig.DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES));
+    }
+
+    /** The secret given as text, or null (none, or given as a file, which the NodeConfig constructor reads). */
+    private static ClusterSecret clusterSecret(Settings s) {
+        String text = (String) s.values.get("clusterSecret");
+        if (text != null && s.values.containsKey("clusterSecretFile")) {
+            throw new ConfigException("set either the cluster secret or the file that holds it, not both (clusterSecret "
+                    + "from " + s.origin.get("clusterSecret") + ", clusterSecretFile from "
+                    + s.origin.get("clusterSecretFile") + ")");
+        }
+        return text == null ? null : ClusterSecret.of(text);
+    }
+
+    private static Path clusterSecretFile(Settings s) {
+        String file = (String) s.values.get("clusterSecretFile");
+        if (file == null) {
+            return null;
+        }
+        try {
+            if (file.isBlank()) {
+                throw new ConfigException("clusterSecretFile", "clusterSecretFile must not be empty");
+            }
+            return Path.of(file.strip());
+        } catch (InvalidPathException e) {
+            throw new ConfigException("clusterSecretFile", "clusterSecretFile " + Peer.quote(file)
+                    + " is not a valid path");
+        }
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */
@@ -412,6 +450,8 @@ public final class ConfigLoader {
                 kind = Kind.STRING;
             } else if (type == List.class) {
                 kind = Kind.PEERS;
+            } else if (type == ClusterSecret.class) {
+                kind = Kind.SECRET;
             } else {
                 throw new IllegalStateException("no loader for setting " + component.getName() + " of type " + type);
             }

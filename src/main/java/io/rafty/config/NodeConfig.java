@@ -95,6 +95,16 @@ import java.util.stream.Stream;
  *                                refused with RESOURCE_EXHAUSTED, a bigger range answer too
  * @param etcdMaxKeepAlivesInFlight keepalives one etcd LeaseKeepAlive stream may have waiting for their answers;
  *                                a client that sends more is cut off with "etcdserver: too many requests"
+ * @param clusterSecret           the secret every peer request proves ({@code io.rafty.security.PeerAuth}); null
+ *                                when none is configured: the peer routes are then open to anyone who can reach
+ *                                the port, as the node warns at startup. When null and {@code clusterSecretFile}
+ *                                is set, it is read from that file
+ * @param clusterSecretFile       the file the cluster secret is read from, or null
+ * @param peerAuthMaxClockSkewMs  a signed peer request is refused when its timestamp is further than this from this
+ *                                node's clock, in either direction (replays older than it are refused outright)
+ * @param peerAuthNonceCacheEntries the most recent peer-request nonces remembered to refuse replays; when full, the
+ *                                oldest are forgotten and requests as old as them refused, so the window shrinks
+ *                                under load but a replay is never accepted
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -112,7 +122,8 @@ public record NodeConfig(
         int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions, int maxLeases, long maxLeaseTtlSeconds,
         long leaseCheckpointIntervalMs, int backupChunkBytes, int maxBackupStreams,
         long readyMaxApplyLagEntries, boolean metricsEnabled, int etcdPort, int etcdMaxMessageBytes,
-        int etcdMaxKeepAlivesInFlight) {
+        int etcdMaxKeepAlivesInFlight, ClusterSecret clusterSecret, Path clusterSecretFile, int peerAuthMaxClockSkewMs,
+        int peerAuthNonceCacheEntries) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -181,6 +192,12 @@ public record NodeConfig(
      * requests under benchmark load.
      */
     public static final long DEFAULT_READY_MAX_APPLY_LAG_ENTRIES = 5_000;
+    /** Generous for a LAN whose clocks NTP keeps within milliseconds; a replay cannot be older than this. */
+    public static final int DEFAULT_PEER_AUTH_MAX_CLOCK_SKEW_MS = 30_000;
+    /**
+     * Ten seconds of peer requests at 10 000 a second; about 100 bytes each, so about 10 MB when full.
+     */
+    public static final int DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES = 100_000;
 
     /** The storage directory used when none is configured: {@code data/node<id>}. */
     public static Path defaultStorageDir(int id) {
@@ -291,6 +308,11 @@ public record NodeConfig(
             throw new ConfigException("etcdMaxMessageBytes", "etcdMaxMessageBytes (" + etcdMaxMessageBytes
                     + ") must be at least maxValueBytes (" + maxValueBytes + "), or a put of the largest value is refused");
         }
+        if (clusterSecret == null && clusterSecretFile != null) {
+            clusterSecret = ClusterSecret.read(clusterSecretFile);
+        }
+        positive("peerAuthMaxClockSkewMs", peerAuthMaxClockSkewMs);
+        positive("peerAuthNonceCacheEntries", peerAuthNonceCacheEntries);
         join = join == null ? "" : join.trim();
         if (!join.isEmpty()) {
             if (!join.startsWith("http://") && !join.startsWith("https://")) {
@@ -320,7 +342,8 @@ public record NodeConfig(
                 DEFAULT_MAX_LEASE_TTL_SECONDS, DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS, DEFAULT_BACKUP_CHUNK_BYTES,
                 DEFAULT_MAX_BACKUP_STREAMS, DEFAULT_READY_MAX_APPLY_LAG_ENTRIES, DEFAULT_METRICS_ENABLED,
                 DEFAULT_ETCD_PORT, DEFAULT_MAX_VALUE_BYTES + ETCD_MESSAGE_OVERHEAD_BYTES,
-                DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT);
+                DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT, null, null, DEFAULT_PEER_AUTH_MAX_CLOCK_SKEW_MS,
+                DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

@@ -130,6 +130,19 @@
  * <tr><td>etcdMaxKeepAlivesInFlight</td><td>KVSTORE_ETCD_MAX_KEEPALIVES_IN_FLIGHT</td><td>64</td><td>keepalives one
  *     etcd LeaseKeepAlive stream may have unanswered; more cuts the stream off ("etcdserver: too many
  *     requests")</td></tr>
+ * <tr><td>clusterSecret</td><td>KVSTORE_CLUSTER_SECRET</td><td>none</td><td>the secret every peer request proves
+ *     with an HMAC (docs/SECURITY.md); at least 16 bytes; never logged. Without it (and without the file) the peer
+ *     routes {@code /raft/*} are open and the node says so in one WARNING at startup</td></tr>
+ * <tr><td>clusterSecretFile</td><td>KVSTORE_CLUSTER_SECRET_FILE</td><td>none</td><td>a file holding the cluster
+ *     secret (surrounding whitespace ignored), the better way: it stays out of the environment and of process
+ *     listings. Missing, unreadable, empty, shorter than 16 or longer than 4096 bytes stops the node; setting both
+ *     this and clusterSecret does too. run-cluster.sh makes {@code data/cluster-secret} (mode 0600)</td></tr>
+ * <tr><td>peerAuthMaxClockSkewMs</td><td>KVSTORE_PEER_AUTH_MAX_CLOCK_SKEW_MS</td><td>30000</td><td>a signed peer
+ *     request whose timestamp is further than this from the node's clock, either way, is refused (401); a replay
+ *     can be no older</td></tr>
+ * <tr><td>peerAuthNonceCacheEntries</td><td>KVSTORE_PEER_AUTH_NONCE_CACHE_ENTRIES</td><td>100000</td><td>nonces of
+ *     accepted peer requests remembered to refuse replays (about 100 bytes each); when full the oldest are
+ *     forgotten and requests as old refused, which narrows the window but never lets a replay through</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0

@@ -5,6 +5,7 @@ import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.message.AppendEntries;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.Propose;
+import io.rafty.security.PeerAuth;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -34,7 +35,7 @@ import java.util.logging.Logger;
  * queue is bounded by count ({@code maxQueuedMessages}) and by bytes ({@code maxQueuedBytes}, about
  * what the messages take on the wire): beyond either, new messages are dropped and counted, which
  * Raft tolerates like any lost message. Every batch carries this node's identity as it was at the
- * latest {@link #send}.
+ * latest {@link #send}. With a cluster secret, every batch is signed ({@link PeerAuth}) for the peer it goes to.
  *
  * <p>Not thread-safe: call it from the Raft verticle's event loop only.
  */
@@ -53,6 +54,8 @@ public final class PeerClient {
     private final Map<Integer, String> addresses;
     private final Limits limits;
     private final PeerRoundTrips roundTrips;
+    /** Null: batches go unsigned (no cluster secret). */
+    private final PeerAuth auth;
     private final Map<Integer, PeerQueue> queues = new HashMap<>();
     /** Parsed peer addresses, by base URL: a URL is parsed once, not for every batch. */
     private final Map<String, URI> parsedAddresses = new HashMap<>();
@@ -78,12 +81,17 @@ public final class PeerClient {
      *                  may fill it in after the peers have bound their ephemeral ports
      */
     public PeerClient(Vertx vertx, Map<Integer, String> addresses, Limits limits) {
-        this(vertx, addresses, limits, PeerRoundTrips.NONE);
+        this(vertx, addresses, limits, PeerRoundTrips.NONE, null);
     }
 
-    /** As {@link #PeerClient(Vertx, Map, Limits)}, reporting each answered batch's round trip to {@code roundTrips}. */
-    public PeerClient(Vertx vertx, Map<Integer, String> addresses, Limits limits, PeerRoundTrips roundTrips) {
+    /**
+     * As {@link #PeerClient(Vertx, Map, Limits)}, reporting each answered batch's round trip to {@code roundTrips}
+     * and signing every batch with {@code auth} (null: unsigned).
+     */
+    public PeerClient(Vertx vertx, Map<Integer, String> addresses, Limits limits, PeerRoundTrips roundTrips,
+                      PeerAuth auth) {
         this.roundTrips = roundTrips;
+        this.auth = auth;
         this.addresses = addresses instanceof ConcurrentHashMap ? addresses : new ConcurrentHashMap<>(addresses);
         this.limits = limits;
         // The core HTTP client, not the Web client: a peer batch is a bare POST, and the Web client's
@@ -139,7 +147,11 @@ public final class PeerClient {
                     .setURI(PATH)
                     .setTimeout(limits.requestTimeoutMs())
                     .putHeader("content-type", CONTENT_TYPE);
-            Buffer body = Buffer.buffer(MessageCodec.encode(identity, batch));
+            byte[] bytes = MessageCodec.encode(identity, batch);
+            if (auth != null) {
+                auth.sign("POST", PATH, peer, Map.of(), bytes).forEach(request::putHeader);
+            }
+            Buffer body = Buffer.buffer(bytes);
             try {
                 client.request(request)
                         .compose(sent -> sent.send(body))

@@ -9,12 +9,15 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import io.rafty.security.PeerAuth;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.core.http.RequestOptions;
 import java.io.ByteArrayOutputStream;
+import java.net.URI;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.Map;
@@ -26,12 +29,20 @@ import java.util.zip.CRC32;
  * and CRC-32. Chunks are produced on a worker from the image's iterator; a chunk that fails is
  * re-sent up to {@code maxChunkAttempts} times (the follower accepts a chunk it already holds), so a
  * lost chunk or acknowledgement does not restart the transfer.
+ *
+ * <p>With a cluster secret every chunk is signed on its own ({@link PeerAuth}: the query, the membership
+ * header and the chunk's bytes, which the sender holds in memory anyway), so a retried chunk is signed
+ * afresh and nothing beyond one chunk is ever buffered for the MAC.
  */
 public final class SnapshotSender {
 
     public static final String PATH = "/raft/snapshot";
+    /** The snapshot's membership, base64 of {@code Membership.encode()}. */
+    public static final String MEMBERSHIP_HEADER = "x-rafty-membership";
 
-    private final WebClient client;
+    private final HttpClient client;
+    /** Null: chunks go unsigned (no cluster secret). */
+    private final PeerAuth auth;
     private final Map<Integer, String> addresses;
     private final WorkerExecutor worker;
     private final int chunkBytes;
@@ -40,15 +51,22 @@ public final class SnapshotSender {
 
     public SnapshotSender(Vertx vertx, Map<Integer, String> addresses, WorkerExecutor worker, int chunkBytes,
                           int timeoutMs, int maxChunkAttempts) {
+        this(vertx, addresses, worker, chunkBytes, timeoutMs, maxChunkAttempts, null);
+    }
+
+    /** As the other constructor, signing every chunk with {@code auth} (null: unsigned). */
+    public SnapshotSender(Vertx vertx, Map<Integer, String> addresses, WorkerExecutor worker, int chunkBytes,
+                          int timeoutMs, int maxChunkAttempts, PeerAuth auth) {
+        this.auth = auth;
         this.addresses = addresses;
         this.worker = worker;
         this.chunkBytes = chunkBytes;
         this.timeoutMs = timeoutMs;
         this.maxChunkAttempts = maxChunkAttempts;
-        WebClientOptions options = new WebClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-                .setConnectTimeout(timeoutMs).setUserAgent("rafty-snapshot");
-        this.client = WebClient.wrap(QuietConnections.client(vertx, options, new PoolOptions().setHttp1MaxSize(2),
-                "snapshot"), options);
+        // The core client, so that the request target on the wire is exactly the one signed.
+        HttpClientOptions options = new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
+                .setConnectTimeout(timeoutMs);
+        this.client = QuietConnections.client(vertx, options, new PoolOptions().setHttp1MaxSize(2), "snapshot");
     }
 
     /**
@@ -61,13 +79,14 @@ public final class SnapshotSender {
         if (base == null) {
             return Future.failedFuture("no address for peer " + peer);
         }
-        Transfer transfer = new Transfer(base, self, term, meta, image.records(), sender);
+        Transfer transfer = new Transfer(URI.create(base), peer, self, term, meta, image.records(), sender);
         transfer.next();
         return transfer.done.future();
     }
 
     private final class Transfer {
-        final String base;
+        final URI base;
+        final int peer;
         final int self;
         final long term;
         final SnapshotMeta meta;
@@ -77,9 +96,11 @@ public final class SnapshotSender {
         final PeerIdentity sender;
         long offset;
 
-        Transfer(String base, int self, long term, SnapshotMeta meta, Iterator<ImageRecord> entries, PeerIdentity sender) {
+        Transfer(URI base, int peer, int self, long term, SnapshotMeta meta, Iterator<ImageRecord> entries,
+                 PeerIdentity sender) {
             this.sender = sender;
             this.base = base;
+            this.peer = peer;
             this.self = self;
             this.term = term;
             this.meta = meta;
@@ -109,42 +130,54 @@ public final class SnapshotSender {
         }
 
         void post(byte[] chunk, boolean last, int attempt) {
-            var request = client.postAbs(base + PATH)
-                    .timeout(timeoutMs)
-                    .addQueryParam("from", Integer.toString(self))
-                    .addQueryParam("term", Long.toString(term))
-                    .addQueryParam("index", Long.toString(meta.index()))
-                    .addQueryParam("snapshotTerm", Long.toString(meta.term()))
-                    .addQueryParam("offset", Long.toString(offset))
-                    .addQueryParam("clusterId", Long.toString(sender.clusterId()))
-                    .addQueryParam("storageId", Long.toString(sender.storageId()))
-                    .putHeader("x-rafty-membership", Base64.getEncoder().encodeToString(meta.membership().encode()));
+            StringBuilder target = new StringBuilder(PATH)
+                    .append("?from=").append(self)
+                    .append("&term=").append(term)
+                    .append("&index=").append(meta.index())
+                    .append("&snapshotTerm=").append(meta.term())
+                    .append("&offset=").append(offset)
+                    .append("&clusterId=").append(sender.clusterId())
+                    .append("&storageId=").append(sender.storageId());
             if (last) {
-                request.addQueryParam("last", "true")
-                        .addQueryParam("totalBytes", Long.toString(offset + chunk.length))
-                        .addQueryParam("crc32", Long.toString(crc.getValue()));
+                target.append("&last=true&totalBytes=").append(offset + chunk.length)
+                        .append("&crc32=").append(crc.getValue());
             }
-            request.sendBuffer(Buffer.buffer(chunk)).onComplete(ar -> {
-                if (ar.succeeded() && ar.result().statusCode() == 204) {
-                    offset += chunk.length;
-                    if (last) {
-                        done.tryComplete();
-                    } else {
-                        next();
-                    }
-                } else if (attempt < maxChunkAttempts && retriable(ar.succeeded() ? ar.result() : null)) {
-                    post(chunk, last, attempt + 1);
-                } else {
-                    done.tryFail("snapshot chunk at offset " + offset + " failed: "
-                            + (ar.failed() ? ar.cause().getMessage() : ar.result().statusCode() + " "
-                            + ar.result().bodyAsString()));
-                }
-            });
+            String membership = Base64.getEncoder().encodeToString(meta.membership().encode());
+            RequestOptions request = new RequestOptions()
+                    .setMethod(HttpMethod.POST)
+                    .setHost(base.getHost())
+                    .setPort(base.getPort())
+                    .setURI(target.toString())
+                    .setTimeout(timeoutMs)
+                    .putHeader("content-type", "application/octet-stream")
+                    .putHeader(MEMBERSHIP_HEADER, membership);
+            if (auth != null) {
+                auth.sign("POST", target.toString(), peer, Map.of(MEMBERSHIP_HEADER, membership), chunk)
+                        .forEach(request::putHeader);
+            }
+            client.request(request)
+                    .compose(sent -> sent.send(Buffer.buffer(chunk)))
+                    .compose(response -> response.body().map(body -> new Answer(response.statusCode(), body)))
+                    .onComplete(ar -> {
+                        if (ar.succeeded() && ar.result().status() == 204) {
+                            offset += chunk.length;
+                            if (last) {
+                                done.tryComplete();
+                            } else {
+                                next();
+                            }
+                        } else if (attempt < maxChunkAttempts && (ar.failed() || ar.result().status() >= 500)) {
+                            post(chunk, last, attempt + 1);
+                        } else {
+                            done.tryFail("snapshot chunk at offset " + offset + " failed: "
+                                    + (ar.failed() ? ar.cause().getMessage() : ar.result().status() + " "
+                                    + ar.result().body()));
+                        }
+                    });
         }
+    }
 
-        private boolean retriable(HttpResponse<Buffer> response) {
-            return response == null || response.statusCode() >= 500;
-        }
+    private record Answer(int status, Buffer body) {
     }
 
     public void close() {

@@ -46,6 +46,15 @@ class StartupErrorsIT {
     }
 
     @Test
+    void anEmptyClusterSecretFileExitsWithCode2() throws Exception {
+        java.nio.file.Path secret = dir.resolve("cluster-secret");
+        java.nio.file.Files.writeString(secret, "\n");
+        JarProcess process = JarProcess.start(dir, "empty-secret", Map.of("KVSTORE_ID", "1", "KVSTORE_PORT", "3001",
+                "KVSTORE_PEERS", "2@http://127.0.0.1:3002", "KVSTORE_CLUSTER_SECRET_FILE", secret.toString()));
+        assertOneLineExit2(process, "cluster secret file " + secret + " is empty");
+    }
+
+    @Test
     void portInUseExitsWithCode2() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
             JarProcess process = JarProcess.start(dir, "port-in-use", Map.of("KVSTORE_ID", "1",

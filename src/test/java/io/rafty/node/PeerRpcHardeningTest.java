@@ -30,10 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
  * impossible AppendEntries are rejected by the Raft rules and leave the log, the commit index and the
  * data as they were.
  *
- * <p>What this cannot show: peer traffic is not authenticated yet (a cluster secret and TLS are on the
- * roadmap), so a well-formed message with a <em>higher</em> term legitimately moves a follower's term
- * (Raft §5.1) and costs an election; a forged message in the current term claiming to be the leader
- * would be believed. The last test shows the higher-term case does no harm beyond that election.
+ * <p>These nodes run without a cluster secret, so their peer routes are open (PeerAuthIntegrationTest
+ * covers the secured case, where all of the below is refused with 401 first): a well-formed message with
+ * a <em>higher</em> term legitimately moves a follower's term (Raft §5.1) and costs an election; a forged
+ * message in the current term claiming to be the leader would be believed. One test shows the higher-term
+ * case does no harm beyond that election.
  */
 class PeerRpcHardeningTest {
 
