@@ -16,6 +16,8 @@
 # clusters, the order of the two clusters swapping every round so that a neighbour's load falls on both.
 # Clients are spread over the three members of each. Prints one line per run (RESULT is the bench tool's
 # own line), then per workload the mean ops/s and median p50/p99 of each and the Rafty/etcd ratios.
+# With HTTP_CONTROL=1 each round also runs the same two workloads against Rafty's own HTTP API (the
+# rafty target, same nodes): a control that tells the gRPC path's cost apart from the machine's state.
 #
 #   scripts/bench-etcd-grpc.sh                                   # 3 rounds, 60 s JIT warm-up, 10 s runs, 64 clients
 #   ROUNDS=1 JIT_WARMUP=3 ETCD_WARMUP=1 SECONDS_PER_RUN=2 scripts/bench-etcd-grpc.sh   # a smoke test of the script
@@ -29,6 +31,7 @@ JIT_WARMUP=${JIT_WARMUP:-60}
 ETCD_WARMUP=${ETCD_WARMUP:-10}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 CLIENTS=${CLIENTS:-64}
+HTTP_CONTROL=${HTTP_CONTROL:-0}
 KEYS=${KEYS:-1000}
 VALUE_SIZE=${VALUE_SIZE:-256}
 ETCD_BASE_PORT=${ETCD_BASE_PORT:-4379}
@@ -138,11 +141,15 @@ while true; do
 done
 echo "up: etcd $etcd_endpoints; Rafty etcd API $rafty_endpoints"
 
-# bench NAME ARGS...: one bench run, its whole output kept in target/bench-logs/etcd-grpc-NAME.txt.
+rafty_http_endpoints="http://127.0.0.1:$(rafty_port 1),http://127.0.0.1:$(rafty_port 2),http://127.0.0.1:$(rafty_port 3)"
+
+# bench NAME ARGS...: one bench run (--target etcd-grpc unless ARGS name another), its whole output kept
+# in target/bench-logs/etcd-grpc-NAME.txt.
 bench() {
-    local name=$1
+    local name=$1 target=(--target etcd-grpc)
     shift
-    "$JAVA" -jar target/rafty.jar bench --target etcd-grpc --keys "$KEYS" --value-size "$VALUE_SIZE" \
+    [[ " $* " == *" --target "* ]] && target=()
+    "$JAVA" -jar target/rafty.jar bench ${target[@]+"${target[@]}"} --keys "$KEYS" --value-size "$VALUE_SIZE" \
         --clients "$CLIENTS" "$@" >"$logs/etcd-grpc-$name.txt" 2>&1 || true
     grep '^RESULT' "$logs/etcd-grpc-$name.txt" || echo "RESULT (no result: see $logs/etcd-grpc-$name.txt)"
 }
@@ -155,10 +162,15 @@ bench warmup-etcd --endpoints "$etcd_endpoints" --workload mixed --duration "$((
 declare -A ops=() p50=() p99=()
 for ((round = 1; round <= ROUNDS; round++)); do
     if ((round % 2 == 1)); then order=(etcd rafty); else order=(rafty etcd); fi
+    if [[ $HTTP_CONTROL == 1 ]]; then order+=(rafty-http); fi
     for target in "${order[@]}"; do
-        if [[ $target == etcd ]]; then endpoints=$etcd_endpoints; else endpoints=$rafty_endpoints; fi
+        case $target in
+            etcd) endpoints=(--endpoints "$etcd_endpoints") ;;
+            rafty) endpoints=(--endpoints "$rafty_endpoints") ;;
+            rafty-http) endpoints=(--endpoints "$rafty_http_endpoints" --target rafty) ;;
+        esac
         for workload in put get; do
-            line=$(bench "$target-$workload-$round" --endpoints "$endpoints" --workload "$workload" --no-preload \
+            line=$(bench "$target-$workload-$round" "${endpoints[@]}" --workload "$workload" --no-preload \
                 --duration "${SECONDS_PER_RUN}s" --warmup 5s)
             echo "round=$round target=$target load=$(cut -d' ' -f1 /proc/loadavg) $line"
             ops[$target-$workload]+="$(sed -n 's/.*ops_per_s=\([0-9.]*\).*/\1/p' <<<"$line") "
@@ -183,4 +195,8 @@ for workload in put get; do
     e_ops=$(mean "${ops[etcd-$workload]}")
     r_ops=$(mean "${ops[rafty-$workload]}")
     echo "SUMMARY $name, $CLIENTS clients, $ROUNDS rounds: etcd ops/s ${ops[etcd-$workload]}(mean $e_ops, p50 $(median "${p50[etcd-$workload]}") ms, p99 $(median "${p99[etcd-$workload]}") ms); Rafty ops/s ${ops[rafty-$workload]}(mean $r_ops, p50 $(median "${p50[rafty-$workload]}") ms, p99 $(median "${p99[rafty-$workload]}") ms); Rafty/etcd throughput $(ratio "$r_ops" "$e_ops"), p99 $(ratio "$(median "${p99[rafty-$workload]}")" "$(median "${p99[etcd-$workload]}")")"
+    if [[ $HTTP_CONTROL == 1 ]]; then
+        h_ops=$(mean "${ops[rafty-http-$workload]}")
+        echo "CONTROL $name, Rafty's HTTP API: ops/s ${ops[rafty-http-$workload]}(mean $h_ops, p50 $(median "${p50[rafty-http-$workload]}") ms, p99 $(median "${p99[rafty-http-$workload]}") ms); Rafty gRPC/HTTP throughput $(ratio "$r_ops" "$h_ops")"
+    fi
 done

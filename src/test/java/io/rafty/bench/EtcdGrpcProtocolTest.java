@@ -101,7 +101,7 @@ class EtcdGrpcProtocolTest {
     }
 
     @Test
-    void theTargetPicksTheSender() {
+    void theTargetPicksTheSender() throws Exception {
         Vertx vertx = Vertx.vertx();
         try {
             assertInstanceOf(EtcdGrpcSender.class, Sender.of(settings("--target", "etcd-grpc"), VALUE,
@@ -110,7 +110,7 @@ class EtcdGrpcProtocolTest {
                     vertx.getOrCreateContext(), new int[] {1}));
             assertInstanceOf(HttpSender.class, Sender.of(settings(), VALUE, vertx.getOrCreateContext(), new int[] {1}));
         } finally {
-            vertx.close();
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
         }
     }
 
