@@ -19,8 +19,8 @@ import picocli.CommandLine.Spec;
  * stderr and exit code 2, like a bad node configuration.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Closed-loop HTTP load against a Rafty cluster, or against etcd 3.4 through its HTTP/JSON "
-                + "gateway as the reference: each client issues one request at a time.")
+        description = "Closed-loop load against a Rafty cluster, or against etcd 3.4 through its HTTP/JSON "
+                + "gateway as the reference, or etcd's v3 gRPC API on either: each client issues one request at a time.")
 public final class BenchCommand implements Callable<Integer> {
 
     /** Largest client count; each client holds one connection. */
@@ -33,19 +33,49 @@ public final class BenchCommand implements Callable<Integer> {
     /** What the clients do. */
     public enum Workload { put, get, mixed, txn, keepalive }
 
-    /** Which server the requests are written for ({@link TargetProtocol}). */
-    public enum Target { rafty, etcd }
+    /**
+     * Which server the requests are written for, and how they travel: Rafty's HTTP API, etcd's HTTP/JSON
+     * gateway ({@link TargetProtocol}), or etcd's v3 gRPC API ({@link EtcdGrpcProtocol}), which both etcd
+     * and Rafty's etcd port serve.
+     */
+    public enum Target {
+        rafty("rafty"), etcd("etcd"), etcdGrpc("etcd-grpc");
+
+        private final String label;
+
+        Target(String label) {
+            this.label = label;
+        }
+
+        /** The name on the command line and in the output. */
+        @Override
+        public String toString() {
+            return label;
+        }
+
+        /** The target named {@code label}, or a conversion error that names every choice. */
+        static Target named(String label) {
+            for (Target target : values()) {
+                if (target.label.equals(label)) {
+                    return target;
+                }
+            }
+            throw new CommandLine.TypeConversionException("'" + label + "' is not a target; choose rafty, etcd or etcd-grpc");
+        }
+    }
 
     @Spec
     CommandSpec spec;
 
     @Option(names = "--endpoints", required = true, split = ",",
-            description = "Comma-separated base URLs, e.g. http://127.0.0.1:3001,http://127.0.0.1:3002")
+            description = "Comma-separated base URLs, e.g. http://127.0.0.1:3001,http://127.0.0.1:3002 (for "
+                    + "etcd-grpc the gRPC ports, e.g. http://127.0.0.1:2379)")
     List<String> endpoints = new ArrayList<>();
 
-    @Option(names = "--target", defaultValue = "rafty",
-            description = "rafty, or etcd: the same requests through etcd 3.4's v3 HTTP/JSON gateway "
-                    + "(default ${DEFAULT-VALUE})")
+    @Option(names = "--target", defaultValue = "rafty", converter = TargetConverter.class,
+            description = "rafty; etcd: the same requests through etcd 3.4's v3 HTTP/JSON gateway; or etcd-grpc: "
+                    + "etcd's v3 gRPC API (KV.Put, KV.Range), against etcd's client port or Rafty's etcd port, "
+                    + "one HTTP/2 connection per endpoint and generator event loop (default ${DEFAULT-VALUE})")
     Target target;
 
     @Option(names = "--clients", defaultValue = "64", description = "Concurrent closed-loop clients (default ${DEFAULT-VALUE})")
@@ -76,7 +106,7 @@ public final class BenchCommand implements Callable<Integer> {
     int readPercent;
 
     @Option(names = "--stale",
-            description = "Reads with ?consistency=stale (etcd: a serializable range) instead of linearizable")
+            description = "Reads with ?consistency=stale (etcd, etcd-grpc: a serializable range) instead of linearizable")
     boolean stale;
 
     @Option(names = "--no-preload", negatable = false,
@@ -106,7 +136,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         BenchSettings settings = validate();
-        return new LoadGenerator(settings, System.out).run();
+        // The command line's writer (stdout from the jar, an autoflushing writer: the progress lines appear
+        // as they are printed), so that a caller such as a test reads the figures it ran.
+        return new LoadGenerator(settings, spec.commandLine().getOut()).run();
     }
 
     /** Checks every option against its limit; throws a {@link ParameterException} naming the first problem. */
@@ -188,6 +220,14 @@ public final class BenchCommand implements Callable<Integer> {
 
     private ParameterException bad(String message) {
         return new ParameterException(spec.commandLine(), message);
+    }
+
+    /** {@code rafty}, {@code etcd} or {@code etcd-grpc}. */
+    static final class TargetConverter implements CommandLine.ITypeConverter<Target> {
+        @Override
+        public Target convert(String value) {
+            return Target.named(value.trim());
+        }
     }
 
     /** {@code 30s}, {@code 500ms}, {@code 2m}, {@code 1h}, or a bare number of seconds. */

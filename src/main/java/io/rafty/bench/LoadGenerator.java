@@ -4,13 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
-import java.io.PrintStream;
-import java.net.URI;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +14,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
@@ -31,7 +24,8 @@ import org.HdrHistogram.Recorder;
  * generator's event loops and the endpoints. Latency of successful requests goes to an HdrHistogram
  * {@link Recorder} (microseconds); errors are counted by kind. The main thread only sleeps, prints
  * the progress line once a second and the summary at the end. What a request looks like, and which
- * answers succeed, is the target's {@link TargetProtocol}; everything else is the same for every target.
+ * answers succeed, is the target's {@link Sender} (HTTP requests written by a {@link TargetProtocol}, or
+ * etcd gRPC calls); everything else is the same for every target.
  *
  * <p>A client that gets an error waits {@value #ERROR_BACKOFF_MS} ms before its next request, so a
  * cluster without a leader is not hammered by a hot loop of instant 503s.
@@ -54,13 +48,14 @@ public final class LoadGenerator {
     private static final long HIGHEST_TRACKABLE_MICROS = TimeUnit.MINUTES.toMicros(2);
 
     private final BenchSettings settings;
-    private final PrintStream out;
+    private final PrintWriter out;
     private final Recorder recorder = new Recorder(HIGHEST_TRACKABLE_MICROS, 3);
     private final LongAdder ok = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final LongAdder warmupErrors = new LongAdder();
     private final Map<String, LongAdder> errorsByKind = new ConcurrentHashMap<>();
-    private final TargetProtocol protocol;
+    /** The bytes every write stores. */
+    private final byte[] value;
     /** Write answers of a watch run from which no revision could be read. */
     private final LongAdder revisionlessAnswers = new LongAdder();
     private volatile boolean recording;
@@ -68,7 +63,7 @@ public final class LoadGenerator {
     /** Set when watchers are about to open: from then on every acknowledged write is entered in it. */
     private volatile WriteLedger ledger;
 
-    public LoadGenerator(BenchSettings settings, PrintStream out) {
+    public LoadGenerator(BenchSettings settings, PrintWriter out) {
         this.settings = settings;
         this.out = out;
         byte[] value = new byte[settings.valueBytes()];
@@ -76,7 +71,7 @@ public final class LoadGenerator {
         for (int i = 0; i < value.length; i++) {
             value[i] = (byte) ('a' + random.nextInt(26));
         }
-        this.protocol = TargetProtocol.of(settings, value);
+        this.value = value;
     }
 
     /**
@@ -335,12 +330,17 @@ public final class LoadGenerator {
         final Context context;
         final int loopIndex;
         final SplittableRandom random;
-        final List<HttpClient> clientsByEndpoint = new ArrayList<>();
+        final Sender sender;
 
         Loop(Context context, int loopIndex) {
             this.context = context;
             this.loopIndex = loopIndex;
             this.random = new SplittableRandom(1000 + loopIndex);
+            int[] perEndpoint = new int[settings.endpoints().size()];
+            for (int id : ownClients()) {
+                perEndpoint[id % perEndpoint.length]++;
+            }
+            this.sender = Sender.of(settings, value, context, perEndpoint);
         }
 
         /** Client ids owned by this loop: i with i % loops == loopIndex. */
@@ -350,27 +350,6 @@ public final class LoadGenerator {
                 ids.add(i);
             }
             return ids;
-        }
-
-        private HttpClient client(int endpoint) {
-            if (clientsByEndpoint.isEmpty()) {
-                int endpoints = settings.endpoints().size();
-                int[] perEndpoint = new int[endpoints];
-                for (int id : ownClients()) {
-                    perEndpoint[id % endpoints]++;
-                }
-                for (int e = 0; e < endpoints; e++) {
-                    // The core client: the Web client's per-request interceptor chain cost the
-                    // generator CPU that, on a shared 2-core machine, the nodes under test need.
-                    HttpClientOptions options = new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-                            .setIdleTimeout(0);
-                    clientsByEndpoint.add(context.owner().httpClientBuilder().with(options)
-                            .with(new PoolOptions().setHttp1MaxSize(Math.max(1, perEndpoint[e]))
-                                    .setMaxWaitQueueSize(settings.clients()))
-                            .build());
-                }
-            }
-            return clientsByEndpoint.get(endpoint);
         }
 
         void startClients(CountDownLatch stopped) {
@@ -392,14 +371,15 @@ public final class LoadGenerator {
             };
             long startNanos = System.nanoTime();
             boolean record = recording;
-            send(id, key, read).onComplete(ar -> {
-                String error = classify(ar, read, protocol);
-                if (error == null) {
+            // A watch run reads every write's revision: the ledger is read when the answer comes, so that
+            // the writes in flight when it is set are entered too.
+            send(id, key, read, settings.watchers() > 0 && !read).onComplete(ar -> {
+                Outcome outcome = ar.succeeded() ? ar.result() : Outcome.failed(Outcome.kindOf(ar.cause()));
+                if (outcome.succeeded()) {
                     WriteLedger writes = ledger;
                     if (writes != null && !read) {
-                        long revision = RaftyProtocol.writeRevision(ar.result().body());
-                        if (revision > 0) {
-                            writes.acknowledged(revision, startNanos);
+                        if (outcome.revision() > 0) {
+                            writes.acknowledged(outcome.revision(), startNanos);
                         } else {
                             revisionlessAnswers.increment();
                         }
@@ -413,7 +393,7 @@ public final class LoadGenerator {
                 } else {
                     // Errors count only while recording, like latencies, so the total matches the kinds.
                     if (recording) {
-                        errorsByKind.computeIfAbsent(error, k -> new LongAdder()).increment();
+                        errorsByKind.computeIfAbsent(outcome.error(), k -> new LongAdder()).increment();
                         errors.increment();
                     } else if (!stopping) {
                         warmupErrors.increment();
@@ -440,8 +420,8 @@ public final class LoadGenerator {
 
         private void preloadKey(int id, int key, int attempt, AtomicInteger next, AtomicInteger failed,
                                 CountDownLatch done) {
-            send(id, key, false).onComplete(ar -> {
-                if (classify(ar, false, protocol) == null) {
+            send(id, key, false, false).onComplete(ar -> {
+                if (ar.succeeded() && ar.result().succeeded()) {
                     preloadNext(id, next, failed, done);
                 } else if (attempt < PRELOAD_ATTEMPTS) {
                     context.owner().setTimer(Math.min(PRELOAD_BACKOFF_MAX_MS, ERROR_BACKOFF_MS << (attempt - 1)),
@@ -453,56 +433,9 @@ public final class LoadGenerator {
             });
         }
 
-        private Future<Answer> send(int id, int key, boolean read) {
-            int endpoint = id % settings.endpoints().size();
-            URI base = settings.endpoints().get(endpoint);
-            RequestOptions options = new RequestOptions()
-                    .setMethod(protocol.method(read))
-                    .setHost(base.getHost())
-                    .setPort(base.getPort())
-                    .setURI(protocol.uri(key, read))
-                    .setTimeout(settings.timeout().toMillis());
-            Buffer body = protocol.body(key, read);
-            return client(endpoint).request(options)
-                    .compose(request -> body == null ? request.send() : request.send(body))
-                    .compose(response -> response.body().map(bytes -> new Answer(response.statusCode(), bytes)));
+        /** Client {@code id} talks to endpoint {@code id % endpoints}. */
+        private Future<Outcome> send(int id, int key, boolean read, boolean revision) {
+            return sender.send(id % settings.endpoints().size(), key, read, revision);
         }
-    }
-
-    /** A whole answer: status and body. */
-    record Answer(int statusCode, Buffer body) {
-    }
-
-    /**
-     * Null for success, else the error's kind: {@code "503 no_leader (put)"}, {@code "timeout"}, ... A
-     * 200 that the protocol does not accept is {@code "200 unexpected_body (get)"}.
-     */
-    static String classify(io.vertx.core.AsyncResult<Answer> ar, boolean read, TargetProtocol protocol) {
-        if (ar.failed()) {
-            Throwable cause = ar.cause();
-            if (cause instanceof TimeoutException || cause.getClass().getSimpleName().contains("Timeout")) {
-                return "timeout";
-            }
-            String message = cause.getMessage() == null ? "" : ": " + cause.getMessage();
-            if (message.length() > 60) {
-                message = message.substring(0, 60);
-            }
-            return cause.getClass().getSimpleName() + message;
-        }
-        Answer response = ar.result();
-        if (protocol.succeeded(response.statusCode(), response.body())) {
-            return null;
-        }
-        String code = response.statusCode() == 200 ? " unexpected_body" : "";
-        try {
-            Buffer body = response.body();
-            if (body != null && body.length() > 0 && body.getByte(0) == '{') {
-                Object error = body.toJsonObject().getValue("error");
-                code = error == null ? "" : " " + error;
-            }
-        } catch (RuntimeException ignored) {
-            // Not JSON: the status alone says enough.
-        }
-        return response.statusCode() + code + (read ? " (get)" : " (put)");
     }
 }

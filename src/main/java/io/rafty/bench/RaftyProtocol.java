@@ -114,6 +114,11 @@ final class RaftyProtocol implements TargetProtocol {
         return statusCode == 200 || keepaliveRun() && statusCode == 409;
     }
 
+    @Override
+    public long revision(Buffer body) {
+        return writeRevision(body);
+    }
+
     /**
      * The revision in a write's answer {@code {"key":"bench/0000000042","revision":17}}, or -1 when it
      * has none. Read without a JSON parse (the body is small and its last field is the revision); the

@@ -4,17 +4,18 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 
 /**
- * What one kind of server is sent for an operation on a key, and which answers count as success: the
- * only part of a bench that differs between targets. Everything else (the closed loops, the key
- * choice, the preload, the histogram, the output) is shared in {@link LoadGenerator}, so the figures
- * of two targets come from the same machinery.
+ * What one kind of HTTP server is sent for an operation on a key, and which answers count as success:
+ * the only part of an HTTP bench that differs between targets ({@link HttpSender} sends what it says).
+ * Everything else (the closed loops, the key choice, the preload, the histogram, the output) is shared
+ * in {@link LoadGenerator}, so the figures of two targets come from the same machinery; the gRPC target
+ * has its own {@link EtcdGrpcProtocol} and {@link EtcdGrpcSender} beside the same loops.
  *
  * <p>Every method runs on a generator event loop for every request. Implementations hold only
  * immutable state and allocate no more than the request itself needs.
  */
 sealed interface TargetProtocol permits RaftyProtocol, EtcdProtocol {
 
-    /** The protocol of the settings' target; {@code value} is the bytes every write stores. */
+    /** The protocol of the settings' HTTP target; {@code value} is the bytes every write stores. */
     static TargetProtocol of(BenchSettings settings, byte[] value) {
         return switch (settings.target()) {
             case rafty -> settings.workload() == BenchCommand.Workload.keepalive
@@ -22,6 +23,7 @@ sealed interface TargetProtocol permits RaftyProtocol, EtcdProtocol {
                     : new RaftyProtocol(settings.keyPrefix(), settings.stale(), value,
                     settings.workload() == BenchCommand.Workload.txn ? settings.keys() : 0);
             case etcd -> new EtcdProtocol(settings.keyPrefix(), settings.stale(), value);
+            case etcdGrpc -> throw new IllegalArgumentException("--target etcd-grpc is not an HTTP target");
         };
     }
 
@@ -36,6 +38,11 @@ sealed interface TargetProtocol permits RaftyProtocol, EtcdProtocol {
 
     /** Whether an answer with this status and body (null when empty) is a success. */
     boolean succeeded(int statusCode, Buffer body);
+
+    /** The revision in a successful write's answer, or -1 when the answer carries none this tool reads. */
+    default long revision(Buffer body) {
+        return -1;
+    }
 
     /** Appends the name of key number {@code key}: the prefix and ten zero-padded digits, {@code bench/0000000042}. */
     static StringBuilder appendKey(StringBuilder out, String keyPrefix, int key) {

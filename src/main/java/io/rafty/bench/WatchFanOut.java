@@ -9,7 +9,7 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,7 +90,7 @@ final class WatchFanOut {
      * Opens every watcher and waits, up to {@link #START_DEADLINE_MS}, for each to receive its
      * {@code created} message. Prints how it went; false when not every watcher started.
      */
-    boolean open(PrintStream out) throws InterruptedException {
+    boolean open(PrintWriter out) throws InterruptedException {
         long start = System.nanoTime();
         for (int l = 0; l < loops.size(); l++) {
             List<Watcher> own = watchersByLoop.get(l);

@@ -48,6 +48,12 @@ class BenchCommandTest {
         "bench --endpoints http://127.0.0.1:3001 --watchers some",
         "bench --endpoints http://127.0.0.1:2379 --target etcd --watchers 10",
         "bench --endpoints http://127.0.0.1:3001 --workload get --watchers 10",
+        "bench --endpoints http://127.0.0.1:2379 --target etcd_grpc",
+        "bench --endpoints http://127.0.0.1:2379 --target etcdGrpc",
+        "bench --endpoints http://127.0.0.1:2379 --target etcd-grpc --watchers 10",
+        "bench --endpoints http://127.0.0.1:2379 --target etcd-grpc --workload txn",
+        "bench --endpoints http://127.0.0.1:2379 --target etcd-grpc --workload keepalive",
+        "bench --endpoints 127.0.0.1:2379 --target etcd-grpc",
     })
     void badArgumentsExitWithCode2AndOneLine(String line) {
         Run run = run(line.split(" "));
@@ -94,8 +100,31 @@ class BenchCommandTest {
     void badTargetNamesTheChoices() {
         Run run = run("bench", "--endpoints", "http://127.0.0.1:2379", "--target", "bogus");
         assertEquals(2, run.code());
-        assertTrue(run.err().contains("bogus") && run.err().contains("rafty") && run.err().contains("etcd"),
-                run.err());
+        assertTrue(run.err().contains("bogus") && run.err().contains("rafty") && run.err().contains("etcd")
+                && run.err().contains("etcd-grpc"), run.err());
+    }
+
+    @Test
+    void targetEtcdGrpcTakesTheSameWorkloadSettings() {
+        BenchCommand command = new BenchCommand();
+        new CommandLine(command).parseArgs("--target", "etcd-grpc", "--endpoints",
+                "http://127.0.0.1:2379,http://127.0.0.1:22379,http://127.0.0.1:32379", "--workload", "mixed",
+                "--stale", "--clients", "64");
+        BenchSettings settings = command.validate();
+        assertEquals(BenchCommand.Target.etcdGrpc, settings.target());
+        assertEquals("etcd-grpc", settings.target().toString(), "the output names it as the command line does");
+        assertEquals(3, settings.endpoints().size());
+        assertTrue(settings.stale());
+        assertTrue(settings.preload(), "a mixed run over gRPC writes its keys first, as over HTTP");
+        assertEquals(64, settings.clients());
+    }
+
+    @Test
+    void watchersAndRaftyOnlyWorkloadsRefuseEtcdGrpc() {
+        Run watch = run("bench", "--endpoints", "http://127.0.0.1:2379", "--target", "etcd-grpc", "--watchers", "5");
+        assertTrue(watch.err().contains("--watchers works with --target rafty only"), watch.err());
+        Run txn = run("bench", "--endpoints", "http://127.0.0.1:2379", "--target", "etcd-grpc", "--workload", "txn");
+        assertTrue(txn.err().contains("--workload txn works with --target rafty only"), txn.err());
     }
 
     @Test
@@ -159,7 +188,7 @@ class BenchCommandTest {
         Run run = run("bench", "--help");
         assertEquals(0, run.code());
         assertTrue(run.out().contains("--endpoints"), run.out());
-        assertTrue(run.out().contains("--target"), run.out());
+        assertTrue(run.out().contains("--target") && run.out().contains("etcd-grpc"), run.out());
         assertTrue(run.out().contains("--watchers") && run.out().contains("commit-to-watcher"), run.out());
     }
 }

@@ -143,6 +143,8 @@ class TargetProtocolTest {
     void theTargetOptionPicksTheProtocol() {
         assertInstanceOf(RaftyProtocol.class, TargetProtocol.of(settings(), VALUE));
         assertInstanceOf(EtcdProtocol.class, TargetProtocol.of(settings("--target", "etcd"), VALUE));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> TargetProtocol.of(settings("--target", "etcd-grpc"), VALUE), "gRPC is not written as HTTP");
     }
 
     private static BenchSettings settings(String... extra) {
