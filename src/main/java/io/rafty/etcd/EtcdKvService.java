@@ -31,7 +31,7 @@ import java.util.List;
 
 /**
  * etcd's KV service on Rafty's commands: Put is {@link Command.Put}, DeleteRange a {@link Command.Delete}
- * or a one-op {@link Command.Transaction} for a prefix, Txn a {@link Command.Transaction} (a read-only one
+ * or a one-op {@link Command.Transaction} for a prefix or a range, Txn a {@link Command.Transaction} (a read-only one
  * is a linearizable read with no log entry, as over HTTP), Compact {@link Command.Compact}; Range reads the
  * history at one revision on a worker ({@link RangeReads}), after a read barrier unless serializable.
  */
@@ -164,10 +164,11 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
     @Override
     public void deleteRange(DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> observer) {
         Calls.unary("DeleteRange", observer, () -> {
-            KeySelector keys = EtcdTxns.selector(KeyRange.of(request.getKey(), request.getRangeEnd()), "DeleteRange");
-            Command command = keys.prefix()
+            KeySelector keys = EtcdTxns.selector(KeyRange.of(request.getKey(), request.getRangeEnd()), limits);
+            // Many keys are deleted by a one-op transaction: all at one revision, an event per key.
+            Command command = keys.many()
                     ? new Command.Transaction(new Txn(List.of(), List.of(new Txn.Delete(keys)), List.of()))
-                    : new Command.Delete(EtcdTxns.key(keys.bytes(), limits), Precondition.NONE);
+                    : new Command.Delete(keys.bytes(), Precondition.NONE);
             return node.raft().propose(command).map(result -> {
                 List<KvEntry> deleted;
                 if (result instanceof KvResult.Deleted one) {
@@ -216,15 +217,26 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
         if (result instanceof KvResult.TxnInvalid) {
             throw EtcdErrors.DUPLICATE_KEY;
         }
+        if (result instanceof KvResult.TxnKeyNotFound) {
+            throw EtcdErrors.KEY_NOT_FOUND;
+        }
+        if (result instanceof KvResult.TxnRevisionUnavailable unavailable) {
+            throw EtcdErrors.of(unavailable.exception());
+        }
         if (!(result instanceof KvResult.TxnDone done)) {
             throw new IllegalStateException("a transaction was answered with " + result);
         }
-        ResponseHeader header = headers.at(done.index());
-        List<RequestOp> ops = done.outcome().succeeded() ? request.getSuccessList() : request.getFailureList();
+        return txnResponse(headers.at(done.index()), request, done.outcome().succeeded(), done.outcome().results());
+    }
+
+    /** The answer of {@code request} (or of a transaction nested in it), which took one branch with these results. */
+    private static TxnResponse txnResponse(ResponseHeader header, TxnRequest request, boolean succeeded,
+                                           List<TxnRunner.OpResult> results) {
+        List<RequestOp> ops = succeeded ? request.getSuccessList() : request.getFailureList();
         List<ResponseOp> responses = new ArrayList<>(ops.size());
         for (int i = 0; i < ops.size(); i++) {
             RequestOp op = ops.get(i);
-            TxnRunner.OpResult opResult = done.outcome().results().get(i);
+            TxnRunner.OpResult opResult = results.get(i);
             if (opResult instanceof TxnRunner.OpResult.Put put) {
                 PutResponse.Builder response = PutResponse.newBuilder().setHeader(header);
                 if (op.getRequestPut().getPrevKv() && put.prev() != null) {
@@ -237,10 +249,12 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
             } else if (opResult instanceof TxnRunner.OpResult.Get get) {
                 responses.add(ResponseOp.newBuilder().setResponseRange(
                         txnRange(header, op.getRequestRange(), get)).build());
+            } else if (opResult instanceof TxnRunner.OpResult.Txn nested) {
+                responses.add(ResponseOp.newBuilder().setResponseTxn(
+                        txnResponse(header, op.getRequestTxn(), nested.succeeded(), nested.results())).build());
             }
         }
-        return TxnResponse.newBuilder().setHeader(header).setSucceeded(done.outcome().succeeded())
-                .addAllResponses(responses).build();
+        return TxnResponse.newBuilder().setHeader(header).setSucceeded(succeeded).addAllResponses(responses).build();
     }
 
     /**
