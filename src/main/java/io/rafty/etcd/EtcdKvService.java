@@ -14,7 +14,6 @@ import io.etcd.jetcd.api.ResponseHeader;
 import io.etcd.jetcd.api.ResponseOp;
 import io.etcd.jetcd.api.TxnRequest;
 import io.etcd.jetcd.api.TxnResponse;
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.rafty.kv.Command;
 import io.rafty.kv.KeySelector;
@@ -36,9 +35,6 @@ import java.util.List;
  * history at one revision on a worker ({@link RangeReads}), after a read barrier unless serializable.
  */
 final class EtcdKvService extends KVGrpc.KVImplBase {
-
-    /** A put with ignore_value / ignore_lease is a compare-and-set; this many lost races and it gives up. */
-    static final int MAX_IGNORE_ATTEMPTS = 8;
 
     private final EtcdNode node;
     private final EtcdHeaders headers;
@@ -112,37 +108,28 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
                 return node.raft().propose(new Command.Put(key, request.getValue().toByteArray(), Precondition.NONE,
                         request.getLease())).map(result -> putResponse(request, result));
             }
-            return putKeeping(request, key, MAX_IGNORE_ATTEMPTS);
+            return putKeeping(request, key);
         });
     }
 
     /**
-     * A put that keeps the current value or lease: read the key, then write it guarded by the revision
-     * read (a compare-and-set), again when another write came between. The read need not be linearizable:
-     * a stale one only loses the compare.
+     * A put that keeps the current value or lease: a one-op transaction, so the state machine reads the key
+     * and writes it at one revision (no race with other writes), refusing it when the key is missing.
      */
-    private Future<PutResponse> putKeeping(PutRequest request, byte[] key, int attemptsLeft) {
-        return node.vertx().executeBlocking(() -> node.stateMachine().get(key), false).compose(current -> {
-            if (current == null) {
-                return Future.failedFuture(EtcdErrors.KEY_NOT_FOUND);
-            }
-            byte[] value = request.getIgnoreValue() ? current.value() : request.getValue().toByteArray();
-            long lease = request.getIgnoreLease() ? current.lease() : request.getLease();
-            Command.Put put = new Command.Put(key, value, new Precondition(null, current.revision(), null), lease);
-            return node.raft().propose(put).compose(result -> {
-                if (result instanceof KvResult.CompareFailed failed) {
-                    if (failed.current() == null) {
-                        return Future.failedFuture(EtcdErrors.KEY_NOT_FOUND);
+    private Future<PutResponse> putKeeping(PutRequest request, byte[] key) {
+        Txn.Put put = new Txn.Put(key, request.getValue().toByteArray(), request.getLease(), request.getIgnoreValue(),
+                request.getIgnoreLease());
+        return node.raft().propose(new Command.Transaction(new Txn(List.of(), List.of(put), List.of())))
+                .map(result -> {
+                    if (result instanceof KvResult.TxnKeyNotFound) {
+                        throw EtcdErrors.KEY_NOT_FOUND;
                     }
-                    if (attemptsLeft > 1) {
-                        return putKeeping(request, key, attemptsLeft - 1);
+                    if (result instanceof KvResult.TxnDone done) {
+                        TxnRunner.OpResult.Put written = (TxnRunner.OpResult.Put) done.outcome().results().get(0);
+                        return putResponse(request, new KvResult.Written(done.index(), written.entry(), written.prev()));
                     }
-                    return Future.failedFuture(Status.ABORTED.withDescription("rafty: the key changed during "
-                            + MAX_IGNORE_ATTEMPTS + " attempts to keep its value or lease; retry").asRuntimeException());
-                }
-                return Future.succeededFuture(putResponse(request, result));
-            });
-        });
+                    return putResponse(request, result);
+                });
     }
 
     private PutResponse putResponse(PutRequest request, KvResult result) {

@@ -31,7 +31,9 @@ import java.util.Set;
  *       answered with the first one's result and changes nothing; with another request it is refused.
  *       Each entry counts for the window in revisions its command carries (see {@link Idempotency}).</li>
  *   <li>A transaction runs at its entry's index as one revision (see {@link Txn} and
- *       {@link TxnRunner}); a committed one that breaks the rules changes nothing.</li>
+ *       {@link TxnRunner}); a committed one that breaks the rules changes nothing. Its gets at a past
+ *       revision read the store's history; when that revision was applied earlier in the same batch, the
+ *       batch so far is stored first, so what they read never depends on how entries were batched.</li>
  *   <li>A compaction to {@code R} is refused when {@code R} is already compacted or beyond the
  *       revision before its own entry; otherwise every read below {@code R} is refused from that
  *       entry on, on every node alike.</li>
