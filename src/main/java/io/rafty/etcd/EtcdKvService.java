@@ -14,7 +14,6 @@ import io.etcd.jetcd.api.ResponseHeader;
 import io.etcd.jetcd.api.ResponseOp;
 import io.etcd.jetcd.api.TxnRequest;
 import io.etcd.jetcd.api.TxnResponse;
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.rafty.kv.Command;
 import io.rafty.kv.KeySelector;
@@ -31,14 +30,11 @@ import java.util.List;
 
 /**
  * etcd's KV service on Rafty's commands: Put is {@link Command.Put}, DeleteRange a {@link Command.Delete}
- * or a one-op {@link Command.Transaction} for a prefix, Txn a {@link Command.Transaction} (a read-only one
+ * or a one-op {@link Command.Transaction} for a prefix or a range, Txn a {@link Command.Transaction} (a read-only one
  * is a linearizable read with no log entry, as over HTTP), Compact {@link Command.Compact}; Range reads the
  * history at one revision on a worker ({@link RangeReads}), after a read barrier unless serializable.
  */
 final class EtcdKvService extends KVGrpc.KVImplBase {
-
-    /** A put with ignore_value / ignore_lease is a compare-and-set; this many lost races and it gives up. */
-    static final int MAX_IGNORE_ATTEMPTS = 8;
 
     private final EtcdNode node;
     private final EtcdHeaders headers;
@@ -112,37 +108,28 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
                 return node.raft().propose(new Command.Put(key, request.getValue().toByteArray(), Precondition.NONE,
                         request.getLease())).map(result -> putResponse(request, result));
             }
-            return putKeeping(request, key, MAX_IGNORE_ATTEMPTS);
+            return putKeeping(request, key);
         });
     }
 
     /**
-     * A put that keeps the current value or lease: read the key, then write it guarded by the revision
-     * read (a compare-and-set), again when another write came between. The read need not be linearizable:
-     * a stale one only loses the compare.
+     * A put that keeps the current value or lease: a one-op transaction, so the state machine reads the key
+     * and writes it at one revision (no race with other writes), refusing it when the key is missing.
      */
-    private Future<PutResponse> putKeeping(PutRequest request, byte[] key, int attemptsLeft) {
-        return node.vertx().executeBlocking(() -> node.stateMachine().get(key), false).compose(current -> {
-            if (current == null) {
-                return Future.failedFuture(EtcdErrors.KEY_NOT_FOUND);
-            }
-            byte[] value = request.getIgnoreValue() ? current.value() : request.getValue().toByteArray();
-            long lease = request.getIgnoreLease() ? current.lease() : request.getLease();
-            Command.Put put = new Command.Put(key, value, new Precondition(null, current.revision(), null), lease);
-            return node.raft().propose(put).compose(result -> {
-                if (result instanceof KvResult.CompareFailed failed) {
-                    if (failed.current() == null) {
-                        return Future.failedFuture(EtcdErrors.KEY_NOT_FOUND);
+    private Future<PutResponse> putKeeping(PutRequest request, byte[] key) {
+        Txn.Put put = new Txn.Put(key, request.getValue().toByteArray(), request.getLease(), request.getIgnoreValue(),
+                request.getIgnoreLease());
+        return node.raft().propose(new Command.Transaction(new Txn(List.of(), List.of(put), List.of())))
+                .map(result -> {
+                    if (result instanceof KvResult.TxnKeyNotFound) {
+                        throw EtcdErrors.KEY_NOT_FOUND;
                     }
-                    if (attemptsLeft > 1) {
-                        return putKeeping(request, key, attemptsLeft - 1);
+                    if (result instanceof KvResult.TxnDone done) {
+                        TxnRunner.OpResult.Put written = (TxnRunner.OpResult.Put) done.outcome().results().get(0);
+                        return putResponse(request, new KvResult.Written(done.index(), written.entry(), written.prev()));
                     }
-                    return Future.failedFuture(Status.ABORTED.withDescription("rafty: the key changed during "
-                            + MAX_IGNORE_ATTEMPTS + " attempts to keep its value or lease; retry").asRuntimeException());
-                }
-                return Future.succeededFuture(putResponse(request, result));
-            });
-        });
+                    return putResponse(request, result);
+                });
     }
 
     private PutResponse putResponse(PutRequest request, KvResult result) {
@@ -164,10 +151,11 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
     @Override
     public void deleteRange(DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> observer) {
         Calls.unary("DeleteRange", observer, () -> {
-            KeySelector keys = EtcdTxns.selector(KeyRange.of(request.getKey(), request.getRangeEnd()), "DeleteRange");
-            Command command = keys.prefix()
+            KeySelector keys = EtcdTxns.selector(KeyRange.of(request.getKey(), request.getRangeEnd()), limits);
+            // Many keys are deleted by a one-op transaction: all at one revision, an event per key.
+            Command command = keys.many()
                     ? new Command.Transaction(new Txn(List.of(), List.of(new Txn.Delete(keys)), List.of()))
-                    : new Command.Delete(EtcdTxns.key(keys.bytes(), limits), Precondition.NONE);
+                    : new Command.Delete(keys.bytes(), Precondition.NONE);
             return node.raft().propose(command).map(result -> {
                 List<KvEntry> deleted;
                 if (result instanceof KvResult.Deleted one) {
@@ -216,15 +204,26 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
         if (result instanceof KvResult.TxnInvalid) {
             throw EtcdErrors.DUPLICATE_KEY;
         }
+        if (result instanceof KvResult.TxnKeyNotFound) {
+            throw EtcdErrors.KEY_NOT_FOUND;
+        }
+        if (result instanceof KvResult.TxnRevisionUnavailable unavailable) {
+            throw EtcdErrors.of(unavailable.exception());
+        }
         if (!(result instanceof KvResult.TxnDone done)) {
             throw new IllegalStateException("a transaction was answered with " + result);
         }
-        ResponseHeader header = headers.at(done.index());
-        List<RequestOp> ops = done.outcome().succeeded() ? request.getSuccessList() : request.getFailureList();
+        return txnResponse(headers.at(done.index()), request, done.outcome().succeeded(), done.outcome().results());
+    }
+
+    /** The answer of {@code request} (or of a transaction nested in it), which took one branch with these results. */
+    private static TxnResponse txnResponse(ResponseHeader header, TxnRequest request, boolean succeeded,
+                                           List<TxnRunner.OpResult> results) {
+        List<RequestOp> ops = succeeded ? request.getSuccessList() : request.getFailureList();
         List<ResponseOp> responses = new ArrayList<>(ops.size());
         for (int i = 0; i < ops.size(); i++) {
             RequestOp op = ops.get(i);
-            TxnRunner.OpResult opResult = done.outcome().results().get(i);
+            TxnRunner.OpResult opResult = results.get(i);
             if (opResult instanceof TxnRunner.OpResult.Put put) {
                 PutResponse.Builder response = PutResponse.newBuilder().setHeader(header);
                 if (op.getRequestPut().getPrevKv() && put.prev() != null) {
@@ -237,10 +236,12 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
             } else if (opResult instanceof TxnRunner.OpResult.Get get) {
                 responses.add(ResponseOp.newBuilder().setResponseRange(
                         txnRange(header, op.getRequestRange(), get)).build());
+            } else if (opResult instanceof TxnRunner.OpResult.Txn nested) {
+                responses.add(ResponseOp.newBuilder().setResponseTxn(
+                        txnResponse(header, op.getRequestTxn(), nested.succeeded(), nested.results())).build());
             }
         }
-        return TxnResponse.newBuilder().setHeader(header).setSucceeded(done.outcome().succeeded())
-                .addAllResponses(responses).build();
+        return TxnResponse.newBuilder().setHeader(header).setSucceeded(succeeded).addAllResponses(responses).build();
     }
 
     /**

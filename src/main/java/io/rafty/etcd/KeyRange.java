@@ -71,8 +71,8 @@ public record KeyRange(byte[] start, byte[] end) {
     }
 
     /**
-     * The range as one of Rafty's selectors (one key, or every key under a prefix), or null when it is
-     * neither: Rafty's deletes and transactions take only those.
+     * The range as one of Rafty's selectors: one key; a prefix when the range is exactly the keys that
+     * start with {@code start} (how clients ask for a prefix, and "every key"); otherwise the range.
      */
     public KeySelector selector() {
         if (end == null) {
@@ -80,10 +80,11 @@ public record KeyRange(byte[] start, byte[] end) {
         }
         if (end.length == 0) {
             // From a key of 0xff bytes on is the prefix of that key too (it has no prefix end).
-            return start.length == 0 || prefixEnd(start) == null ? KeySelector.prefix(start) : null;
+            return start.length == 0 || prefixEnd(start) == null ? KeySelector.prefix(start) : KeySelector.from(start);
         }
         byte[] prefixEnd = prefixEnd(start);
-        return prefixEnd != null && Arrays.equals(prefixEnd, end) ? KeySelector.prefix(start) : null;
+        return prefixEnd != null && Arrays.equals(prefixEnd, end) ? KeySelector.prefix(start)
+                : KeySelector.range(start, end);
     }
 
     /**
@@ -91,13 +92,6 @@ public record KeyRange(byte[] start, byte[] end) {
      * incremented and what follows it dropped; null when every byte is 0xff (no such key).
      */
     public static byte[] prefixEnd(byte[] prefix) {
-        for (int i = prefix.length - 1; i >= 0; i--) {
-            if (prefix[i] != (byte) 0xff) {
-                byte[] end = Arrays.copyOf(prefix, i + 1);
-                end[i]++;
-                return end;
-            }
-        }
-        return null;
+        return KeySelector.prefixEnd(prefix);
     }
 }

@@ -34,6 +34,21 @@ import java.util.Objects;
  *          i32 limit, positive                     (get)
  * ("bytes" is an i32 length, then that many bytes.)
  *
+ * a transaction in the second format (type 9), for what the first cannot say: compares over a range,
+ * deletes and gets over a range, gets at a revision, puts that keep a key's value or lease, and nested
+ * transactions. A transaction the first format can say is always encoded in it (so its bytes, and an
+ * idempotency fingerprint made of them, stay what they were). After the two header bytes, a body:
+ *   i32  compare count, then each compare:
+ *          u8 flags (1: over a range), bytes key, u8 target, u8 operator, bytes value (target VALUE) or
+ *          i64 number (the other targets), bytes range end (flag 1; empty: no end)
+ *   i32  success op count, then each op; i32 failure op count, then each op. An op:
+ *          u8 op type: 1 to 5 as in the first format, and
+ *          6 delete range: bytes start, bytes end
+ *          7 get: u8 keys (0 key, 1 prefix, 2 range), bytes key (or prefix, or start), bytes end (range),
+ *            i32 limit (positive), i64 revision (0: the current state)
+ *          8 put keeping: bytes key, bytes value, i64 lease, u8 flags (1 keep the value, 2 keep the lease)
+ *          9 nested transaction: a body, at most Txn.MAX_NESTING_DEPTH deep in all
+ *
  * an idempotent write (type 5) has: bytes idempotency key, i64 window in revisions (positive), bytes
  * the write's own encoding (a put, a delete or a transaction)
  *
@@ -58,12 +73,23 @@ public final class CommandCodec {
     static final byte TYPE_LEASE_GRANT = 6;
     static final byte TYPE_LEASE_REVOKE = 7;
     static final byte TYPE_LEASE_CHECKPOINT = 8;
+    static final byte TYPE_TXN_SECOND_FORMAT = 9;
 
     private static final byte OP_PUT = 1;
     private static final byte OP_DELETE_KEY = 2;
     private static final byte OP_DELETE_PREFIX = 3;
     private static final byte OP_GET_KEY = 4;
     private static final byte OP_GET_PREFIX = 5;
+    private static final byte OP_DELETE_RANGE = 6;
+    private static final byte OP_GET = 7;
+    private static final byte OP_PUT_KEEPING = 8;
+    private static final byte OP_TXN = 9;
+    private static final byte COMPARE_OVER_RANGE = 1;
+    private static final byte GET_KEY = 0;
+    private static final byte GET_PREFIX = 1;
+    private static final byte GET_RANGE = 2;
+    private static final int PUT_KEEPS_VALUE = 1;
+    private static final int PUT_KEEPS_LEASE = 2;
     private static final Txn.Target[] TARGETS = Txn.Target.values();
     private static final Txn.Operator[] OPERATORS = Txn.Operator.values();
 
@@ -91,7 +117,7 @@ public final class CommandCodec {
                     .putLong(compact.revision()).array();
         }
         if (command instanceof Command.Transaction transaction) {
-            return encodeTxn(transaction.txn());
+            return firstFormat(transaction.txn()) ? encodeTxn(transaction.txn()) : encodeTxnSecondFormat(transaction.txn());
         }
         if (command instanceof Command.LeaseGrant grant) {
             return ByteBuffer.allocate(HEADER_BYTES + 2 * Long.BYTES).put(FORMAT_VERSION).put(TYPE_LEASE_GRANT)
@@ -183,6 +209,14 @@ public final class CommandCodec {
         if (type == TYPE_TXN) {
             return new Command.Transaction(decodeTxn(buffer));
         }
+        if (type == TYPE_TXN_SECOND_FORMAT) {
+            Txn txn = decodeBody(buffer, 1);
+            if (firstFormat(txn)) {
+                // Every transaction has one encoding: one the first format can say is never in the second.
+                throw new IllegalArgumentException("malformed command: a first-format transaction in the second format");
+            }
+            return new Command.Transaction(txn);
+        }
         try {
             if (type == TYPE_LEASE_GRANT) {
                 return new Command.LeaseGrant(buffer.getLong(), buffer.getLong());
@@ -269,11 +303,11 @@ public final class CommandCodec {
     }
 
     private static long opSizeBytes(Txn.Op op) {
-        long size = 1L + LENGTH_BYTES + op.keys().bytes().length;
         return switch (op.kind()) {
-            case PUT -> size + LENGTH_BYTES + ((Txn.Put) op).value().length + Long.BYTES;
-            case DELETE -> size;
-            case GET -> size + Integer.BYTES;
+            case PUT -> 1L + 2 * LENGTH_BYTES + ((Txn.Put) op).key().length + ((Txn.Put) op).value().length + Long.BYTES;
+            case DELETE -> 1L + LENGTH_BYTES + ((Txn.Delete) op).keys().bytes().length;
+            case GET -> 1L + LENGTH_BYTES + ((Txn.Get) op).keys().bytes().length + Integer.BYTES;
+            case TXN -> throw new IllegalArgumentException("the first transaction format has no nested transactions");
         };
     }
 
@@ -289,14 +323,17 @@ public final class CommandCodec {
                     buffer.putLong(put.lease());
                 }
                 case DELETE -> {
-                    buffer.put(op.keys().prefix() ? OP_DELETE_PREFIX : OP_DELETE_KEY);
-                    putBytes(buffer, op.keys().bytes());
+                    KeySelector keys = ((Txn.Delete) op).keys();
+                    buffer.put(keys.prefix() ? OP_DELETE_PREFIX : OP_DELETE_KEY);
+                    putBytes(buffer, keys.bytes());
                 }
                 case GET -> {
-                    buffer.put(op.keys().prefix() ? OP_GET_PREFIX : OP_GET_KEY);
-                    putBytes(buffer, op.keys().bytes());
+                    KeySelector keys = ((Txn.Get) op).keys();
+                    buffer.put(keys.prefix() ? OP_GET_PREFIX : OP_GET_KEY);
+                    putBytes(buffer, keys.bytes());
                     buffer.putInt(((Txn.Get) op).limit());
                 }
+                case TXN -> throw new IllegalArgumentException("the first transaction format has no nested transactions");
             }
         }
     }
@@ -341,6 +378,242 @@ public final class CommandCodec {
             });
         }
         return ops;
+    }
+
+    // ----- transactions in the second format ------------------------------------------------------
+
+    /** True when the first transaction format can say {@code txn}: no ranges, revisions, kept values or nesting. */
+    static boolean firstFormat(Txn txn) {
+        for (Txn.Compare compare : txn.compares()) {
+            if (compare.ranged()) {
+                return false;
+            }
+        }
+        return firstFormat(txn.success()) && firstFormat(txn.failure());
+    }
+
+    private static boolean firstFormat(List<Txn.Op> ops) {
+        for (Txn.Op op : ops) {
+            boolean fits = switch (op.kind()) {
+                case PUT -> !((Txn.Put) op).ignoreValue() && !((Txn.Put) op).ignoreLease();
+                case DELETE -> ((Txn.Delete) op).keys().kind() != KeySelector.Kind.RANGE;
+                case GET -> ((Txn.Get) op).keys().kind() != KeySelector.Kind.RANGE && ((Txn.Get) op).revision() == 0;
+                case TXN -> false;
+            };
+            if (!fits) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static byte[] encodeTxnSecondFormat(Txn txn) {
+        long size = HEADER_BYTES + bodySizeBytes(txn);
+        if (size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("transaction too large to encode: " + size + " bytes");
+        }
+        ByteBuffer buffer = ByteBuffer.allocate((int) size).put(FORMAT_VERSION).put(TYPE_TXN_SECOND_FORMAT);
+        putBody(buffer, txn);
+        return buffer.array();
+    }
+
+    private static long bodySizeBytes(Txn txn) {
+        long size = 3L * Integer.BYTES;
+        for (Txn.Compare compare : txn.compares()) {
+            size += 1 + LENGTH_BYTES + compare.key().length + 2
+                    + (compare.target() == Txn.Target.VALUE ? LENGTH_BYTES + compare.value().length : Long.BYTES)
+                    + (compare.ranged() ? LENGTH_BYTES + compare.rangeEnd().length : 0);
+        }
+        for (List<Txn.Op> ops : List.of(txn.success(), txn.failure())) {
+            for (Txn.Op op : ops) {
+                size += secondFormatOpSizeBytes(op);
+            }
+        }
+        return size;
+    }
+
+    private static long secondFormatOpSizeBytes(Txn.Op op) {
+        return switch (op.kind()) {
+            case PUT -> {
+                Txn.Put put = (Txn.Put) op;
+                yield 1L + 2 * LENGTH_BYTES + put.key().length + put.value().length + Long.BYTES
+                        + (put.ignoreValue() || put.ignoreLease() ? 1 : 0);
+            }
+            case DELETE -> {
+                KeySelector keys = ((Txn.Delete) op).keys();
+                yield 1L + LENGTH_BYTES + keys.bytes().length
+                        + (keys.kind() == KeySelector.Kind.RANGE ? LENGTH_BYTES + keys.end().length : 0);
+            }
+            case GET -> {
+                Txn.Get get = (Txn.Get) op;
+                long base = 1L + LENGTH_BYTES + get.keys().bytes().length + Integer.BYTES;
+                yield get.keys().kind() != KeySelector.Kind.RANGE && get.revision() == 0 ? base
+                        : base + 1 + Long.BYTES
+                        + (get.keys().kind() == KeySelector.Kind.RANGE ? LENGTH_BYTES + get.keys().end().length : 0);
+            }
+            case TXN -> 1L + bodySizeBytes(((Txn.Nested) op).txn());
+        };
+    }
+
+    private static void putBody(ByteBuffer buffer, Txn txn) {
+        buffer.putInt(txn.compares().size());
+        for (Txn.Compare compare : txn.compares()) {
+            buffer.put(compare.ranged() ? COMPARE_OVER_RANGE : 0);
+            putBytes(buffer, compare.key());
+            buffer.put((byte) compare.target().ordinal()).put((byte) compare.operator().ordinal());
+            if (compare.target() == Txn.Target.VALUE) {
+                putBytes(buffer, compare.value());
+            } else {
+                buffer.putLong(compare.number());
+            }
+            if (compare.ranged()) {
+                putBytes(buffer, compare.rangeEnd());
+            }
+        }
+        putSecondFormatOps(buffer, txn.success());
+        putSecondFormatOps(buffer, txn.failure());
+    }
+
+    private static void putSecondFormatOps(ByteBuffer buffer, List<Txn.Op> ops) {
+        buffer.putInt(ops.size());
+        for (Txn.Op op : ops) {
+            switch (op.kind()) {
+                case PUT -> {
+                    Txn.Put put = (Txn.Put) op;
+                    boolean keeps = put.ignoreValue() || put.ignoreLease();
+                    buffer.put(keeps ? OP_PUT_KEEPING : OP_PUT);
+                    putBytes(buffer, put.key());
+                    putBytes(buffer, put.value());
+                    buffer.putLong(put.lease());
+                    if (keeps) {
+                        buffer.put((byte) ((put.ignoreValue() ? PUT_KEEPS_VALUE : 0)
+                                | (put.ignoreLease() ? PUT_KEEPS_LEASE : 0)));
+                    }
+                }
+                case DELETE -> {
+                    KeySelector keys = ((Txn.Delete) op).keys();
+                    buffer.put(switch (keys.kind()) {
+                        case KEY -> OP_DELETE_KEY;
+                        case PREFIX -> OP_DELETE_PREFIX;
+                        case RANGE -> OP_DELETE_RANGE;
+                    });
+                    putBytes(buffer, keys.bytes());
+                    if (keys.kind() == KeySelector.Kind.RANGE) {
+                        putBytes(buffer, keys.end());
+                    }
+                }
+                case GET -> {
+                    Txn.Get get = (Txn.Get) op;
+                    KeySelector keys = get.keys();
+                    if (keys.kind() != KeySelector.Kind.RANGE && get.revision() == 0) {
+                        buffer.put(keys.prefix() ? OP_GET_PREFIX : OP_GET_KEY);
+                        putBytes(buffer, keys.bytes());
+                        buffer.putInt(get.limit());
+                    } else {
+                        buffer.put(OP_GET);
+                        buffer.put(switch (keys.kind()) {
+                            case KEY -> GET_KEY;
+                            case PREFIX -> GET_PREFIX;
+                            case RANGE -> GET_RANGE;
+                        });
+                        putBytes(buffer, keys.bytes());
+                        if (keys.kind() == KeySelector.Kind.RANGE) {
+                            putBytes(buffer, keys.end());
+                        }
+                        buffer.putInt(get.limit());
+                        buffer.putLong(get.revision());
+                    }
+                }
+                case TXN -> {
+                    buffer.put(OP_TXN);
+                    putBody(buffer, ((Txn.Nested) op).txn());
+                }
+            }
+        }
+    }
+
+    /** A body in the second format, {@code depth} deep (1: the outer transaction). */
+    private static Txn decodeBody(ByteBuffer buffer, int depth) {
+        if (depth > Txn.MAX_NESTING_DEPTH) {
+            throw new IllegalArgumentException("malformed command: transactions nested deeper than "
+                    + Txn.MAX_NESTING_DEPTH);
+        }
+        int compareCount = count(buffer, "compare");
+        List<Txn.Compare> compares = new ArrayList<>(compareCount);
+        for (int i = 0; i < compareCount; i++) {
+            byte flags = buffer.get();
+            if (flags != 0 && flags != COMPARE_OVER_RANGE) {
+                throw new IllegalArgumentException("unknown compare flags " + flags);
+            }
+            byte[] key = getBytes(buffer, "compare key");
+            Txn.Target target = ordinal(TARGETS, buffer.get(), "compare target");
+            Txn.Operator operator = ordinal(OPERATORS, buffer.get(), "compare operator");
+            Txn.Compare compare = target == Txn.Target.VALUE
+                    ? Txn.Compare.value(key, operator, getBytes(buffer, "compare value"))
+                    : Txn.Compare.number(key, target, operator, buffer.getLong());
+            compares.add(flags == COMPARE_OVER_RANGE ? compare.overRange(getBytes(buffer, "compare range end"))
+                    : compare);
+        }
+        List<Txn.Op> success = getSecondFormatOps(buffer, depth);
+        List<Txn.Op> failure = getSecondFormatOps(buffer, depth);
+        return new Txn(compares, success, failure);
+    }
+
+    private static List<Txn.Op> getSecondFormatOps(ByteBuffer buffer, int depth) {
+        int opCount = count(buffer, "op");
+        List<Txn.Op> ops = new ArrayList<>(opCount);
+        for (int i = 0; i < opCount; i++) {
+            byte opType = buffer.get();
+            ops.add(switch (opType) {
+                case OP_PUT -> new Txn.Put(nonEmpty(getBytes(buffer, "op key")), getBytes(buffer, "op value"),
+                        buffer.getLong());
+                case OP_PUT_KEEPING -> {
+                    byte[] key = nonEmpty(getBytes(buffer, "op key"));
+                    byte[] value = getBytes(buffer, "op value");
+                    long lease = buffer.getLong();
+                    int flags = buffer.get();
+                    if (flags == 0 || (flags & ~(PUT_KEEPS_VALUE | PUT_KEEPS_LEASE)) != 0) {
+                        throw new IllegalArgumentException("malformed command: put flags " + flags);
+                    }
+                    yield new Txn.Put(key, value, lease, (flags & PUT_KEEPS_VALUE) != 0, (flags & PUT_KEEPS_LEASE) != 0);
+                }
+                case OP_DELETE_KEY -> new Txn.Delete(KeySelector.key(nonEmpty(getBytes(buffer, "op key"))));
+                case OP_DELETE_PREFIX -> new Txn.Delete(KeySelector.prefix(getBytes(buffer, "op prefix")));
+                case OP_DELETE_RANGE -> new Txn.Delete(KeySelector.range(getBytes(buffer, "op start"),
+                        getBytes(buffer, "op end")));
+                case OP_GET_KEY, OP_GET_PREFIX -> {
+                    byte[] key = getBytes(buffer, "op key");
+                    yield new Txn.Get(opType == OP_GET_KEY ? KeySelector.key(nonEmpty(key)) : KeySelector.prefix(key),
+                            limit(buffer.getInt()));
+                }
+                case OP_GET -> {
+                    byte form = buffer.get();
+                    byte[] key = getBytes(buffer, "op key");
+                    KeySelector keys = switch (form) {
+                        case GET_KEY -> KeySelector.key(nonEmpty(key));
+                        case GET_PREFIX -> KeySelector.prefix(key);
+                        case GET_RANGE -> KeySelector.range(key, getBytes(buffer, "op end"));
+                        default -> throw new IllegalArgumentException("unknown get keys form " + form);
+                    };
+                    int limit = limit(buffer.getInt());
+                    long revision = buffer.getLong();
+                    if (revision < 0) {
+                        throw new IllegalArgumentException("malformed command: get revision " + revision);
+                    }
+                    yield new Txn.Get(keys, limit, revision);
+                }
+                case OP_TXN -> new Txn.Nested(decodeBody(buffer, depth + 1));
+                default -> throw new IllegalArgumentException("unknown transaction op type " + opType);
+            });
+        }
+        return ops;
+    }
+
+    private static int limit(int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("malformed command: get limit " + limit);
+        }
+        return limit;
     }
 
     private static int count(ByteBuffer buffer, String what) {

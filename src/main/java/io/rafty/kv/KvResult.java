@@ -97,4 +97,25 @@ public sealed interface KvResult {
     /** A committed transaction that breaks {@link Txn}'s rules ({@code problem}); it changed nothing. */
     record TxnInvalid(long index, String problem) implements KvResult {
     }
+
+    /**
+     * A transaction that did nothing because a put keeping a key's value or lease (etcd's
+     * {@code ignore_value} / {@code ignore_lease}) found no {@code key}.
+     */
+    record TxnKeyNotFound(long index, byte[] key) implements KvResult {
+    }
+
+    /**
+     * A transaction that did nothing because one of its gets asked for {@code revision}, which is compacted
+     * ({@code compactRevision}) or not before the transaction's own ({@code currentRevision} is the last
+     * one it could read).
+     */
+    record TxnRevisionUnavailable(long index, RevisionUnavailableException.Reason reason, long revision,
+                                  long compactRevision, long currentRevision) implements KvResult {
+
+        /** The refusal as the exception a read at that revision throws. */
+        public RevisionUnavailableException exception() {
+            return new RevisionUnavailableException(reason, revision, compactRevision, currentRevision);
+        }
+    }
 }

@@ -31,7 +31,9 @@ import java.util.Set;
  *       answered with the first one's result and changes nothing; with another request it is refused.
  *       Each entry counts for the window in revisions its command carries (see {@link Idempotency}).</li>
  *   <li>A transaction runs at its entry's index as one revision (see {@link Txn} and
- *       {@link TxnRunner}); a committed one that breaks the rules changes nothing.</li>
+ *       {@link TxnRunner}); a committed one that breaks the rules changes nothing. Its gets at a past
+ *       revision read the store's history; when that revision was applied earlier in the same batch, the
+ *       batch so far is stored first, so what they read never depends on how entries were batched.</li>
  *   <li>A compaction to {@code R} is refused when {@code R} is already compacted or beyond the
  *       revision before its own entry; otherwise every read below {@code R} is refused from that
  *       entry on, on every node alike.</li>
@@ -70,13 +72,11 @@ public final class KvStateMachine implements LeaseTable {
      *                               a corrupt entry would let this node's state silently diverge.
      */
     public List<KvResult> apply(List<Entry> committed) {
-        long appliedBefore = store.appliedIndex();
-        long lastApplied = appliedBefore;
+        long lastApplied = store.appliedIndex();
         // Later commands in the batch must see earlier ones' effects before anything is stored.
-        Changes batch = new Changes();
+        Changes batch = new Changes(store.compactRevision());
         List<Event> events = new ArrayList<>();
         List<KvResult> results = new ArrayList<>();
-        long compactRevision = store.compactRevision();
         for (Entry entry : committed) {
             if (entry.index() <= lastApplied) {
                 continue;
@@ -87,9 +87,19 @@ public final class KvStateMachine implements LeaseTable {
             }
             if (entry.type() == EntryType.COMMAND) {
                 Command command = decode(entry);
+                long readRevision = readRevision(command);
+                if (readRevision > store.appliedIndex() && readRevision < entry.index()
+                        && lastApplied > store.appliedIndex()) {
+                    // A get at a revision this batch has applied but not stored: the store's history serves
+                    // past states, so store the batch so far first. It changes how the batch is written,
+                    // never what any command sees, so every node computes the same whatever its batches.
+                    write(batch, events, lastApplied);
+                    batch = new Changes(batch.compactRevision);
+                    events = new ArrayList<>();
+                }
                 KvResult result = switch (command.kind()) {
                     case PUT, DELETE -> applyKeyCommand((Command.KeyCommand) command, entry.index(), batch);
-                    case COMPACT -> compact((Command.Compact) command, entry.index(), compactRevision);
+                    case COMPACT -> compact((Command.Compact) command, entry.index(), batch.compactRevision);
                     case TXN -> transaction(((Command.Transaction) command).txn(), entry.index(), batch);
                     case IDEMPOTENT -> idempotent((Command.Idempotent) command, entry.index(), batch);
                     case LEASE_GRANT -> grant((Command.LeaseGrant) command, entry.index(), batch);
@@ -97,18 +107,30 @@ public final class KvStateMachine implements LeaseTable {
                     case LEASE_CHECKPOINT -> checkpoint((Command.LeaseCheckpoint) command, entry.index(), batch);
                 };
                 if (result instanceof KvResult.Compacted compacted) {
-                    compactRevision = compacted.compactRevision();
+                    batch.compactRevision = compacted.compactRevision();
                 }
                 events.addAll(result.events());
                 results.add(result);
             }
             lastApplied = entry.index();
         }
-        if (lastApplied > appliedBefore) {
-            store.write(new KvStore.Batch(batch.overlay, events, new ArrayList<>(batch.dedups.values()), batch.leases,
-                    batch.attachments(), compactRevision, lastApplied));
+        if (lastApplied > store.appliedIndex()) {
+            write(batch, events, lastApplied);
         }
         return results;
+    }
+
+    private void write(Changes batch, List<Event> events, long lastApplied) {
+        store.write(new KvStore.Batch(batch.overlay, events, new ArrayList<>(batch.dedups.values()), batch.leases,
+                batch.attachments(), batch.compactRevision, lastApplied));
+    }
+
+    /** The highest past revision a transaction command reads at (0: none). */
+    private static long readRevision(Command command) {
+        if (command instanceof Command.Idempotent idempotent) {
+            return readRevision(idempotent.write());
+        }
+        return command instanceof Command.Transaction transaction ? transaction.txn().maxReadRevision() : 0;
     }
 
     /**
@@ -117,6 +139,8 @@ public final class KvStateMachine implements LeaseTable {
      * the lease attachments can be updated from what changed.
      */
     private final class Changes {
+        /** Revisions below this are compacted, as of the command being applied. */
+        long compactRevision;
         final Map<Key, KvEntry> overlay = new HashMap<>();
         final Map<Key, Dedup> dedups = new HashMap<>();
         final Map<Long, Lease> leases = new HashMap<>();
@@ -132,8 +156,8 @@ public final class KvStateMachine implements LeaseTable {
             }
 
             @Override
-            public List<KvEntry> scan(byte[] prefix, int limit) {
-                List<KvEntry> entries = store.scan(prefix, null, limit);
+            public List<KvEntry> scan(byte[] prefix, byte[] after, int limit) {
+                List<KvEntry> entries = store.scan(prefix, after, limit);
                 for (KvEntry entry : entries) {
                     storedLeases.putIfAbsent(new Key(entry.key()), entry.lease());
                 }
@@ -142,6 +166,10 @@ public final class KvStateMachine implements LeaseTable {
         };
         /** The store with this batch's changes over it. */
         final KvView current = new OverlayView(stored, overlay);
+
+        Changes(long compactRevision) {
+            this.compactRevision = compactRevision;
+        }
 
         Lease lease(long id) {
             return leases.containsKey(id) ? leases.get(id) : store.lease(id);
@@ -287,22 +315,49 @@ public final class KvStateMachine implements LeaseTable {
         return result;
     }
 
-    /** Runs a write transaction at {@code index} over the store and the batch's earlier changes. */
+    /**
+     * Runs a write transaction at {@code index} over the store and the batch's earlier changes; its gets at
+     * a past revision read the store's history (which {@link #apply} has made reach that revision).
+     */
     private KvResult transaction(Txn txn, long index, Changes batch) {
         String problem = txn.problem();
         if (problem != null) {
             return new KvResult.TxnInvalid(index, problem);
         }
-        TxnRunner.Outcome outcome = TxnRunner.run(txn, comparesIgnoreBatch ? batch.stored : batch.current,
-                batch.current, index);
+        long compactRevision = batch.compactRevision;
+        TxnRunner.History history = revision -> {
+            RevisionUnavailableException.check(revision, compactRevision, index - 1);
+            return KvView.at(store, revision);
+        };
+        KvResult result = TxnRunner.apply(txn, comparesIgnoreBatch ? batch.stored : batch.current, batch.current,
+                history, index);
+        if (!(result instanceof KvResult.TxnDone done)) {
+            return result;
+        }
         // A put naming a lease that does not exist fails the whole transaction, on every node alike.
-        for (Txn.Op op : outcome.succeeded() ? txn.success() : txn.failure()) {
-            if (op instanceof Txn.Put put && put.lease() != 0 && batch.lease(put.lease()) == null) {
-                return new KvResult.LeaseNotFound(index, put.lease(), put.key());
+        KvResult missing = missingLease(done.outcome().results(), index, batch);
+        if (missing != null) {
+            return missing;
+        }
+        batch.overlay.putAll(done.outcome().changes());
+        return done;
+    }
+
+    /** The first put of {@code results} (nested ones too, in op order) whose lease does not exist, or null. */
+    private static KvResult missingLease(List<TxnRunner.OpResult> results, long index, Changes batch) {
+        for (TxnRunner.OpResult result : results) {
+            if (result instanceof TxnRunner.OpResult.Put put && put.entry().lease() != 0
+                    && batch.lease(put.entry().lease()) == null) {
+                return new KvResult.LeaseNotFound(index, put.entry().lease(), put.entry().key());
+            }
+            if (result instanceof TxnRunner.OpResult.Txn nested) {
+                KvResult missing = missingLease(nested.results(), index, batch);
+                if (missing != null) {
+                    return missing;
+                }
             }
         }
-        batch.overlay.putAll(outcome.changes());
-        return new KvResult.TxnDone(index, outcome);
+        return null;
     }
 
     /**
@@ -311,6 +366,8 @@ public final class KvStateMachine implements LeaseTable {
      * After a linearizable read barrier this is a linearizable read.
      *
      * @throws IllegalArgumentException when {@code txn} writes
+     * @throws RevisionUnavailableException when a get asks for a revision that is compacted or after the
+     *                                      revision read at
      */
     public KvResult.TxnDone readTransaction(Txn txn) {
         if (!txn.readOnly()) {
@@ -319,15 +376,27 @@ public final class KvStateMachine implements LeaseTable {
         while (true) {
             long revision = readTxnBehind ? Math.max(store.compactRevision(), store.appliedIndex() - 1)
                     : store.appliedIndex();
+            KvView view = KvView.at(store, revision);
+            TxnRunner.History history = past -> {
+                RevisionUnavailableException.check(past, store.compactRevision(), revision);
+                return KvView.at(store, past);
+            };
+            KvResult result;
             try {
-                return new KvResult.TxnDone(revision, TxnRunner.run(txn, KvView.at(store, revision), revision));
+                result = TxnRunner.apply(txn, view, view, history, revision);
             } catch (RevisionUnavailableException e) {
                 // A compaction to a revision above the one just read applied meanwhile (an admin compacting up
                 // to the head): the applied index moved past it too, so reading again at the new one succeeds.
                 if (e.reason() != RevisionUnavailableException.Reason.COMPACTED) {
                     throw e;
                 }
+                continue;
             }
+            if (result instanceof KvResult.TxnRevisionUnavailable refused) {
+                // A get asked for a revision that is compacted or after this read's: not retried.
+                throw refused.exception();
+            }
+            return (KvResult.TxnDone) result;
         }
     }
 

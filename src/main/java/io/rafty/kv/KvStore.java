@@ -56,7 +56,8 @@ public interface KvStore extends AutoCloseable {
     Page listAt(byte[] prefix, byte[] after, int limit, long revision);
 
     /**
-     * The events of {@code selector}'s keys with revisions {@code from..to} (inclusive), in revision
+     * The events of {@code selector}'s keys (a key or a prefix; a range is refused with
+     * {@link IllegalArgumentException}) with revisions {@code from..to} (inclusive), in revision
      * order and, within a revision, key order. The page stops at the first revision boundary at or
      * after {@code maxEvents} events (a revision's events are never split, so a page may hold more);
      * {@link HistoryPage#through()} is the last revision it covers: {@code to} when nothing is left.

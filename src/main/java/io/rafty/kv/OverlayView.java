@@ -1,6 +1,7 @@
 package io.rafty.kv;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -26,17 +27,18 @@ final class OverlayView implements KvView {
     }
 
     @Override
-    public List<KvEntry> scan(byte[] prefix, int limit) {
+    public List<KvEntry> scan(byte[] prefix, byte[] after, int limit) {
         KeySelector selector = KeySelector.prefix(prefix);
         TreeMap<Key, KvEntry> merged = new TreeMap<>();
         for (Map.Entry<Key, KvEntry> change : changes.entrySet()) {
-            if (selector.matches(change.getKey().bytes())) {
+            byte[] key = change.getKey().bytes();
+            if (selector.matches(key) && (after == null || Arrays.compareUnsigned(key, after) > 0)) {
                 merged.put(change.getKey(), change.getValue());
             }
         }
         // Each changed key can hide at most one of the base's entries, so this many always suffice.
         int baseLimit = (int) Math.min(Integer.MAX_VALUE, (long) limit + merged.size());
-        for (KvEntry entry : base.scan(prefix, baseLimit)) {
+        for (KvEntry entry : base.scan(prefix, after, baseLimit)) {
             Key key = new Key(entry.key());
             if (!merged.containsKey(key)) {
                 // Not putIfAbsent: it would overwrite a deletion, which maps to null.

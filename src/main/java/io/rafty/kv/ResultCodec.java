@@ -15,11 +15,15 @@ import java.util.Map;
  * are not: a replay changes nothing).
  *
  * <pre>
- *   u8 tag: 1 written, 2 deleted, 3 not found, 4 compare failed, 5 transaction, 6 invalid transaction
+ *   u8 tag: 1 written, 2 deleted, 3 not found, 4 compare failed, 5 transaction, 6 invalid transaction,
+ *   7 lease granted, 8 lease exists, 9 lease not found, 10 lease revoked, 11 transaction key not found,
+ *   12 transaction revision unavailable
  *   then, by tag: 1 entry, opt entry (prev) · 2 bytes key, i64 revision, entry (prev) · 3 bytes key ·
  *   4 bytes key, opt entry (current) · 5 u8 succeeded, i32 count, each op: u8 1 put (entry, opt entry) |
- *   2 delete (i32 n, n entries) | 3 get (i32 n, n entries, u8 more) · 6 bytes problem (UTF-8) ·
- *   7 i64 id, i64 ttlSeconds · 8 i64 id · 9 i64 id, u8 0 | u8 1 bytes key · 10 i64 id, i32 n, n times bytes key
+ *   2 delete (i32 n, n entries) | 3 get (i32 n, n entries, u8 more) | 4 nested transaction (u8 succeeded,
+ *   i32 count, each op as here) · 6 bytes problem (UTF-8) ·
+ *   7 i64 id, i64 ttlSeconds · 8 i64 id · 9 i64 id, u8 0 | u8 1 bytes key · 10 i64 id, i32 n, n times bytes key ·
+ *   11 bytes key · 12 u8 reason (0 compacted, 1 future), i64 revision, i64 compactRevision, i64 currentRevision
  *   entry: bytes key, bytes value, i64 revision, i64 createRevision, i64 version, i64 lease;
  *   opt: u8 0 | u8 1 entry
  * </pre>
@@ -36,9 +40,12 @@ public final class ResultCodec {
     private static final int LEASE_EXISTS = 8;
     private static final int LEASE_NOT_FOUND = 9;
     private static final int LEASE_REVOKED = 10;
+    private static final int TXN_KEY_NOT_FOUND = 11;
+    private static final int TXN_REVISION_UNAVAILABLE = 12;
     private static final int OP_PUT = 1;
     private static final int OP_DELETE = 2;
     private static final int OP_GET = 3;
+    private static final int OP_TXN = 4;
 
     private ResultCodec() {
     }
@@ -49,7 +56,8 @@ public final class ResultCodec {
                 || result instanceof KvResult.NotFound || result instanceof KvResult.CompareFailed
                 || result instanceof KvResult.TxnDone || result instanceof KvResult.TxnInvalid
                 || result instanceof KvResult.LeaseGranted || result instanceof KvResult.LeaseExists
-                || result instanceof KvResult.LeaseNotFound || result instanceof KvResult.LeaseRevoked;
+                || result instanceof KvResult.LeaseNotFound || result instanceof KvResult.LeaseRevoked
+                || result instanceof KvResult.TxnKeyNotFound || result instanceof KvResult.TxnRevisionUnavailable;
     }
 
     public static byte[] encode(KvResult result) {
@@ -101,6 +109,15 @@ public final class ResultCodec {
             for (Event delete : revoked.deletes()) {
                 bytes(out, delete.key());
             }
+        } else if (result instanceof KvResult.TxnKeyNotFound missing) {
+            out.writeByte(TXN_KEY_NOT_FOUND);
+            bytes(out, missing.key());
+        } else if (result instanceof KvResult.TxnRevisionUnavailable unavailable) {
+            out.writeByte(TXN_REVISION_UNAVAILABLE);
+            out.writeByte(unavailable.reason().ordinal());
+            out.writeLong(unavailable.revision());
+            out.writeLong(unavailable.compactRevision());
+            out.writeLong(unavailable.currentRevision());
         } else {
             throw new IllegalArgumentException("not the result of a client write: " + result);
         }
@@ -115,11 +132,18 @@ public final class ResultCodec {
         } else if (op instanceof TxnRunner.OpResult.Delete delete) {
             out.writeByte(OP_DELETE);
             entries(out, delete.deleted());
-        } else {
-            TxnRunner.OpResult.Get get = (TxnRunner.OpResult.Get) op;
+        } else if (op instanceof TxnRunner.OpResult.Get get) {
             out.writeByte(OP_GET);
             entries(out, get.entries());
             out.writeBoolean(get.more());
+        } else {
+            TxnRunner.OpResult.Txn nested = (TxnRunner.OpResult.Txn) op;
+            out.writeByte(OP_TXN);
+            out.writeBoolean(nested.succeeded());
+            out.writeInt(nested.results().size());
+            for (TxnRunner.OpResult inner : nested.results()) {
+                opResult(out, inner);
+            }
         }
     }
 
@@ -142,7 +166,7 @@ public final class ResultCodec {
                     int count = count(in);
                     List<TxnRunner.OpResult> results = new ArrayList<>(count);
                     for (int i = 0; i < count; i++) {
-                        results.add(opResult(in));
+                        results.add(opResult(in, 1));
                     }
                     yield new KvResult.TxnDone(index, new TxnRunner.Outcome(succeeded, results, List.of(), Map.of()));
                 }
@@ -159,6 +183,15 @@ public final class ResultCodec {
                     }
                     yield new KvResult.LeaseRevoked(index, id, deletes);
                 }
+                case TXN_KEY_NOT_FOUND -> new KvResult.TxnKeyNotFound(index, bytes(in));
+                case TXN_REVISION_UNAVAILABLE -> {
+                    int reason = in.get() & 0xFF;
+                    if (reason >= RevisionUnavailableException.Reason.values().length) {
+                        throw new IllegalArgumentException("malformed stored result: revision reason " + reason);
+                    }
+                    yield new KvResult.TxnRevisionUnavailable(index, RevisionUnavailableException.Reason.values()[reason],
+                            in.getLong(), in.getLong(), in.getLong());
+                }
                 default -> throw new IllegalArgumentException("unknown stored result tag " + tag);
             };
             if (in.hasRemaining()) {
@@ -170,12 +203,25 @@ public final class ResultCodec {
         }
     }
 
-    private static TxnRunner.OpResult opResult(ByteBuffer in) {
+    /** One op's result, {@code depth} transactions deep (1: the outer one's). */
+    private static TxnRunner.OpResult opResult(ByteBuffer in, int depth) {
         int tag = (in.get() & 0xFF);
         return switch (tag) {
             case OP_PUT -> new TxnRunner.OpResult.Put(entry(in), optional(in));
             case OP_DELETE -> new TxnRunner.OpResult.Delete(entries(in));
             case OP_GET -> new TxnRunner.OpResult.Get(entries(in), readBoolean(in));
+            case OP_TXN -> {
+                if (depth >= Txn.MAX_NESTING_DEPTH) {
+                    throw new IllegalArgumentException("malformed stored result: transactions nested too deep");
+                }
+                boolean succeeded = readBoolean(in);
+                int count = count(in);
+                List<TxnRunner.OpResult> results = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    results.add(opResult(in, depth + 1));
+                }
+                yield new TxnRunner.OpResult.Txn(succeeded, results);
+            }
             default -> throw new IllegalArgumentException("unknown stored op result tag " + tag);
         };
     }

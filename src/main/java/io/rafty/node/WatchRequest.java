@@ -15,6 +15,9 @@ public record WatchRequest(KeySelector selector, Start start, boolean prevKv, lo
 
     public WatchRequest {
         Objects.requireNonNull(selector, "selector");
+        if (selector.kind() == KeySelector.Kind.RANGE) {
+            throw new IllegalArgumentException("a watch takes a key or a prefix, not " + selector);
+        }
         Objects.requireNonNull(start, "start");
         if (progressNanos < 0) {
             throw new IllegalArgumentException("progressNanos must be >= 0, was " + progressNanos);

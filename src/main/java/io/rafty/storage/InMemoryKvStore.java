@@ -148,6 +148,9 @@ public final class InMemoryKvStore implements KvStore {
         if (maxEvents < 1) {
             throw new IllegalArgumentException("maxEvents must be positive, was " + maxEvents);
         }
+        if (selector.kind() == KeySelector.Kind.RANGE) {
+            throw new IllegalArgumentException("the history is read by key or prefix, not " + selector);
+        }
         KvStoreRules.checkHistoryRange(from, to, compactRevision, appliedIndex);
         List<Event> found = new ArrayList<>();
         if (from > to) {

@@ -199,6 +199,9 @@ final class RocksKvStore implements KvStore {
         if (maxEvents < 1) {
             throw new IllegalArgumentException("maxEvents must be positive, was " + maxEvents);
         }
+        if (selector.kind() == KeySelector.Kind.RANGE) {
+            throw new IllegalArgumentException("the history is read by key or prefix, not " + selector);
+        }
         try (RocksView view = storage.view()) {
             KvStoreRules.checkHistoryRange(from, to, view.compactRevision(), view.appliedIndex());
             if (from > to) {

@@ -11,6 +11,7 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.api.Compare;
 import io.etcd.jetcd.api.KVGrpc;
 import io.etcd.jetcd.api.MaintenanceGrpc;
@@ -30,6 +31,9 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -42,6 +46,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -217,7 +223,7 @@ class EtcdApiTest {
     }
 
     @Test
-    void txnLimitsAndUnsupportedShapesAreEtcdErrors() {
+    void txnLimitsAreEtcdErrors() {
         TxnRequest.Builder tooMany = TxnRequest.newBuilder();
         for (int i = 0; i <= io.rafty.config.NodeConfig.DEFAULT_MAX_TXN_OPS; i++) {
             tooMany.addSuccess(RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder()
@@ -229,11 +235,223 @@ class EtcdApiTest {
                 .setKey(ByteString.copyFromUtf8("dup"))).build();
         assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request",
                 () -> raw.txn(TxnRequest.newBuilder().addSuccess(putA).addSuccess(putA).build()));
-        StatusRuntimeException nested = assertThrows(StatusRuntimeException.class, () -> raw.txn(
-                TxnRequest.newBuilder().addSuccess(RequestOp.newBuilder().setRequestTxn(TxnRequest.getDefaultInstance()))
-                        .build()));
-        assertEquals(Status.Code.INVALID_ARGUMENT, nested.getStatus().getCode());
-        assertTrue(nested.getStatus().getDescription().startsWith("rafty: nested transactions"));
+        // etcd's budget: a nested transaction gets what its parent's largest list left (128 - 101 < 50).
+        TxnRequest.Builder overBudget = TxnRequest.newBuilder();
+        for (int i = 0; i < 100; i++) {
+            overBudget.addSuccess(rawPut("budget/" + i, "v"));
+        }
+        TxnRequest.Builder fifty = TxnRequest.newBuilder();
+        for (int i = 0; i < 50; i++) {
+            fifty.addSuccess(rawPut("budget/n" + i, "v"));
+        }
+        overBudget.addSuccess(RequestOp.newBuilder().setRequestTxn(fifty));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request",
+                () -> raw.txn(overBudget.build()));
+        // Rafty's count: every nested op counts in its branch (3 + 3 * 50 > 128), as HTTP bounds a branch.
+        TxnRequest.Builder threeNested = TxnRequest.newBuilder();
+        for (int i = 0; i < 3; i++) {
+            TxnRequest.Builder inner = TxnRequest.newBuilder();
+            for (int j = 0; j < 50; j++) {
+                inner.addSuccess(rawPut("count/" + i + "/" + j, "v"));
+            }
+            threeNested.addSuccess(RequestOp.newBuilder().setRequestTxn(inner));
+        }
+        assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request",
+                () -> raw.txn(threeNested.build()));
+        TxnRequest deep = TxnRequest.getDefaultInstance();
+        for (int level = 1; level <= io.rafty.kv.Txn.MAX_NESTING_DEPTH; level++) {
+            deep = TxnRequest.newBuilder().addSuccess(RequestOp.newBuilder().setRequestTxn(deep)).build();
+        }
+        TxnRequest tooDeep = deep;
+        assertStatus(Status.Code.INVALID_ARGUMENT, "rafty: transactions nest at most "
+                + io.rafty.kv.Txn.MAX_NESTING_DEPTH + " deep", () -> raw.txn(tooDeep));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: key not found",
+                () -> raw.txn(TxnRequest.newBuilder().addSuccess(RequestOp.getDefaultInstance()).build()));
+    }
+
+    static RequestOp rawPut(String key, String value) {
+        return RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8(key))
+                .setValue(ByteString.copyFromUtf8(value))).build();
+    }
+
+    static RequestOp rawRange(String key, String rangeEnd, long revision) {
+        return RequestOp.newBuilder().setRequestRange(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8(key))
+                .setRangeEnd(ByteString.copyFromUtf8(rangeEnd)).setRevision(revision)).build();
+    }
+
+    static RequestOp rawTxn(TxnRequest.Builder txn) {
+        return RequestOp.newBuilder().setRequestTxn(txn).build();
+    }
+
+    static List<String> rawKeys(io.etcd.jetcd.api.RangeResponse response) {
+        return response.getKvsList().stream().map(kv -> kv.getKey().toStringUtf8()).toList();
+    }
+
+    @Test
+    void deleteOfAHalfOpenRangeIsOneRevisionWithAnEventPerKey() throws Exception {
+        put("e/a", "1");
+        put("e/b", "2");
+        put("e/b/x", "3");
+        put("e/c", "4");
+        DeleteResponse range = kv.delete(bytes("e/b"), DeleteOption.builder().withRange(bytes("e/c")).withPrevKV(true)
+                .build()).get(30, TimeUnit.SECONDS);
+        assertEquals(2, range.getDeleted());
+        assertEquals(List.of("e/b", "e/b/x"), range.getPrevKvs().stream().map(kv -> text(kv.getKey())).toList());
+        assertEquals(List.of("2", "3"), range.getPrevKvs().stream().map(kv -> text(kv.getValue())).toList());
+        assertEquals(List.of("e/a", "e/c"), keys(get("e/", GetOption.builder().isPrefix(true).build())));
+        long revision = range.getHeader().getRevision();
+        BlockingQueue<WatchResponse> responses = new LinkedBlockingQueue<>();
+        try (Watch.Watcher watcher = client.getWatchClient().watch(bytes("e/"), WatchOption.builder().isPrefix(true)
+                .withRevision(revision).build(), Watch.listener(responses::add))) {
+            WatchResponse first = responses.poll(30, TimeUnit.SECONDS);
+            assertTrue(first != null, "the watch replays the delete");
+            assertEquals(List.of("e/b", "e/b/x"), first.getEvents().stream()
+                    .map(event -> text(event.getKeyValue().getKey())).toList(), "one response for the revision");
+            assertTrue(first.getEvents().stream().allMatch(event -> event.getEventType() == WatchEvent.EventType.DELETE
+                    && event.getKeyValue().getModRevision() == revision));
+        }
+        DeleteResponse empty = kv.delete(bytes("e/x"), DeleteOption.builder().withRange(bytes("e/y")).build())
+                .get(30, TimeUnit.SECONDS);
+        assertEquals(0, empty.getDeleted());
+    }
+
+    @Test
+    void deleteFromAKeyOnRemovesEveryLaterKey() throws Exception {
+        // "~" sorts after the other tests' keys, so "from ~from/b on" reaches only this test's.
+        put("~from/a", "1");
+        put("~from/b", "2");
+        put("~from/c", "3");
+        io.etcd.jetcd.api.DeleteRangeResponse deleted = raw.deleteRange(io.etcd.jetcd.api.DeleteRangeRequest.newBuilder()
+                .setKey(ByteString.copyFromUtf8("~from/b")).setRangeEnd(ByteString.copyFrom(new byte[] {0}))
+                .setPrevKv(true).build());
+        assertEquals(2, deleted.getDeleted());
+        assertEquals(List.of("~from/b", "~from/c"), deleted.getPrevKvsList().stream()
+                .map(kv -> kv.getKey().toStringUtf8()).toList());
+        assertEquals(List.of("~from/a"), keys(get("~from/", GetOption.builder().isPrefix(true).build())));
+    }
+
+    @Test
+    void nestedTxnsRunEitherBranchAndCompareBeforeAnyOp() throws Exception {
+        put("n/flag", "on");
+        Op nested = Op.txn(new Cmp[] {new Cmp(bytes("n/flag"), Cmp.Op.EQUAL, CmpTarget.value(bytes("on")))},
+                new Op[] {Op.put(bytes("n/x"), bytes("then"), PutOption.DEFAULT)},
+                new Op[] {Op.put(bytes("n/x"), bytes("else"), PutOption.DEFAULT)});
+        TxnResponse then = kv.txn().Then(nested, Op.put(bytes("n/y"), bytes("1"), PutOption.DEFAULT)).commit()
+                .get(30, TimeUnit.SECONDS);
+        assertTrue(then.isSucceeded());
+        assertTrue(then.getTxnResponses().get(0).isSucceeded());
+        assertEquals(1, then.getTxnResponses().get(0).getPutResponses().size());
+        assertEquals("then", text(get("n/x", GetOption.DEFAULT).getKvs().get(0).getValue()));
+        assertEquals(then.getHeader().getRevision(), get("n/y", GetOption.DEFAULT).getKvs().get(0).getModRevision());
+        assertEquals(then.getHeader().getRevision(), get("n/x", GetOption.DEFAULT).getKvs().get(0).getModRevision(),
+                "the nested put is at the outer revision");
+        put("n/flag", "off");
+        TxnResponse otherwise = kv.txn().Then(nested).commit().get(30, TimeUnit.SECONDS);
+        assertFalse(otherwise.getTxnResponses().get(0).isSucceeded());
+        assertEquals("else", text(get("n/x", GetOption.DEFAULT).getKvs().get(0).getValue()));
+        // etcd decides every branch before any op runs: the nested compare sees n/flag as it was, "off".
+        TxnResponse before = kv.txn().Then(Op.put(bytes("n/flag"), bytes("on"), PutOption.DEFAULT), nested).commit()
+                .get(30, TimeUnit.SECONDS);
+        assertFalse(before.getTxnResponses().get(0).isSucceeded());
+        assertEquals("else", text(get("n/x", GetOption.DEFAULT).getKvs().get(0).getValue()));
+        assertEquals("on", text(get("n/flag", GetOption.DEFAULT).getKvs().get(0).getValue()));
+    }
+
+    @Test
+    void aKeyWrittenTwiceAcrossNestedTxnsIsADuplicate() {
+        assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request",
+                () -> raw.txn(TxnRequest.newBuilder().addSuccess(rawPut("nd/k", "1"))
+                        .addSuccess(rawTxn(TxnRequest.newBuilder().addFailure(rawPut("nd/k", "2")))).build()));
+        RequestOp deleteRange = RequestOp.newBuilder().setRequestDeleteRange(io.etcd.jetcd.api.DeleteRangeRequest
+                .newBuilder().setKey(ByteString.copyFromUtf8("nd/")).setRangeEnd(ByteString.copyFromUtf8("nd0")))
+                .build();
+        assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request",
+                () -> raw.txn(TxnRequest.newBuilder().addSuccess(rawTxn(TxnRequest.newBuilder()
+                        .addSuccess(deleteRange))).addSuccess(rawPut("nd/k", "1")).build()));
+        // A nested transaction's two branches never both run: they may write the same key.
+        io.etcd.jetcd.api.TxnResponse fine = raw.txn(TxnRequest.newBuilder().addSuccess(rawTxn(TxnRequest.newBuilder()
+                .addSuccess(rawPut("nd/k", "then")).addFailure(rawPut("nd/k", "else")))).build());
+        assertTrue(fine.getResponses(0).getResponseTxn().getSucceeded());
+    }
+
+    @Test
+    void aRangeCompareHoldsOnlyWhenEveryKeyOfTheRangeHolds() {
+        raw.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("rc/a")).setValue(ByteString.copyFromUtf8("same"))
+                .build());
+        raw.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("rc/b")).setValue(ByteString.copyFromUtf8("same"))
+                .build());
+        raw.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("rc/c")).setValue(ByteString.copyFromUtf8("other"))
+                .build());
+        assertTrue(rangeCompare("rc/a", "rc/c", "same"));
+        assertFalse(rangeCompare("rc/a", "rc/d", "same"), "rc/c differs");
+        assertFalse(rangeCompare("rc/x", "rc/y", "same"), "a value compare on no key fails");
+        Compare noneCreated = Compare.newBuilder().setKey(ByteString.copyFromUtf8("rc/x"))
+                .setRangeEnd(ByteString.copyFromUtf8("rc/y")).setTarget(Compare.CompareTarget.CREATE)
+                .setResult(Compare.CompareResult.EQUAL).setCreateRevision(0).build();
+        assertTrue(raw.txn(TxnRequest.newBuilder().addCompare(noneCreated).build()).getSucceeded());
+    }
+
+    private static boolean rangeCompare(String key, String rangeEnd, String value) {
+        Compare compare = Compare.newBuilder().setKey(ByteString.copyFromUtf8(key))
+                .setRangeEnd(ByteString.copyFromUtf8(rangeEnd)).setTarget(Compare.CompareTarget.VALUE)
+                .setResult(Compare.CompareResult.EQUAL).setValue(ByteString.copyFromUtf8(value)).build();
+        return raw.txn(TxnRequest.newBuilder().addCompare(compare).build()).getSucceeded();
+    }
+
+    @Test
+    void txnRangesCoverAnyRangeAndPastRevisions() throws Exception {
+        long first = put("h/a", "1");
+        put("h/a", "2");
+        put("h/b", "x");
+        put("h/c", "y");
+        // Read-only (no log entry) and writing (applied) transactions read alike.
+        for (boolean writes : new boolean[] {false, true}) {
+            TxnRequest.Builder request = TxnRequest.newBuilder().addSuccess(rawRange("h/a", "h/c", 0))
+                    .addSuccess(rawRange("h/a", "", first)).addSuccess(rawRange("h/", "h0", first));
+            if (writes) {
+                request.addSuccess(rawPut("h/w", "1"));
+            }
+            io.etcd.jetcd.api.TxnResponse response = raw.txn(request.build());
+            assertEquals(List.of("h/a", "h/b"), rawKeys(response.getResponses(0).getResponseRange()));
+            assertEquals("2", response.getResponses(0).getResponseRange().getKvs(0).getValue().toStringUtf8());
+            assertEquals("1", response.getResponses(1).getResponseRange().getKvs(0).getValue().toStringUtf8(),
+                    "the range at the first revision");
+            assertEquals(List.of("h/a"), rawKeys(response.getResponses(2).getResponseRange()),
+                    "h/b and h/c did not exist yet");
+        }
+        assertStatus(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision",
+                () -> raw.txn(TxnRequest.newBuilder().addSuccess(rawRange("h/a", "", first + 1_000_000)).build()));
+        assertStatus(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision",
+                () -> raw.txn(TxnRequest.newBuilder().addSuccess(rawPut("h/never", "1"))
+                        .addSuccess(rawRange("h/a", "", first + 1_000_000)).build()));
+        assertEquals(0, get("h/never", GetOption.DEFAULT).getCount(), "a refused transaction writes nothing");
+    }
+
+    @Test
+    void txnPutsCanKeepTheValueOrTheLease() throws Exception {
+        put("iv/k", "kept");
+        RequestOp keepValue = RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder()
+                .setKey(ByteString.copyFromUtf8("iv/k")).setIgnoreValue(true).setPrevKv(true)).build();
+        io.etcd.jetcd.api.TxnResponse response = raw.txn(TxnRequest.newBuilder().addSuccess(keepValue).build());
+        assertEquals("kept", response.getResponses(0).getResponsePut().getPrevKv().getValue().toStringUtf8());
+        KeyValue after = get("iv/k", GetOption.DEFAULT).getKvs().get(0);
+        assertEquals("kept", text(after.getValue()));
+        assertEquals(2, after.getVersion());
+        RequestOp keepLease = RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder()
+                .setKey(ByteString.copyFromUtf8("iv/k")).setValue(ByteString.copyFromUtf8("new")).setIgnoreLease(true))
+                .build();
+        raw.txn(TxnRequest.newBuilder().addSuccess(keepLease).build());
+        assertEquals("new", text(get("iv/k", GetOption.DEFAULT).getKvs().get(0).getValue()));
+        RequestOp missing = RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder()
+                .setKey(ByteString.copyFromUtf8("iv/missing")).setIgnoreValue(true)).build();
+        assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: key not found",
+                () -> raw.txn(TxnRequest.newBuilder().addSuccess(rawPut("iv/other", "1")).addSuccess(missing).build()));
+        assertEquals(0, get("iv/other", GetOption.DEFAULT).getCount(), "a refused transaction writes nothing");
+        RequestOp valueGiven = RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder()
+                .setKey(ByteString.copyFromUtf8("iv/k")).setValue(ByteString.copyFromUtf8("x")).setIgnoreValue(true))
+                .build();
+        assertStatus(Status.Code.INVALID_ARGUMENT, "etcdserver: value is provided",
+                () -> raw.txn(TxnRequest.newBuilder().addSuccess(valueGiven).build()));
     }
 
     @Test
@@ -251,6 +469,11 @@ class EtcdApiTest {
                         .setRevision(after + 1_000_000).build()));
         assertEquals("2", get("c/k", GetOption.builder().withRevision(after).build()).getKvs().get(0).getValue()
                 .toString(StandardCharsets.UTF_8));
+        assertStatus(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted",
+                () -> raw.txn(TxnRequest.newBuilder().addSuccess(rawRange("c/k", "", before)).build()));
+        assertStatus(Status.Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted",
+                () -> raw.txn(TxnRequest.newBuilder().addSuccess(rawPut("c/other", "1"))
+                        .addSuccess(rawRange("c/k", "", before)).build()));
     }
 
     @Test

@@ -106,6 +106,8 @@ class EtcdDifferentialIT {
     @Test
     void theSameEtcdctlSessionPrintsTheSameOnEtcdAndOnRafty() throws Exception {
         String txn = "value(\"d/a\") = \"1\"\n\nput d/a 10\nget d/a\n\nget d/b\n\n";
+        // A range read and a range delete inside a transaction.
+        String rangeTxn = "value(\"e/a\") = \"1\"\n\nget e/a e/c\ndel --prev-kv e/b e/c\n\nget e/a\n\n";
         List<Step> steps = List.of(
                 new Step("", "put", "d/a", "1"),
                 new Step("", "put", "d/b", "2"),
@@ -135,7 +137,19 @@ class EtcdDifferentialIT {
                 new Step("", "lease", "revoke", "$LEASE"),
                 new Step("", "lease", "list"),
                 new Step("", "del", "--prefix", "d/"),
-                new Step("", "get", "--prefix", "d/"));
+                new Step("", "get", "--prefix", "d/"),
+                new Step("", "put", "e/a", "1"),
+                new Step("", "put", "e/b", "2"),
+                new Step("", "put", "e/b/x", "3"),
+                new Step("", "put", "e/c", "4"),
+                new Step("", "put", "e/d", "5"),
+                new Step(rangeTxn, "txn"),
+                new Step("", "get", "--prefix", "e/"),
+                new Step("", "put", "e/b", "6"),
+                new Step("", "del", "--prev-kv", "e/b", "e/d"),
+                new Step("", "get", "--prefix", "e/"),
+                new Step("", "del", "--prev-kv", "--from-key", "e/a"),
+                new Step("", "get", "--from-key", "e"));
         List<String> fromEtcd = session(etcdEndpoint, steps);
         List<String> fromRafty = session("127.0.0.1:" + rafty.nodes.get(2).etcdPort(), steps);
         assertEquals(steps.size(), fromRafty.size());
@@ -157,6 +171,10 @@ class EtcdDifferentialIT {
         assertTrue(fromEtcd.get(13).startsWith("exit 0: FAILURE"), fromEtcd.get(13));
         assertTrue(fromEtcd.get(25).startsWith("exit 1: "), fromEtcd.get(25));
         assertTrue(fromEtcd.get(18).startsWith("exit 0: found 1 leases\n<lease>\n"), fromEtcd.get(18));
+        assertEquals("exit 0: SUCCESS\n\ne/a\n1\ne/b\n2\ne/b/x\n3\n\n2\ne/b\n2\ne/b/x\n3\n", fromEtcd.get(34));
+        assertEquals("exit 0: 2\ne/b\n6\ne/c\n4\n", fromEtcd.get(37));
+        assertEquals("exit 0: 2\ne/a\n1\ne/d\n5\n", fromEtcd.get(39));
+        assertEquals("exit 0: ", fromEtcd.get(40));
     }
 
     /**

@@ -107,7 +107,7 @@ class TxnTest {
         assertEquals(Txn.Target.EXISTS, decoded.compares().get(2).target());
         assertEquals(Txn.Operator.LESS, decoded.compares().get(3).operator());
         assertEquals(7, ((Txn.Put) decoded.success().get(0)).lease());
-        assertTrue(decoded.success().get(2).keys().prefix());
+        assertTrue(((Txn.Delete) decoded.success().get(2)).keys().prefix());
         assertEquals(50, ((Txn.Get) decoded.success().get(4)).limit());
         assertEquals(Txn.Op.Kind.GET, decoded.failure().get(0).kind());
         assertEquals(CommandCodec.TYPE_TXN, encoded[1]);

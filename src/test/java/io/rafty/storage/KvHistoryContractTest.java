@@ -104,6 +104,14 @@ abstract class KvHistoryContractTest {
     // --- reads at a revision ---
 
     @Test
+    void historyIsReadByKeyOrPrefixNotByRange() {
+        writeScript();
+        // Ranges are the transactions' (TxnRunner reads them through KvView); a history query never takes one.
+        assertThrows(IllegalArgumentException.class, () -> store.history(KeySelector.range(bytes("p/"), bytes("q")), 1,
+                store.appliedIndex(), 100, false));
+    }
+
+    @Test
     void readAtEveryRevisionSeesTheStateRightAfterIt() {
         writeScript();
         for (long revision = 1; revision <= store.appliedIndex(); revision++) {
