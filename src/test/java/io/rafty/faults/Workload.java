@@ -1,8 +1,8 @@
 package io.rafty.faults;
 
-import io.rafty.sim.History;
-import io.rafty.sim.KvInput;
-import io.rafty.sim.KvOutput;
+import io.rafty.check.History;
+import io.rafty.check.KvInput;
+import io.rafty.check.KvOutput;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
