@@ -3,7 +3,6 @@
  * {@code rafty chaos}'s, one copy in main code so that the shipped chaos command checks what the tests check.
  * Pure: it depends on nothing else of Rafty and starts no threads.
  *
- *
  * <h2>Recording</h2>
  * Clients record into a {@link History}: {@code invoke(clientId, time, input)} returns a
  * {@link History.Call}; later {@code ok(call, time, output)}, {@code fail(call, time)} or
