@@ -43,6 +43,10 @@ usage: ./run-cluster.sh [command]
                  and is promoted to voter once it has caught up
   remove [N]     DELETE /v1/cluster/members/N (default the highest added node), then stop it
   bench [args]   java -jar $JAR bench --endpoints <the three nodes> [args]
+  chaos [args]   java -jar $JAR chaos [args]: a separate three-node cluster of its own (own ports,
+                 data/chaos-SEED), broken on a seeded schedule while clients work, then checked for
+                 linearizability and durability; one verdict line, exit 1 on a violation.
+                 Args: --duration 60s --faults kill,pause,partition,slow --seed N (docs/CHAOS.md)
   help           this text
 
 Environment: RAFTY_JAVA_OPTS (JVM options), RAFTY_START_TIMEOUT_S, RAFTY_STOP_TIMEOUT_S, JAVA.
@@ -407,6 +411,13 @@ cmd_bench() {
     exec "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} -jar "$JAR" bench --endpoints "$(endpoints)" "$@"
 }
 
+# The chaos check starts and stops its own cluster; the nodes of this script are neither used nor touched.
+cmd_chaos() {
+    have "$JAVA" || die "$JAVA not found; install a Java 17+ runtime or set JAVA"
+    build_jar_if_missing
+    exec "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} -jar "$JAR" chaos "$@"
+}
+
 # Sends an admin request to the first member that answers; prints the body, fails on a non-2xx status.
 admin_request() {
     local method=$1 path=$2 body=${3:-} n out status
@@ -502,6 +513,7 @@ main() {
         restart) no_more_args "$@"; cmd_stop; cmd_start ;;
         clean) no_more_args "$@"; cmd_clean ;;
         bench) cmd_bench "$@" ;;
+        chaos) cmd_chaos "$@" ;;
         add) cmd_add "$@" ;;
         remove) cmd_remove "$@" ;;
         help | -h | --help) usage; exit 0 ;;

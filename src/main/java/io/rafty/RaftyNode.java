@@ -1,6 +1,8 @@
 package io.rafty;
 
 import io.rafty.api.ApiVerticle;
+import io.rafty.config.ConfigException;
+import io.rafty.config.DeliberateBugFlag;
 import io.rafty.config.NodeConfig;
 import io.rafty.config.Peer;
 import io.rafty.etcd.EtcdNode;
@@ -13,6 +15,7 @@ import io.rafty.node.NodeStatus;
 import io.rafty.node.RaftVerticle;
 import io.rafty.node.WatchHub;
 import io.rafty.ops.Metrics;
+import io.rafty.raft.DeliberateBug;
 import io.rafty.raft.Membership;
 import io.rafty.security.PeerAuth;
 import io.rafty.storage.LogStore;
@@ -27,6 +30,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -127,6 +131,7 @@ public final class RaftyNode implements AutoCloseable {
     /** As {@link #start(NodeConfig, Map, VertxOptions)}, with the stores wrapped ({@link StorageWrappers}). */
     public static RaftyNode start(NodeConfig config, Map<Integer, String> addresses, VertxOptions vertxOptions,
                                   StorageWrappers wrappers) throws StartupException {
+        Set<DeliberateBug> deliberateBugs = deliberateBugs(config);
         RocksStorage storage;
         try {
             storage = RocksStorage.open(config.storageDir());
@@ -139,7 +144,7 @@ public final class RaftyNode implements AutoCloseable {
                         .withMetrics(new io.vertx.micrometer.MicrometerMetricsFactory(metrics.registry())).build();
         try {
             PeerAuth peerAuth = peerAuth(config);
-            KvStateMachine stateMachine = new KvStateMachine(wrappers.kvStore().apply(storage.kvStore()));
+            KvStateMachine stateMachine = new KvStateMachine(wrappers.kvStore().apply(storage.kvStore()), deliberateBugs);
             PeerClient peers = new PeerClient(vertx, addresses, new PeerClient.Limits(PEER_INFLIGHT_REQUESTS,
                     PEER_QUEUED_MESSAGES, config.maxPeerQueueBytes(), config.maxMessageBytes(),
                     config.peerRequestTimeoutMs()), metrics == null ? PeerRoundTrips.NONE : metrics, peerAuth);
@@ -150,7 +155,7 @@ public final class RaftyNode implements AutoCloseable {
             Membership initialMembership = storage.logStore().membership() == null && !config.join().isEmpty()
                     ? ClusterJoin.discover(config, addresses, peerAuth)
                     : Membership.ofVoters(new HashSet<>(config.memberIds()));
-            RaftVerticle raft = new RaftVerticle(config.raftConfig(), initialMembership,
+            RaftVerticle raft = new RaftVerticle(config.raftConfig().withDeliberateBugs(deliberateBugs), initialMembership,
                     new RaftVerticle.Storage(wrappers.logStore().apply(storage.logStore()), storage.snapshotStore(), staging,
                             storage::compactLogFiles),
                     stateMachine, peers, snapshotSender, snapshotWorker,
@@ -316,6 +321,22 @@ public final class RaftyNode implements AutoCloseable {
     }
 
     /** A node could not start; the message is one line for the operator. */
+    /** The test-only {@link DeliberateBugFlag} of the environment; loudly logged when any is on. */
+    private static Set<DeliberateBug> deliberateBugs(NodeConfig config) throws StartupException {
+        Set<DeliberateBug> bugs;
+        try {
+            bugs = DeliberateBugFlag.fromEnvironment(System.getenv());
+        } catch (ConfigException e) {
+            throw new StartupException(e.getMessage(), e);
+        }
+        if (!bugs.isEmpty()) {
+            java.util.logging.Logger.getLogger(RaftyNode.class.getName()).warning(() -> "node " + config.id()
+                    + " RUNS WITH DELIBERATE BUGS " + bugs + " (" + DeliberateBugFlag.BUG_ENV + "): it may lose or "
+                    + "misread data on purpose; a test-only switch, never for real data");
+        }
+        return bugs;
+    }
+
     public static final class StartupException extends Exception {
 
         private static final long serialVersionUID = 1L;

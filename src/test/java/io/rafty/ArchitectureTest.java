@@ -58,4 +58,14 @@ class ArchitectureTest {
                         "io.rafty.node..", "io.rafty.api..", "io.rafty.config..")
                 .check(main);
     }
+
+    /** The checker judges histories from the simulator, the fault suite and {@code rafty chaos} alike: it knows none of them. */
+    @Test
+    void linearizabilityCheckerDependsOnNothingElseOfRafty() {
+        noClasses().that().resideInAPackage("io.rafty.check..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.rafty", "io.rafty.raft..", "io.rafty.kv..",
+                        "io.rafty.node..", "io.rafty.storage..", "io.rafty.transport..", "io.rafty.api..",
+                        "io.rafty.config..", "io.rafty.chaos..", "io.rafty.cli..", "io.vertx..")
+                .check(main);
+    }
 }

@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
             LeaseCommand.class,
             ClusterCommand.class,
             SnapshotCommand.class,
+            ChaosCommand.class,
             BenchDelegate.class,
             CommandLine.HelpCommand.class,
         })

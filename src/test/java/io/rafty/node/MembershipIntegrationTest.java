@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rafty.raft.Role;
-import io.rafty.sim.CheckResult;
-import io.rafty.sim.History;
-import io.rafty.sim.KvInput;
-import io.rafty.sim.KvOutput;
-import io.rafty.sim.LinearizabilityChecker;
+import io.rafty.check.CheckResult;
+import io.rafty.check.History;
+import io.rafty.check.KvInput;
+import io.rafty.check.KvOutput;
+import io.rafty.check.LinearizabilityChecker;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpRequest;

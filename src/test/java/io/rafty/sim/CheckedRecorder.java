@@ -1,5 +1,11 @@
 package io.rafty.sim;
 
+import io.rafty.check.Budget;
+import io.rafty.check.CheckResult;
+import io.rafty.check.History;
+import io.rafty.check.KvInput;
+import io.rafty.check.KvOutput;
+import io.rafty.check.LinearizabilityChecker;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package io.rafty.sim;
 
+import io.rafty.check.KvInput;
 import java.util.Objects;
 
 /**

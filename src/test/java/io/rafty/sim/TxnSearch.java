@@ -1,5 +1,7 @@
 package io.rafty.sim;
 
+import io.rafty.check.CheckResult;
+import io.rafty.check.KvInput;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;

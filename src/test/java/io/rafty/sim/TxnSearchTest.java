@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rafty.sim.CheckResult.KeyResult;
-import io.rafty.sim.CheckResult.Verdict;
+import io.rafty.check.CheckResult.KeyResult;
+import io.rafty.check.CheckResult.Verdict;
 import io.rafty.sim.TxnOperation.Status;
 import java.util.ArrayList;
 import java.util.Arrays;

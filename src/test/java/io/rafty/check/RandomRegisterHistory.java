@@ -1,4 +1,4 @@
-package io.rafty.sim;
+package io.rafty.check;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.rafty.faults;
+package io.rafty.chaos;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -8,25 +8,31 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One Rafty node as an OS process running {@code target/rafty.jar}, with the three things a fault
- * test does to a process: SIGKILL, SIGSTOP and SIGCONT. Output is appended to one log file across
+ * One Rafty node as an OS process running the fat jar, with the three things a fault run does to a
+ * process: SIGKILL, SIGSTOP and SIGCONT. Output is appended to one log file across
  * restarts, so a failing run keeps the whole story of each node.
  */
 final class NodeProcess {
 
-    static final Path JAR = Path.of(System.getProperty("rafty.jar", "target/rafty.jar"));
+    /** Small heaps and a quick start: three nodes, the clients and the checker share a laptop. */
+    private static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "--enable-native-access=ALL-UNNAMED");
+    private static final long SIGNAL_TIMEOUT_S = 5;
+    private static final long KILL_TIMEOUT_S = 10;
 
     final int id;
+    private final Path jar;
     private final Path workDir;
     private final Map<String, String> env;
     private final Path log;
     private Process process;
     private boolean paused;
-    /** True between a SIGKILL from the test and the next start: a dead node without it crashed by itself. */
+    /** True between a SIGKILL from the nemesis and the next start: a dead node without it crashed by itself. */
     private boolean killedByTest;
 
-    NodeProcess(int id, Path workDir, Map<String, String> env) {
+    NodeProcess(int id, Path jar, Path workDir, Map<String, String> env) {
         this.id = id;
+        this.jar = jar;
         this.workDir = workDir;
         this.env = Map.copyOf(env);
         this.log = workDir.resolve("node" + id + ".log");
@@ -40,10 +46,11 @@ final class NodeProcess {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException("node " + id + " is already running");
         }
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
-                "-jar", JAR.toAbsolutePath().toString()));
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(JVM_OPTIONS);
+        command.add("-jar");
+        command.add(jar.toAbsolutePath().toString());
         ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
         builder.environment().keySet().removeIf(k -> k.startsWith("KVSTORE_"));
         builder.environment().putAll(env);
@@ -57,7 +64,7 @@ final class NodeProcess {
         return process != null && process.isAlive();
     }
 
-    /** The process has ended although the test never killed it. */
+    /** The process has ended although nothing killed it. */
     synchronized boolean crashed() {
         return process != null && !process.isAlive() && !killedByTest;
     }
@@ -78,8 +85,8 @@ final class NodeProcess {
         }
         killedByTest = true;
         process.destroyForcibly();
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            throw new IllegalStateException("node " + id + " survived SIGKILL for 10 s");
+        if (!process.waitFor(KILL_TIMEOUT_S, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("node " + id + " survived SIGKILL for " + KILL_TIMEOUT_S + " s");
         }
         paused = false;
     }
@@ -102,7 +109,7 @@ final class NodeProcess {
     private void signal(String name) throws IOException, InterruptedException {
         Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid()))
                 .redirectErrorStream(true).start();
-        if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        if (!kill.waitFor(SIGNAL_TIMEOUT_S, TimeUnit.SECONDS) || kill.exitValue() != 0) {
             throw new IOException("kill -" + name + " " + process.pid() + " failed");
         }
     }

@@ -1,4 +1,4 @@
-package io.rafty.faults;
+package io.rafty.chaos;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +19,7 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A TCP proxy for one directed peer link, node {@code from} to node {@code to}: node {@code from} is
  * told that {@code to} lives at {@link #port()}, and every byte it sends there is relayed to the real
- * port of {@code to}. The test can break the link in four ways, each one realistic for TCP:
+ * port of {@code to}. The nemesis can break the link in four ways, each one realistic for TCP:
  *
  * <ul>
  *   <li>{@link Mode#CUT}: existing connections are reset, new ones are accepted and reset at once
@@ -96,6 +96,14 @@ final class LinkProxy implements AutoCloseable {
                 connection.reset();
             }
         }
+    }
+
+    long delayMs() {
+        return delayMs;
+    }
+
+    int lossPercent() {
+        return lossPercent;
     }
 
     void setDelayMs(long delayMs) {

@@ -1,4 +1,4 @@
-package io.rafty.sim;
+package io.rafty.check;
 
 /** What the store answered to a {@link KvInput} that completed with a definite response. */
 public sealed interface KvOutput {

@@ -1,8 +1,9 @@
-package io.rafty.faults;
+package io.rafty.chaos;
 
-import io.rafty.sim.History;
-import io.rafty.sim.KvInput;
-import io.rafty.sim.KvOutput;
+import io.rafty.check.History;
+import io.rafty.check.KvInput;
+import io.rafty.check.KvOutput;
+import io.rafty.check.Outcome;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -43,13 +44,17 @@ import java.util.concurrent.locks.LockSupport;
 final class Workload {
 
     static final Duration REQUEST_TIMEOUT = Duration.ofMillis(3000);
-    /**
-     * {@code -Dfaults.staleReads=true} makes every client read {@code ?consistency=stale}: a way to show
-     * that the suite catches stale reads (the run must then fail as not linearizable). Never set in CI.
-     */
-    private static final boolean STALE_READS = Boolean.getBoolean("faults.staleReads");
+    /** How long a client waits after an operation that definitely failed before its next one. */
+    static final long FAIL_BACKOFF_MS = 100;
 
     private final FaultCluster cluster;
+    /**
+     * Every client reads {@code ?consistency=stale}: a way to show that the check catches stale reads
+     * (the run must then fail as not linearizable).
+     */
+    private final boolean staleReads;
+    /** The history's clock: microseconds since the run started, so that saved histories read easily. */
+    private final long startNanos;
     private final List<String> keys;
     private final int clients;
     private final long thinkTimeMsMax;
@@ -63,6 +68,8 @@ final class Workload {
     /** Write-once keys (each written by one request, never touched again) whose write was acknowledged. */
     final Map<String, String> acknowledgedOnce = new ConcurrentHashMap<>();
     final AtomicLong onceAttempts = new AtomicLong();
+    /** The node each recorded operation was sent to, by operation id: for the counterexample. */
+    final Map<Integer, Integer> nodeOfOperation = new ConcurrentHashMap<>();
     private ExecutorService executor;
     private List<Future<?>> futures;
 
@@ -80,8 +87,11 @@ final class Workload {
         }
     }
 
-    Workload(FaultCluster cluster, List<String> keys, int clients, long thinkTimeMsMax) {
+    Workload(FaultCluster cluster, List<String> keys, int clients, long thinkTimeMsMax, boolean staleReads,
+             long startNanos) {
         this.cluster = cluster;
+        this.staleReads = staleReads;
+        this.startNanos = startNanos;
         this.keys = List.copyOf(keys);
         this.clients = clients;
         this.thinkTimeMsMax = thinkTimeMsMax;
@@ -105,14 +115,18 @@ final class Workload {
     }
 
     /** Stops issuing new operations and waits for the ones in flight, which end within their timeout. */
-    void stop() throws Exception {
+    void stop() throws InterruptedException {
         running.set(false);
         executor.shutdown();
         if (!executor.awaitTermination(REQUEST_TIMEOUT.toMillis() * 3, TimeUnit.MILLISECONDS)) {
-            throw new AssertionError("clients did not finish their last requests");
+            throw new IllegalStateException("clients did not finish their last requests");
         }
         for (Future<?> future : futures) {
-            future.get(); // surfaces a client thread's crash
+            try {
+                future.get(); // surfaces a client thread's crash
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException("a client thread failed: " + e.getCause(), e.getCause());
+            }
         }
     }
 
@@ -133,7 +147,11 @@ final class Workload {
             } else {
                 input = new KvInput.Delete(key);
             }
-            execute(http, client, node, input);
+            if (perform(http, client, node, input) instanceof Outcome.Fail) {
+                // Pacing, not a wait for a condition: a node that is down or has no leader answers at once,
+                // and a client spinning on it would fill the history with thousands of FAILs.
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(FAIL_BACKOFF_MS));
+            }
             if (thinkTimeMsMax > 0) {
                 // Workload pacing, not a wait for a condition: keeps the history small enough to check.
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(random.nextLong(thinkTimeMsMax + 1)));
@@ -180,60 +198,67 @@ final class Workload {
                 .build();
     }
 
+    /** Microseconds since the run started. */
+    long now() {
+        return (System.nanoTime() - startNanos) / 1000;
+    }
+
     String freshValue(int client) {
         return "c" + client + "-" + sequence.incrementAndGet();
     }
 
     /** Runs one operation against {@code node} and records it; returns the definite output, or null. */
     KvOutput execute(HttpClient http, int client, int node, KvInput input) {
+        return perform(http, client, node, input) instanceof Outcome.Ok ok ? ok.output() : null;
+    }
+
+    /** Runs one operation against {@code node}, records it and returns how it ended. */
+    private Outcome perform(HttpClient http, int client, int node, KvInput input) {
         HttpRequest request = request(node, input);
-        History.Call call = history.invoke(client, System.nanoTime(), input);
+        History.Call call = history.invoke(client, now(), input);
+        nodeOfOperation.put(call.id(), node);
         HttpResponse<String> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException | HttpConnectTimeoutException e) {
             // The connection was never made, so the request was never sent.
-            history.fail(call, System.nanoTime());
-            counts.fail.incrementAndGet();
-            return null;
+            return record(call, now(), Outcome.fail());
         } catch (IOException e) {
-            history.unknown(call);
-            counts.unknown.incrementAndGet();
-            return null;
+            return record(call, Long.MAX_VALUE, Outcome.unknown());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            history.unknown(call);
-            counts.unknown.incrementAndGet();
-            return null;
+            return record(call, Long.MAX_VALUE, Outcome.unknown());
         }
-        long completed = System.nanoTime();
+        long completed = now();
         KvOutput output = definiteOutput(input, response);
         if (output != null) {
-            history.ok(call, completed, output);
-            counts.ok.incrementAndGet();
             noteSeen(input, output);
-            return output;
+            return record(call, completed, Outcome.ok(output));
         }
         int status = response.statusCode();
         if (status == 503 && notApplied(response.body())) {
-            history.fail(call, completed);
-            counts.fail.incrementAndGet();
-        } else {
-            if (status != 503 && status != 504) {
-                unexpected.add("node " + node + " " + input.key() + " " + input.describe() + " -> " + status + " "
-                        + response.body());
-            }
-            history.unknown(call);
-            counts.unknown.incrementAndGet();
+            return record(call, completed, Outcome.fail());
         }
-        return null;
+        if (status != 503 && status != 504) {
+            unexpected.add("node " + node + " " + input.key() + " " + input.describe() + " -> " + status + " "
+                    + response.body());
+        }
+        return record(call, Long.MAX_VALUE, Outcome.unknown());
+    }
+
+    private Outcome record(History.Call call, long completed, Outcome outcome) {
+        history.complete(call, completed, outcome);
+        AtomicLong count = outcome instanceof Outcome.Ok ? counts.ok : outcome instanceof Outcome.Fail ? counts.fail
+                : counts.unknown;
+        count.incrementAndGet();
+        return outcome;
     }
 
     private HttpRequest request(int node, KvInput input) {
         String base = cluster.url(node) + "/v1/kv/" + input.key();
         HttpRequest.Builder builder;
         if (input instanceof KvInput.Get) {
-            builder = HttpRequest.newBuilder(URI.create(base + (STALE_READS ? "?consistency=stale" : ""))).GET();
+            builder = HttpRequest.newBuilder(URI.create(base + (staleReads ? "?consistency=stale" : ""))).GET();
         } else if (input instanceof KvInput.Put put) {
             builder = HttpRequest.newBuilder(URI.create(base))
                     .PUT(HttpRequest.BodyPublishers.ofString(put.value()));

@@ -1,4 +1,4 @@
-package io.rafty.sim;
+package io.rafty.check;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

@@ -1,4 +1,4 @@
-package io.rafty.faults;
+package io.rafty.chaos;
 
 import java.io.IOException;
 import java.net.InetAddress;

@@ -1,21 +1,21 @@
-package io.rafty.sim;
+package io.rafty.check;
 
-import static io.rafty.sim.KvInput.cas;
-import static io.rafty.sim.KvInput.delete;
-import static io.rafty.sim.KvInput.get;
-import static io.rafty.sim.KvInput.put;
-import static io.rafty.sim.KvOutput.absent;
-import static io.rafty.sim.KvOutput.casFailed;
-import static io.rafty.sim.KvOutput.casOk;
-import static io.rafty.sim.KvOutput.deleted;
-import static io.rafty.sim.KvOutput.notFound;
-import static io.rafty.sim.KvOutput.putOk;
-import static io.rafty.sim.KvOutput.value;
+import static io.rafty.check.KvInput.cas;
+import static io.rafty.check.KvInput.delete;
+import static io.rafty.check.KvInput.get;
+import static io.rafty.check.KvInput.put;
+import static io.rafty.check.KvOutput.absent;
+import static io.rafty.check.KvOutput.casFailed;
+import static io.rafty.check.KvOutput.casOk;
+import static io.rafty.check.KvOutput.deleted;
+import static io.rafty.check.KvOutput.notFound;
+import static io.rafty.check.KvOutput.putOk;
+import static io.rafty.check.KvOutput.value;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rafty.sim.CheckResult.Verdict;
+import io.rafty.check.CheckResult.Verdict;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
-package io.rafty.sim;
+package io.rafty.check;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rafty.sim.CheckResult.Verdict;
+import io.rafty.check.CheckResult.Verdict;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

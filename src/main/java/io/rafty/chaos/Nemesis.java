@@ -1,31 +1,50 @@
-package io.rafty.faults;
+package io.rafty.chaos;
 
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * Breaks the cluster on a schedule drawn from one seed: a fault, held for a random short time, then
- * healed, then a quiet gap, until the deadline. Each fault is printed with its time offset, so a
+ * Breaks the cluster on a schedule drawn from one seed: a fault of one of the allowed
+ * {@link FaultKind}s, held for a random short time, then healed, then a quiet gap, until the deadline. Each fault is printed with its time offset, so a
  * failing run can be read next to the node logs. The choices are reproducible from the seed; what the
  * cluster does in between (who leads when) is not, because real processes keep real time.
  */
 final class Nemesis {
 
     enum Fault {
-        KILL, KILL_LEADER, PAUSE, PAUSE_LEADER, ISOLATE_LEADER, SPLIT, ONE_WAY_LEADER_MUTE, ONE_WAY_LEADER_DEAF,
-        BRIDGE, FLAP, SLOW, LOSSY
+        KILL(FaultKind.KILL), KILL_LEADER(FaultKind.KILL), PAUSE(FaultKind.PAUSE), PAUSE_LEADER(FaultKind.PAUSE),
+        ISOLATE_LEADER(FaultKind.PARTITION), SPLIT(FaultKind.PARTITION), ONE_WAY_LEADER_MUTE(FaultKind.PARTITION),
+        ONE_WAY_LEADER_DEAF(FaultKind.PARTITION), BRIDGE(FaultKind.PARTITION), FLAP(FaultKind.PARTITION),
+        SLOW(FaultKind.SLOW), LOSSY(FaultKind.SLOW);
+
+        final FaultKind kind;
+
+        Fault(FaultKind kind) {
+            this.kind = kind;
+        }
     }
 
+    /** A fault is held this long at least, plus up to {@link #HOLD_MS_SPREAD}; then everything heals. */
+    private static final long HOLD_MS_MIN = 1000;
+    private static final int HOLD_MS_SPREAD = 4000;
+    /** The quiet gap after a heal: at least this, plus up to {@link #GAP_MS_SPREAD}. */
+    private static final long GAP_MS_MIN = 500;
+    private static final int GAP_MS_SPREAD = 1500;
+
     private final FaultCluster cluster;
+    private final Set<FaultKind> kinds;
+    private final Consumer<String> log;
     private final Random random;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "nemesis");
@@ -35,12 +54,18 @@ final class Nemesis {
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private long startNanos;
     private final Map<Fault, Integer> counts = new TreeMap<>();
-    private final List<String> log = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> schedule = Collections.synchronizedList(new ArrayList<>());
     private long deadlineNanos;
     private volatile ScheduledFuture<?> flapping;
 
-    Nemesis(FaultCluster cluster, long seed) {
+    /**
+     * @param kinds the families of faults to draw from
+     * @param log   where each fault and heal is reported as it happens (also kept in {@link #schedule()})
+     */
+    Nemesis(FaultCluster cluster, long seed, Set<FaultKind> kinds, Consumer<String> log) {
         this.cluster = cluster;
+        this.kinds = Set.copyOf(kinds);
+        this.log = log;
         this.random = new Random(seed);
     }
 
@@ -58,9 +83,10 @@ final class Nemesis {
         }
     }
 
-    List<String> log() {
-        synchronized (log) {
-            return List.copyOf(log);
+    /** Every fault and heal so far, stamped with seconds since {@link #run}. */
+    List<String> schedule() {
+        synchronized (schedule) {
+            return List.copyOf(schedule);
         }
     }
 
@@ -76,7 +102,7 @@ final class Nemesis {
                 return;
             }
             Fault fault = pick();
-            long holdMs = Math.min(remainingMs - 500, 1000 + random.nextInt(4000));
+            long holdMs = Math.min(remainingMs - 500, HOLD_MS_MIN + random.nextInt(HOLD_MS_SPREAD));
             String description = apply(fault);
             synchronized (counts) {
                 counts.merge(fault, 1, Integer::sum);
@@ -97,16 +123,18 @@ final class Nemesis {
             }
             cluster.healAll();
             note("heal");
-            scheduler.schedule(this::nextFault, 500 + random.nextInt(1500), TimeUnit.MILLISECONDS);
+            scheduler.schedule(this::nextFault, GAP_MS_MIN + random.nextInt(GAP_MS_SPREAD), TimeUnit.MILLISECONDS);
         } catch (Throwable e) {
             done.completeExceptionally(e);
         }
     }
 
     private Fault pick() {
-        List<Fault> faults = new ArrayList<>(List.of(Fault.values()));
-        if (cluster.size < 5) {
-            faults.remove(Fault.BRIDGE);
+        List<Fault> faults = new ArrayList<>();
+        for (Fault fault : Fault.values()) {
+            if (kinds.contains(fault.kind) && (fault != Fault.BRIDGE || cluster.size >= 5)) {
+                faults.add(fault);
+            }
         }
         return faults.get(random.nextInt(faults.size()));
     }
@@ -145,13 +173,13 @@ final class Nemesis {
                     }
                 }
                 for (int id : victims) {
-                    cluster.node(id).kill();
+                    cluster.kill(id);
                 }
                 return "SIGKILL " + victims;
             }
             case PAUSE, PAUSE_LEADER -> {
                 int victim = fault == Fault.PAUSE_LEADER ? leaderOrRandom() : randomNode();
-                cluster.node(victim).pause();
+                cluster.pause(victim);
                 return "SIGSTOP " + victim;
             }
             case ISOLATE_LEADER -> {
@@ -177,9 +205,9 @@ final class Nemesis {
                 for (int other : cluster.ids()) {
                     if (other != leader) {
                         if (fault == Fault.ONE_WAY_LEADER_MUTE) {
-                            cluster.link(leader, other).setMode(mode);
+                            cluster.cut(leader, other, mode);
                         } else {
-                            cluster.link(other, leader).setMode(mode);
+                            cluster.cut(other, leader, mode);
                         }
                     }
                 }
@@ -207,7 +235,7 @@ final class Nemesis {
                 boolean all = random.nextBoolean();
                 for (LinkProxy link : cluster.links()) {
                     if (all || random.nextBoolean()) {
-                        link.setDelayMs(delayMs);
+                        cluster.delay(link, delayMs);
                         linksSlowed++;
                     }
                 }
@@ -216,7 +244,7 @@ final class Nemesis {
             case LOSSY -> {
                 int percent = 2 + random.nextInt(15);
                 for (LinkProxy link : cluster.links()) {
-                    link.setLossPercent(percent);
+                    cluster.lossy(link, percent);
                 }
                 return percent + "% of chunks reset their connection, on every link";
             }
@@ -227,7 +255,7 @@ final class Nemesis {
     private Runnable flapper(Random flapRandom) {
         return () -> {
             for (LinkProxy link : cluster.links()) {
-                link.heal();
+                cluster.heal(link);
             }
             if (flapRandom.nextBoolean()) {
                 List<Integer> nodes = new ArrayList<>(cluster.ids());
@@ -241,7 +269,7 @@ final class Nemesis {
 
     private void note(String line) {
         String stamped = String.format("[nemesis %6.1fs] %s", (System.nanoTime() - startNanos) / 1e9, line);
-        log.add(stamped);
-        System.out.println(stamped);
+        schedule.add(stamped);
+        log.accept(stamped);
     }
 }
