@@ -362,7 +362,8 @@ public final class ConfigLoader {
                 // An etcd Put carries a value, so the message limit follows the body limit unless set on its own.
                 s.intValue("etcdMaxMessageBytes", s.intValue("maxRequestBodyBytes", maxValueBytes)
                         + NodeConfig.ETCD_MESSAGE_OVERHEAD_BYTES),
-                s.intValue("etcdMaxKeepAlivesInFlight", NodeConfig.DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT));
+                s.intValue("etcdMaxKeepAlivesInFlight", NodeConfig.DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT),
+                s.intValue("maxLogListLimit", NodeConfig.DEFAULT_MAX_LOG_LIST_LIMIT));
     }
 
     /** The values set so far and where each came from (a file path or an environment variable). */

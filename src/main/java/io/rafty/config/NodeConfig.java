@@ -95,6 +95,7 @@ import java.util.stream.Stream;
  *                                refused with RESOURCE_EXHAUSTED, a bigger range answer too
  * @param etcdMaxKeepAlivesInFlight keepalives one etcd LeaseKeepAlive stream may have waiting for their answers;
  *                                a client that sends more is cut off with "etcdserver: too many requests"
+ * @param maxLogListLimit         the most log entries {@code GET /v1/raft/log} lists ({@code ?limit=} above it is 400)
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -112,7 +113,7 @@ public record NodeConfig(
         int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions, int maxLeases, long maxLeaseTtlSeconds,
         long leaseCheckpointIntervalMs, int backupChunkBytes, int maxBackupStreams,
         long readyMaxApplyLagEntries, boolean metricsEnabled, int etcdPort, int etcdMaxMessageBytes,
-        int etcdMaxKeepAlivesInFlight) {
+        int etcdMaxKeepAlivesInFlight, int maxLogListLimit) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -133,6 +134,7 @@ public record NodeConfig(
     public static final int DEFAULT_MAX_INITIAL_LINE_BYTES = 8192;
     public static final int DEFAULT_MAX_QUERY_PARAMS = 32;
     public static final int DEFAULT_MAX_LIST_LIMIT = 1000;
+    public static final int DEFAULT_MAX_LOG_LIST_LIMIT = 100;
     public static final int DEFAULT_MAX_PENDING_PROPOSALS = 10_000;
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
     public static final int DEFAULT_MAX_INFLIGHT_MESSAGES = 64;
@@ -287,6 +289,7 @@ public record NodeConfig(
             throw new ConfigException("etcdPort", "etcdPort must differ from port (" + port + ")");
         }
         positive("etcdMaxKeepAlivesInFlight", etcdMaxKeepAlivesInFlight);
+        positive("maxLogListLimit", maxLogListLimit);
         if (etcdMaxMessageBytes < maxValueBytes) {
             throw new ConfigException("etcdMaxMessageBytes", "etcdMaxMessageBytes (" + etcdMaxMessageBytes
                     + ") must be at least maxValueBytes (" + maxValueBytes + "), or a put of the largest value is refused");
@@ -320,7 +323,7 @@ public record NodeConfig(
                 DEFAULT_MAX_LEASE_TTL_SECONDS, DEFAULT_LEASE_CHECKPOINT_INTERVAL_MS, DEFAULT_BACKUP_CHUNK_BYTES,
                 DEFAULT_MAX_BACKUP_STREAMS, DEFAULT_READY_MAX_APPLY_LAG_ENTRIES, DEFAULT_METRICS_ENABLED,
                 DEFAULT_ETCD_PORT, DEFAULT_MAX_VALUE_BYTES + ETCD_MESSAGE_OVERHEAD_BYTES,
-                DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT);
+                DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT, DEFAULT_MAX_LOG_LIST_LIMIT);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

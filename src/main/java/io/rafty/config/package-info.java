@@ -130,6 +130,8 @@
  * <tr><td>etcdMaxKeepAlivesInFlight</td><td>KVSTORE_ETCD_MAX_KEEPALIVES_IN_FLIGHT</td><td>64</td><td>keepalives one
  *     etcd LeaseKeepAlive stream may have unanswered; more cuts the stream off ("etcdserver: too many
  *     requests")</td></tr>
+ * <tr><td>maxLogListLimit</td><td>KVSTORE_MAX_LOG_LIST_LIMIT</td><td>100</td><td>most entries {@code GET /v1/raft/log}
+ *     lists (the dashboard's recent log entries)</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0
