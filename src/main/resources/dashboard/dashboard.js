@@ -203,7 +203,7 @@
 
   function noticeLeader() {
     for (const m of members.values()) {
-      if (m.status === null && m.error === null) {
+      if (m.address && m.status === null && m.error === null) {
         return; // not every member has answered or failed once yet: too early to say who leads
       }
     }
@@ -722,7 +722,10 @@
     while (markers.length > 0 && markers[0].t < now - WINDOW_MS) {
       markers.shift();
     }
-    drawChart($("chart-rate"), SERIES.rate, now);
+    const rate = $("chart-rate");
+    rate.dataset.points = String(points.length);
+    rate.dataset.writeRate = String(points.length ? points[points.length - 1].writeRate : 0);
+    drawChart(rate, SERIES.rate, now);
     drawChart($("chart-latency"), SERIES.latency, now);
   }
 
@@ -784,7 +787,11 @@
       g.fillText(label, Math.min(left + i / minutes * plotW, width - 16), height - 4);
     }
     g.textAlign = "left";
+    let labelEnd = -Infinity;
     for (const marker of markers) {
+      if (marker.t < start) {
+        continue;
+      }
       const xx = Math.round(x(marker.t)) + 0.5;
       g.strokeStyle = marker.color;
       g.setLineDash([3, 3]);
@@ -793,8 +800,13 @@
       g.lineTo(xx, top + plotH);
       g.stroke();
       g.setLineDash([]);
-      g.fillStyle = marker.color;
-      g.fillText(marker.label, Math.min(xx + 2, width - 70), top + 10);
+      // A label only where it does not run into the previous one; the dashed line is always drawn.
+      const labelX = Math.min(xx + 2, width - g.measureText(marker.label).width - 2);
+      if (labelX > labelEnd + 4) {
+        g.fillStyle = marker.color;
+        g.fillText(marker.label, labelX, top + 10);
+        labelEnd = labelX + g.measureText(marker.label).width;
+      }
     }
     g.lineWidth = 1.5;
     for (const s of series) {
