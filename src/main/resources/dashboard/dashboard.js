@@ -734,7 +734,7 @@
       return 1;
     }
     const magnitude = Math.pow(10, Math.floor(Math.log10(value)));
-    for (const step of [1, 2, 2.5, 5, 10]) {
+    for (const step of [1, 2, 4, 8, 10]) { // a quarter of each is a round number
       if (step * magnitude >= value) {
         return step * magnitude;
       }
