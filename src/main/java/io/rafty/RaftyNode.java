@@ -186,7 +186,8 @@ public final class RaftyNode implements AutoCloseable {
                     MAX_READ_BATCH, config.maxReadBatchBytes(), config.watchProgressMs(), config.maxTxnOps(),
                     config.idempotencyWindowRevisions(),
                     new ApiVerticle.LeaseLimits(config.maxLeases(), config.maxLeaseTtlSeconds(),
-                            minLeaseTtlSeconds(config)), addresses, config.readyMaxApplyLagEntries()),
+                            minLeaseTtlSeconds(config)), addresses, config.readyMaxApplyLagEntries(),
+                    config.maxLogListLimit()),
                     new ApiVerticle.BackupSettings(storage.snapshotStore(), config.backupChunkBytes(),
                             config.maxBackupStreams()), metrics, peerAuth);
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");

@@ -9,6 +9,7 @@ import io.rafty.kv.Txn;
 import io.rafty.node.NodeStatus;
 import io.rafty.node.RaftVerticle;
 import io.rafty.node.RequestFailure;
+import io.rafty.ops.Dashboard;
 import io.rafty.ops.Metrics;
 import io.rafty.raft.PeerProgress;
 import io.rafty.raft.Role;
@@ -74,7 +75,8 @@ public final class ApiVerticle extends VerticleBase {
                            int maxPeerBodyBytes, int forwardTimeoutMs, int idleTimeoutMs,
                            long learnerPromotionLagEntries, int maxReadBatch, long maxReadBatchBytes,
                            int watchProgressMs, int maxTxnOps, long idempotencyWindowRevisions,
-                           LeaseLimits leases, Map<Integer, String> addresses, long readyMaxApplyLagEntries) {
+                           LeaseLimits leases, Map<Integer, String> addresses, long readyMaxApplyLagEntries,
+                           int maxLogListLimit) {
     }
 
     /** Bounds of lease grants: the count in the cluster, the longest and the shortest TTL. */
@@ -86,6 +88,7 @@ public final class ApiVerticle extends VerticleBase {
     private final SnapshotRoute snapshotRoute;
     private final Settings settings;
     private final ApiDocs docs;
+    private final Dashboard dashboard;
     private final Metrics metrics;
     /** Null: no cluster secret, the peer routes are open. */
     private final PeerAuth peerAuth;
@@ -114,6 +117,7 @@ public final class ApiVerticle extends VerticleBase {
         this.settings = settings;
         this.backupSettings = backups;
         this.docs = ApiDocs.load();
+        this.dashboard = Dashboard.load();
     }
 
     /** Backups ({@code GET /v1/snapshot}): the images to stream, bytes per chunk, streams at once. */
@@ -176,15 +180,19 @@ public final class ApiVerticle extends VerticleBase {
         router.post(PeerClient.PATH).handler(this::peerMessages);
         router.post(SnapshotSender.PATH).handler(snapshotRoute::handle);
         router.get(PEER_CLUSTER_PATH).handler(this::cluster);
-        router.route("/v1/*").handler(this::limitQueryParams);
+        CrossOrigin crossOrigin = new CrossOrigin(this::memberAddresses);
+        router.route("/v1/*").handler(crossOrigin::handle).handler(this::limitQueryParams);
         router.get("/health").handler(this::health);
+        router.route("/metrics").handler(crossOrigin::handle);
         router.get("/metrics").handler(new MetricsRoute(vertx, metrics)::scrape);
+        dashboard.routes(router);
         HealthRoutes probes = new HealthRoutes(raft::status, settings.readyMaxApplyLagEntries());
         router.get("/livez").handler(probes::livez);
         router.get("/readyz").handler(probes::readyz);
         docs.routes(router);
         router.get("/v1/status").handler(this::status);
         router.get("/v1/cluster").handler(this::cluster);
+        router.get("/v1/raft/log").handler(new LogRoute(vertx, raft, settings.maxLogListLimit())::recent);
         AdminRoutes admin = new AdminRoutes(raft, settings.learnerPromotionLagEntries(),
                 (ctx, cause) -> failedOnLeader(ctx, cause, true), this::address);
         BodyHandler adminBody = BodyHandler.create(false).setBodyLimit(MAX_ADMIN_BODY_BYTES);
@@ -336,6 +344,16 @@ public final class ApiVerticle extends VerticleBase {
                 .put("rebuilding", s.rebuilding())
                 .put("clusterId", s.clusterId() == 0 ? null : Long.toHexString(s.clusterId()))
                 .put("storageId", Long.toHexString(s.storageId())));
+    }
+
+    /** Every member's base URL this node knows: its configured peers and the current configuration's. */
+    private java.util.Collection<String> memberAddresses() {
+        java.util.Set<String> all = new java.util.HashSet<>(settings.addresses().values());
+        NodeStatus s = raft.status();
+        if (s != null && s.membership() != null) {
+            all.addAll(s.membership().addresses().values());
+        }
+        return all;
     }
 
     private String address(int id) {

@@ -373,7 +373,8 @@ public final class ConfigLoader {
                 clusterSecret(s),
                 clusterSecretFile(s),
                 s.intValue("peerAuthMaxClockSkewMs", NodeConfig.DEFAULT_PEER_AUTH_MAX_CLOCK_SKEW_MS),
-                s.intValue("peerAuthNonceCacheEntries", NodeConfig.DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES));
+                s.intValue("peerAuthNonceCacheEntries", NodeConfig.DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES),
+                s.intValue("maxLogListLimit", NodeConfig.DEFAULT_MAX_LOG_LIST_LIMIT));
     }
 
     /** The secret given as text, or null (none, or given as a file, which the NodeConfig constructor reads). */

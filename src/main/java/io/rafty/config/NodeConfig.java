@@ -105,6 +105,7 @@ import java.util.stream.Stream;
  * @param peerAuthNonceCacheEntries the most recent peer-request nonces remembered to refuse replays; when full, the
  *                                oldest are forgotten and requests as old as them refused, so the window shrinks
  *                                under load but a replay is never accepted
+ * @param maxLogListLimit         the most log entries {@code GET /v1/raft/log} lists ({@code ?limit=} above it is 400)
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -123,7 +124,7 @@ public record NodeConfig(
         long leaseCheckpointIntervalMs, int backupChunkBytes, int maxBackupStreams,
         long readyMaxApplyLagEntries, boolean metricsEnabled, int etcdPort, int etcdMaxMessageBytes,
         int etcdMaxKeepAlivesInFlight, ClusterSecret clusterSecret, Path clusterSecretFile, int peerAuthMaxClockSkewMs,
-        int peerAuthNonceCacheEntries) {
+        int peerAuthNonceCacheEntries, int maxLogListLimit) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -144,6 +145,7 @@ public record NodeConfig(
     public static final int DEFAULT_MAX_INITIAL_LINE_BYTES = 8192;
     public static final int DEFAULT_MAX_QUERY_PARAMS = 32;
     public static final int DEFAULT_MAX_LIST_LIMIT = 1000;
+    public static final int DEFAULT_MAX_LOG_LIST_LIMIT = 100;
     public static final int DEFAULT_MAX_PENDING_PROPOSALS = 10_000;
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 1 << 20;
     public static final int DEFAULT_MAX_INFLIGHT_MESSAGES = 64;
@@ -304,6 +306,7 @@ public record NodeConfig(
             throw new ConfigException("etcdPort", "etcdPort must differ from port (" + port + ")");
         }
         positive("etcdMaxKeepAlivesInFlight", etcdMaxKeepAlivesInFlight);
+        positive("maxLogListLimit", maxLogListLimit);
         if (etcdMaxMessageBytes < maxValueBytes) {
             throw new ConfigException("etcdMaxMessageBytes", "etcdMaxMessageBytes (" + etcdMaxMessageBytes
                     + ") must be at least maxValueBytes (" + maxValueBytes + "), or a put of the largest value is refused");
@@ -343,7 +346,7 @@ public record NodeConfig(
                 DEFAULT_MAX_BACKUP_STREAMS, DEFAULT_READY_MAX_APPLY_LAG_ENTRIES, DEFAULT_METRICS_ENABLED,
                 DEFAULT_ETCD_PORT, DEFAULT_MAX_VALUE_BYTES + ETCD_MESSAGE_OVERHEAD_BYTES,
                 DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT, null, null, DEFAULT_PEER_AUTH_MAX_CLOCK_SKEW_MS,
-                DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES);
+                DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES, DEFAULT_MAX_LOG_LIST_LIMIT);
     }
 
     /** The ids of every voter, this node included, in ascending order. */

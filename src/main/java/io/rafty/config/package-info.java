@@ -143,6 +143,8 @@
  * <tr><td>peerAuthNonceCacheEntries</td><td>KVSTORE_PEER_AUTH_NONCE_CACHE_ENTRIES</td><td>100000</td><td>nonces of
  *     accepted peer requests remembered to refuse replays (about 100 bytes each); when full the oldest are
  *     forgotten and requests as old refused, which narrows the window but never lets a replay through</td></tr>
+ * <tr><td>maxLogListLimit</td><td>KVSTORE_MAX_LOG_LIST_LIMIT</td><td>100</td><td>most entries {@code GET /v1/raft/log}
+ *     lists (the dashboard's recent log entries)</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0

@@ -369,6 +369,21 @@ public final class NodeDriver {
         return watches.size();
     }
 
+    /**
+     * The last {@code limit} entries of this node's log, newest first (fewer when the log holds fewer since
+     * its last compaction). The log is in memory, so this reads no storage; the entries are the log's own
+     * (immutable) records, handed out without copying their payloads.
+     */
+    public List<Entry> recentEntries(int limit) {
+        long last = node.lastIndex();
+        long first = Math.max(node.logStartIndex() + 1, last - Math.max(0, limit) + 1);
+        List<Entry> entries = new ArrayList<>((int) Math.max(0, last - first + 1));
+        for (long index = last; index >= first; index--) {
+            entries.add(node.entryAt(index));
+        }
+        return entries;
+    }
+
     /** The leader's view of every member; empty on a non-leader. */
     public List<PeerProgress> progress() {
         return node.progress();

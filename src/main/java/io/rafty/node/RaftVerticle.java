@@ -4,6 +4,7 @@ import io.rafty.kv.Command;
 import io.rafty.kv.CommandCodec;
 import io.rafty.kv.KvResult;
 import io.rafty.kv.KvStateMachine;
+import io.rafty.raft.Entry;
 import io.rafty.raft.Membership;
 import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.PeerProgress;
@@ -224,6 +225,11 @@ public final class RaftVerticle extends VerticleBase {
     /** The leader's view of every member; empty on a non-leader. */
     public Future<List<PeerProgress>> progress() {
         return onRaftContext(promise -> promise.complete(driver.progress()));
+    }
+
+    /** See {@link NodeDriver#recentEntries}: the last {@code limit} log entries, newest first. */
+    public Future<List<Entry>> recentEntries(int limit) {
+        return onRaftContext(promise -> promise.complete(driver.recentEntries(limit)));
     }
 
     /** Steps a batch of peer messages stamped with its sender's identity. */

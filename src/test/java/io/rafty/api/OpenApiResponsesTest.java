@@ -119,6 +119,39 @@ class OpenApiResponsesTest {
     }
 
     @Test
+    void dashboardPageAndItsFiles() throws Exception {
+        HttpResponse<String> page = call("GET", "/", "/", null);
+        OpenApiSpec.assertStatus(200, page);
+        assertTrue(page.body().contains("<script src=\"/dashboard/dashboard.js\">"), page.body());
+        HttpResponse<String> script = call("GET", "/dashboard/{file}", "/dashboard/dashboard.js", null);
+        OpenApiSpec.assertStatus(200, script);
+        assertTrue(script.body().contains("/v1/raft/log"), "the script polls the log route");
+        OpenApiSpec.assertStatus(200, call("GET", "/dashboard/{file}", "/dashboard/dashboard.css", null));
+        expectError(404, "not_found", call("GET", "/dashboard/{file}", "/dashboard/nope.js", null));
+    }
+
+    @Test
+    void raftLogListsTheNewestEntriesFirstWithTheirKeys() throws Exception {
+        long written = expect(200, call("PUT", "/v1/kv/{key}", "/v1/kv/log-probe", "v")).getLong("revision");
+        JsonObject log = expect(200, call("GET", "/v1/raft/log", "/v1/raft/log?limit=3", null));
+        var entries = log.getJsonArray("entries");
+        assertTrue(entries.size() >= 1 && entries.size() <= 3, log.encode());
+        long newest = entries.getJsonObject(0).getLong("index");
+        assertTrue(newest >= written, "the newest entry " + newest + " is at least the write's " + written);
+        for (int i = 1; i < entries.size(); i++) {
+            assertEquals(newest - i, entries.getJsonObject(i).getLong("index"), log.encode());
+        }
+        boolean sawProbe = false;
+        for (int i = 0; i < entries.size(); i++) {
+            JsonObject entry = entries.getJsonObject(i);
+            sawProbe |= "put".equals(entry.getString("command")) && "log-probe".equals(entry.getString("key"));
+        }
+        assertTrue(sawProbe, "the put of log-probe is among the last entries: " + log.encode());
+        expectError(400, "bad_request", call("GET", "/v1/raft/log", "/v1/raft/log?limit=101", null));
+        expectError(400, "bad_request", call("GET", "/v1/raft/log", "/v1/raft/log?limit=x", null));
+    }
+
+    @Test
     void backupStreamsAtARevisionAtLeastTheLastWrite() throws Exception {
         long written = expect(200, call("PUT", "/v1/kv/{key}", "/v1/kv/backup-probe", "v")).getLong("revision");
         HttpResponse<String> backup = call("GET", "/v1/snapshot", "/v1/snapshot", null);
