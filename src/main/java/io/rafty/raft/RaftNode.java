@@ -14,14 +14,14 @@ import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.TimeoutNow;
 import io.rafty.raft.message.VoteResponse;
 import io.rafty.raft.quorum.MajorityQuorum;
+import io.rafty.raft.tracker.Progress;
+import io.rafty.raft.tracker.ProgressTracker;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.random.RandomGenerator;
 
 /**
@@ -50,7 +50,6 @@ public final class RaftNode {
     private Membership membership;
     /** The index of the latest configuration entry in the log, or 0 when there is none after the start. */
     private long lastConfigIndex;
-    private MajorityQuorum quorum;
     private int leadTransferee;
     /** Won an election on its own vote; becomes leader once the Ready carrying that vote is persisted. */
     private boolean wonPendingDurableVote;
@@ -73,8 +72,8 @@ public final class RaftNode {
     private int heartbeatElapsedTicks;
     private int randomizedElectionTimeoutTicks;
 
-    private final Map<Integer, Boolean> votes = new HashMap<>();
-    private final Map<Integer, Progress> progress = new LinkedHashMap<>();
+    /** Progress per member (leader), votes (candidate), and the majority questions over them. */
+    private final ProgressTracker tracker;
     private long uncommittedBytes;
 
     // ReadIndex: reads wait for the leader to commit in its term, then for a heartbeat round.
@@ -127,11 +126,12 @@ public final class RaftNode {
         this.baseMembership = state.membership();
         this.membership = membershipAt(log.lastIndex());
         this.lastConfigIndex = lastConfigIndexAtOrBefore(log.lastIndex());
-        this.quorum = new MajorityQuorum(membership.voters());
+        this.storageId = state.storageId();
+        this.tracker = new ProgressTracker(id, storageId, config.maxInflightMessages(), this::counts,
+                membership.voters());
         this.term = state.hardState().term();
         this.votedFor = state.hardState().votedFor();
         this.clusterId = state.hardState().clusterId();
-        this.storageId = state.storageId();
         this.lastHardState = hardState();
         this.role = membership.isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
         this.lastSoftState = softState();
@@ -169,7 +169,7 @@ public final class RaftNode {
         }
         if (electionElapsedTicks >= config.electionTimeoutTicksMin()) {
             electionElapsedTicks = 0;
-            if (config.checkQuorum() && !quorumRecentlyActive()) {
+            if (config.checkQuorum() && !tracker.quorumRecentlyActive()) {
                 becomeFollower(term, 0);
                 return;
             }
@@ -178,20 +178,6 @@ public final class RaftNode {
             heartbeatElapsedTicks = 0;
             broadcastHeartbeat();
         }
-    }
-
-    private boolean quorumRecentlyActive() {
-        Set<Integer> active = new HashSet<>();
-        if (countsAsItself()) {
-            active.add(id);
-        }
-        progress.forEach((peer, pr) -> {
-            if (pr.recentActive && counts(peer, pr.storageId)) {
-                active.add(peer);
-            }
-            pr.recentActive = false;
-        });
-        return quorum.isMajority(active);
     }
 
     /** Starts an election now, as if the election timeout had passed (used by tests and leadership transfer). */
@@ -300,14 +286,14 @@ public final class RaftNode {
         if (!membership.isVoter(target)) {
             throw new MembershipChangeException("node " + target + " is not a voter");
         }
-        Progress pr = progress.get(target);
-        if (pr != null && !counts(target, pr.storageId)) {
+        Progress pr = tracker.get(target);
+        if (pr != null && !counts(target, pr.storageId())) {
             throw new MembershipChangeException("node " + target + " is on new storage and cannot lead until it has"
                     + " been rebuilt");
         }
         leadTransferee = target;
         transferElapsedTicks = 0;
-        if (pr.match == log.lastIndex()) {
+        if (pr.match() == log.lastIndex()) {
             send(new TimeoutNow(id, target, term), false);
         } else {
             sendAppend(target, pr);
@@ -439,15 +425,14 @@ public final class RaftNode {
      * after the snapshot's index; on failure the leader will ask for a new snapshot later.
      */
     public void reportSnapshot(int peer, boolean delivered, long snapshotIndex) {
-        Progress pr = progress.get(peer);
-        if (role != Role.LEADER || pr == null || pr.state != Progress.State.SNAPSHOT) {
+        Progress pr = tracker.get(peer);
+        if (role != Role.LEADER || pr == null || pr.state() != Progress.State.SNAPSHOT) {
             return;
         }
-        pr.becomeProbe();
         if (delivered) {
-            pr.next = Math.max(pr.next, snapshotIndex + 1);
-            // Wait for the follower's answer (or the next heartbeat response) before probing.
-            pr.probeSent = true;
+            pr.onSnapshotDelivered(snapshotIndex);
+        } else {
+            pr.onSnapshotFailed();
         }
     }
 
@@ -549,8 +534,8 @@ public final class RaftNode {
             becomeCandidate();
             campaignTerm = term;
         }
-        votes.put(id, true);
-        if (quorum.tally(votes) == MajorityQuorum.VoteResult.WON) {
+        tracker.recordVote(id, true);
+        if (tracker.tallyVotes() == MajorityQuorum.VoteResult.WON) {
             if (kind == Role.PRE_CANDIDATE) {
                 winElection(kind);
             } else {
@@ -609,8 +594,8 @@ public final class RaftNode {
         }
         // A grant counts for the member only from the storage the configuration binds it to.
         boolean counted = counts(response.from(), peerStorage.getOrDefault(response.from(), 0L));
-        votes.put(response.from(), response.granted() && counted);
-        switch (quorum.tally(votes)) {
+        tracker.recordVote(response.from(), response.granted() && counted);
+        switch (tracker.tallyVotes()) {
             case WON -> winElection(role);
             case LOST -> becomeFollower(term, 0);
             case PENDING -> { }
@@ -709,22 +694,22 @@ public final class RaftNode {
         if (role != Role.LEADER) {
             return;
         }
-        Progress pr = progress.get(response.from());
+        Progress pr = tracker.get(response.from());
         if (pr == null) {
             return;
         }
-        pr.recentActive = true;
+        pr.markActive();
         if (!response.success()) {
-            if (backOff(pr, response)) {
+            if (pr.maybeDecreaseTo(response.index(), probeHint(response))) {
                 sendAppend(response.from(), pr);
             }
             return;
         }
-        boolean moved = pr.acknowledge(response.index());
-        if (moved && pr.state != Progress.State.REPLICATE) {
+        boolean moved = pr.maybeUpdate(response.index());
+        if (moved && pr.state() != Progress.State.REPLICATE) {
             pr.becomeReplicate();
         }
-        if (response.from() == leadTransferee && pr.match == log.lastIndex()) {
+        if (response.from() == leadTransferee && pr.match() == log.lastIndex()) {
             send(new TimeoutNow(id, leadTransferee, term), false);
         }
         if (moved && maybeCommit()) {
@@ -734,59 +719,33 @@ public final class RaftNode {
         }
     }
 
-    /** Moves {@code next} back after a rejection; returns false when the rejection is stale. */
-    private boolean backOff(Progress pr, AppendResponse rejection) {
-        long rejected = rejection.index();
-        if (pr.state == Progress.State.SNAPSHOT) {
-            return false;
-        }
-        if (pr.state == Progress.State.REPLICATE) {
-            if (rejected <= pr.match) {
-                return false;
-            }
-            pr.becomeProbe();
-        } else if (rejected != pr.next - 1) {
-            return false;
-        }
-        long next = rejection.conflictIndex();
+    /**
+     * Where to probe from after a rejection (fast backtracking): past the leader's last entry of the
+     * follower's conflicting term when the leader has that term, else the follower's conflict index.
+     */
+    private long probeHint(AppendResponse rejection) {
         if (rejection.conflictTerm() > 0) {
             long ours = log.lastIndexOfTerm(rejection.conflictTerm());
             if (ours > 0) {
-                next = ours + 1;
+                return ours + 1;
             }
         }
-        pr.next = Math.max(pr.match + 1, Math.min(next, rejected));
-        pr.probeSent = false;
-        return true;
+        return rejection.conflictIndex();
     }
 
     private void handleHeartbeatResponse(HeartbeatResponse response) {
         if (role != Role.LEADER) {
             return;
         }
-        Progress pr = progress.get(response.from());
+        Progress pr = tracker.get(response.from());
         if (pr == null) {
             return;
         }
-        pr.recentActive = true;
-        pr.probeSent = false;
-        if (pr.state == Progress.State.REPLICATE) {
-            boolean stalled = pr.match == pr.matchAtLastHeartbeatResponse;
-            if (stalled && pr.match < pr.next - 1) {
-                // No acknowledgement for a whole heartbeat interval while appends are outstanding:
-                // the appends or their acknowledgements were lost. Start again from what the
-                // follower is known to hold; a follower that has the entries acknowledges them again.
-                pr.becomeProbe();
-            } else if (pr.isPaused()) {
-                pr.freeFirstInflight();
-            }
-        }
-        pr.matchAtLastHeartbeatResponse = pr.match;
-        if (pr.match < log.lastIndex()) {
+        pr.onHeartbeatResponse();
+        if (pr.match() < log.lastIndex()) {
             sendAppend(response.from(), pr);
         }
-        if (response.readContext() > pr.readAck) {
-            pr.readAck = response.readContext();
+        if (pr.maybeAcknowledgeRead(response.readContext())) {
             releaseConfirmedReads();
         }
     }
@@ -814,17 +773,12 @@ public final class RaftNode {
             }
         }
         peerStorage.put(peer, identity.storageId());
-        Progress pr = role == Role.LEADER ? progress.get(peer) : null;
+        Progress pr = role == Role.LEADER ? tracker.get(peer) : null;
         if (pr == null) {
             return Observation.ACCEPTED;
         }
-        Observation outcome = Observation.ACCEPTED;
-        if (pr.storageId != 0 && pr.storageId != identity.storageId()) {
-            pr.forgetStorage(log.lastIndex() + 1);
-            outcome = Observation.STORAGE_REPLACED;
-        }
-        pr.storageId = identity.storageId();
-        return outcome;
+        return pr.observeStorage(identity.storageId(), log.lastIndex() + 1)
+                ? Observation.STORAGE_REPLACED : Observation.ACCEPTED;
     }
 
     /** What {@link #observe(int, PeerIdentity)} concluded. */
@@ -879,13 +833,7 @@ public final class RaftNode {
     }
 
     private void releaseConfirmedReads() {
-        Map<Integer, Long> acks = new HashMap<>();
-        acks.put(id, readRoundSent);
-        if (!countsAsItself()) {
-            acks.put(id, 0L);
-        }
-        progress.forEach((peer, pr) -> acks.put(peer, counts(peer, pr.storageId) ? pr.readAck : 0));
-        long confirmedRound = quorum.committedIndex(acks);
+        long confirmedRound = tracker.confirmedReadRound(readRoundSent);
         readRoundConfirmed = Math.max(readRoundConfirmed, confirmedRound);
         Iterator<PendingRead> reads = readsAwaitingQuorum.iterator();
         while (reads.hasNext()) {
@@ -904,10 +852,7 @@ public final class RaftNode {
 
     /** Commits the highest index stored on a quorum, if it is of the current term (§5.4.2). */
     private boolean maybeCommit() {
-        Map<Integer, Long> matches = new HashMap<>();
-        matches.put(id, countsAsItself() ? log.stableIndex() : 0);
-        progress.forEach((peer, pr) -> matches.put(peer, counts(peer, pr.storageId) ? pr.match : 0));
-        long candidate = quorum.committedIndex(matches);
+        long candidate = tracker.committedIndex(log.stableIndex());
         if (candidate <= log.committed()) {
             return false;
         }
@@ -933,28 +878,28 @@ public final class RaftNode {
     }
 
     private void broadcastAppend() {
-        progress.forEach(this::sendAppend);
+        tracker.forEach(this::sendAppend);
     }
 
     private void sendAppend(int peer, Progress pr) {
         if (pr.isPaused()) {
             return;
         }
-        long prevIndex = pr.next - 1;
+        long prevIndex = pr.next() - 1;
         if (prevIndex < log.startIndex()) {
             // The entries this follower needs were compacted away: it needs a snapshot (§7).
             pr.becomeSnapshot();
             peersNeedingSnapshot.add(peer);
             return;
         }
-        List<Entry> entries = log.slice(pr.next, config.maxMessageBytes());
-        if (entries.isEmpty() && pr.state == Progress.State.REPLICATE) {
+        List<Entry> entries = log.slice(pr.next(), config.maxMessageBytes());
+        if (entries.isEmpty() && pr.state() == Progress.State.REPLICATE) {
             // Nothing new; heartbeats carry the commit index.
             return;
         }
         send(new AppendEntries(id, peer, term, prevIndex, log.term(prevIndex), entries, log.committed()), false);
-        pr.commitSent = Math.max(pr.commitSent, Math.min(log.committed(), prevIndex + entries.size()));
-        pr.sent(prevIndex + entries.size(), !entries.isEmpty());
+        pr.sentCommit(Math.min(log.committed(), prevIndex + entries.size()));
+        pr.sentAppend(prevIndex + entries.size(), !entries.isEmpty());
     }
 
     private void broadcastHeartbeat() {
@@ -962,10 +907,10 @@ public final class RaftNode {
             readRoundSent++;
             readRoundNeeded = false;
         }
-        progress.forEach((peer, pr) -> {
-            long commit = Math.min(pr.match, log.committed());
+        tracker.forEach((peer, pr) -> {
+            long commit = Math.min(pr.match(), log.committed());
             send(new Heartbeat(id, peer, term, commit, readRoundSent), false);
-            pr.commitSent = Math.max(pr.commitSent, commit);
+            pr.sentCommit(commit);
         });
         releaseConfirmedReads();
     }
@@ -992,7 +937,7 @@ public final class RaftNode {
     }
 
     private void handlePropose(Propose propose) {
-        Progress pr = progress.get(propose.from());
+        Progress pr = tracker.get(propose.from());
         if (propose.payloads().isEmpty() || (pr != null && !pr.firstProposal(propose.context()))) {
             return;
         }
@@ -1007,7 +952,7 @@ public final class RaftNode {
         if (first > 0 && pr != null) {
             // The follower answers its clients when it applies these entries: make sure it learns
             // their commit promptly, even if nothing else is sent its way (sendCommitNotices).
-            pr.awaitingCommit = Math.max(pr.awaitingCommit, first + propose.payloads().size() - 1);
+            pr.awaitCommit(first + propose.payloads().size() - 1);
         }
         send(new ProposeResponse(id, propose.from(), term, propose.context(), first), false);
     }
@@ -1075,31 +1020,17 @@ public final class RaftNode {
      * empty append from the follower's match index, which commits on the follower as far as it holds.
      */
     private void sendCommitNotices() {
-        progress.forEach((peer, pr) -> {
-            if (commitNoticeDue(pr)) {
-                send(new AppendEntries(id, peer, term, pr.match, log.term(pr.match), List.of(), log.committed()),
+        tracker.forEach((peer, pr) -> {
+            if (pr.commitNoticeDue(log.committed(), log.startIndex())) {
+                send(new AppendEntries(id, peer, term, pr.match(), log.term(pr.match()), List.of(), log.committed()),
                         false);
-                pr.commitSent = Math.min(log.committed(), pr.match);
+                pr.sentCommit(Math.min(log.committed(), pr.match()));
             }
         });
     }
 
     private boolean commitNoticeDue() {
-        if (role != Role.LEADER) {
-            return false;
-        }
-        for (Progress pr : progress.values()) {
-            if (commitNoticeDue(pr)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The follower waits for a commit it has not been told of and could act on (it holds the entries). */
-    private boolean commitNoticeDue(Progress pr) {
-        return pr.awaitingCommit > pr.commitSent && Math.min(log.committed(), pr.match) > pr.commitSent
-                && pr.state == Progress.State.REPLICATE && pr.match > log.startIndex();
+        return role == Role.LEADER && tracker.commitNoticeDue(log.committed(), log.startIndex());
     }
 
     // ----- role changes ---------------------------------------------------------------------
@@ -1132,13 +1063,7 @@ public final class RaftNode {
         role = Role.LEADER;
         leaderId = id;
         resetRoleState();
-        for (int member : membership.all()) {
-            if (member != id) {
-                Progress pr = new Progress(log.lastIndex() + 1, config.maxInflightMessages());
-                pr.recentActive = true;
-                progress.put(member, pr);
-            }
-        }
+        tracker.track(membership.all(), log.lastIndex() + 1);
         // A no-op of the new term lets the leader commit (and learn) everything before it (§8). The first
         // leader of a cluster that has no id yet founds one in it; the first founding no-op to commit
         // names the cluster for good (a later leader's log holds it, so it never founds another).
@@ -1151,8 +1076,7 @@ public final class RaftNode {
         electionElapsedTicks = 0;
         heartbeatElapsedTicks = 0;
         resetRandomizedElectionTimeout();
-        votes.clear();
-        progress.clear();
+        tracker.reset();
         uncommittedBytes = 0;
         readsAwaitingTermCommit.clear();
         readsAwaitingQuorum.clear();
@@ -1229,16 +1153,9 @@ public final class RaftNode {
 
     private void setMembership(Membership next) {
         membership = next;
-        quorum = new MajorityQuorum(next.voters());
+        tracker.setVoters(next.voters());
         if (role == Role.LEADER) {
-            for (int member : next.all()) {
-                if (member != id && !progress.containsKey(member)) {
-                    Progress pr = new Progress(log.lastIndex() + 1, config.maxInflightMessages());
-                    pr.recentActive = true;
-                    progress.put(member, pr);
-                }
-            }
-            progress.keySet().removeIf(member -> !next.contains(member));
+            tracker.track(next.all(), log.lastIndex() + 1);
         } else if (role == Role.FOLLOWER || role == Role.LEARNER) {
             role = next.isVoter(id) ? Role.FOLLOWER : Role.LEARNER;
         } else if (!next.isVoter(id)) {
@@ -1427,8 +1344,8 @@ public final class RaftNode {
             return out;
         }
         out.add(new PeerProgress(id, membership.isVoter(id), log.stableIndex(), log.lastIndex() + 1, "self", storageId));
-        progress.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership.isVoter(peer), pr.match, pr.next,
-                pr.state.name().toLowerCase(java.util.Locale.ROOT), pr.storageId)));
+        tracker.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership.isVoter(peer), pr.match(), pr.next(),
+                pr.state().name().toLowerCase(java.util.Locale.ROOT), pr.storageId())));
         return out;
     }
 }
