@@ -18,8 +18,6 @@ import io.rafty.raft.tracker.Progress;
 import io.rafty.raft.tracker.ProgressTracker;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.random.RandomGenerator;
@@ -44,12 +42,8 @@ public final class RaftNode {
     private final int id;
     private final RandomGenerator random;
     private final RaftLog log;
-    /** The configuration in effect at the log start (from the snapshot or the initial one). */
-    private Membership baseMembership;
-    /** The latest configuration in the log, committed or not: it takes effect when appended (§4.1). */
-    private Membership membership;
-    /** The index of the latest configuration entry in the log, or 0 when there is none after the start. */
-    private long lastConfigIndex;
+    /** The configuration at the log start and the latest in the log, which takes effect when appended (§4.1). */
+    private final ConfigurationTracker configuration;
     private int leadTransferee;
     /** Won an election on its own vote; becomes leader once the Ready carrying that vote is persisted. */
     private boolean wonPendingDurableVote;
@@ -76,13 +70,9 @@ public final class RaftNode {
     private final ProgressTracker tracker;
     private long uncommittedBytes;
 
-    // ReadIndex: reads wait for the leader to commit in its term, then for a heartbeat round.
-    private final List<ReadRequest> readsAwaitingTermCommit = new ArrayList<>();
-    private final List<PendingRead> readsAwaitingQuorum = new ArrayList<>();
-    private long readRoundSent;
-    /** The latest round a quorum has acknowledged; a new round starts only when none is outstanding. */
-    private long readRoundConfirmed;
-    private boolean readRoundNeeded;
+    /** The leader's ReadIndex rounds and the reads waiting for them. */
+    private final ReadOnlyQueue readOnly = new ReadOnlyQueue();
+    private final ReadOnlyQueue.ConfirmedReads confirmedReads = this::readConfirmed;
 
     private final List<Message> messages = new ArrayList<>();
     private final List<Message> messagesAfterPersist = new ArrayList<>();
@@ -93,29 +83,8 @@ public final class RaftNode {
     private HardState lastHardState;
     private boolean readyOutstanding;
 
-    // A follower's reads and commands for the leader wait here until the next Ready, which sends each
-    // kind as one message; the batch is remembered by its context until the leader answers.
-    private final List<Long> readsToForward = new ArrayList<>();
-    private final List<Long> proposalIdsToForward = new ArrayList<>();
-    private final List<byte[]> proposalsToForward = new ArrayList<>();
-    private final LinkedHashMap<Long, ForwardedBatch> forwardedBatches = new LinkedHashMap<>();
-    private final List<ForwardedProposal> forwardedOutcomes = new ArrayList<>();
-    /**
-     * Contexts start at a random point so that an answer to a batch sent before a restart cannot be
-     * mistaken for one sent after it.
-     */
-    private long nextForwardContext;
-    private long ticks;
-
-    /** A read to confirm: {@code origin} is this node, or the follower that forwarded it as {@code requestId}. */
-    private record ReadRequest(int origin, long requestId) {
-    }
-
-    private record PendingRead(ReadRequest request, long index, long round) {
-    }
-
-    private record ForwardedBatch(int leader, boolean reads, List<Long> requestIds, long sentAtTick) {
-    }
+    /** A follower's reads and commands for its leader, batched per Ready. */
+    private final Forwarder forwarder;
 
     public RaftNode(RaftConfig config, RecoveredState state, RandomGenerator random) {
         this.config = config;
@@ -123,19 +92,19 @@ public final class RaftNode {
         this.random = random;
         this.log = new RaftLog(state.logStartIndex(), state.logStartTerm(), state.entries(),
                 state.hardState().commit(), state.appliedIndex());
-        this.baseMembership = state.membership();
-        this.membership = membershipAt(log.lastIndex());
-        this.lastConfigIndex = lastConfigIndexAtOrBefore(log.lastIndex());
+        this.configuration = new ConfigurationTracker(log, state.membership());
         this.storageId = state.storageId();
         this.tracker = new ProgressTracker(id, storageId, config.maxInflightMessages(), this::counts,
-                membership.voters());
+                membership().voters());
         this.term = state.hardState().term();
         this.votedFor = state.hardState().votedFor();
         this.clusterId = state.hardState().clusterId();
         this.lastHardState = hardState();
-        this.role = membership.isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
+        this.role = membership().isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
         this.lastSoftState = softState();
-        this.nextForwardContext = random.nextLong(1, 1L << 62);
+        // Forgets batches unanswered for two maximum election timeouts; contexts start at a random point.
+        this.forwarder = new Forwarder(id, random.nextLong(1, 1L << 62), config.maxMessageBytes(),
+                2L * config.electionTimeoutTicksMax());
         resetRandomizedElectionTimeout();
     }
 
@@ -143,8 +112,7 @@ public final class RaftNode {
 
     /** Advances logical time by one tick: elections on followers, heartbeats and CheckQuorum on leaders. */
     public void tick() {
-        ticks++;
-        pruneForwardedBatches();
+        forwarder.tick();
         if (role == Role.LEADER) {
             tickLeader();
         } else {
@@ -234,39 +202,10 @@ public final class RaftNode {
         if (leadTransferee != 0) {
             throw new MembershipChangeException("leadership is being transferred to node " + leadTransferee);
         }
-        if (lastConfigIndex > log.committed()) {
-            throw MembershipChangeException.busy("a membership change (entry " + lastConfigIndex
-                    + ") is still in progress");
-        }
-        if (!committedInCurrentTerm()) {
-            // The single-server rule is only safe once the leader has committed in its own term
-            // (the fix to the dissertation's algorithm, raft-dev 2015).
-            throw MembershipChangeException.busy("the leader has not committed an entry of its term yet");
-        }
-        String refusal = membership.whyNotFollowedBy(next);
-        if (refusal != null) {
-            throw new MembershipChangeException(refusal);
-        }
-        if (next.bindsStorage()) {
-            // The configuration must be able to commit: a quorum of its voters must answer from the
-            // storage it binds them to, as far as this leader has heard. A voter whose disk was replaced
-            // (and not rebuilt yet) does not; removing another voter then could leave nobody to commit.
-            int answering = 0;
-            for (int voter : next.voters()) {
-                long storage = peerStorageId(voter);
-                if (storage != 0 && next.counts(voter, storage)) {
-                    answering++;
-                }
-            }
-            if (answering < next.quorum()) {
-                throw new MembershipChangeException("only " + answering + " of the " + next.voters().size()
-                        + " voters of that configuration are known to answer from the storage it binds them to,"
-                        + " fewer than a quorum (a member whose disk was replaced must be rebuilt first)");
-            }
-        }
+        configuration.checkChange(next, committedInCurrentTerm(), this::peerStorageId);
         long index = log.lastIndex() + 1;
         log.append(new Entry(term, index, EntryType.CONFIGURATION, next.encode()));
-        lastConfigIndex = index;
+        configuration.appended(index);
         setMembership(next);
         broadcastAppend();
         return index;
@@ -283,7 +222,7 @@ public final class RaftNode {
         if (target == id) {
             return;
         }
-        if (!membership.isVoter(target)) {
+        if (!membership().isVoter(target)) {
             throw new MembershipChangeException("node " + target + " is not a voter");
         }
         Progress pr = tracker.get(target);
@@ -302,7 +241,7 @@ public final class RaftNode {
 
     /** The index of the latest configuration entry in the log (0 when none since the log start). */
     public long lastConfigIndex() {
-        return lastConfigIndex;
+        return configuration.lastConfigIndex();
     }
 
     /** True while a leadership transfer started by {@link #transferLeadership(int)} is under way. */
@@ -335,14 +274,14 @@ public final class RaftNode {
                 readStates.add(new ReadState(requestId, log.committed()));
                 return;
             }
-            readsToForward.add(requestId);
+            forwarder.addRead(requestId);
             return;
         }
         if (config.has(DeliberateBug.READ_WITHOUT_READ_INDEX)) {
             readStates.add(new ReadState(requestId, log.committed()));
             return;
         }
-        confirmRead(new ReadRequest(id, requestId));
+        confirmRead(new ReadOnlyQueue.ReadRequest(id, requestId));
     }
 
     /** A follower or learner that knows its leader: it may forward reads and commands to it. */
@@ -350,18 +289,13 @@ public final class RaftNode {
         return leaderId != 0 && (role == Role.FOLLOWER || role == Role.LEARNER);
     }
 
-    private void confirmRead(ReadRequest request) {
+    private void confirmRead(ReadOnlyQueue.ReadRequest request) {
         if (!committedInCurrentTerm()) {
             // The leader does not know the true commit index until an entry of its own term commits (§8).
-            readsAwaitingTermCommit.add(request);
+            readOnly.awaitTermCommit(request);
             return;
         }
-        queueRead(request);
-    }
-
-    private void queueRead(ReadRequest request) {
-        readsAwaitingQuorum.add(new PendingRead(request, log.committed(), readRoundSent + 1));
-        readRoundNeeded = true;
+        readOnly.add(request, log.committed());
     }
 
     /**
@@ -381,18 +315,12 @@ public final class RaftNode {
         if (!followsKnownLeader()) {
             throw new NotLeaderException(leaderId);
         }
-        proposalIdsToForward.add(requestId);
-        proposalsToForward.add(payload);
+        forwarder.addProposal(requestId, payload);
     }
 
-    /**
-     * Reads that arrive while a round is outstanding wait for it to be acknowledged and then share the
-     * next one: under load that is one heartbeat round per round trip instead of one per Ready. A
-     * round whose acknowledgements are lost is superseded by the periodic heartbeat, which always
-     * starts a new round when reads wait.
-     */
+    /** Reads wait for a heartbeat round and none is outstanding ({@link ReadOnlyQueue}). */
     private boolean readRoundStartable() {
-        return readRoundNeeded && role == Role.LEADER && readRoundSent <= readRoundConfirmed;
+        return role == Role.LEADER && readOnly.roundStartable();
     }
 
     private boolean committedInCurrentTerm() {
@@ -408,16 +336,13 @@ public final class RaftNode {
         if (through <= log.startIndex()) {
             return;
         }
-        baseMembership = membershipAt(through);
+        configuration.compacting(through);
         log.compact(through);
-        if (lastConfigIndex <= through) {
-            lastConfigIndex = 0;
-        }
     }
 
     /** The configuration in effect at the log start; the host persists it with a compaction. */
     public Membership baseMembership() {
-        return baseMembership;
+        return configuration.base();
     }
 
     /**
@@ -546,7 +471,7 @@ public final class RaftNode {
             }
             return;
         }
-        for (int voter : membership.voters()) {
+        for (int voter : membership().voters()) {
             if (voter != id) {
                 send(new RequestVote(id, voter, campaignTerm, log.lastIndex(), log.lastTerm(),
                         kind == Role.PRE_CANDIDATE, transfer), true);
@@ -619,18 +544,13 @@ public final class RaftNode {
             return;
         }
         if (log.matchTerm(append.prevLogIndex(), append.prevLogTerm())) {
-            for (Entry entry : append.entries()) {
-                if (entry.type() == EntryType.CONFIGURATION) {
-                    // Decoded before anything is appended: a malformed one is refused whole
-                    // (IllegalArgumentException), never left in the log it would poison.
-                    Membership.decode(entry.payload());
-                }
-            }
+            ConfigurationTracker.checkDecodable(append.entries());
             long lastNew = log.appendFollowing(append.prevLogIndex(), append.entries());
-            boolean configTruncated = lastConfigIndex > 0 && (lastConfigIndex > log.lastIndex()
-                    || log.entry(lastConfigIndex).type() != EntryType.CONFIGURATION);
-            if (configTruncated || containsConfiguration(append.entries())) {
-                refreshMembershipFromLog();
+            if (configuration.changedByAppend(append.entries())) {
+                Membership latest = configuration.latestInLog();
+                if (!latest.equals(membership())) {
+                    setMembership(latest);
+                }
             }
             log.commitTo(Math.min(append.leaderCommit(), lastNew));
             send(new AppendResponse(id, append.from(), term, true, lastNew, 0, 0), true);
@@ -662,9 +582,8 @@ public final class RaftNode {
             log.commitTo(index);
         } else {
             log.restore(index, snapshot.snapshotTerm());
-            baseMembership = snapshot.membership();
-            lastConfigIndex = 0;
-            setMembership(baseMembership);
+            configuration.restored(snapshot.membership());
+            setMembership(snapshot.membership());
             snapshotToInstall = new SnapshotMeta(index, snapshot.snapshotTerm(), snapshot.membership());
         }
         send(new AppendResponse(id, snapshot.from(), term, true, index, 0, 0), true);
@@ -815,7 +734,7 @@ public final class RaftNode {
 
     /** Whether what {@code member} says from {@code storage} counts (see {@link Membership#counts}). */
     private boolean counts(int member, long storage) {
-        return config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY) || membership.counts(member, storage);
+        return config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY) || membership().counts(member, storage);
     }
 
     /** The cluster id, or 0 while unknown. */
@@ -833,20 +752,14 @@ public final class RaftNode {
     }
 
     private void releaseConfirmedReads() {
-        long confirmedRound = tracker.confirmedReadRound(readRoundSent);
-        readRoundConfirmed = Math.max(readRoundConfirmed, confirmedRound);
-        Iterator<PendingRead> reads = readsAwaitingQuorum.iterator();
-        while (reads.hasNext()) {
-            PendingRead read = reads.next();
-            if (read.round() <= confirmedRound) {
-                ReadRequest request = read.request();
-                if (request.origin() == id) {
-                    readStates.add(new ReadState(request.requestId(), read.index()));
-                } else {
-                    send(new ReadIndexResponse(id, request.origin(), term, request.requestId(), read.index()), false);
-                }
-                reads.remove();
-            }
+        readOnly.release(tracker.confirmedReadRound(readOnly.roundSent()), confirmedReads);
+    }
+
+    private void readConfirmed(ReadOnlyQueue.ReadRequest request, long index) {
+        if (request.origin() == id) {
+            readStates.add(new ReadState(request.requestId(), index));
+        } else {
+            send(new ReadIndexResponse(id, request.origin(), term, request.requestId(), index), false);
         }
     }
 
@@ -865,11 +778,10 @@ public final class RaftNode {
         for (long i = before + 1; i <= candidate; i++) {
             uncommittedBytes = Math.max(0, uncommittedBytes - log.entry(i).payload().length);
         }
-        if (committedInCurrentTerm() && !readsAwaitingTermCommit.isEmpty()) {
-            readsAwaitingTermCommit.forEach(this::queueRead);
-            readsAwaitingTermCommit.clear();
+        if (committedInCurrentTerm()) {
+            readOnly.onTermCommitted(log.committed());
         }
-        if (!membership.isVoter(id) && log.committed() >= lastConfigIndex) {
+        if (!membership().isVoter(id) && log.committed() >= configuration.lastConfigIndex()) {
             // A leader removed from the configuration leads until the removal commits, then steps
             // down (dissertation §4.2.2).
             becomeFollower(term, 0);
@@ -903,13 +815,10 @@ public final class RaftNode {
     }
 
     private void broadcastHeartbeat() {
-        if (readRoundNeeded) {
-            readRoundSent++;
-            readRoundNeeded = false;
-        }
+        long readRound = readOnly.roundForHeartbeat();
         tracker.forEach((peer, pr) -> {
             long commit = Math.min(pr.match(), log.committed());
-            send(new Heartbeat(id, peer, term, commit, readRoundSent), false);
+            send(new Heartbeat(id, peer, term, commit, readRound), false);
             pr.sentCommit(commit);
         });
         releaseConfirmedReads();
@@ -922,18 +831,11 @@ public final class RaftNode {
             // A leader deposed within its term (CheckQuorum); the follower gives up after its timeout.
             return;
         }
-        confirmRead(new ReadRequest(request.from(), request.context()));
+        confirmRead(new ReadOnlyQueue.ReadRequest(request.from(), request.context()));
     }
 
     private void handleReadIndexResponse(ReadIndexResponse response) {
-        ForwardedBatch batch = forwardedBatches.get(response.context());
-        if (batch == null || !batch.reads() || batch.leader() != response.from()) {
-            return;
-        }
-        forwardedBatches.remove(response.context());
-        for (long requestId : batch.requestIds()) {
-            readStates.add(new ReadState(requestId, response.index()));
-        }
+        forwarder.onReadIndexResponse(response, readStates);
     }
 
     private void handlePropose(Propose propose) {
@@ -958,60 +860,7 @@ public final class RaftNode {
     }
 
     private void handleProposeResponse(ProposeResponse response) {
-        ForwardedBatch batch = forwardedBatches.get(response.context());
-        if (batch == null || batch.reads() || batch.leader() != response.from()) {
-            return;
-        }
-        forwardedBatches.remove(response.context());
-        List<Long> ids = batch.requestIds();
-        for (int i = 0; i < ids.size(); i++) {
-            long index = response.firstIndex() == 0 ? 0 : response.firstIndex() + i;
-            forwardedOutcomes.add(new ForwardedProposal(ids.get(i), index, response.term()));
-        }
-    }
-
-    /** Sends what a follower collected for its leader since the last Ready: one message per kind. */
-    private void flushForwarded() {
-        if (role == Role.LEADER || leaderId == 0) {
-            return;
-        }
-        if (!readsToForward.isEmpty()) {
-            long context = nextForwardContext++;
-            forwardedBatches.put(context, new ForwardedBatch(leaderId, true, List.copyOf(readsToForward), ticks));
-            send(new ReadIndexRequest(id, leaderId, term, context), false);
-            readsToForward.clear();
-        }
-        // Cut like appends, at about maxMessageBytes (at least one command each), so that a burst of large
-        // values never makes a message the leader's peer endpoint refuses as too large.
-        int start = 0;
-        while (start < proposalsToForward.size()) {
-            int end = start;
-            long bytes = 0;
-            while (end < proposalsToForward.size()
-                    && (end == start || bytes + proposalsToForward.get(end).length <= config.maxMessageBytes())) {
-                bytes += proposalsToForward.get(end).length;
-                end++;
-            }
-            long context = nextForwardContext++;
-            forwardedBatches.put(context, new ForwardedBatch(leaderId, false,
-                    List.copyOf(proposalIdsToForward.subList(start, end)), ticks));
-            send(new Propose(id, leaderId, term, context, proposalsToForward.subList(start, end)), false);
-            start = end;
-        }
-        proposalIdsToForward.clear();
-        proposalsToForward.clear();
-    }
-
-    /**
-     * Forgets batches unanswered for two maximum election timeouts: by then the host has timed their
-     * requests out, and an answer that still arrives is ignored.
-     */
-    private void pruneForwardedBatches() {
-        long oldest = ticks - 2L * config.electionTimeoutTicksMax();
-        Iterator<ForwardedBatch> batches = forwardedBatches.values().iterator();
-        while (batches.hasNext() && batches.next().sentAtTick() < oldest) {
-            batches.remove();
-        }
+        forwarder.onProposeResponse(response);
     }
 
     /**
@@ -1040,7 +889,7 @@ public final class RaftNode {
             term = newTerm;
             votedFor = HardState.NO_VOTE;
         }
-        role = membership.isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
+        role = membership().isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
         leaderId = leader;
         resetRoleState();
     }
@@ -1063,7 +912,7 @@ public final class RaftNode {
         role = Role.LEADER;
         leaderId = id;
         resetRoleState();
-        tracker.track(membership.all(), log.lastIndex() + 1);
+        tracker.track(membership().all(), log.lastIndex() + 1);
         // A no-op of the new term lets the leader commit (and learn) everything before it (§8). The first
         // leader of a cluster that has no id yet founds one in it; the first founding no-op to commit
         // names the cluster for good (a later leader's log holds it, so it never founds another).
@@ -1078,14 +927,8 @@ public final class RaftNode {
         resetRandomizedElectionTimeout();
         tracker.reset();
         uncommittedBytes = 0;
-        readsAwaitingTermCommit.clear();
-        readsAwaitingQuorum.clear();
-        readRoundNeeded = false;
-        readRoundConfirmed = readRoundSent;
-        readsToForward.clear();
-        proposalIdsToForward.clear();
-        proposalsToForward.clear();
-        forwardedBatches.clear();
+        readOnly.reset();
+        forwarder.reset();
         leadTransferee = 0;
         wonPendingDurableVote = false;
     }
@@ -1118,41 +961,13 @@ public final class RaftNode {
 
     // ----- membership -----------------------------------------------------------------------
 
-    private static boolean containsConfiguration(List<Entry> entries) {
-        for (Entry entry : entries) {
-            if (entry.type() == EntryType.CONFIGURATION) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Recomputes the configuration after the log's tail changed (appended or truncated). */
-    private void refreshMembershipFromLog() {
-        lastConfigIndex = lastConfigIndexAtOrBefore(log.lastIndex());
-        Membership latest = membershipAt(log.lastIndex());
-        if (!latest.equals(membership)) {
-            setMembership(latest);
-        }
-    }
-
-    private long lastConfigIndexAtOrBefore(long index) {
-        for (long i = index; i > log.startIndex(); i--) {
-            if (log.entry(i).type() == EntryType.CONFIGURATION) {
-                return i;
-            }
-        }
-        return 0;
-    }
-
     /** The configuration in effect once the log through {@code index} is applied. */
     public Membership membershipAt(long index) {
-        long configIndex = lastConfigIndexAtOrBefore(Math.min(index, log.lastIndex()));
-        return configIndex == 0 ? baseMembership : Membership.decode(log.entry(configIndex).payload());
+        return configuration.membershipAt(index);
     }
 
     private void setMembership(Membership next) {
-        membership = next;
+        configuration.set(next);
         tracker.setVoters(next.voters());
         if (role == Role.LEADER) {
             tracker.track(next.all(), log.lastIndex() + 1);
@@ -1169,7 +984,7 @@ public final class RaftNode {
     }
 
     private boolean isPromotable() {
-        if (membership.isVoter(id)) {
+        if (membership().isVoter(id)) {
             return counts(id, storageId);
         }
         // Dissertation §4.2.2: a server removed by a configuration entry that is not yet committed
@@ -1177,16 +992,13 @@ public final class RaftNode {
         // leadership before the other voter had the entry would never elect anyone: the other voter
         // needs this node's vote, and this node (with the longer log) would refuse it. It must be the
         // server the configuration before the removal names, its storage included.
-        if (lastConfigIndex <= log.committed()) {
-            return false;
-        }
-        Membership before = membershipAt(lastConfigIndex - 1);
-        return before.isVoter(id) && (config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY) || before.counts(id, storageId));
+        Membership before = configuration.beforeUncommittedChange();
+        return before != null && before.isVoter(id) && (config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY) || before.counts(id, storageId));
     }
 
     /** The configuration binds this node's id to other storage: this node is not that member. */
     private boolean replaced() {
-        long bound = membership.storageOf(id);
+        long bound = membership().storageOf(id);
         return bound != 0 && bound != storageId && !config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY);
     }
 
@@ -1208,8 +1020,8 @@ public final class RaftNode {
         return !softState().equals(lastSoftState) || !hardState().equals(lastHardState) || log.hasUnstable()
                 || !messages.isEmpty() || !messagesAfterPersist.isEmpty() || !readStates.isEmpty()
                 || (log.hasCommittedToApply() && applyBudgetBytes > 0) || readRoundStartable() || snapshotToInstall != null
-                || !peersNeedingSnapshot.isEmpty() || !forwardedOutcomes.isEmpty()
-                || (leaderId != 0 && (!readsToForward.isEmpty() || !proposalsToForward.isEmpty()))
+                || !peersNeedingSnapshot.isEmpty() || !forwarder.outcomes().isEmpty()
+                || (leaderId != 0 && forwarder.hasPending())
                 || commitNoticeDue();
     }
 
@@ -1228,7 +1040,10 @@ public final class RaftNode {
         if (role == Role.LEADER) {
             sendCommitNotices();
         } else {
-            flushForwarded();
+            if (leaderId != 0) {
+                // What a follower collected for its leader since the last Ready: one message per kind.
+                forwarder.flush(leaderId, term, messages);
+            }
         }
         List<Entry> committed = applyBudgetBytes > 0
                 ? log.takeCommitted((int) Math.min(config.maxMessageBytes(), applyBudgetBytes))
@@ -1246,7 +1061,7 @@ public final class RaftNode {
                 readStates,
                 snapshotToInstall,
                 peersNeedingSnapshot,
-                forwardedOutcomes);
+                forwarder.outcomes());
         snapshotToInstall = null;
         peersNeedingSnapshot.clear();
         lastSoftState = soft;
@@ -1254,7 +1069,7 @@ public final class RaftNode {
         messages.clear();
         messagesAfterPersist.clear();
         readStates.clear();
-        forwardedOutcomes.clear();
+        forwarder.clearOutcomes();
         readyOutstanding = true;
         return ready;
     }
@@ -1326,7 +1141,7 @@ public final class RaftNode {
     }
 
     public Membership membership() {
-        return membership;
+        return configuration.membership();
     }
 
     public SoftState softState() {
@@ -1343,8 +1158,8 @@ public final class RaftNode {
         if (role != Role.LEADER) {
             return out;
         }
-        out.add(new PeerProgress(id, membership.isVoter(id), log.stableIndex(), log.lastIndex() + 1, "self", storageId));
-        tracker.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership.isVoter(peer), pr.match(), pr.next(),
+        out.add(new PeerProgress(id, membership().isVoter(id), log.stableIndex(), log.lastIndex() + 1, "self", storageId));
+        tracker.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership().isVoter(peer), pr.match(), pr.next(),
                 pr.state().name().toLowerCase(java.util.Locale.ROOT), pr.storageId())));
         return out;
     }
