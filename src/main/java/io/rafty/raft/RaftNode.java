@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 /**
@@ -50,6 +51,8 @@ public final class RaftNode {
     private int transferElapsedTicks;
 
     private Role role = Role.FOLLOWER;
+    /** The current role's step function (a follower's until a becomeX chooses another). */
+    private StepFunction[] steps = STEP_FOLLOWER;
     private long term;
     private int votedFor;
     private int leaderId;
@@ -374,39 +377,97 @@ public final class RaftNode {
             stepLowerTerm(message);
             return;
         }
-        // Java 17 has no pattern switch; this chain covers every permitted Message type.
-        if (message instanceof RequestVote request) {
-            handleRequestVote(request);
-        } else if (message instanceof VoteResponse response) {
-            handleVoteResponse(response);
-        } else if (message instanceof AppendEntries append) {
-            handleAppendEntries(append);
-        } else if (message instanceof Heartbeat heartbeat) {
-            handleHeartbeat(heartbeat);
-        } else if (message instanceof AppendResponse response) {
-            handleAppendResponse(response);
-        } else if (message instanceof HeartbeatResponse response) {
-            handleHeartbeatResponse(response);
-        } else if (message instanceof InstallSnapshot snapshot) {
-            handleInstallSnapshot(snapshot);
-        } else if (message instanceof TimeoutNow timeoutNow) {
-            handleTimeoutNow(timeoutNow);
-        } else if (message instanceof ReadIndexRequest request) {
-            handleReadIndexRequest(request);
-        } else if (message instanceof ReadIndexResponse response) {
-            handleReadIndexResponse(response);
-        } else if (message instanceof Propose propose) {
-            handlePropose(propose);
-        } else if (message instanceof ProposeResponse response) {
-            handleProposeResponse(response);
-        } else {
-            throw new IllegalArgumentException("unknown message type " + message.getClass());
+        steps[message.kind().ordinal()].step(this, message);
+    }
+
+    // ----- step functions -------------------------------------------------------------------
+
+    /** What the node's current role does with one kind of message (at the node's own term). */
+    @FunctionalInterface
+    private interface StepFunction {
+        void step(RaftNode node, Message message);
+    }
+
+    private static final StepFunction IGNORE = (node, message) -> { };
+
+    /*
+     * One step function per role, as etcd's stepLeader / stepCandidate / stepFollower, chosen in the
+     * becomeX methods. Each is a table indexed by message kind, filled from an exhaustive switch: a
+     * new kind of message does not compile until every role says what it does with it.
+     */
+    private static final StepFunction[] STEP_LEADER = stepTable(RaftNode::leaderStep);
+    private static final StepFunction[] STEP_CANDIDATE = stepTable(RaftNode::candidateStep);
+    private static final StepFunction[] STEP_FOLLOWER = stepTable(RaftNode::followerStep);
+
+    private static StepFunction[] stepTable(Function<Message.Kind, StepFunction> byKind) {
+        Message.Kind[] kinds = Message.Kind.values();
+        StepFunction[] table = new StepFunction[kinds.length];
+        for (Message.Kind kind : kinds) {
+            table[kind.ordinal()] = byKind.apply(kind);
         }
+        return table;
+    }
+
+    private static StepFunction leaderStep(Message.Kind kind) {
+        return switch (kind) {
+            case REQUEST_VOTE -> (node, m) -> node.handleRequestVote((RequestVote) m);
+            case APPEND_RESPONSE -> (node, m) -> node.handleAppendResponse((AppendResponse) m);
+            case HEARTBEAT_RESPONSE -> (node, m) -> node.handleHeartbeatResponse((HeartbeatResponse) m);
+            case READ_INDEX_REQUEST -> (node, m) -> node.handleReadIndexRequest((ReadIndexRequest) m);
+            case PROPOSE -> (node, m) -> node.handlePropose((Propose) m);
+            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT -> (node, m) -> node.failOnSecondLeader(m);
+            // Votes and transfers are over once leading; a leader forwards nothing, so no answers come.
+            case VOTE_RESPONSE, TIMEOUT_NOW, READ_INDEX_RESPONSE, PROPOSE_RESPONSE -> IGNORE;
+        };
+    }
+
+    /** Pre-candidates and candidates. */
+    private static StepFunction candidateStep(Message.Kind kind) {
+        return switch (kind) {
+            case REQUEST_VOTE -> (node, m) -> node.handleRequestVote((RequestVote) m);
+            case VOTE_RESPONSE -> (node, m) -> node.handleVoteResponse((VoteResponse) m);
+            // A leader of this term exists: follow it, then take its message as a follower does.
+            case APPEND_ENTRIES -> (node, m) -> {
+                node.becomeFollower(node.term, m.from());
+                node.handleAppendEntries((AppendEntries) m);
+            };
+            case HEARTBEAT -> (node, m) -> {
+                node.becomeFollower(node.term, m.from());
+                node.handleHeartbeat((Heartbeat) m);
+            };
+            case INSTALL_SNAPSHOT -> (node, m) -> {
+                node.becomeFollower(node.term, m.from());
+                node.handleInstallSnapshot((InstallSnapshot) m);
+            };
+            case TIMEOUT_NOW -> (node, m) -> node.handleTimeoutNow();
+            case PROPOSE -> (node, m) -> node.handlePropose((Propose) m);
+            // Only leaders take these; a candidate has no forwarded batches (every role change drops them).
+            case APPEND_RESPONSE, HEARTBEAT_RESPONSE, READ_INDEX_REQUEST, READ_INDEX_RESPONSE, PROPOSE_RESPONSE ->
+                    IGNORE;
+        };
+    }
+
+    /** Followers and learners. */
+    private static StepFunction followerStep(Message.Kind kind) {
+        return switch (kind) {
+            case REQUEST_VOTE -> (node, m) -> node.handleRequestVote((RequestVote) m);
+            case APPEND_ENTRIES -> (node, m) -> node.handleAppendEntries((AppendEntries) m);
+            case HEARTBEAT -> (node, m) -> node.handleHeartbeat((Heartbeat) m);
+            case INSTALL_SNAPSHOT -> (node, m) -> node.handleInstallSnapshot((InstallSnapshot) m);
+            case TIMEOUT_NOW -> (node, m) -> node.handleTimeoutNow();
+            case PROPOSE -> (node, m) -> node.handlePropose((Propose) m);
+            case READ_INDEX_RESPONSE -> (node, m) -> node.handleReadIndexResponse((ReadIndexResponse) m);
+            case PROPOSE_RESPONSE -> (node, m) -> node.handleProposeResponse((ProposeResponse) m);
+            // Late answers to a campaign or to this node's appends as a leader deposed within its term
+            // (CheckQuorum); a follower that forwarded a read to it gives up after its own timeout.
+            case VOTE_RESPONSE, APPEND_RESPONSE, HEARTBEAT_RESPONSE, READ_INDEX_REQUEST -> IGNORE;
+        };
     }
 
     /** Returns whether to go on processing the message. */
     private boolean stepHigherTerm(Message message) {
-        if (message instanceof RequestVote request) {
+        if (message.kind() == Message.Kind.REQUEST_VOTE) {
+            RequestVote request = (RequestVote) message;
             boolean inLease = config.checkQuorum() && leaderId != 0
                     && electionElapsedTicks < config.electionTimeoutTicksMin();
             if (inLease && !request.transfer()) {
@@ -421,7 +482,8 @@ public final class RaftNode {
             becomeFollower(message.term(), 0);
             return true;
         }
-        if (message instanceof VoteResponse response && response.preVote() && response.granted()) {
+        if (message.kind() == Message.Kind.VOTE_RESPONSE && ((VoteResponse) message).preVote()
+                && ((VoteResponse) message).granted()) {
             // A granted pre-vote carries the term we would campaign at, not a newer leader's term.
             return true;
         }
@@ -431,7 +493,11 @@ public final class RaftNode {
     }
 
     private static boolean fromLeader(Message message) {
-        return message instanceof AppendEntries || message instanceof Heartbeat || message instanceof InstallSnapshot;
+        return switch (message.kind()) {
+            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT -> true;
+            case REQUEST_VOTE, VOTE_RESPONSE, APPEND_RESPONSE, HEARTBEAT_RESPONSE, TIMEOUT_NOW, READ_INDEX_REQUEST,
+                 READ_INDEX_RESPONSE, PROPOSE, PROPOSE_RESPONSE -> false;
+        };
     }
 
     private void stepLowerTerm(Message message) {
@@ -439,7 +505,7 @@ public final class RaftNode {
             // A stale leader (perhaps cut off, and unable to learn the new term because PreVote keeps
             // us from disturbing it) learns of our term from this answer and steps down.
             send(new AppendResponse(id, message.from(), term, false, 0, 0, 0), false);
-        } else if (message instanceof RequestVote request && request.preVote()) {
+        } else if (message.kind() == Message.Kind.REQUEST_VOTE && ((RequestVote) message).preVote()) {
             send(new VoteResponse(id, message.from(), term, false, true), false);
         }
     }
@@ -527,8 +593,8 @@ public final class RaftNode {
         }
     }
 
-    private void handleTimeoutNow(TimeoutNow timeoutNow) {
-        if (role != Role.LEADER && isPromotable()) {
+    private void handleTimeoutNow() {
+        if (isPromotable()) {
             // The leader asked for this election: no PreVote, and voters waive their lease.
             campaign(Role.CANDIDATE, true);
         }
@@ -595,24 +661,20 @@ public final class RaftNode {
         send(new HeartbeatResponse(id, heartbeat.from(), term, heartbeat.readContext(), log.lastIndex()), true);
     }
 
+    /** A follower heard from the leader of its term. */
     private void acceptLeader(int leader) {
-        if (role == Role.LEADER) {
-            throw new BrokenInvariantException("node " + id + " leads term " + term + " but node " + leader
-                    + " sent it an append for the same term: election safety is broken");
-        }
-        if (role == Role.CANDIDATE || role == Role.PRE_CANDIDATE) {
-            becomeFollower(term, leader);
-        }
         leaderId = leader;
         electionElapsedTicks = 0;
+    }
+
+    private void failOnSecondLeader(Message message) {
+        throw new BrokenInvariantException("node " + id + " leads term " + term + " but node " + message.from()
+                + " sent it an append for the same term: election safety is broken");
     }
 
     // ----- replication: leader side ---------------------------------------------------------
 
     private void handleAppendResponse(AppendResponse response) {
-        if (role != Role.LEADER) {
-            return;
-        }
         Progress pr = tracker.get(response.from());
         if (pr == null) {
             return;
@@ -653,9 +715,6 @@ public final class RaftNode {
     }
 
     private void handleHeartbeatResponse(HeartbeatResponse response) {
-        if (role != Role.LEADER) {
-            return;
-        }
         Progress pr = tracker.get(response.from());
         if (pr == null) {
             return;
@@ -827,10 +886,6 @@ public final class RaftNode {
     // ----- forwarded reads and commands -----------------------------------------------------
 
     private void handleReadIndexRequest(ReadIndexRequest request) {
-        if (role != Role.LEADER) {
-            // A leader deposed within its term (CheckQuorum); the follower gives up after its timeout.
-            return;
-        }
         confirmRead(new ReadOnlyQueue.ReadRequest(request.from(), request.context()));
     }
 
@@ -890,12 +945,14 @@ public final class RaftNode {
             votedFor = HardState.NO_VOTE;
         }
         role = membership().isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
+        steps = STEP_FOLLOWER;
         leaderId = leader;
         resetRoleState();
     }
 
     private void becomePreCandidate() {
         role = Role.PRE_CANDIDATE;
+        steps = STEP_CANDIDATE;
         leaderId = 0;
         resetRoleState();
     }
@@ -904,12 +961,14 @@ public final class RaftNode {
         term++;
         votedFor = id;
         role = Role.CANDIDATE;
+        steps = STEP_CANDIDATE;
         leaderId = 0;
         resetRoleState();
     }
 
     private void becomeLeader() {
         role = Role.LEADER;
+        steps = STEP_LEADER;
         leaderId = id;
         resetRoleState();
         tracker.track(membership().all(), log.lastIndex() + 1);
