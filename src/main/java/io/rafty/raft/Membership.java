@@ -1,6 +1,7 @@
 package io.rafty.raft;
 
 import io.rafty.raft.quorum.MajorityQuorum;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
@@ -337,7 +338,7 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
     public static Membership decode(byte[] bytes) {
         try {
             return decodeChecked(bytes);
-        } catch (java.nio.BufferUnderflowException e) {
+        } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("truncated membership (" + bytes.length + " bytes)", e);
         }
     }

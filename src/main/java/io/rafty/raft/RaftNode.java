@@ -97,7 +97,7 @@ public final class RaftNode {
                 state.hardState().commit(), state.appliedIndex());
         this.configuration = new ConfigurationTracker(log, state.membership());
         this.storageId = state.storageId();
-        this.tracker = new ProgressTracker(id, storageId, config.maxInflightMessages(), this::counts,
+        this.tracker = new ProgressTracker(id, storageId, config.inflightMessagesMax(), this::counts,
                 membership().voters());
         this.term = state.hardState().term();
         this.votedFor = state.hardState().votedFor();
@@ -106,7 +106,7 @@ public final class RaftNode {
         this.role = membership().isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
         this.lastSoftState = softState();
         // Forgets batches unanswered for two maximum election timeouts; contexts start at a random point.
-        this.forwarder = new Forwarder(id, random.nextLong(1, 1L << 62), config.maxMessageBytes(),
+        this.forwarder = new Forwarder(id, random.nextLong(1, 1L << 62), config.messageBytesMax(),
                 2L * config.electionTimeoutTicksMax());
         resetRandomizedElectionTimeout();
     }
@@ -176,7 +176,7 @@ public final class RaftNode {
         for (byte[] payload : payloads) {
             bytes += payload.length;
         }
-        if (uncommittedBytes > 0 && uncommittedBytes + bytes > config.maxUncommittedBytes()) {
+        if (uncommittedBytes > 0 && uncommittedBytes + bytes > config.uncommittedBytesMax()) {
             throw new ProposalDroppedException("too many uncommitted bytes (" + uncommittedBytes + ")");
         }
         uncommittedBytes += bytes;
@@ -863,7 +863,7 @@ public final class RaftNode {
             peersNeedingSnapshot.add(peer);
             return;
         }
-        List<Entry> entries = log.slice(pr.next(), config.maxMessageBytes());
+        List<Entry> entries = log.slice(pr.next(), config.messageBytesMax());
         if (entries.isEmpty() && pr.state() == Progress.State.REPLICATE) {
             // Nothing new; heartbeats carry the commit index.
             return;
@@ -1105,7 +1105,7 @@ public final class RaftNode {
             }
         }
         List<Entry> committed = applyBudgetBytes > 0
-                ? log.takeCommitted((int) Math.min(config.maxMessageBytes(), applyBudgetBytes))
+                ? log.takeCommitted((int) Math.min(config.messageBytesMax(), applyBudgetBytes))
                 : List.of();
         learnClusterId(committed);
         SoftState soft = softState();
@@ -1217,9 +1217,9 @@ public final class RaftNode {
         if (role != Role.LEADER) {
             return out;
         }
-        out.add(new PeerProgress(id, membership().isVoter(id), log.stableIndex(), log.lastIndex() + 1, "self", storageId));
+        out.add(new PeerProgress(id, membership().isVoter(id), log.stableIndex(), log.lastIndex() + 1, null, storageId));
         tracker.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership().isVoter(peer), pr.match(), pr.next(),
-                pr.state().name().toLowerCase(java.util.Locale.ROOT), pr.storageId())));
+                pr.state(), pr.storageId())));
         return out;
     }
 }
