@@ -17,9 +17,7 @@ import io.rafty.raft.quorum.MajorityQuorum;
 import io.rafty.raft.tracker.Progress;
 import io.rafty.raft.tracker.ProgressTracker;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
@@ -56,12 +54,8 @@ public final class RaftNode {
     private long term;
     private int votedFor;
     private int leaderId;
-    /** The cluster this node belongs to (0 until the first leader's founding no-op commits). */
-    private long clusterId;
-    /** The id this node's storage was created with: the configuration may bind its id to it (or to another). */
-    private final long storageId;
-    /** The storage id each peer's latest batch carried, as {@link #observe} saw it. */
-    private final Map<Integer, Long> peerStorage = new HashMap<>();
+    /** The cluster id, this node's storage id and its peers', and the rule on whose storage counts. */
+    private final ClusterIdentity identity;
     /** Bytes of committed entries the host can take now (its apply queue's room); 0 withholds them. */
     private long applyBudgetBytes = Long.MAX_VALUE;
 
@@ -96,12 +90,12 @@ public final class RaftNode {
         this.log = new RaftLog(state.logStartIndex(), state.logStartTerm(), state.entries(),
                 state.hardState().commit(), state.appliedIndex());
         this.configuration = new ConfigurationTracker(log, state.membership());
-        this.storageId = state.storageId();
-        this.tracker = new ProgressTracker(id, storageId, config.inflightMessagesMax(), this::counts,
+        this.identity = new ClusterIdentity(id, state.storageId(), state.hardState().clusterId(),
+                config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY));
+        this.tracker = new ProgressTracker(id, state.storageId(), config.inflightMessagesMax(), this::counts,
                 membership().voters());
         this.term = state.hardState().term();
         this.votedFor = state.hardState().votedFor();
-        this.clusterId = state.hardState().clusterId();
         this.lastHardState = hardState();
         this.role = membership().isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
         this.lastSoftState = softState();
@@ -554,7 +548,7 @@ public final class RaftNode {
     }
 
     private void handleRequestVote(RequestVote request) {
-        if (replaced()) {
+        if (identity.replacedIn(membership())) {
             // The configuration binds this node's id to other storage: this node is not that member,
             // and remembers nothing of what the member acknowledged or whom it voted for. (Candidates
             // would not count its vote anyway; refusing spares them the question.)
@@ -584,7 +578,7 @@ public final class RaftNode {
             return;
         }
         // A grant counts for the member only from the storage the configuration binds it to.
-        boolean counted = counts(response.from(), peerStorage.getOrDefault(response.from(), 0L));
+        boolean counted = counts(response.from(), identity.storageOf(response.from()));
         tracker.recordVote(response.from(), response.granted() && counted);
         switch (tracker.tallyVotes()) {
             case WON -> winElection(role);
@@ -743,14 +737,9 @@ public final class RaftNode {
      * </ul>
      */
     public Observation observe(int peer, PeerIdentity identity) {
-        if (identity.clusterId() != 0) {
-            if (clusterId == 0) {
-                clusterId = identity.clusterId();
-            } else if (clusterId != identity.clusterId()) {
-                return Observation.OTHER_CLUSTER;
-            }
+        if (!this.identity.accept(peer, identity)) {
+            return Observation.OTHER_CLUSTER;
         }
-        peerStorage.put(peer, identity.storageId());
         Progress pr = role == Role.LEADER ? tracker.get(peer) : null;
         if (pr == null) {
             return Observation.ACCEPTED;
@@ -774,12 +763,12 @@ public final class RaftNode {
      * leader knows its voters' storage from their vote responses before any append is answered.
      */
     public long peerStorageId(int peer) {
-        return peer == id ? storageId : peerStorage.getOrDefault(peer, 0L);
+        return identity.storageOf(peer);
     }
 
     /** The identity this node's batches carry. */
     public PeerIdentity identity() {
-        return new PeerIdentity(clusterId, storageId);
+        return identity.identity();
     }
 
     /**
@@ -788,17 +777,17 @@ public final class RaftNode {
      * leader has rebuilt it and bound the id to its new storage.
      */
     public boolean countsAsItself() {
-        return counts(id, storageId);
+        return counts(id, identity.storageId());
     }
 
     /** Whether what {@code member} says from {@code storage} counts (see {@link Membership#counts}). */
     private boolean counts(int member, long storage) {
-        return config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY) || membership().counts(member, storage);
+        return identity.counts(membership(), member, storage);
     }
 
     /** The cluster id, or 0 while unknown. */
     public long clusterId() {
-        return clusterId;
+        return identity.clusterId();
     }
 
     /**
@@ -975,7 +964,7 @@ public final class RaftNode {
         // A no-op of the new term lets the leader commit (and learn) everything before it (§8). The first
         // leader of a cluster that has no id yet founds one in it; the first founding no-op to commit
         // names the cluster for good (a later leader's log holds it, so it never founds another).
-        long founding = clusterId == 0 && !logFoundsCluster() ? random.nextLong(1, Long.MAX_VALUE) : 0;
+        long founding = identity.mustFound(log) ? random.nextLong(1, Long.MAX_VALUE) : 0;
         log.append(Entry.noop(term, log.lastIndex() + 1, founding));
         broadcastAppend();
     }
@@ -990,32 +979,6 @@ public final class RaftNode {
         forwarder.reset();
         leadTransferee = 0;
         wonPendingDurableVote = false;
-    }
-
-    private boolean logFoundsCluster() {
-        for (long i = log.startIndex() + 1; i <= log.lastIndex(); i++) {
-            if (log.entry(i).clusterId() != 0) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** A committed founding no-op names the cluster; a second, different one would mean two clusters merged. */
-    private void learnClusterId(List<Entry> committed) {
-        for (Entry entry : committed) {
-            long founded = entry.clusterId();
-            if (founded == 0) {
-                continue;
-            }
-            if (clusterId == 0) {
-                clusterId = founded;
-            } else if (clusterId != founded) {
-                throw new BrokenInvariantException("entry " + entry.index() + " founds cluster "
-                        + Long.toHexString(founded) + " but node " + id + " belongs to cluster "
-                        + Long.toHexString(clusterId));
-            }
-        }
     }
 
     // ----- membership -----------------------------------------------------------------------
@@ -1044,7 +1007,7 @@ public final class RaftNode {
 
     private boolean isPromotable() {
         if (membership().isVoter(id)) {
-            return counts(id, storageId);
+            return countsAsItself();
         }
         // Dissertation §4.2.2: a server removed by a configuration entry that is not yet committed
         // still campaigns. Otherwise a two-voter cluster whose leader removed itself and then lost
@@ -1052,13 +1015,7 @@ public final class RaftNode {
         // needs this node's vote, and this node (with the longer log) would refuse it. It must be the
         // server the configuration before the removal names, its storage included.
         Membership before = configuration.beforeUncommittedChange();
-        return before != null && before.isVoter(id) && (config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY) || before.counts(id, storageId));
-    }
-
-    /** The configuration binds this node's id to other storage: this node is not that member. */
-    private boolean replaced() {
-        long bound = membership().storageOf(id);
-        return bound != 0 && bound != storageId && !config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY);
+        return before != null && before.isVoter(id) && identity.counts(before, id, identity.storageId());
     }
 
     private void send(Message message, boolean afterPersist) {
@@ -1107,7 +1064,7 @@ public final class RaftNode {
         List<Entry> committed = applyBudgetBytes > 0
                 ? log.takeCommitted((int) Math.min(config.messageBytesMax(), applyBudgetBytes))
                 : List.of();
-        learnClusterId(committed);
+        identity.learnFrom(committed);
         SoftState soft = softState();
         HardState hard = hardState();
         Ready ready = new Ready(
@@ -1208,7 +1165,7 @@ public final class RaftNode {
     }
 
     public HardState hardState() {
-        return new HardState(term, votedFor, log.committed(), clusterId);
+        return new HardState(term, votedFor, log.committed(), identity.clusterId());
     }
 
     /** The leader's view of every member (empty on other roles). */
@@ -1217,7 +1174,8 @@ public final class RaftNode {
         if (role != Role.LEADER) {
             return out;
         }
-        out.add(new PeerProgress(id, membership().isVoter(id), log.stableIndex(), log.lastIndex() + 1, null, storageId));
+        out.add(new PeerProgress(id, membership().isVoter(id), log.stableIndex(), log.lastIndex() + 1, null,
+                identity.storageId()));
         tracker.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership().isVoter(peer), pr.match(), pr.next(),
                 pr.state(), pr.storageId())));
         return out;
