@@ -84,7 +84,7 @@ final class AdminRoutes {
             if (progress.succeeded() && !progress.result().isEmpty()) {
                 long leaderLast = raft.status().lastLogIndex();
                 for (PeerProgress peer : progress.result()) {
-                    boolean behind = peer.matchIndex() == 0 || !peer.state().equals("replicate")
+                    boolean behind = peer.matchIndex() == 0 || !peer.replicating()
                             || leaderLast - peer.matchIndex() > promotionLagEntries;
                     if (peer.id() == id && !peer.voter() && behind) {
                         ApiVerticle.error(ctx, new ApiException(409, "learner_not_ready", "learner " + id + " is "

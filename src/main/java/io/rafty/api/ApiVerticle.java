@@ -471,25 +471,40 @@ public final class ApiVerticle extends VerticleBase {
     }
 
     private void writeResult(RoutingContext ctx, KvResult result) {
-        if (result instanceof KvResult.Written w) {
-            json(ctx, 200, new JsonObject().put("key", KeyCodec.display(w.entry().key()))
-                    .put("revision", w.entry().revision()));
-        } else if (result instanceof KvResult.Deleted d) {
-            json(ctx, 200, new JsonObject().put("key", KeyCodec.display(d.key())).put("revision", d.revision())
-                    .put("deleted", true));
-        } else if (result instanceof KvResult.NotFound n) {
-            error(ctx, new ApiException(404, "key_not_found", "key not found: " + KeyCodec.display(n.key())));
-        } else if (result instanceof KvResult.LeaseNotFound missing) {
-            LeaseRoutes.notFound(ctx, missing.id());
-        } else if (result instanceof KvResult.TxnDone done) {
-            json(ctx, 200, TxnJson.render(done));
-        } else if (result instanceof KvResult.TxnInvalid invalid) {
-            error(ctx, ApiException.badRequest(invalid.problem()));
-        } else if (result instanceof KvResult.CompareFailed c) {
-            error(ctx, new ApiException(412, "compare_failed", "precondition failed for key "
-                    + KeyCodec.display(c.key()),
-                    new JsonObject().put("current", c.current() == null ? null : KvJson.entry(c.current()))));
+        ApiException refusal = switch (result.kind()) {
+            case WRITTEN -> {
+                KvEntry written = ((KvResult.Written) result).entry();
+                yield ok(ctx, new JsonObject().put("key", KeyCodec.display(written.key())).put("revision", written.revision()));
+            }
+            case DELETED -> {
+                KvResult.Deleted deleted = (KvResult.Deleted) result;
+                yield ok(ctx, new JsonObject().put("key", KeyCodec.display(deleted.key())).put("revision", deleted.revision())
+                        .put("deleted", true));
+            }
+            case TXN_DONE -> ok(ctx, TxnJson.render((KvResult.TxnDone) result));
+            case NOT_FOUND -> new ApiException(404, "key_not_found", "key not found: "
+                    + KeyCodec.display(((KvResult.NotFound) result).key()));
+            case LEASE_NOT_FOUND -> LeaseRoutes.notFound(((KvResult.LeaseNotFound) result).id());
+            case TXN_INVALID -> ApiException.badRequest(((KvResult.TxnInvalid) result).problem());
+            case COMPARE_FAILED -> {
+                KvResult.CompareFailed failed = (KvResult.CompareFailed) result;
+                yield new ApiException(412, "compare_failed", "precondition failed for key "
+                        + KeyCodec.display(failed.key()),
+                        new JsonObject().put("current", failed.current() == null ? null : KvJson.entry(failed.current())));
+            }
+            // No key write ends like this (write() answers replays and reused keys): a bug, answered, not left hanging.
+            case COMPACTED, COMPACT_REFUSED, REPLAYED, IDEMPOTENCY_KEY_REUSED, LEASE_GRANTED, LEASE_EXISTS,
+                 LEASE_REVOKED, LEASE_CHECKPOINTED -> new ApiException(500, "internal", "internal error");
+        };
+        if (refusal != null) {
+            error(ctx, refusal);
         }
+    }
+
+    /** Answers 200 with {@code body}; null, as {@link #writeResult} expects of an answered request. */
+    private static ApiException ok(RoutingContext ctx, JsonObject body) {
+        json(ctx, 200, body);
+        return null;
     }
 
     /**

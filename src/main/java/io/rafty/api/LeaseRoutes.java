@@ -161,7 +161,11 @@ final class LeaseRoutes {
     }
 
     static void notFound(RoutingContext ctx, long id) {
-        ApiVerticle.error(ctx, new ApiException(404, "lease_not_found", "lease " + id + " not found"));
+        ApiVerticle.error(ctx, notFound(id));
+    }
+
+    static ApiException notFound(long id) {
+        return new ApiException(404, "lease_not_found", "lease " + id + " not found");
     }
 
     private static long id(RoutingContext ctx) {

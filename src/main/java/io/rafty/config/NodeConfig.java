@@ -357,8 +357,10 @@ public record NodeConfig(
 
     /** The Raft core's share of this configuration. */
     public RaftConfig raftConfig() {
-        return new RaftConfig(id, electionTimeoutTicksMin, electionTimeoutTicksMax, heartbeatIntervalTicks,
-                maxMessageBytes, maxInflightMessages, maxUncommittedBytes, preVote, checkQuorum, Set.of());
+        return RaftConfig.builder(id).electionTimeoutTicks(electionTimeoutTicksMin, electionTimeoutTicksMax)
+                .heartbeatIntervalTicks(heartbeatIntervalTicks).messageBytesMax(maxMessageBytes)
+                .inflightMessagesMax(maxInflightMessages).uncommittedBytesMax(maxUncommittedBytes).preVote(preVote)
+                .checkQuorum(checkQuorum).build();
     }
 
     private static void notNegative(String key, long value) {

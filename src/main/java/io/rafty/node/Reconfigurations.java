@@ -289,7 +289,7 @@ final class Reconfigurations {
         for (PeerProgress peer : node.progress()) {
             // A learner that never acknowledged anything is not caught up, however short the log; and it is
             // promoted only once bound to the storage it answers from (maintainIdentities binds it first).
-            boolean caughtUp = peer.matchIndex() > 0 && peer.state().equals("replicate")
+            boolean caughtUp = peer.matchIndex() > 0 && peer.replicating()
                     && membership.storageOf(peer.id()) == peer.storageId()
                     && node.lastIndex() - peer.matchIndex() <= learnerPromotionLagEntries;
             if (membership.autoPromote().contains(peer.id()) && caughtUp) {

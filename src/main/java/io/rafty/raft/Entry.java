@@ -1,5 +1,6 @@
 package io.rafty.raft;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -39,7 +40,7 @@ public record Entry(long term, long index, EntryType type, byte[] payload) {
         if (clusterId == 0) {
             return noop(term, index);
         }
-        return new Entry(term, index, EntryType.NOOP, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(clusterId).array());
+        return new Entry(term, index, EntryType.NOOP, ByteBuffer.allocate(Long.BYTES).putLong(clusterId).array());
     }
 
     /** The cluster id this entry founds, or 0 when it is not a cluster's founding no-op. */
@@ -47,7 +48,7 @@ public record Entry(long term, long index, EntryType type, byte[] payload) {
         if (type != EntryType.NOOP || payload.length != Long.BYTES) {
             return 0;
         }
-        return java.nio.ByteBuffer.wrap(payload).getLong();
+        return ByteBuffer.wrap(payload).getLong();
     }
 
     public static Entry command(long term, long index, byte[] payload) {

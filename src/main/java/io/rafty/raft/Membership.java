@@ -1,5 +1,7 @@
 package io.rafty.raft;
 
+import io.rafty.raft.quorum.MajorityQuorum;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
@@ -118,8 +120,9 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
         return all;
     }
 
+    /** How many voters make a majority of this configuration. */
     public int quorum() {
-        return voters.size() / 2 + 1;
+        return MajorityQuorum.size(voters.size());
     }
 
     /** The storage id member {@code id} is bound to, or 0 while it is not bound. */
@@ -335,7 +338,7 @@ public record Membership(Set<Integer> voters, Set<Integer> learners, Set<Integer
     public static Membership decode(byte[] bytes) {
         try {
             return decodeChecked(bytes);
-        } catch (java.nio.BufferUnderflowException e) {
+        } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("truncated membership (" + bytes.length + " bytes)", e);
         }
     }

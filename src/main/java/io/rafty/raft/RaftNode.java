@@ -14,14 +14,11 @@ import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.TimeoutNow;
 import io.rafty.raft.message.VoteResponse;
 import io.rafty.raft.quorum.MajorityQuorum;
+import io.rafty.raft.tracker.Progress;
+import io.rafty.raft.tracker.ProgressTracker;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 /**
@@ -44,28 +41,21 @@ public final class RaftNode {
     private final int id;
     private final RandomGenerator random;
     private final RaftLog log;
-    /** The configuration in effect at the log start (from the snapshot or the initial one). */
-    private Membership baseMembership;
-    /** The latest configuration in the log, committed or not: it takes effect when appended (§4.1). */
-    private Membership membership;
-    /** The index of the latest configuration entry in the log, or 0 when there is none after the start. */
-    private long lastConfigIndex;
-    private MajorityQuorum quorum;
+    /** The configuration at the log start and the latest in the log, which takes effect when appended (§4.1). */
+    private final ConfigurationTracker configuration;
     private int leadTransferee;
     /** Won an election on its own vote; becomes leader once the Ready carrying that vote is persisted. */
     private boolean wonPendingDurableVote;
     private int transferElapsedTicks;
 
     private Role role = Role.FOLLOWER;
+    /** The current role's step function (a follower's until a becomeX chooses another). */
+    private StepFunction[] steps = STEP_FOLLOWER;
     private long term;
     private int votedFor;
     private int leaderId;
-    /** The cluster this node belongs to (0 until the first leader's founding no-op commits). */
-    private long clusterId;
-    /** The id this node's storage was created with: the configuration may bind its id to it (or to another). */
-    private final long storageId;
-    /** The storage id each peer's latest batch carried, as {@link #observe} saw it. */
-    private final Map<Integer, Long> peerStorage = new HashMap<>();
+    /** The cluster id, this node's storage id and its peers', and the rule on whose storage counts. */
+    private final ClusterIdentity identity;
     /** Bytes of committed entries the host can take now (its apply queue's room); 0 withholds them. */
     private long applyBudgetBytes = Long.MAX_VALUE;
 
@@ -73,17 +63,13 @@ public final class RaftNode {
     private int heartbeatElapsedTicks;
     private int randomizedElectionTimeoutTicks;
 
-    private final Map<Integer, Boolean> votes = new HashMap<>();
-    private final Map<Integer, Progress> progress = new LinkedHashMap<>();
+    /** Progress per member (leader), votes (candidate), and the majority questions over them. */
+    private final ProgressTracker tracker;
     private long uncommittedBytes;
 
-    // ReadIndex: reads wait for the leader to commit in its term, then for a heartbeat round.
-    private final List<ReadRequest> readsAwaitingTermCommit = new ArrayList<>();
-    private final List<PendingRead> readsAwaitingQuorum = new ArrayList<>();
-    private long readRoundSent;
-    /** The latest round a quorum has acknowledged; a new round starts only when none is outstanding. */
-    private long readRoundConfirmed;
-    private boolean readRoundNeeded;
+    /** The leader's ReadIndex rounds and the reads waiting for them. */
+    private final ReadOnlyQueue readOnly = new ReadOnlyQueue();
+    private final ReadOnlyQueue.ConfirmedReads confirmedReads = this::readConfirmed;
 
     private final List<Message> messages = new ArrayList<>();
     private final List<Message> messagesAfterPersist = new ArrayList<>();
@@ -94,29 +80,8 @@ public final class RaftNode {
     private HardState lastHardState;
     private boolean readyOutstanding;
 
-    // A follower's reads and commands for the leader wait here until the next Ready, which sends each
-    // kind as one message; the batch is remembered by its context until the leader answers.
-    private final List<Long> readsToForward = new ArrayList<>();
-    private final List<Long> proposalIdsToForward = new ArrayList<>();
-    private final List<byte[]> proposalsToForward = new ArrayList<>();
-    private final LinkedHashMap<Long, ForwardedBatch> forwardedBatches = new LinkedHashMap<>();
-    private final List<ForwardedProposal> forwardedOutcomes = new ArrayList<>();
-    /**
-     * Contexts start at a random point so that an answer to a batch sent before a restart cannot be
-     * mistaken for one sent after it.
-     */
-    private long nextForwardContext;
-    private long ticks;
-
-    /** A read to confirm: {@code origin} is this node, or the follower that forwarded it as {@code requestId}. */
-    private record ReadRequest(int origin, long requestId) {
-    }
-
-    private record PendingRead(ReadRequest request, long index, long round) {
-    }
-
-    private record ForwardedBatch(int leader, boolean reads, List<Long> requestIds, long sentAtTick) {
-    }
+    /** A follower's reads and commands for its leader, batched per Ready. */
+    private final Forwarder forwarder;
 
     public RaftNode(RaftConfig config, RecoveredState state, RandomGenerator random) {
         this.config = config;
@@ -124,18 +89,19 @@ public final class RaftNode {
         this.random = random;
         this.log = new RaftLog(state.logStartIndex(), state.logStartTerm(), state.entries(),
                 state.hardState().commit(), state.appliedIndex());
-        this.baseMembership = state.membership();
-        this.membership = membershipAt(log.lastIndex());
-        this.lastConfigIndex = lastConfigIndexAtOrBefore(log.lastIndex());
-        this.quorum = new MajorityQuorum(membership.voters());
+        this.configuration = new ConfigurationTracker(log, state.membership());
+        this.identity = new ClusterIdentity(id, state.storageId(), state.hardState().clusterId(),
+                config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY));
+        this.tracker = new ProgressTracker(id, state.storageId(), config.inflightMessagesMax(), this::counts,
+                membership().voters());
         this.term = state.hardState().term();
         this.votedFor = state.hardState().votedFor();
-        this.clusterId = state.hardState().clusterId();
-        this.storageId = state.storageId();
         this.lastHardState = hardState();
-        this.role = membership.isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
+        this.role = membership().isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
         this.lastSoftState = softState();
-        this.nextForwardContext = random.nextLong(1, 1L << 62);
+        // Forgets batches unanswered for two maximum election timeouts; contexts start at a random point.
+        this.forwarder = new Forwarder(id, random.nextLong(1, 1L << 62), config.messageBytesMax(),
+                2L * config.electionTimeoutTicksMax());
         resetRandomizedElectionTimeout();
     }
 
@@ -143,8 +109,7 @@ public final class RaftNode {
 
     /** Advances logical time by one tick: elections on followers, heartbeats and CheckQuorum on leaders. */
     public void tick() {
-        ticks++;
-        pruneForwardedBatches();
+        forwarder.tick();
         if (role == Role.LEADER) {
             tickLeader();
         } else {
@@ -169,7 +134,7 @@ public final class RaftNode {
         }
         if (electionElapsedTicks >= config.electionTimeoutTicksMin()) {
             electionElapsedTicks = 0;
-            if (config.checkQuorum() && !quorumRecentlyActive()) {
+            if (config.checkQuorum() && !tracker.quorumRecentlyActive()) {
                 becomeFollower(term, 0);
                 return;
             }
@@ -178,20 +143,6 @@ public final class RaftNode {
             heartbeatElapsedTicks = 0;
             broadcastHeartbeat();
         }
-    }
-
-    private boolean quorumRecentlyActive() {
-        Set<Integer> active = new HashSet<>();
-        if (countsAsItself()) {
-            active.add(id);
-        }
-        progress.forEach((peer, pr) -> {
-            if (pr.recentActive && counts(peer, pr.storageId)) {
-                active.add(peer);
-            }
-            pr.recentActive = false;
-        });
-        return quorum.isMajority(active);
     }
 
     /** Starts an election now, as if the election timeout had passed (used by tests and leadership transfer). */
@@ -219,7 +170,7 @@ public final class RaftNode {
         for (byte[] payload : payloads) {
             bytes += payload.length;
         }
-        if (uncommittedBytes > 0 && uncommittedBytes + bytes > config.maxUncommittedBytes()) {
+        if (uncommittedBytes > 0 && uncommittedBytes + bytes > config.uncommittedBytesMax()) {
             throw new ProposalDroppedException("too many uncommitted bytes (" + uncommittedBytes + ")");
         }
         uncommittedBytes += bytes;
@@ -248,39 +199,10 @@ public final class RaftNode {
         if (leadTransferee != 0) {
             throw new MembershipChangeException("leadership is being transferred to node " + leadTransferee);
         }
-        if (lastConfigIndex > log.committed()) {
-            throw MembershipChangeException.busy("a membership change (entry " + lastConfigIndex
-                    + ") is still in progress");
-        }
-        if (!committedInCurrentTerm()) {
-            // The single-server rule is only safe once the leader has committed in its own term
-            // (the fix to the dissertation's algorithm, raft-dev 2015).
-            throw MembershipChangeException.busy("the leader has not committed an entry of its term yet");
-        }
-        String refusal = membership.whyNotFollowedBy(next);
-        if (refusal != null) {
-            throw new MembershipChangeException(refusal);
-        }
-        if (next.bindsStorage()) {
-            // The configuration must be able to commit: a quorum of its voters must answer from the
-            // storage it binds them to, as far as this leader has heard. A voter whose disk was replaced
-            // (and not rebuilt yet) does not; removing another voter then could leave nobody to commit.
-            int answering = 0;
-            for (int voter : next.voters()) {
-                long storage = peerStorageId(voter);
-                if (storage != 0 && next.counts(voter, storage)) {
-                    answering++;
-                }
-            }
-            if (answering < next.quorum()) {
-                throw new MembershipChangeException("only " + answering + " of the " + next.voters().size()
-                        + " voters of that configuration are known to answer from the storage it binds them to,"
-                        + " fewer than a quorum (a member whose disk was replaced must be rebuilt first)");
-            }
-        }
+        configuration.checkChange(next, committedInCurrentTerm(), this::peerStorageId);
         long index = log.lastIndex() + 1;
         log.append(new Entry(term, index, EntryType.CONFIGURATION, next.encode()));
-        lastConfigIndex = index;
+        configuration.appended(index);
         setMembership(next);
         broadcastAppend();
         return index;
@@ -297,17 +219,17 @@ public final class RaftNode {
         if (target == id) {
             return;
         }
-        if (!membership.isVoter(target)) {
+        if (!membership().isVoter(target)) {
             throw new MembershipChangeException("node " + target + " is not a voter");
         }
-        Progress pr = progress.get(target);
-        if (pr != null && !counts(target, pr.storageId)) {
+        Progress pr = tracker.get(target);
+        if (pr != null && !counts(target, pr.storageId())) {
             throw new MembershipChangeException("node " + target + " is on new storage and cannot lead until it has"
                     + " been rebuilt");
         }
         leadTransferee = target;
         transferElapsedTicks = 0;
-        if (pr.match == log.lastIndex()) {
+        if (pr.match() == log.lastIndex()) {
             send(new TimeoutNow(id, target, term), false);
         } else {
             sendAppend(target, pr);
@@ -316,7 +238,7 @@ public final class RaftNode {
 
     /** The index of the latest configuration entry in the log (0 when none since the log start). */
     public long lastConfigIndex() {
-        return lastConfigIndex;
+        return configuration.lastConfigIndex();
     }
 
     /** True while a leadership transfer started by {@link #transferLeadership(int)} is under way. */
@@ -349,14 +271,14 @@ public final class RaftNode {
                 readStates.add(new ReadState(requestId, log.committed()));
                 return;
             }
-            readsToForward.add(requestId);
+            forwarder.addRead(requestId);
             return;
         }
         if (config.has(DeliberateBug.READ_WITHOUT_READ_INDEX)) {
             readStates.add(new ReadState(requestId, log.committed()));
             return;
         }
-        confirmRead(new ReadRequest(id, requestId));
+        confirmRead(new ReadOnlyQueue.ReadRequest(id, requestId));
     }
 
     /** A follower or learner that knows its leader: it may forward reads and commands to it. */
@@ -364,18 +286,13 @@ public final class RaftNode {
         return leaderId != 0 && (role == Role.FOLLOWER || role == Role.LEARNER);
     }
 
-    private void confirmRead(ReadRequest request) {
+    private void confirmRead(ReadOnlyQueue.ReadRequest request) {
         if (!committedInCurrentTerm()) {
             // The leader does not know the true commit index until an entry of its own term commits (§8).
-            readsAwaitingTermCommit.add(request);
+            readOnly.awaitTermCommit(request);
             return;
         }
-        queueRead(request);
-    }
-
-    private void queueRead(ReadRequest request) {
-        readsAwaitingQuorum.add(new PendingRead(request, log.committed(), readRoundSent + 1));
-        readRoundNeeded = true;
+        readOnly.add(request, log.committed());
     }
 
     /**
@@ -395,18 +312,12 @@ public final class RaftNode {
         if (!followsKnownLeader()) {
             throw new NotLeaderException(leaderId);
         }
-        proposalIdsToForward.add(requestId);
-        proposalsToForward.add(payload);
+        forwarder.addProposal(requestId, payload);
     }
 
-    /**
-     * Reads that arrive while a round is outstanding wait for it to be acknowledged and then share the
-     * next one: under load that is one heartbeat round per round trip instead of one per Ready. A
-     * round whose acknowledgements are lost is superseded by the periodic heartbeat, which always
-     * starts a new round when reads wait.
-     */
+    /** Reads wait for a heartbeat round and none is outstanding ({@link ReadOnlyQueue}). */
     private boolean readRoundStartable() {
-        return readRoundNeeded && role == Role.LEADER && readRoundSent <= readRoundConfirmed;
+        return role == Role.LEADER && readOnly.roundStartable();
     }
 
     private boolean committedInCurrentTerm() {
@@ -422,16 +333,13 @@ public final class RaftNode {
         if (through <= log.startIndex()) {
             return;
         }
-        baseMembership = membershipAt(through);
+        configuration.compacting(through);
         log.compact(through);
-        if (lastConfigIndex <= through) {
-            lastConfigIndex = 0;
-        }
     }
 
     /** The configuration in effect at the log start; the host persists it with a compaction. */
     public Membership baseMembership() {
-        return baseMembership;
+        return configuration.base();
     }
 
     /**
@@ -439,15 +347,14 @@ public final class RaftNode {
      * after the snapshot's index; on failure the leader will ask for a new snapshot later.
      */
     public void reportSnapshot(int peer, boolean delivered, long snapshotIndex) {
-        Progress pr = progress.get(peer);
-        if (role != Role.LEADER || pr == null || pr.state != Progress.State.SNAPSHOT) {
+        Progress pr = tracker.get(peer);
+        if (role != Role.LEADER || pr == null || pr.state() != Progress.State.SNAPSHOT) {
             return;
         }
-        pr.becomeProbe();
         if (delivered) {
-            pr.next = Math.max(pr.next, snapshotIndex + 1);
-            // Wait for the follower's answer (or the next heartbeat response) before probing.
-            pr.probeSent = true;
+            pr.onSnapshotDelivered(snapshotIndex);
+        } else {
+            pr.onSnapshotFailed();
         }
     }
 
@@ -464,39 +371,97 @@ public final class RaftNode {
             stepLowerTerm(message);
             return;
         }
-        // Java 17 has no pattern switch; this chain covers every permitted Message type.
-        if (message instanceof RequestVote request) {
-            handleRequestVote(request);
-        } else if (message instanceof VoteResponse response) {
-            handleVoteResponse(response);
-        } else if (message instanceof AppendEntries append) {
-            handleAppendEntries(append);
-        } else if (message instanceof Heartbeat heartbeat) {
-            handleHeartbeat(heartbeat);
-        } else if (message instanceof AppendResponse response) {
-            handleAppendResponse(response);
-        } else if (message instanceof HeartbeatResponse response) {
-            handleHeartbeatResponse(response);
-        } else if (message instanceof InstallSnapshot snapshot) {
-            handleInstallSnapshot(snapshot);
-        } else if (message instanceof TimeoutNow timeoutNow) {
-            handleTimeoutNow(timeoutNow);
-        } else if (message instanceof ReadIndexRequest request) {
-            handleReadIndexRequest(request);
-        } else if (message instanceof ReadIndexResponse response) {
-            handleReadIndexResponse(response);
-        } else if (message instanceof Propose propose) {
-            handlePropose(propose);
-        } else if (message instanceof ProposeResponse response) {
-            handleProposeResponse(response);
-        } else {
-            throw new IllegalArgumentException("unknown message type " + message.getClass());
+        steps[message.kind().ordinal()].step(this, message);
+    }
+
+    // ----- step functions -------------------------------------------------------------------
+
+    /** What the node's current role does with one kind of message (at the node's own term). */
+    @FunctionalInterface
+    private interface StepFunction {
+        void step(RaftNode node, Message message);
+    }
+
+    private static final StepFunction IGNORE = (node, message) -> { };
+
+    /*
+     * One step function per role, as etcd's stepLeader / stepCandidate / stepFollower, chosen in the
+     * becomeX methods. Each is a table indexed by message kind, filled from an exhaustive switch: a
+     * new kind of message does not compile until every role says what it does with it.
+     */
+    private static final StepFunction[] STEP_LEADER = stepTable(RaftNode::leaderStep);
+    private static final StepFunction[] STEP_CANDIDATE = stepTable(RaftNode::candidateStep);
+    private static final StepFunction[] STEP_FOLLOWER = stepTable(RaftNode::followerStep);
+
+    private static StepFunction[] stepTable(Function<Message.Kind, StepFunction> byKind) {
+        Message.Kind[] kinds = Message.Kind.values();
+        StepFunction[] table = new StepFunction[kinds.length];
+        for (Message.Kind kind : kinds) {
+            table[kind.ordinal()] = byKind.apply(kind);
         }
+        return table;
+    }
+
+    private static StepFunction leaderStep(Message.Kind kind) {
+        return switch (kind) {
+            case REQUEST_VOTE -> (node, m) -> node.handleRequestVote((RequestVote) m);
+            case APPEND_RESPONSE -> (node, m) -> node.handleAppendResponse((AppendResponse) m);
+            case HEARTBEAT_RESPONSE -> (node, m) -> node.handleHeartbeatResponse((HeartbeatResponse) m);
+            case READ_INDEX_REQUEST -> (node, m) -> node.handleReadIndexRequest((ReadIndexRequest) m);
+            case PROPOSE -> (node, m) -> node.handlePropose((Propose) m);
+            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT -> (node, m) -> node.failOnSecondLeader(m);
+            // Votes and transfers are over once leading; a leader forwards nothing, so no answers come.
+            case VOTE_RESPONSE, TIMEOUT_NOW, READ_INDEX_RESPONSE, PROPOSE_RESPONSE -> IGNORE;
+        };
+    }
+
+    /** Pre-candidates and candidates. */
+    private static StepFunction candidateStep(Message.Kind kind) {
+        return switch (kind) {
+            case REQUEST_VOTE -> (node, m) -> node.handleRequestVote((RequestVote) m);
+            case VOTE_RESPONSE -> (node, m) -> node.handleVoteResponse((VoteResponse) m);
+            // A leader of this term exists: follow it, then take its message as a follower does.
+            case APPEND_ENTRIES -> (node, m) -> {
+                node.becomeFollower(node.term, m.from());
+                node.handleAppendEntries((AppendEntries) m);
+            };
+            case HEARTBEAT -> (node, m) -> {
+                node.becomeFollower(node.term, m.from());
+                node.handleHeartbeat((Heartbeat) m);
+            };
+            case INSTALL_SNAPSHOT -> (node, m) -> {
+                node.becomeFollower(node.term, m.from());
+                node.handleInstallSnapshot((InstallSnapshot) m);
+            };
+            case TIMEOUT_NOW -> (node, m) -> node.handleTimeoutNow();
+            case PROPOSE -> (node, m) -> node.handlePropose((Propose) m);
+            // Only leaders take these; a candidate has no forwarded batches (every role change drops them).
+            case APPEND_RESPONSE, HEARTBEAT_RESPONSE, READ_INDEX_REQUEST, READ_INDEX_RESPONSE, PROPOSE_RESPONSE ->
+                    IGNORE;
+        };
+    }
+
+    /** Followers and learners. */
+    private static StepFunction followerStep(Message.Kind kind) {
+        return switch (kind) {
+            case REQUEST_VOTE -> (node, m) -> node.handleRequestVote((RequestVote) m);
+            case APPEND_ENTRIES -> (node, m) -> node.handleAppendEntries((AppendEntries) m);
+            case HEARTBEAT -> (node, m) -> node.handleHeartbeat((Heartbeat) m);
+            case INSTALL_SNAPSHOT -> (node, m) -> node.handleInstallSnapshot((InstallSnapshot) m);
+            case TIMEOUT_NOW -> (node, m) -> node.handleTimeoutNow();
+            case PROPOSE -> (node, m) -> node.handlePropose((Propose) m);
+            case READ_INDEX_RESPONSE -> (node, m) -> node.handleReadIndexResponse((ReadIndexResponse) m);
+            case PROPOSE_RESPONSE -> (node, m) -> node.handleProposeResponse((ProposeResponse) m);
+            // Late answers to a campaign or to this node's appends as a leader deposed within its term
+            // (CheckQuorum); a follower that forwarded a read to it gives up after its own timeout.
+            case VOTE_RESPONSE, APPEND_RESPONSE, HEARTBEAT_RESPONSE, READ_INDEX_REQUEST -> IGNORE;
+        };
     }
 
     /** Returns whether to go on processing the message. */
     private boolean stepHigherTerm(Message message) {
-        if (message instanceof RequestVote request) {
+        if (message.kind() == Message.Kind.REQUEST_VOTE) {
+            RequestVote request = (RequestVote) message;
             boolean inLease = config.checkQuorum() && leaderId != 0
                     && electionElapsedTicks < config.electionTimeoutTicksMin();
             if (inLease && !request.transfer()) {
@@ -511,7 +476,8 @@ public final class RaftNode {
             becomeFollower(message.term(), 0);
             return true;
         }
-        if (message instanceof VoteResponse response && response.preVote() && response.granted()) {
+        if (message.kind() == Message.Kind.VOTE_RESPONSE && ((VoteResponse) message).preVote()
+                && ((VoteResponse) message).granted()) {
             // A granted pre-vote carries the term we would campaign at, not a newer leader's term.
             return true;
         }
@@ -521,7 +487,11 @@ public final class RaftNode {
     }
 
     private static boolean fromLeader(Message message) {
-        return message instanceof AppendEntries || message instanceof Heartbeat || message instanceof InstallSnapshot;
+        return switch (message.kind()) {
+            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT -> true;
+            case REQUEST_VOTE, VOTE_RESPONSE, APPEND_RESPONSE, HEARTBEAT_RESPONSE, TIMEOUT_NOW, READ_INDEX_REQUEST,
+                 READ_INDEX_RESPONSE, PROPOSE, PROPOSE_RESPONSE -> false;
+        };
     }
 
     private void stepLowerTerm(Message message) {
@@ -529,7 +499,7 @@ public final class RaftNode {
             // A stale leader (perhaps cut off, and unable to learn the new term because PreVote keeps
             // us from disturbing it) learns of our term from this answer and steps down.
             send(new AppendResponse(id, message.from(), term, false, 0, 0, 0), false);
-        } else if (message instanceof RequestVote request && request.preVote()) {
+        } else if (message.kind() == Message.Kind.REQUEST_VOTE && ((RequestVote) message).preVote()) {
             send(new VoteResponse(id, message.from(), term, false, true), false);
         }
     }
@@ -549,8 +519,8 @@ public final class RaftNode {
             becomeCandidate();
             campaignTerm = term;
         }
-        votes.put(id, true);
-        if (quorum.tally(votes) == MajorityQuorum.VoteResult.WON) {
+        tracker.recordVote(id, true);
+        if (tracker.tallyVotes() == MajorityQuorum.VoteResult.WON) {
             if (kind == Role.PRE_CANDIDATE) {
                 winElection(kind);
             } else {
@@ -561,7 +531,7 @@ public final class RaftNode {
             }
             return;
         }
-        for (int voter : membership.voters()) {
+        for (int voter : membership().voters()) {
             if (voter != id) {
                 send(new RequestVote(id, voter, campaignTerm, log.lastIndex(), log.lastTerm(),
                         kind == Role.PRE_CANDIDATE, transfer), true);
@@ -578,7 +548,7 @@ public final class RaftNode {
     }
 
     private void handleRequestVote(RequestVote request) {
-        if (replaced()) {
+        if (identity.replacedIn(membership())) {
             // The configuration binds this node's id to other storage: this node is not that member,
             // and remembers nothing of what the member acknowledged or whom it voted for. (Candidates
             // would not count its vote anyway; refusing spares them the question.)
@@ -608,17 +578,17 @@ public final class RaftNode {
             return;
         }
         // A grant counts for the member only from the storage the configuration binds it to.
-        boolean counted = counts(response.from(), peerStorage.getOrDefault(response.from(), 0L));
-        votes.put(response.from(), response.granted() && counted);
-        switch (quorum.tally(votes)) {
+        boolean counted = counts(response.from(), identity.storageOf(response.from()));
+        tracker.recordVote(response.from(), response.granted() && counted);
+        switch (tracker.tallyVotes()) {
             case WON -> winElection(role);
             case LOST -> becomeFollower(term, 0);
             case PENDING -> { }
         }
     }
 
-    private void handleTimeoutNow(TimeoutNow timeoutNow) {
-        if (role != Role.LEADER && isPromotable()) {
+    private void handleTimeoutNow() {
+        if (isPromotable()) {
             // The leader asked for this election: no PreVote, and voters waive their lease.
             campaign(Role.CANDIDATE, true);
         }
@@ -634,18 +604,13 @@ public final class RaftNode {
             return;
         }
         if (log.matchTerm(append.prevLogIndex(), append.prevLogTerm())) {
-            for (Entry entry : append.entries()) {
-                if (entry.type() == EntryType.CONFIGURATION) {
-                    // Decoded before anything is appended: a malformed one is refused whole
-                    // (IllegalArgumentException), never left in the log it would poison.
-                    Membership.decode(entry.payload());
-                }
-            }
+            ConfigurationTracker.checkDecodable(append.entries());
             long lastNew = log.appendFollowing(append.prevLogIndex(), append.entries());
-            boolean configTruncated = lastConfigIndex > 0 && (lastConfigIndex > log.lastIndex()
-                    || log.entry(lastConfigIndex).type() != EntryType.CONFIGURATION);
-            if (configTruncated || containsConfiguration(append.entries())) {
-                refreshMembershipFromLog();
+            if (configuration.changedByAppend(append.entries())) {
+                Membership latest = configuration.latestInLog();
+                if (!latest.equals(membership())) {
+                    setMembership(latest);
+                }
             }
             log.commitTo(Math.min(append.leaderCommit(), lastNew));
             send(new AppendResponse(id, append.from(), term, true, lastNew, 0, 0), true);
@@ -677,9 +642,8 @@ public final class RaftNode {
             log.commitTo(index);
         } else {
             log.restore(index, snapshot.snapshotTerm());
-            baseMembership = snapshot.membership();
-            lastConfigIndex = 0;
-            setMembership(baseMembership);
+            configuration.restored(snapshot.membership());
+            setMembership(snapshot.membership());
             snapshotToInstall = new SnapshotMeta(index, snapshot.snapshotTerm(), snapshot.membership());
         }
         send(new AppendResponse(id, snapshot.from(), term, true, index, 0, 0), true);
@@ -691,40 +655,36 @@ public final class RaftNode {
         send(new HeartbeatResponse(id, heartbeat.from(), term, heartbeat.readContext(), log.lastIndex()), true);
     }
 
+    /** A follower heard from the leader of its term. */
     private void acceptLeader(int leader) {
-        if (role == Role.LEADER) {
-            throw new BrokenInvariantException("node " + id + " leads term " + term + " but node " + leader
-                    + " sent it an append for the same term: election safety is broken");
-        }
-        if (role == Role.CANDIDATE || role == Role.PRE_CANDIDATE) {
-            becomeFollower(term, leader);
-        }
         leaderId = leader;
         electionElapsedTicks = 0;
+    }
+
+    private void failOnSecondLeader(Message message) {
+        throw new BrokenInvariantException("node " + id + " leads term " + term + " but node " + message.from()
+                + " sent it an append for the same term: election safety is broken");
     }
 
     // ----- replication: leader side ---------------------------------------------------------
 
     private void handleAppendResponse(AppendResponse response) {
-        if (role != Role.LEADER) {
-            return;
-        }
-        Progress pr = progress.get(response.from());
+        Progress pr = tracker.get(response.from());
         if (pr == null) {
             return;
         }
-        pr.recentActive = true;
+        pr.markActive();
         if (!response.success()) {
-            if (backOff(pr, response)) {
+            if (pr.maybeDecreaseTo(response.index(), probeHint(response))) {
                 sendAppend(response.from(), pr);
             }
             return;
         }
-        boolean moved = pr.acknowledge(response.index());
-        if (moved && pr.state != Progress.State.REPLICATE) {
+        boolean moved = pr.maybeUpdate(response.index());
+        if (moved && pr.state() != Progress.State.REPLICATE) {
             pr.becomeReplicate();
         }
-        if (response.from() == leadTransferee && pr.match == log.lastIndex()) {
+        if (response.from() == leadTransferee && pr.match() == log.lastIndex()) {
             send(new TimeoutNow(id, leadTransferee, term), false);
         }
         if (moved && maybeCommit()) {
@@ -734,59 +694,30 @@ public final class RaftNode {
         }
     }
 
-    /** Moves {@code next} back after a rejection; returns false when the rejection is stale. */
-    private boolean backOff(Progress pr, AppendResponse rejection) {
-        long rejected = rejection.index();
-        if (pr.state == Progress.State.SNAPSHOT) {
-            return false;
-        }
-        if (pr.state == Progress.State.REPLICATE) {
-            if (rejected <= pr.match) {
-                return false;
-            }
-            pr.becomeProbe();
-        } else if (rejected != pr.next - 1) {
-            return false;
-        }
-        long next = rejection.conflictIndex();
+    /**
+     * Where to probe from after a rejection (fast backtracking): past the leader's last entry of the
+     * follower's conflicting term when the leader has that term, else the follower's conflict index.
+     */
+    private long probeHint(AppendResponse rejection) {
         if (rejection.conflictTerm() > 0) {
             long ours = log.lastIndexOfTerm(rejection.conflictTerm());
             if (ours > 0) {
-                next = ours + 1;
+                return ours + 1;
             }
         }
-        pr.next = Math.max(pr.match + 1, Math.min(next, rejected));
-        pr.probeSent = false;
-        return true;
+        return rejection.conflictIndex();
     }
 
     private void handleHeartbeatResponse(HeartbeatResponse response) {
-        if (role != Role.LEADER) {
-            return;
-        }
-        Progress pr = progress.get(response.from());
+        Progress pr = tracker.get(response.from());
         if (pr == null) {
             return;
         }
-        pr.recentActive = true;
-        pr.probeSent = false;
-        if (pr.state == Progress.State.REPLICATE) {
-            boolean stalled = pr.match == pr.matchAtLastHeartbeatResponse;
-            if (stalled && pr.match < pr.next - 1) {
-                // No acknowledgement for a whole heartbeat interval while appends are outstanding:
-                // the appends or their acknowledgements were lost. Start again from what the
-                // follower is known to hold; a follower that has the entries acknowledges them again.
-                pr.becomeProbe();
-            } else if (pr.isPaused()) {
-                pr.freeFirstInflight();
-            }
-        }
-        pr.matchAtLastHeartbeatResponse = pr.match;
-        if (pr.match < log.lastIndex()) {
+        pr.onHeartbeatResponse();
+        if (pr.match() < log.lastIndex()) {
             sendAppend(response.from(), pr);
         }
-        if (response.readContext() > pr.readAck) {
-            pr.readAck = response.readContext();
+        if (pr.maybeAcknowledgeRead(response.readContext())) {
             releaseConfirmedReads();
         }
     }
@@ -806,25 +737,15 @@ public final class RaftNode {
      * </ul>
      */
     public Observation observe(int peer, PeerIdentity identity) {
-        if (identity.clusterId() != 0) {
-            if (clusterId == 0) {
-                clusterId = identity.clusterId();
-            } else if (clusterId != identity.clusterId()) {
-                return Observation.OTHER_CLUSTER;
-            }
+        if (!this.identity.accept(peer, identity)) {
+            return Observation.OTHER_CLUSTER;
         }
-        peerStorage.put(peer, identity.storageId());
-        Progress pr = role == Role.LEADER ? progress.get(peer) : null;
+        Progress pr = role == Role.LEADER ? tracker.get(peer) : null;
         if (pr == null) {
             return Observation.ACCEPTED;
         }
-        Observation outcome = Observation.ACCEPTED;
-        if (pr.storageId != 0 && pr.storageId != identity.storageId()) {
-            pr.forgetStorage(log.lastIndex() + 1);
-            outcome = Observation.STORAGE_REPLACED;
-        }
-        pr.storageId = identity.storageId();
-        return outcome;
+        return pr.observeStorage(identity.storageId(), log.lastIndex() + 1)
+                ? Observation.STORAGE_REPLACED : Observation.ACCEPTED;
     }
 
     /** What {@link #observe(int, PeerIdentity)} concluded. */
@@ -842,12 +763,12 @@ public final class RaftNode {
      * leader knows its voters' storage from their vote responses before any append is answered.
      */
     public long peerStorageId(int peer) {
-        return peer == id ? storageId : peerStorage.getOrDefault(peer, 0L);
+        return identity.storageOf(peer);
     }
 
     /** The identity this node's batches carry. */
     public PeerIdentity identity() {
-        return new PeerIdentity(clusterId, storageId);
+        return identity.identity();
     }
 
     /**
@@ -856,17 +777,17 @@ public final class RaftNode {
      * leader has rebuilt it and bound the id to its new storage.
      */
     public boolean countsAsItself() {
-        return counts(id, storageId);
+        return counts(id, identity.storageId());
     }
 
     /** Whether what {@code member} says from {@code storage} counts (see {@link Membership#counts}). */
     private boolean counts(int member, long storage) {
-        return config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY) || membership.counts(member, storage);
+        return identity.counts(membership(), member, storage);
     }
 
     /** The cluster id, or 0 while unknown. */
     public long clusterId() {
-        return clusterId;
+        return identity.clusterId();
     }
 
     /**
@@ -879,35 +800,20 @@ public final class RaftNode {
     }
 
     private void releaseConfirmedReads() {
-        Map<Integer, Long> acks = new HashMap<>();
-        acks.put(id, readRoundSent);
-        if (!countsAsItself()) {
-            acks.put(id, 0L);
-        }
-        progress.forEach((peer, pr) -> acks.put(peer, counts(peer, pr.storageId) ? pr.readAck : 0));
-        long confirmedRound = quorum.committedIndex(acks);
-        readRoundConfirmed = Math.max(readRoundConfirmed, confirmedRound);
-        Iterator<PendingRead> reads = readsAwaitingQuorum.iterator();
-        while (reads.hasNext()) {
-            PendingRead read = reads.next();
-            if (read.round() <= confirmedRound) {
-                ReadRequest request = read.request();
-                if (request.origin() == id) {
-                    readStates.add(new ReadState(request.requestId(), read.index()));
-                } else {
-                    send(new ReadIndexResponse(id, request.origin(), term, request.requestId(), read.index()), false);
-                }
-                reads.remove();
-            }
+        readOnly.release(tracker.confirmedReadRound(readOnly.roundSent()), confirmedReads);
+    }
+
+    private void readConfirmed(ReadOnlyQueue.ReadRequest request, long index) {
+        if (request.origin() == id) {
+            readStates.add(new ReadState(request.requestId(), index));
+        } else {
+            send(new ReadIndexResponse(id, request.origin(), term, request.requestId(), index), false);
         }
     }
 
     /** Commits the highest index stored on a quorum, if it is of the current term (§5.4.2). */
     private boolean maybeCommit() {
-        Map<Integer, Long> matches = new HashMap<>();
-        matches.put(id, countsAsItself() ? log.stableIndex() : 0);
-        progress.forEach((peer, pr) -> matches.put(peer, counts(peer, pr.storageId) ? pr.match : 0));
-        long candidate = quorum.committedIndex(matches);
+        long candidate = tracker.committedIndex(log.stableIndex());
         if (candidate <= log.committed()) {
             return false;
         }
@@ -920,11 +826,10 @@ public final class RaftNode {
         for (long i = before + 1; i <= candidate; i++) {
             uncommittedBytes = Math.max(0, uncommittedBytes - log.entry(i).payload().length);
         }
-        if (committedInCurrentTerm() && !readsAwaitingTermCommit.isEmpty()) {
-            readsAwaitingTermCommit.forEach(this::queueRead);
-            readsAwaitingTermCommit.clear();
+        if (committedInCurrentTerm()) {
+            readOnly.onTermCommitted(log.committed());
         }
-        if (!membership.isVoter(id) && log.committed() >= lastConfigIndex) {
+        if (!membership().isVoter(id) && log.committed() >= configuration.lastConfigIndex()) {
             // A leader removed from the configuration leads until the removal commits, then steps
             // down (dissertation §4.2.2).
             becomeFollower(term, 0);
@@ -933,39 +838,36 @@ public final class RaftNode {
     }
 
     private void broadcastAppend() {
-        progress.forEach(this::sendAppend);
+        tracker.forEach(this::sendAppend);
     }
 
     private void sendAppend(int peer, Progress pr) {
         if (pr.isPaused()) {
             return;
         }
-        long prevIndex = pr.next - 1;
+        long prevIndex = pr.next() - 1;
         if (prevIndex < log.startIndex()) {
             // The entries this follower needs were compacted away: it needs a snapshot (§7).
             pr.becomeSnapshot();
             peersNeedingSnapshot.add(peer);
             return;
         }
-        List<Entry> entries = log.slice(pr.next, config.maxMessageBytes());
-        if (entries.isEmpty() && pr.state == Progress.State.REPLICATE) {
+        List<Entry> entries = log.slice(pr.next(), config.messageBytesMax());
+        if (entries.isEmpty() && pr.state() == Progress.State.REPLICATE) {
             // Nothing new; heartbeats carry the commit index.
             return;
         }
         send(new AppendEntries(id, peer, term, prevIndex, log.term(prevIndex), entries, log.committed()), false);
-        pr.commitSent = Math.max(pr.commitSent, Math.min(log.committed(), prevIndex + entries.size()));
-        pr.sent(prevIndex + entries.size(), !entries.isEmpty());
+        pr.sentCommit(Math.min(log.committed(), prevIndex + entries.size()));
+        pr.sentAppend(prevIndex + entries.size(), !entries.isEmpty());
     }
 
     private void broadcastHeartbeat() {
-        if (readRoundNeeded) {
-            readRoundSent++;
-            readRoundNeeded = false;
-        }
-        progress.forEach((peer, pr) -> {
-            long commit = Math.min(pr.match, log.committed());
-            send(new Heartbeat(id, peer, term, commit, readRoundSent), false);
-            pr.commitSent = Math.max(pr.commitSent, commit);
+        long readRound = readOnly.roundForHeartbeat();
+        tracker.forEach((peer, pr) -> {
+            long commit = Math.min(pr.match(), log.committed());
+            send(new Heartbeat(id, peer, term, commit, readRound), false);
+            pr.sentCommit(commit);
         });
         releaseConfirmedReads();
     }
@@ -973,26 +875,15 @@ public final class RaftNode {
     // ----- forwarded reads and commands -----------------------------------------------------
 
     private void handleReadIndexRequest(ReadIndexRequest request) {
-        if (role != Role.LEADER) {
-            // A leader deposed within its term (CheckQuorum); the follower gives up after its timeout.
-            return;
-        }
-        confirmRead(new ReadRequest(request.from(), request.context()));
+        confirmRead(new ReadOnlyQueue.ReadRequest(request.from(), request.context()));
     }
 
     private void handleReadIndexResponse(ReadIndexResponse response) {
-        ForwardedBatch batch = forwardedBatches.get(response.context());
-        if (batch == null || !batch.reads() || batch.leader() != response.from()) {
-            return;
-        }
-        forwardedBatches.remove(response.context());
-        for (long requestId : batch.requestIds()) {
-            readStates.add(new ReadState(requestId, response.index()));
-        }
+        forwarder.onReadIndexResponse(response, readStates);
     }
 
     private void handlePropose(Propose propose) {
-        Progress pr = progress.get(propose.from());
+        Progress pr = tracker.get(propose.from());
         if (propose.payloads().isEmpty() || (pr != null && !pr.firstProposal(propose.context()))) {
             return;
         }
@@ -1007,66 +898,13 @@ public final class RaftNode {
         if (first > 0 && pr != null) {
             // The follower answers its clients when it applies these entries: make sure it learns
             // their commit promptly, even if nothing else is sent its way (sendCommitNotices).
-            pr.awaitingCommit = Math.max(pr.awaitingCommit, first + propose.payloads().size() - 1);
+            pr.awaitCommit(first + propose.payloads().size() - 1);
         }
         send(new ProposeResponse(id, propose.from(), term, propose.context(), first), false);
     }
 
     private void handleProposeResponse(ProposeResponse response) {
-        ForwardedBatch batch = forwardedBatches.get(response.context());
-        if (batch == null || batch.reads() || batch.leader() != response.from()) {
-            return;
-        }
-        forwardedBatches.remove(response.context());
-        List<Long> ids = batch.requestIds();
-        for (int i = 0; i < ids.size(); i++) {
-            long index = response.firstIndex() == 0 ? 0 : response.firstIndex() + i;
-            forwardedOutcomes.add(new ForwardedProposal(ids.get(i), index, response.term()));
-        }
-    }
-
-    /** Sends what a follower collected for its leader since the last Ready: one message per kind. */
-    private void flushForwarded() {
-        if (role == Role.LEADER || leaderId == 0) {
-            return;
-        }
-        if (!readsToForward.isEmpty()) {
-            long context = nextForwardContext++;
-            forwardedBatches.put(context, new ForwardedBatch(leaderId, true, List.copyOf(readsToForward), ticks));
-            send(new ReadIndexRequest(id, leaderId, term, context), false);
-            readsToForward.clear();
-        }
-        // Cut like appends, at about maxMessageBytes (at least one command each), so that a burst of large
-        // values never makes a message the leader's peer endpoint refuses as too large.
-        int start = 0;
-        while (start < proposalsToForward.size()) {
-            int end = start;
-            long bytes = 0;
-            while (end < proposalsToForward.size()
-                    && (end == start || bytes + proposalsToForward.get(end).length <= config.maxMessageBytes())) {
-                bytes += proposalsToForward.get(end).length;
-                end++;
-            }
-            long context = nextForwardContext++;
-            forwardedBatches.put(context, new ForwardedBatch(leaderId, false,
-                    List.copyOf(proposalIdsToForward.subList(start, end)), ticks));
-            send(new Propose(id, leaderId, term, context, proposalsToForward.subList(start, end)), false);
-            start = end;
-        }
-        proposalIdsToForward.clear();
-        proposalsToForward.clear();
-    }
-
-    /**
-     * Forgets batches unanswered for two maximum election timeouts: by then the host has timed their
-     * requests out, and an answer that still arrives is ignored.
-     */
-    private void pruneForwardedBatches() {
-        long oldest = ticks - 2L * config.electionTimeoutTicksMax();
-        Iterator<ForwardedBatch> batches = forwardedBatches.values().iterator();
-        while (batches.hasNext() && batches.next().sentAtTick() < oldest) {
-            batches.remove();
-        }
+        forwarder.onProposeResponse(response);
     }
 
     /**
@@ -1075,31 +913,17 @@ public final class RaftNode {
      * empty append from the follower's match index, which commits on the follower as far as it holds.
      */
     private void sendCommitNotices() {
-        progress.forEach((peer, pr) -> {
-            if (commitNoticeDue(pr)) {
-                send(new AppendEntries(id, peer, term, pr.match, log.term(pr.match), List.of(), log.committed()),
+        tracker.forEach((peer, pr) -> {
+            if (pr.commitNoticeDue(log.committed(), log.startIndex())) {
+                send(new AppendEntries(id, peer, term, pr.match(), log.term(pr.match()), List.of(), log.committed()),
                         false);
-                pr.commitSent = Math.min(log.committed(), pr.match);
+                pr.sentCommit(Math.min(log.committed(), pr.match()));
             }
         });
     }
 
     private boolean commitNoticeDue() {
-        if (role != Role.LEADER) {
-            return false;
-        }
-        for (Progress pr : progress.values()) {
-            if (commitNoticeDue(pr)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The follower waits for a commit it has not been told of and could act on (it holds the entries). */
-    private boolean commitNoticeDue(Progress pr) {
-        return pr.awaitingCommit > pr.commitSent && Math.min(log.committed(), pr.match) > pr.commitSent
-                && pr.state == Progress.State.REPLICATE && pr.match > log.startIndex();
+        return role == Role.LEADER && tracker.commitNoticeDue(log.committed(), log.startIndex());
     }
 
     // ----- role changes ---------------------------------------------------------------------
@@ -1109,13 +933,15 @@ public final class RaftNode {
             term = newTerm;
             votedFor = HardState.NO_VOTE;
         }
-        role = membership.isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
+        role = membership().isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
+        steps = STEP_FOLLOWER;
         leaderId = leader;
         resetRoleState();
     }
 
     private void becomePreCandidate() {
         role = Role.PRE_CANDIDATE;
+        steps = STEP_CANDIDATE;
         leaderId = 0;
         resetRoleState();
     }
@@ -1124,25 +950,21 @@ public final class RaftNode {
         term++;
         votedFor = id;
         role = Role.CANDIDATE;
+        steps = STEP_CANDIDATE;
         leaderId = 0;
         resetRoleState();
     }
 
     private void becomeLeader() {
         role = Role.LEADER;
+        steps = STEP_LEADER;
         leaderId = id;
         resetRoleState();
-        for (int member : membership.all()) {
-            if (member != id) {
-                Progress pr = new Progress(log.lastIndex() + 1, config.maxInflightMessages());
-                pr.recentActive = true;
-                progress.put(member, pr);
-            }
-        }
+        tracker.track(membership().all(), log.lastIndex() + 1);
         // A no-op of the new term lets the leader commit (and learn) everything before it (§8). The first
         // leader of a cluster that has no id yet founds one in it; the first founding no-op to commit
         // names the cluster for good (a later leader's log holds it, so it never founds another).
-        long founding = clusterId == 0 && !logFoundsCluster() ? random.nextLong(1, Long.MAX_VALUE) : 0;
+        long founding = identity.mustFound(log) ? random.nextLong(1, Long.MAX_VALUE) : 0;
         log.append(Entry.noop(term, log.lastIndex() + 1, founding));
         broadcastAppend();
     }
@@ -1151,94 +973,26 @@ public final class RaftNode {
         electionElapsedTicks = 0;
         heartbeatElapsedTicks = 0;
         resetRandomizedElectionTimeout();
-        votes.clear();
-        progress.clear();
+        tracker.reset();
         uncommittedBytes = 0;
-        readsAwaitingTermCommit.clear();
-        readsAwaitingQuorum.clear();
-        readRoundNeeded = false;
-        readRoundConfirmed = readRoundSent;
-        readsToForward.clear();
-        proposalIdsToForward.clear();
-        proposalsToForward.clear();
-        forwardedBatches.clear();
+        readOnly.reset();
+        forwarder.reset();
         leadTransferee = 0;
         wonPendingDurableVote = false;
     }
 
-    private boolean logFoundsCluster() {
-        for (long i = log.startIndex() + 1; i <= log.lastIndex(); i++) {
-            if (log.entry(i).clusterId() != 0) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** A committed founding no-op names the cluster; a second, different one would mean two clusters merged. */
-    private void learnClusterId(List<Entry> committed) {
-        for (Entry entry : committed) {
-            long founded = entry.clusterId();
-            if (founded == 0) {
-                continue;
-            }
-            if (clusterId == 0) {
-                clusterId = founded;
-            } else if (clusterId != founded) {
-                throw new BrokenInvariantException("entry " + entry.index() + " founds cluster "
-                        + Long.toHexString(founded) + " but node " + id + " belongs to cluster "
-                        + Long.toHexString(clusterId));
-            }
-        }
-    }
-
     // ----- membership -----------------------------------------------------------------------
-
-    private static boolean containsConfiguration(List<Entry> entries) {
-        for (Entry entry : entries) {
-            if (entry.type() == EntryType.CONFIGURATION) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Recomputes the configuration after the log's tail changed (appended or truncated). */
-    private void refreshMembershipFromLog() {
-        lastConfigIndex = lastConfigIndexAtOrBefore(log.lastIndex());
-        Membership latest = membershipAt(log.lastIndex());
-        if (!latest.equals(membership)) {
-            setMembership(latest);
-        }
-    }
-
-    private long lastConfigIndexAtOrBefore(long index) {
-        for (long i = index; i > log.startIndex(); i--) {
-            if (log.entry(i).type() == EntryType.CONFIGURATION) {
-                return i;
-            }
-        }
-        return 0;
-    }
 
     /** The configuration in effect once the log through {@code index} is applied. */
     public Membership membershipAt(long index) {
-        long configIndex = lastConfigIndexAtOrBefore(Math.min(index, log.lastIndex()));
-        return configIndex == 0 ? baseMembership : Membership.decode(log.entry(configIndex).payload());
+        return configuration.membershipAt(index);
     }
 
     private void setMembership(Membership next) {
-        membership = next;
-        quorum = new MajorityQuorum(next.voters());
+        configuration.set(next);
+        tracker.setVoters(next.voters());
         if (role == Role.LEADER) {
-            for (int member : next.all()) {
-                if (member != id && !progress.containsKey(member)) {
-                    Progress pr = new Progress(log.lastIndex() + 1, config.maxInflightMessages());
-                    pr.recentActive = true;
-                    progress.put(member, pr);
-                }
-            }
-            progress.keySet().removeIf(member -> !next.contains(member));
+            tracker.track(next.all(), log.lastIndex() + 1);
         } else if (role == Role.FOLLOWER || role == Role.LEARNER) {
             role = next.isVoter(id) ? Role.FOLLOWER : Role.LEARNER;
         } else if (!next.isVoter(id)) {
@@ -1252,25 +1006,16 @@ public final class RaftNode {
     }
 
     private boolean isPromotable() {
-        if (membership.isVoter(id)) {
-            return counts(id, storageId);
+        if (membership().isVoter(id)) {
+            return countsAsItself();
         }
         // Dissertation §4.2.2: a server removed by a configuration entry that is not yet committed
         // still campaigns. Otherwise a two-voter cluster whose leader removed itself and then lost
         // leadership before the other voter had the entry would never elect anyone: the other voter
         // needs this node's vote, and this node (with the longer log) would refuse it. It must be the
         // server the configuration before the removal names, its storage included.
-        if (lastConfigIndex <= log.committed()) {
-            return false;
-        }
-        Membership before = membershipAt(lastConfigIndex - 1);
-        return before.isVoter(id) && (config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY) || before.counts(id, storageId));
-    }
-
-    /** The configuration binds this node's id to other storage: this node is not that member. */
-    private boolean replaced() {
-        long bound = membership.storageOf(id);
-        return bound != 0 && bound != storageId && !config.has(DeliberateBug.IGNORE_STORAGE_IDENTITY);
+        Membership before = configuration.beforeUncommittedChange();
+        return before != null && before.isVoter(id) && identity.counts(before, id, identity.storageId());
     }
 
     private void send(Message message, boolean afterPersist) {
@@ -1291,8 +1036,8 @@ public final class RaftNode {
         return !softState().equals(lastSoftState) || !hardState().equals(lastHardState) || log.hasUnstable()
                 || !messages.isEmpty() || !messagesAfterPersist.isEmpty() || !readStates.isEmpty()
                 || (log.hasCommittedToApply() && applyBudgetBytes > 0) || readRoundStartable() || snapshotToInstall != null
-                || !peersNeedingSnapshot.isEmpty() || !forwardedOutcomes.isEmpty()
-                || (leaderId != 0 && (!readsToForward.isEmpty() || !proposalsToForward.isEmpty()))
+                || !peersNeedingSnapshot.isEmpty() || !forwarder.outcomes().isEmpty()
+                || (leaderId != 0 && forwarder.hasPending())
                 || commitNoticeDue();
     }
 
@@ -1311,12 +1056,15 @@ public final class RaftNode {
         if (role == Role.LEADER) {
             sendCommitNotices();
         } else {
-            flushForwarded();
+            if (leaderId != 0) {
+                // What a follower collected for its leader since the last Ready: one message per kind.
+                forwarder.flush(leaderId, term, messages);
+            }
         }
         List<Entry> committed = applyBudgetBytes > 0
-                ? log.takeCommitted((int) Math.min(config.maxMessageBytes(), applyBudgetBytes))
+                ? log.takeCommitted((int) Math.min(config.messageBytesMax(), applyBudgetBytes))
                 : List.of();
-        learnClusterId(committed);
+        identity.learnFrom(committed);
         SoftState soft = softState();
         HardState hard = hardState();
         Ready ready = new Ready(
@@ -1329,7 +1077,7 @@ public final class RaftNode {
                 readStates,
                 snapshotToInstall,
                 peersNeedingSnapshot,
-                forwardedOutcomes);
+                forwarder.outcomes());
         snapshotToInstall = null;
         peersNeedingSnapshot.clear();
         lastSoftState = soft;
@@ -1337,7 +1085,7 @@ public final class RaftNode {
         messages.clear();
         messagesAfterPersist.clear();
         readStates.clear();
-        forwardedOutcomes.clear();
+        forwarder.clearOutcomes();
         readyOutstanding = true;
         return ready;
     }
@@ -1409,7 +1157,7 @@ public final class RaftNode {
     }
 
     public Membership membership() {
-        return membership;
+        return configuration.membership();
     }
 
     public SoftState softState() {
@@ -1417,7 +1165,7 @@ public final class RaftNode {
     }
 
     public HardState hardState() {
-        return new HardState(term, votedFor, log.committed(), clusterId);
+        return new HardState(term, votedFor, log.committed(), identity.clusterId());
     }
 
     /** The leader's view of every member (empty on other roles). */
@@ -1426,9 +1174,10 @@ public final class RaftNode {
         if (role != Role.LEADER) {
             return out;
         }
-        out.add(new PeerProgress(id, membership.isVoter(id), log.stableIndex(), log.lastIndex() + 1, "self", storageId));
-        progress.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership.isVoter(peer), pr.match, pr.next,
-                pr.state.name().toLowerCase(java.util.Locale.ROOT), pr.storageId)));
+        out.add(new PeerProgress(id, membership().isVoter(id), log.stableIndex(), log.lastIndex() + 1, null,
+                identity.storageId()));
+        tracker.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership().isVoter(peer), pr.match(), pr.next(),
+                pr.state(), pr.storageId())));
         return out;
     }
 }

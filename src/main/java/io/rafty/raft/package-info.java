@@ -3,12 +3,23 @@
  * ({@code ArchitectureTest} enforces it).
  *
  * <pre>
- *   tick() ─┐                                    ┌─► Ready: hard state + entries to persist,
- *   step(m) ─┼─► RaftNode ── role dispatch ──────┤   messages (now / after persist),
- *   propose ─┤    RaftLog (in-memory log view)   │   committed entries, confirmed reads,
- *   readIndex┘    Progress per follower          │   snapshot to install / peers needing one
- *                 MajorityQuorum (votes, commit) └─► advance(ready) once persisted
+ *   tick() ─┐                                     ┌─► Ready: hard state + entries to persist,
+ *   step(m) ─┼─► RaftNode ── steps[m.kind()] ──────┤   messages (now / after persist),
+ *   propose ─┤    roles, terms, elections,         │   committed entries, confirmed reads,
+ *   readIndex┘    replication; RaftLog             │   snapshot to install / peers needing one
+ *                                                  └─► advance(ready) once persisted
+ *   RaftNode's parts, each owning its state behind methods:
+ *     tracker.ProgressTracker   Progress per follower, vote tally, majority questions ──► quorum.MajorityQuorum
+ *     ReadOnlyQueue             the leader's ReadIndex rounds and the reads waiting for them
+ *     Forwarder                 a follower's batched reads and commands for its leader
+ *     ConfigurationTracker      base and latest configuration, last config index, change checks
+ *     ClusterIdentity           cluster id, storage ids, whose storage counts
  * </pre>
+ *
+ * <p>Dispatch is by role, then by message kind: {@code becomeLeader / becomeCandidate /
+ * becomePreCandidate / becomeFollower} choose the step function, a table filled from an exhaustive
+ * {@code switch} over {@link io.rafty.raft.message.Message.Kind}, so a new kind of message does not
+ * compile until every role says what it does with it.
  *
  * What it implements, with the sections of the Raft paper and dissertation the tests cite: leader
  * election with randomized timeouts in ticks, PreVote (§9.6), CheckQuorum and leader stickiness

@@ -173,7 +173,7 @@ class ConfigLoaderTest {
         assertEquals(4, raft.id());
         assertEquals(10, raft.electionTimeoutTicksMin());
         assertEquals(2, raft.heartbeatIntervalTicks());
-        assertEquals(7, raft.maxInflightMessages());
+        assertEquals(7, raft.inflightMessagesMax());
         assertTrue(raft.preVote());
     }
 

@@ -60,7 +60,8 @@ public class RaftNodeBenchmark {
 
     @Setup(Level.Iteration)
     public void setUp() {
-        RaftConfig config = new RaftConfig(1, 10, 20, 1, 1 << 20, 256, 1L << 40, false, false, Set.of());
+        RaftConfig config = RaftConfig.builder(1).uncommittedBytesMax(1L << 40).preVote(false)
+                .checkQuorum(false).build();
         leader = new RaftNode(config, RecoveredState.fresh(THREE), new SplittableRandom(1));
         leader.campaign();
         drain(leader);

@@ -55,7 +55,7 @@ final class DriverFixture {
 
     /** Election timeouts of 10 to 20 ticks, heartbeats every tick; no CheckQuorum, so a silent cluster keeps its leader. */
     static RaftConfig config(int id) {
-        return new RaftConfig(id, 10, 20, 1, 1 << 20, 256, 64L << 20, true, false, Set.of());
+        return RaftConfig.builder(id).checkQuorum(false).build();
     }
 
     static NodeDriver.Settings settings() {

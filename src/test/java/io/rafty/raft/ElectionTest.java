@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 
 class ElectionTest {
 
-    private static final RaftConfig NO_PREVOTE = new RaftConfig(1, 10, 20, 1, 1 << 20, 64, 1 << 26, false, true,
-            Set.of());
+    private static final RaftConfig NO_PREVOTE = RaftConfig.builder(1).inflightMessagesMax(64)
+            .uncommittedBytesMax(1 << 26).preVote(false).build();
 
     // §5.2: a follower that hears nothing for an election timeout starts an election.
     @Test

@@ -181,9 +181,9 @@ final class InteractionHarness {
         RaftConfig defaults = RaftConfig.defaults(1);
         int[] election = args.range("election", defaults.electionTimeoutTicksMin(), defaults.electionTimeoutTicksMax());
         int heartbeat = args.intNamed("heartbeat", defaults.heartbeatIntervalTicks());
-        int msgBytes = args.intNamed("msgbytes", defaults.maxMessageBytes());
-        int inflight = args.intNamed("inflight", defaults.maxInflightMessages());
-        long uncommitted = args.longNamed("uncommitted", defaults.maxUncommittedBytes());
+        int msgBytes = args.intNamed("msgbytes", defaults.messageBytesMax());
+        int inflight = args.intNamed("inflight", defaults.inflightMessagesMax());
+        long uncommitted = args.longNamed("uncommitted", defaults.uncommittedBytesMax());
         boolean preVote = args.bool("prevote", defaults.preVote());
         boolean checkQuorum = args.bool("checkquorum", defaults.checkQuorum());
         Set<DeliberateBug> bugs = EnumSet.noneOf(DeliberateBug.class);
@@ -196,8 +196,10 @@ final class InteractionHarness {
         }
         Membership membership = new Membership(voters, learners);
         for (int id : newIds) {
-            RaftConfig config = new RaftConfig(id, election[0], election[1], heartbeat, msgBytes, inflight, uncommitted,
-                    preVote, checkQuorum, bugs);
+            RaftConfig config = RaftConfig.builder(id).electionTimeoutTicks(election[0], election[1])
+                    .heartbeatIntervalTicks(heartbeat).messageBytesMax(msgBytes).inflightMessagesMax(inflight)
+                    .uncommittedBytesMax(uncommitted).preVote(preVote).checkQuorum(checkQuorum).deliberateBugs(bugs)
+                    .build();
             hosts.put(id, new InteractionHost(config, membership));
         }
     }
@@ -387,7 +389,7 @@ final class InteractionHarness {
         if (!progress.isEmpty()) {
             out.add("  progress:");
             for (PeerProgress p : progress) {
-                out.add("    " + p.id() + " " + p.state() + " match=" + p.matchIndex() + " next=" + p.nextIndex()
+                out.add("    " + p.id() + " " + p.stateName() + " match=" + p.matchIndex() + " next=" + p.nextIndex()
                         + (p.voter() ? "" : " learner") + " storage=" + p.storageId());
             }
         }

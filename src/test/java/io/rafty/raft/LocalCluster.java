@@ -91,8 +91,8 @@ final class LocalCluster {
 
     private RaftConfig configFor(int id) {
         return new RaftConfig(id, template.electionTimeoutTicksMin(), template.electionTimeoutTicksMax(),
-                template.heartbeatIntervalTicks(), template.maxMessageBytes(), template.maxInflightMessages(),
-                template.maxUncommittedBytes(), template.preVote(), template.checkQuorum(), template.deliberateBugs());
+                template.heartbeatIntervalTicks(), template.messageBytesMax(), template.inflightMessagesMax(),
+                template.uncommittedBytesMax(), template.preVote(), template.checkQuorum(), template.deliberateBugs());
     }
 
     /** Starts a brand-new node that knows the cluster as {@code known} (as a joining node learns it). */

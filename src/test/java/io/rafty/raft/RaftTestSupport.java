@@ -24,7 +24,8 @@ final class RaftTestSupport {
 
     /** Makes node 1 of three the leader of {@code term} over the given log, with pre-vote off for directness. */
     static RaftNode leaderOf(long term, List<Entry> log, Set<DeliberateBug> bugs) {
-        RaftConfig config = new RaftConfig(1, 10, 20, 1, 1 << 20, 4, 1 << 26, false, true, bugs);
+        RaftConfig config = RaftConfig.builder(1).inflightMessagesMax(4).uncommittedBytesMax(1 << 26)
+                .preVote(false).deliberateBugs(bugs).build();
         RaftNode node = node(config, THREE, new HardState(term - 1, 0, 0), log);
         for (int i = 0; i < 25 && node.role() != Role.CANDIDATE; i++) {
             node.tick();

@@ -182,7 +182,8 @@ class ReplicationTest {
     // Byte limit: one append carries at most about maxMessageBytes of entries (but always at least one).
     @Test
     void appendRespectsMessageByteLimit() {
-        RaftConfig config = new RaftConfig(1, 10, 20, 1, 1000, 4, 1 << 26, false, true, Set.of());
+        RaftConfig config = RaftConfig.builder(1).messageBytesMax(1000).inflightMessagesMax(4)
+                .uncommittedBytesMax(1 << 26).preVote(false).build();
         RaftNode leader = node(config, THREE, new HardState(0, 0, 0), List.of());
         for (int i = 0; i < 25 && leader.role() != Role.CANDIDATE; i++) {
             leader.tick();

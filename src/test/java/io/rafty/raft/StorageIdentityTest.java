@@ -14,6 +14,7 @@ import io.rafty.raft.message.HeartbeatResponse;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.VoteResponse;
+import io.rafty.raft.tracker.Progress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,8 @@ class StorageIdentityTest {
 
     private static RaftNode node(int id, long storageId, Membership membership, Set<DeliberateBug> bugs) {
         // PreVote off, so campaign() asks for real votes directly.
-        RaftConfig config = new RaftConfig(id, 10, 20, 1, 1 << 20, 4, 1 << 26, false, true, bugs);
+        RaftConfig config = RaftConfig.builder(id).inflightMessagesMax(4).uncommittedBytesMax(1 << 26)
+                .preVote(false).deliberateBugs(bugs).build();
         return new RaftNode(config, new RecoveredState(HardState.INITIAL, membership, 0, 0, List.of(), 0, storageId),
                 new Random(id));
     }
@@ -134,14 +136,14 @@ class StorageIdentityTest {
         ack(leader, 3, 301, 1);
         assertEquals(1, leader.commitIndex());
         assertEquals(1, progressOf(leader, 3).matchIndex());
-        assertEquals("replicate", progressOf(leader, 3).state());
+        assertEquals(Progress.State.REPLICATE, progressOf(leader, 3).state());
         long index = leader.propose(new byte[] {1});
         drain(leader);
 
         assertEquals(Observation.STORAGE_REPLACED, leader.observe(3, storage(302)));
         PeerProgress forgotten = progressOf(leader, 3);
         assertEquals(0, forgotten.matchIndex());
-        assertEquals("probe", forgotten.state());
+        assertEquals(Progress.State.PROBE, forgotten.state());
         assertEquals(302, forgotten.storageId());
         assertEquals(Observation.ACCEPTED, leader.observe(3, storage(302)), "replaced once, not at every batch");
 

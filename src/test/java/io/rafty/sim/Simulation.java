@@ -162,10 +162,11 @@ final class Simulation {
         this.hosts = new SimHost[size + 1];
         held.add(List.of());
         for (int id = 1; id <= size; id++) {
-            RaftConfig config = new RaftConfig(id, parameters.electionTimeoutTicksMin(),
-                    parameters.electionTimeoutTicksMax(), parameters.heartbeatIntervalTicks(),
-                    parameters.maxMessageBytes(), parameters.maxInflightMessages(), 1L << 20, true, true,
-                    parameters.bugs());
+            RaftConfig config = RaftConfig.builder(id)
+                    .electionTimeoutTicks(parameters.electionTimeoutTicksMin(), parameters.electionTimeoutTicksMax())
+                    .heartbeatIntervalTicks(parameters.heartbeatIntervalTicks())
+                    .messageBytesMax(parameters.maxMessageBytes()).inflightMessagesMax(parameters.maxInflightMessages())
+                    .uncommittedBytesMax(1L << 20).deliberateBugs(parameters.bugs()).build();
             double skew = parameters.tickSkew() == 0 ? 0 : tickRandom.nextDouble(-parameters.tickSkew(),
                     parameters.tickSkew());
             long tickMicros = Math.round(parameters.baseTickMicros() * (1 + skew));

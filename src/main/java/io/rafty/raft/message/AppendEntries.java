@@ -10,6 +10,11 @@ import java.util.List;
 public record AppendEntries(int from, int to, long term, long prevLogIndex, long prevLogTerm,
                             List<Entry> entries, long leaderCommit) implements Message {
 
+    @Override
+    public Kind kind() {
+        return Kind.APPEND_ENTRIES;
+    }
+
     public AppendEntries {
         entries = List.copyOf(entries);
     }

@@ -14,4 +14,9 @@ package io.rafty.raft.message;
  */
 public record AppendResponse(int from, int to, long term, boolean success, long index,
                              long conflictIndex, long conflictTerm) implements Message {
+
+    @Override
+    public Kind kind() {
+        return Kind.APPEND_RESPONSE;
+    }
 }

@@ -5,4 +5,9 @@ package io.rafty.raft.message;
  * {@code lastIndex} lets the leader notice a follower that has fallen behind.
  */
 public record HeartbeatResponse(int from, int to, long term, long readContext, long lastIndex) implements Message {
+
+    @Override
+    public Kind kind() {
+        return Kind.HEARTBEAT_RESPONSE;
+    }
 }

@@ -9,4 +9,9 @@ import io.rafty.raft.Membership;
  */
 public record InstallSnapshot(int from, int to, long term, long snapshotIndex, long snapshotTerm,
                               Membership membership) implements Message {
+
+    @Override
+    public Kind kind() {
+        return Kind.INSTALL_SNAPSHOT;
+    }
 }

@@ -9,6 +9,11 @@ import java.util.List;
  */
 public record Propose(int from, int to, long term, long context, List<byte[]> payloads) implements Message {
 
+    @Override
+    public Kind kind() {
+        return Kind.PROPOSE;
+    }
+
     public Propose {
         payloads = List.copyOf(payloads);
     }

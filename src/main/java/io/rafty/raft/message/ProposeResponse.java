@@ -7,4 +7,9 @@ package io.rafty.raft.message;
  * then nothing was appended.
  */
 public record ProposeResponse(int from, int to, long term, long context, long firstIndex) implements Message {
+
+    @Override
+    public Kind kind() {
+        return Kind.PROPOSE_RESPONSE;
+    }
 }

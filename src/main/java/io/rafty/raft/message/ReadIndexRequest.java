@@ -5,4 +5,9 @@ package io.rafty.raft.message;
  * thesis §6.4). {@code context} names the batch on the follower; the leader echoes it back.
  */
 public record ReadIndexRequest(int from, int to, long term, long context) implements Message {
+
+    @Override
+    public Kind kind() {
+        return Kind.READ_INDEX_REQUEST;
+    }
 }

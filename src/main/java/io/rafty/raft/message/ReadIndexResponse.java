@@ -6,4 +6,9 @@ package io.rafty.raft.message;
  * reads once it has applied through {@code index}.
  */
 public record ReadIndexResponse(int from, int to, long term, long context, long index) implements Message {
+
+    @Override
+    public Kind kind() {
+        return Kind.READ_INDEX_RESPONSE;
+    }
 }

@@ -9,6 +9,11 @@ package io.rafty.raft.message;
 public record RequestVote(int from, int to, long term, long lastLogIndex, long lastLogTerm, boolean preVote,
                           boolean transfer) implements Message {
 
+    @Override
+    public Kind kind() {
+        return Kind.REQUEST_VOTE;
+    }
+
     public RequestVote(int from, int to, long term, long lastLogIndex, long lastLogTerm, boolean preVote) {
         this(from, to, term, lastLogIndex, lastLogTerm, preVote, false);
     }

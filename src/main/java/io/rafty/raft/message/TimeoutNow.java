@@ -5,4 +5,9 @@ package io.rafty.raft.message;
  * once, without waiting for its election timeout or a PreVote round.
  */
 public record TimeoutNow(int from, int to, long term) implements Message {
+
+    @Override
+    public Kind kind() {
+        return Kind.TIMEOUT_NOW;
+    }
 }

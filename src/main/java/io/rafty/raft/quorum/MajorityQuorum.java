@@ -1,52 +1,76 @@
 package io.rafty.raft.quorum;
 
 import java.util.Arrays;
-import java.util.Map;
 import java.util.Set;
+import java.util.function.IntPredicate;
 
 /**
- * Majority math over one set of voters. Joint consensus (two majorities) will compose two of
- * these; nothing here knows about roles or messages.
+ * Majority math over one set of voters, and the only place in Rafty that knows what a majority is.
+ * Joint consensus (two majorities) would compose two of these; nothing here knows about roles,
+ * messages or storage.
+ *
+ * <p>The questions are asked through views ({@link AckedIndexer}, {@link VoteLookup},
+ * {@link IntPredicate}) rather than maps, so the leader's commit rule, which runs on every
+ * acknowledgement, allocates nothing: the voters are an array and the sort works in a scratch array
+ * owned by this quorum. That makes an instance single-threaded, like the {@code RaftNode} that owns it.
  */
 public final class MajorityQuorum {
 
     /** What a vote tally amounts to so far. */
     public enum VoteResult { PENDING, WON, LOST }
 
-    private final Set<Integer> voters;
+    /** The highest value (a match index, a ReadIndex round) a voter has acknowledged; 0 for none. */
+    @FunctionalInterface
+    public interface AckedIndexer {
+        long acknowledged(int voter);
+    }
+
+    /** A voter's vote: {@code TRUE} granted, {@code FALSE} rejected, {@code null} not heard from. */
+    @FunctionalInterface
+    public interface VoteLookup {
+        Boolean vote(int voter);
+    }
+
+    private final int[] voters;
+    private final long[] scratch;
 
     public MajorityQuorum(Set<Integer> voters) {
         if (voters.isEmpty()) {
             throw new IllegalArgumentException("a quorum needs at least one voter");
         }
-        this.voters = Set.copyOf(voters);
+        this.voters = voters.stream().mapToInt(Integer::intValue).sorted().toArray();
+        this.scratch = new long[this.voters.length];
     }
 
+    /** How many of {@code voterCount} voters make a majority. */
+    public static int size(int voterCount) {
+        return voterCount / 2 + 1;
+    }
+
+    /** How many voters make a majority of this quorum. */
     public int size() {
-        return voters.size() / 2 + 1;
+        return size(voters.length);
     }
 
     /**
      * The largest value that a majority of voters has reached: with match indexes, the highest
-     * index stored on a majority. A voter missing from {@code acknowledged} counts as 0.
+     * index stored on a majority.
      */
-    public long committedIndex(Map<Integer, Long> acknowledged) {
-        long[] values = new long[voters.size()];
-        int i = 0;
-        for (int voter : voters) {
-            values[i++] = acknowledged.getOrDefault(voter, 0L);
+    public long committedIndex(AckedIndexer acknowledged) {
+        for (int i = 0; i < voters.length; i++) {
+            scratch[i] = acknowledged.acknowledged(voters[i]);
         }
-        Arrays.sort(values);
+        Arrays.sort(scratch);
         // Ascending order: the element at position n - quorum is reached by exactly a quorum.
-        return values[values.length - size()];
+        return scratch[voters.length - size()];
     }
 
-    /** Tallies granted and rejected votes; votes from non-voters are ignored. */
-    public VoteResult tally(Map<Integer, Boolean> votes) {
+    /** Tallies granted and rejected votes; votes from non-voters are never asked for. */
+    public VoteResult tally(VoteLookup votes) {
         int granted = 0;
         int rejected = 0;
         for (int voter : voters) {
-            Boolean vote = votes.get(voter);
+            Boolean vote = votes.vote(voter);
             if (vote == null) {
                 continue;
             }
@@ -59,17 +83,17 @@ public final class MajorityQuorum {
         if (granted >= size()) {
             return VoteResult.WON;
         }
-        if (rejected > voters.size() - size()) {
+        if (rejected > voters.length - size()) {
             return VoteResult.LOST;
         }
         return VoteResult.PENDING;
     }
 
-    /** True when the given voters include a majority. */
-    public boolean isMajority(Set<Integer> active) {
+    /** True when the voters for which {@code active} holds include a majority. */
+    public boolean isMajority(IntPredicate active) {
         int count = 0;
         for (int voter : voters) {
-            if (active.contains(voter)) {
+            if (active.test(voter)) {
                 count++;
             }
         }
