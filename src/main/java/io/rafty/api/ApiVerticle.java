@@ -492,9 +492,11 @@ public final class ApiVerticle extends VerticleBase {
                         + KeyCodec.display(failed.key()),
                         new JsonObject().put("current", failed.current() == null ? null : KvJson.entry(failed.current())));
             }
-            // No key write ends like this (write() answers replays and reused keys): a bug, answered, not left hanging.
+            // No key write ends like this (write() answers replays and reused keys; an HTTP transaction has no
+            // kept values and no past-revision gets, which only etcd's API sends): a bug, answered, not left hanging.
             case COMPACTED, COMPACT_REFUSED, REPLAYED, IDEMPOTENCY_KEY_REUSED, LEASE_GRANTED, LEASE_EXISTS,
-                 LEASE_REVOKED, LEASE_CHECKPOINTED -> new ApiException(500, "internal", "internal error");
+                 LEASE_REVOKED, LEASE_CHECKPOINTED, TXN_KEY_NOT_FOUND, TXN_REVISION_UNAVAILABLE ->
+                    new ApiException(500, "internal", "internal error");
         };
         if (refusal != null) {
             error(ctx, refusal);

@@ -13,7 +13,7 @@ public sealed interface KvResult {
     enum Kind {
         WRITTEN, DELETED, NOT_FOUND, COMPARE_FAILED, COMPACTED, COMPACT_REFUSED, TXN_DONE, REPLAYED,
         IDEMPOTENCY_KEY_REUSED, LEASE_GRANTED, LEASE_EXISTS, LEASE_NOT_FOUND, LEASE_REVOKED, LEASE_CHECKPOINTED,
-        TXN_INVALID
+        TXN_INVALID, TXN_KEY_NOT_FOUND, TXN_REVISION_UNAVAILABLE
     }
 
     Kind kind();
@@ -180,6 +180,10 @@ public sealed interface KvResult {
      * {@code ignore_value} / {@code ignore_lease}) found no {@code key}.
      */
     record TxnKeyNotFound(long index, byte[] key) implements KvResult {
+        @Override
+        public Kind kind() {
+            return Kind.TXN_KEY_NOT_FOUND;
+        }
     }
 
     /**
@@ -189,6 +193,11 @@ public sealed interface KvResult {
      */
     record TxnRevisionUnavailable(long index, RevisionUnavailableException.Reason reason, long revision,
                                   long compactRevision, long currentRevision) implements KvResult {
+
+        @Override
+        public Kind kind() {
+            return Kind.TXN_REVISION_UNAVAILABLE;
+        }
 
         /** The refusal as the exception a read at that revision throws. */
         public RevisionUnavailableException exception() {
