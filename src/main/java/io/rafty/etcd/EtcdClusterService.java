@@ -158,7 +158,7 @@ final class EtcdClusterService extends ClusterGrpc.ClusterImplBase {
         long leaderLast = node.raft().status().lastLogIndex();
         for (PeerProgress peer : progress) {
             if (peer.id() == id && !peer.voter()) {
-                return peer.matchIndex() == 0 || !peer.state().equals("replicate")
+                return peer.matchIndex() == 0 || !peer.replicating()
                         || leaderLast - peer.matchIndex() > node.config().learnerPromotionLagEntries();
             }
         }

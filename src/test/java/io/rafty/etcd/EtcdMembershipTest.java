@@ -123,7 +123,7 @@ class EtcdMembershipTest {
             long last = leaderNode.status().lastLogIndex();
             List<PeerProgress> progress = leaderNode.raft().progress().toCompletionStage().toCompletableFuture()
                     .get(WAIT_SECONDS, TimeUnit.SECONDS);
-            return progress.stream().anyMatch(p -> p.id() == 4 && p.state().equals("replicate") && p.matchIndex() > 0
+            return progress.stream().anyMatch(p -> p.id() == 4 && p.replicating() && p.matchIndex() > 0
                     && last - p.matchIndex() <= 100);
         });
         io.etcd.jetcd.cluster.MemberPromoteResponse promoted = members.promoteMember(4).get(WAIT_SECONDS, TimeUnit.SECONDS);
