@@ -3,14 +3,11 @@ package io.rafty.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.File;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -38,9 +35,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -59,8 +53,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 class DashboardIT {
 
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final Duration START = Duration.ofSeconds(60);
     private static final Duration PAGE = Duration.ofSeconds(45);
     private static final int POLL_MS = 300;
@@ -76,13 +68,7 @@ class DashboardIT {
 
     @BeforeEach
     void requireChromium() {
-        boolean installed = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
-        String missing = "Chromium and its driver are not installed (" + CHROMIUM + ", " + CHROMEDRIVER
-                + "; apt-get install chromium chromium-driver)";
-        if (!installed && "true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(missing + ": CI must run the dashboard's browser test (.ci/run installs them)");
-        }
-        assumeTrue(installed, missing + "; skipping the dashboard's browser test");
+        Chromium.require("the dashboard's browser test");
     }
 
     @AfterEach
@@ -214,8 +200,7 @@ class DashboardIT {
 
     /** The string value of a JavaScript expression evaluated in the page. */
     private static String text(WebDriver d, String expression) {
-        Object value = ((JavascriptExecutor) d).executeScript("return String(" + expression + ");");
-        return value == null ? "" : value.toString();
+        return Chromium.text(d, expression);
     }
 
     /** Each member row's id and the role it shows, read in one script. */
@@ -233,16 +218,7 @@ class DashboardIT {
     }
 
     private WebDriver chromium() {
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,1900", "--user-data-dir=" + dir.resolve("chromium-profile"));
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(CHROMEDRIVER.toString()))
-                .usingAnyFreePort()
-                .withLogFile(dir.resolve("chromedriver.log").toFile())
-                .build();
-        return new ChromeDriver(service, options);
+        return Chromium.start(dir);
     }
 
     /** The chaos command's event feed, as docs/DASHBOARD.md describes it, serving {@link #chaosEvents}. */
