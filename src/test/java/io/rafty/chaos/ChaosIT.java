@@ -70,7 +70,8 @@ class ChaosIT {
             if (matcher.find()) {
                 feed.set(matcher.group(1));
             }
-            return feed.get() != null || run.isDone();
+            // The feed line comes before the nodes start, the dashboard line once they have: wait for both.
+            return feed.get() != null && out.toString().contains("dashboard: ") || run.isDone();
         });
         assertTrue(feed.get() != null, "no feed line in: " + out);
         assertTrue(out.toString().contains("dashboard: http://127.0.0.1:"), out.toString());
