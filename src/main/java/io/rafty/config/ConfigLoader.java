@@ -374,7 +374,31 @@ public final class ConfigLoader {
                 clusterSecretFile(s),
                 s.intValue("peerAuthMaxClockSkewMs", NodeConfig.DEFAULT_PEER_AUTH_MAX_CLOCK_SKEW_MS),
                 s.intValue("peerAuthNonceCacheEntries", NodeConfig.DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES),
-                s.intValue("maxLogListLimit", NodeConfig.DEFAULT_MAX_LOG_LIST_LIMIT));
+                s.intValue("maxLogListLimit", NodeConfig.DEFAULT_MAX_LOG_LIST_LIMIT),
+                s.booleanValue("auth", NodeConfig.DEFAULT_AUTH),
+                s.values.get("authRootPassword") == null ? null
+                        : RootPassword.of((String) s.values.get("authRootPassword")),
+                path(s, "authRootPasswordFile"),
+                s.intValue("authBcryptCost", NodeConfig.DEFAULT_AUTH_BCRYPT_COST),
+                s.intValue("authTokenTtlS", NodeConfig.DEFAULT_AUTH_TOKEN_TTL_S),
+                s.booleanValue("authMetricsOpen", NodeConfig.DEFAULT_AUTH_METRICS_OPEN),
+                s.intValue("authHeaderBytesMax", NodeConfig.DEFAULT_AUTH_HEADER_BYTES_MAX));
+    }
+
+    /** A path setting, or null when unset. */
+    private static Path path(Settings s, String key) {
+        String file = (String) s.values.get(key);
+        if (file == null) {
+            return null;
+        }
+        try {
+            if (file.isBlank()) {
+                throw new ConfigException(key, key + " must not be empty");
+            }
+            return Path.of(file.strip());
+        } catch (InvalidPathException e) {
+            throw new ConfigException(key, key + " " + Peer.quote(file) + " is not a valid path");
+        }
     }
 
     /** The secret given as text, or null (none, or given as a file, which the NodeConfig constructor reads). */
@@ -451,7 +475,7 @@ public final class ConfigLoader {
                 kind = Kind.STRING;
             } else if (type == List.class) {
                 kind = Kind.PEERS;
-            } else if (type == ClusterSecret.class) {
+            } else if (type == ClusterSecret.class || type == RootPassword.class) {
                 kind = Kind.SECRET;
             } else {
                 throw new IllegalStateException("no loader for setting " + component.getName() + " of type " + type);
