@@ -1,8 +1,5 @@
 package io.rafty.kv;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -23,56 +20,53 @@ final class AuthCodec {
     }
 
     static byte[] encode(AuthChange change) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(bytes);
-        try {
+        ByteWriter out = new ByteWriter();
+        {
             out.writeByte(CommandCodec.FORMAT_VERSION);
             out.writeByte(CommandCodec.TYPE_AUTH);
             switch (change.kind()) {
                 case ENABLE -> {
                     AuthChange.Enable enable = (AuthChange.Enable) change;
                     out.writeByte(ENABLE);
-                    string(out, enable.rootPasswordHash());
-                    bytes(out, enable.signingKey());
+                    out.writeString(enable.rootPasswordHash());
+                    out.writeBytes(enable.signingKey());
                 }
                 case PUT_USER -> {
                     AuthChange.PutUser put = (AuthChange.PutUser) change;
                     out.writeByte(PUT_USER);
-                    string(out, put.name());
+                    out.writeString(put.name());
                     out.writeByte((put.passwordHash() != null ? HAS_HASH : 0) | (put.roles() != null ? HAS_ROLES : 0));
                     if (put.passwordHash() != null) {
-                        string(out, put.passwordHash());
+                        out.writeString(put.passwordHash());
                     }
                     if (put.roles() != null) {
                         out.writeInt(put.roles().size());
                         for (String role : put.roles()) {
-                            string(out, role);
+                            out.writeString(role);
                         }
                     }
                 }
                 case DELETE_USER -> {
                     out.writeByte(DELETE_USER);
-                    string(out, ((AuthChange.DeleteUser) change).name());
+                    out.writeString(((AuthChange.DeleteUser) change).name());
                 }
                 case PUT_ROLE -> {
                     AuthChange.PutRole put = (AuthChange.PutRole) change;
                     out.writeByte(PUT_ROLE);
-                    string(out, put.name());
+                    out.writeString(put.name());
                     out.writeInt(put.permissions().size());
                     for (AuthState.Permission permission : put.permissions()) {
-                        bytes(out, permission.prefix());
+                        out.writeBytes(permission.prefix());
                         out.writeByte(permission.access().ordinal());
                     }
                 }
                 case DELETE_ROLE -> {
                     out.writeByte(DELETE_ROLE);
-                    string(out, ((AuthChange.DeleteRole) change).name());
+                    out.writeString(((AuthChange.DeleteRole) change).name());
                 }
             }
-        } catch (IOException e) {
-            throw new IllegalStateException("writing to memory cannot fail", e);
         }
-        return bytes.toByteArray();
+        return out.toByteArray();
     }
 
     /** Decodes the change after the two header bytes; underflow is the caller's to turn into a clear error. */
@@ -134,12 +128,4 @@ final class AuthCodec {
         return new String(CommandCodec.getBytes(buffer, field), StandardCharsets.UTF_8);
     }
 
-    private static void string(DataOutputStream out, String text) throws IOException {
-        bytes(out, text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static void bytes(DataOutputStream out, byte[] bytes) throws IOException {
-        out.writeInt(bytes.length);
-        out.write(bytes);
-    }
 }

@@ -287,35 +287,32 @@ public final class AuthState {
      * each: bytes prefix, u8 access ordinal). A string is bytes of UTF-8; bytes are an i32 length and the bytes.
      */
     public byte[] encode() {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
-        try {
+        ByteWriter out = new ByteWriter();
+        {
             out.writeByte(FORMAT);
             out.writeByte(enabled ? 1 : 0);
-            writeBytes(out, signingKey);
+            out.writeBytes(signingKey);
             out.writeInt(users.size());
             for (User user : users.values()) {
-                writeString(out, user.name());
-                writeString(out, user.passwordHash());
+                out.writeString(user.name());
+                out.writeString(user.passwordHash());
                 out.writeLong(user.passwordRevision());
                 out.writeInt(user.roles().size());
                 for (String role : user.roles()) {
-                    writeString(out, role);
+                    out.writeString(role);
                 }
             }
             out.writeInt(roles.size());
             for (Role role : roles.values()) {
-                writeString(out, role.name());
+                out.writeString(role.name());
                 out.writeInt(role.permissions().size());
                 for (Permission permission : role.permissions()) {
-                    writeBytes(out, permission.prefix());
+                    out.writeBytes(permission.prefix());
                     out.writeByte(permission.access().ordinal());
                 }
             }
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("writing to memory cannot fail", e);
         }
-        return bytes.toByteArray();
+        return out.toByteArray();
     }
 
     /**
@@ -386,15 +383,6 @@ public final class AuthState {
 
     private static String readString(ByteBuffer in) {
         return new String(readBytes(in), StandardCharsets.UTF_8);
-    }
-
-    private static void writeBytes(java.io.DataOutputStream out, byte[] bytes) throws java.io.IOException {
-        out.writeInt(bytes.length);
-        out.write(bytes);
-    }
-
-    private static void writeString(java.io.DataOutputStream out, String text) throws java.io.IOException {
-        writeBytes(out, text.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
