@@ -287,6 +287,11 @@ public final class RaftyNode implements AutoCloseable {
         return config.id();
     }
 
+    /** The configuration this node was started with. */
+    public NodeConfig config() {
+        return config;
+    }
+
     /** The port the HTTP server is bound to. */
     public int port() {
         return api.actualPort();

@@ -17,8 +17,8 @@ import java.util.function.Consumer;
  * <p>With auth enforced, every path is in one of three classes, decided here by path alone so that a route added
  * later is closed by default:
  * <ul>
- *   <li><b>open</b> — {@link #OPEN_PATHS} and the prefixes {@link #OPEN_PREFIXES}: probes, the static dashboard
- *       page and API docs, the token route; {@code /metrics} too unless {@code authMetricsOpen=false};</li>
+ *   <li><b>open</b> — {@link #OPEN_PATHS} and the prefixes {@link #OPEN_PREFIXES}: probes, the node's own
+ *       status, the static dashboard page and API docs, the token route; {@code /metrics} too unless {@code authMetricsOpen=false};</li>
  *   <li><b>key routes</b> — {@link #KEY_ROUTE_PREFIXES}: any authenticated user passes the gate; the handler then
  *       checks read or write on exactly the keys it touches ({@link #requireRead}, {@link #requireWrite},
  *       {@link #requireTxn});</li>
@@ -37,9 +37,13 @@ final class AccessControl {
     /** The routing-context key under which the gate leaves a {@link Grant}. */
     static final String GRANT = "rafty.grant";
 
-    /** Paths served without a credential when auth is on. */
+    /**
+     * Paths served without a credential when auth is on. {@code /v1/status} is this node's own role, term and
+     * indexes, no key or value (etcd's Maintenance.Status needs no permission either); {@code run-cluster.sh
+     * status} and the dashboard's first call read it.
+     */
     static final Set<String> OPEN_PATHS = Set.of("/health", "/livez", "/readyz", "/", "/openapi.json", "/docs",
-            AuthRoutes.TOKEN_PATH);
+            "/v1/status", AuthRoutes.TOKEN_PATH);
     /** Path prefixes served without a credential: the dashboard's and Swagger UI's static files. */
     static final Set<String> OPEN_PREFIXES = Set.of("/dashboard/", "/docs/");
     /** Paths (and path prefixes, ending in '/') of the routes that check key permissions themselves. */

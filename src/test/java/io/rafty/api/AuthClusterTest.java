@@ -66,7 +66,7 @@ class AuthClusterTest {
      */
     private static final Set<String> OPEN_ROUTES = Set.of("GET /health", "GET /livez", "GET /readyz", "GET /",
             "GET /dashboard/", "GET /openapi.json", "GET /docs", "GET /docs/swagger-initializer.js", "GET /docs/",
-            "POST /v1/auth/token", "GET /metrics", "ANY /metrics");
+            "GET /v1/status", "POST /v1/auth/token", "GET /metrics", "ANY /metrics");
 
     @TempDir
     static Path dir;
@@ -283,7 +283,8 @@ class AuthClusterTest {
             assertError(403, "permission_denied", call(node, "PUT", "/v1/kv/w/k?prevValue=v1", "z", aliceToken));
             assertError(403, "permission_denied", call(node, "GET", "/v1/kv/w/k", null, aliceToken));
             // Admin and cluster routes need root.
-            assertError(403, "permission_denied", call(node, "GET", "/v1/status", null, aliceToken));
+            assertError(403, "permission_denied", call(node, "GET", "/v1/cluster", null, aliceToken));
+            assertError(403, "permission_denied", call(node, "GET", "/v1/raft/log", null, aliceToken));
             assertError(403, "permission_denied", call(node, "POST", "/v1/compact", "{\"revision\":1}", aliceToken));
             assertError(403, "permission_denied", call(node, "GET", "/v1/snapshot", null, aliceToken));
             assertError(403, "permission_denied", call(node, "GET", "/v1/auth/users", null, aliceToken));
