@@ -105,10 +105,31 @@ public final class EtcdServer extends VerticleBase {
                 if (!authEnforced(node)) {
                     return next.startCall(call, headers);
                 }
-                boolean hasToken = headers.get(TOKEN_KEY) != null;
-                call.close(io.grpc.Status.UNAUTHENTICATED.withDescription(hasToken
-                        ? "etcdserver: invalid auth token" : "etcdserver: user name is empty"), new io.grpc.Metadata());
+                io.grpc.Status refused = io.grpc.Status.UNAUTHENTICATED.withDescription(headers.get(TOKEN_KEY) != null
+                        ? "etcdserver: invalid auth token" : "etcdserver: user name is empty");
+                // Closed at the first message or half-close, not inside startCall: the Vert.x bridge is still
+                // setting the call up then, and a close there made it fail the stream a second time. No handler
+                // ever sees the call.
+                call.request(1);
                 return new io.grpc.ServerCall.Listener<>() {
+                    private boolean closed;
+
+                    private void refuse() {
+                        if (!closed) {
+                            closed = true;
+                            call.close(refused, new io.grpc.Metadata());
+                        }
+                    }
+
+                    @Override
+                    public void onMessage(Q message) {
+                        refuse();
+                    }
+
+                    @Override
+                    public void onHalfClose() {
+                        refuse();
+                    }
                 };
             }
         };
