@@ -82,6 +82,12 @@ final class AuthRoutes {
             throw new ApiException(409, "auth_not_enabled", "auth is not enabled on this node (KVSTORE_AUTH); "
                     + "requests need no token");
         }
+        if (!auth.state().enabled()) {
+            // Configured, but the entry that enables auth has not applied here yet: no user can log in, and a
+            // refusal now must not count against root's name.
+            throw new ApiException(503, "unavailable", "auth is being enabled on this node; retry shortly",
+                    new JsonObject().put("applied", false));
+        }
         String address = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
         long delayMs = auth.throttle().delayMs(user, address, auth.nowMs());
         if (delayMs == 0) {
