@@ -325,6 +325,24 @@ class AuthClusterTest {
     @Order(5)
     void removingTheRoleAndChangingThePasswordTakeEffectOnEveryNodeWithinTheBound() throws Exception {
         assertOk(call(1, "GET", "/v1/kv/app/x", null, aliceToken));
+        // A watch alice opened before the change: it must end once node 3 applies it, not stream on.
+        HttpResponse<InputStream> watch = HTTP.send(HttpRequest.newBuilder(URI.create(ADDRESSES.get(3)
+                        + "/v1/watch?prefix=app/&progressMs=100")).header("authorization", "Bearer " + aliceToken)
+                .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, watch.statusCode());
+        java.util.concurrent.CompletableFuture<String> streamed = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> {
+                    StringBuilder seen = new StringBuilder();
+                    try (java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(
+                            watch.body(), StandardCharsets.UTF_8))) {
+                        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                            seen.append(line).append('\n');
+                        }
+                    } catch (java.io.IOException e) {
+                        seen.append("failed: ").append(e);
+                    }
+                    return seen.toString();
+                });
         long started = System.nanoTime();
         assertOk(call(2, "PUT", "/v1/auth/users/alice", "{\"roles\":[]}", rootToken));
         Awaitility.await().atMost(ROLE_CHANGE_BOUND).pollInterval(Duration.ofMillis(10)).until(() -> {
@@ -336,6 +354,10 @@ class AuthClusterTest {
             return true;
         });
         assertTrue(Duration.ofNanos(System.nanoTime() - started).compareTo(ROLE_CHANGE_BOUND) < 0);
+        String stream = streamed.get(ROLE_CHANGE_BOUND.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        assertTrue(stream.startsWith("event: created"), stream);
+        assertTrue(stream.contains("event: cancelled\ndata: {\"reason\":\"permission_denied\""),
+                "the running watch ended when its user lost the role: " + stream);
         for (int node = 1; node <= 3; node++) {
             assertError(403, "permission_denied", call(node, "GET", "/v1/kv/app/x", null, aliceToken));
         }
