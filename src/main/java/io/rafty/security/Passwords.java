@@ -24,7 +24,7 @@ public final class Passwords {
      * A hash of a password nobody has, checked when the user is unknown, so that an unknown user costs as long as
      * a wrong password and the answer's timing does not tell which names exist.
      */
-    private final String decoy;
+    private volatile String decoy;
     private final int cost;
 
     public Passwords(int cost) {
@@ -32,9 +32,18 @@ public final class Passwords {
             throw new IllegalArgumentException("bcrypt cost must be " + MIN_COST + "-" + MAX_COST + ", was " + cost);
         }
         this.cost = cost;
-        byte[] random = new byte[18];
-        RANDOM.nextBytes(random);
-        this.decoy = hash(java.util.HexFormat.of().formatHex(random));
+    }
+
+    /** Made on first use (a node without auth never pays for it), on the worker that checks a password. */
+    private String decoy() {
+        String made = decoy;
+        if (made == null) {
+            byte[] random = new byte[18];
+            RANDOM.nextBytes(random);
+            made = hash(java.util.HexFormat.of().formatHex(random));
+            decoy = made;
+        }
+        return made;
     }
 
     /** Why {@code password} cannot be a password (too short, too long), or null. Never quotes it. */
@@ -61,11 +70,11 @@ public final class Passwords {
     /** True when {@code password} matches {@code hash}; a null hash (unknown user) checks the decoy and fails. */
     public boolean verify(String hash, String password) {
         if (password == null || password.isEmpty() || password.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES) {
-            OpenBSDBCrypt.checkPassword(decoy, "x".toCharArray());
+            OpenBSDBCrypt.checkPassword(decoy(), "x".toCharArray());
             return false;
         }
         if (hash == null) {
-            OpenBSDBCrypt.checkPassword(decoy, password.toCharArray());
+            OpenBSDBCrypt.checkPassword(decoy(), password.toCharArray());
             return false;
         }
         try {
