@@ -199,7 +199,7 @@ public final class RaftyNode implements AutoCloseable {
             if (config.etcdPort() > 0) {
                 etcd = new EtcdServer(new EtcdNode(vertx, raft, stateMachine, config, addresses,
                         "http://" + hostForUrl(config.host()) + ":" + config.etcdPort(), storage::bytesOnDisk,
-                        minLeaseTtlSeconds(config)));
+                        minLeaseTtlSeconds(config)), auth);
                 await(vertx.deployVerticle(etcd, new DeploymentOptions()), "starting the etcd API on port "
                         + config.etcdPort());
             }

@@ -224,7 +224,7 @@ class AuthClusterTest {
 
     @Test
     @Order(2)
-    void theEtcdPortRefusesEveryCallWhileAuthIsOn() throws Exception {
+    void theEtcdPortRefusesCallsWithoutAToken() throws Exception {
         int etcdPort = NODES.get(0).etcdPort();
         try (io.etcd.jetcd.Client client = io.etcd.jetcd.Client.builder()
                 .endpoints("http://127.0.0.1:" + etcdPort).build()) {
@@ -307,8 +307,58 @@ class AuthClusterTest {
         }
     }
 
+
     @Test
     @Order(4)
+    void onTheEtcdPortTheReaderOfAppReadsThereAndNowhereElse() throws Exception {
+        String endpoint = "http://127.0.0.1:" + NODES.get(0).etcdPort();
+        io.etcd.jetcd.ByteSequence appX = io.etcd.jetcd.ByteSequence.from("app/x", StandardCharsets.UTF_8);
+        io.etcd.jetcd.ByteSequence otherX = io.etcd.jetcd.ByteSequence.from("other/x", StandardCharsets.UTF_8);
+        try (io.etcd.jetcd.Client alice = io.etcd.jetcd.Client.builder().endpoints(endpoint)
+                .user(io.etcd.jetcd.ByteSequence.from("alice", StandardCharsets.UTF_8))
+                .password(io.etcd.jetcd.ByteSequence.from(ALICE_PASSWORD, StandardCharsets.UTF_8)).build();
+             io.etcd.jetcd.Client root = io.etcd.jetcd.Client.builder().endpoints(endpoint)
+                .user(io.etcd.jetcd.ByteSequence.from("root", StandardCharsets.UTF_8))
+                .password(io.etcd.jetcd.ByteSequence.from(ROOT_PASSWORD, StandardCharsets.UTF_8)).build()) {
+            var read = alice.getKVClient().get(appX).get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals("1", read.getKvs().get(0).getValue().toString(StandardCharsets.UTF_8));
+            assertEtcdDenied(() -> alice.getKVClient().get(otherX).get(20, java.util.concurrent.TimeUnit.SECONDS));
+            assertEtcdDenied(() -> alice.getKVClient().put(appX, otherX).get(20, java.util.concurrent.TimeUnit.SECONDS));
+            assertEtcdDenied(() -> alice.getKVClient().get(io.etcd.jetcd.ByteSequence.from("a", StandardCharsets.UTF_8),
+                    io.etcd.jetcd.options.GetOption.builder().isPrefix(true).build())
+                    .get(20, java.util.concurrent.TimeUnit.SECONDS));
+            assertEtcdDenied(() -> alice.getKVClient().txn().If(new io.etcd.jetcd.op.Cmp(otherX,
+                    io.etcd.jetcd.op.Cmp.Op.EQUAL, io.etcd.jetcd.op.CmpTarget.version(1))).commit()
+                    .get(20, java.util.concurrent.TimeUnit.SECONDS));
+            assertEtcdDenied(() -> alice.getKVClient().put(io.etcd.jetcd.ByteSequence.from("w/e", StandardCharsets.UTF_8),
+                    appX, io.etcd.jetcd.options.PutOption.builder().withPrevKV().build())
+                    .get(20, java.util.concurrent.TimeUnit.SECONDS));
+            alice.getKVClient().put(io.etcd.jetcd.ByteSequence.from("w/e", StandardCharsets.UTF_8), appX)
+                    .get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertEtcdDenied(() -> alice.getLeaseClient().grant(60).get(20, java.util.concurrent.TimeUnit.SECONDS));
+            assertEtcdDenied(() -> alice.getClusterClient().listMember().get(20, java.util.concurrent.TimeUnit.SECONDS));
+            // A watch of every key is refused (cancelled at once); root may do everything.
+            java.util.concurrent.CompletableFuture<Throwable> cancelled = new java.util.concurrent.CompletableFuture<>();
+            alice.getWatchClient().watch(io.etcd.jetcd.ByteSequence.from(new byte[] {0}),
+                    io.etcd.jetcd.options.WatchOption.builder().withRange(io.etcd.jetcd.ByteSequence.from(new byte[] {0}))
+                            .build(), io.etcd.jetcd.Watch.listener(response -> { }, cancelled::complete));
+            Throwable why = cancelled.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(String.valueOf(why).contains("permission denied"), String.valueOf(why));
+            assertEquals(1, root.getKVClient().get(otherX).get(20, java.util.concurrent.TimeUnit.SECONDS).getKvs().size());
+            assertEquals(3, root.getClusterClient().listMember().get(20, java.util.concurrent.TimeUnit.SECONDS)
+                    .getMembers().size());
+        }
+    }
+
+    private static void assertEtcdDenied(org.junit.jupiter.api.function.Executable call) {
+        java.util.concurrent.ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, call);
+        assertTrue(String.valueOf(refused.getCause()).contains("etcdserver: permission denied"),
+                String.valueOf(refused.getCause()));
+    }
+
+    @Test
+    @Order(5)
     void anIdempotentWriteIsReplayedOnlyToTheUserWhoMadeIt() throws Exception {
         HttpResponse<String> first = call(1, "PUT", "/v1/kv/w/once", "v", rootToken, "idempotency-key", "k-1");
         assertOk(first);
@@ -322,7 +372,7 @@ class AuthClusterTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void removingTheRoleAndChangingThePasswordTakeEffectOnEveryNodeWithinTheBound() throws Exception {
         assertOk(call(1, "GET", "/v1/kv/app/x", null, aliceToken));
         // A watch alice opened before the change: it must end once node 3 applies it, not stream on.
@@ -361,6 +411,14 @@ class AuthClusterTest {
         for (int node = 1; node <= 3; node++) {
             assertError(403, "permission_denied", call(node, "GET", "/v1/kv/app/x", null, aliceToken));
         }
+        // The etcd port reads the same table: the reader is refused there too.
+        try (io.etcd.jetcd.Client alice = io.etcd.jetcd.Client.builder()
+                .endpoints("http://127.0.0.1:" + NODES.get(0).etcdPort())
+                .user(io.etcd.jetcd.ByteSequence.from("alice", StandardCharsets.UTF_8))
+                .password(io.etcd.jetcd.ByteSequence.from(ALICE_PASSWORD, StandardCharsets.UTF_8)).build()) {
+            assertEtcdDenied(() -> alice.getKVClient().get(io.etcd.jetcd.ByteSequence.from("app/x",
+                    StandardCharsets.UTF_8)).get(20, java.util.concurrent.TimeUnit.SECONDS));
+        }
         // A new password revokes the old token everywhere (401, not 403: the token itself is no longer good).
         assertOk(call(3, "PUT", "/v1/auth/users/alice", "{\"password\":\"another-password\"}", rootToken));
         Awaitility.await().atMost(ROLE_CHANGE_BOUND).pollInterval(Duration.ofMillis(10)).until(() -> {
@@ -377,7 +435,7 @@ class AuthClusterTest {
     // ----- bad input ----------------------------------------------------------------------------
 
     @Test
-    @Order(6)
+    @Order(7)
     void badCredentialsAndBadAuthRequestsAreClear4xxJson() throws Exception {
         byte[] key = NODES.get(0).stateMachine().authState().signingKey();
         long now = System.currentTimeMillis() / 1000;
@@ -430,7 +488,7 @@ class AuthClusterTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void failedLoginsAreCountedAndNoPasswordOrTokenIsLogged() throws Exception {
         HttpResponse<String> metrics = call(2, "GET", "/metrics", null, null);
         assertOk(metrics);

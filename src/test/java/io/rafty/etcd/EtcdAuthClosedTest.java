@@ -26,9 +26,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * With auth on, the etcd port is closed: every method of every service the server registers — walked from
- * {@link EtcdServer#services}, so a service or method added later is covered — answers UNAUTHENTICATED, with a
- * token in the metadata or without, before any handler runs.
+ * With auth on, the etcd port needs a token: every method of every service the server registers — walked from
+ * {@link EtcdServer#services}, so a service or method added later is covered — answers UNAUTHENTICATED without
+ * a token or with a bad one, before any handler runs; the one exception is {@code Auth/Authenticate} (logging
+ * in), which refuses a wrong password with etcd's "authentication failed".
  */
 class EtcdAuthClosedTest {
 
@@ -36,7 +37,7 @@ class EtcdAuthClosedTest {
     Path dir;
 
     @Test
-    void everyMethodOfEveryEtcdServiceIsRefusedWhileAuthIsOn() throws Exception {
+    void everyMethodOfEveryEtcdServiceNeedsATokenWhileAuthIsOn() throws Exception {
         try (EtcdCluster cluster = new EtcdCluster(dir, 1, Map.of("auth", true,
                 "authRootPassword", RootPassword.of("root-password-1"), "authBcryptCost", 4))) {
             RaftyNode node = cluster.nodes.get(1);
@@ -50,9 +51,16 @@ class EtcdAuthClosedTest {
                 }
             }
             assertTrue(methods.size() >= 20, "walked every service: " + methods.size());
+            assertTrue(methods.stream().anyMatch(m -> m.getFullMethodName().equals(EtcdServer.AUTHENTICATE)));
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", node.etcdPort()).usePlaintext().build();
             try {
                 for (MethodDescriptor<?, ?> method : methods) {
+                    if (method.getFullMethodName().equals(EtcdServer.AUTHENTICATE)) {
+                        Status login = call(channel, method, null);
+                        assertEquals(Status.Code.INVALID_ARGUMENT, login.getCode(), login.toString());
+                        assertEquals(EtcdAuthService.AUTH_FAILED, login.getDescription());
+                        continue;
+                    }
                     Status without = call(channel, method, null);
                     assertEquals(Status.Code.UNAUTHENTICATED, without.getCode(), method.getFullMethodName());
                     assertEquals("etcdserver: user name is empty", without.getDescription());
