@@ -1,0 +1,159 @@
+package io.rafty.raft;
+
+import io.rafty.raft.message.RequestVote;
+import io.rafty.raft.message.VoteResponse;
+import io.rafty.raft.quorum.MajorityQuorum;
+import io.rafty.raft.tracker.ProgressTracker;
+
+/**
+ * Campaigns and votes: PreVote (§9.6), asking for and granting votes, the tally, the transfer
+ * election a leader asks for (thesis §3.10), and a lone voter's win that waits for its vote to be
+ * durable. Terms, votes and role changes stay the node's; this reaches them through
+ * {@link NodeContext}.
+ */
+final class Elections {
+
+    private final RaftConfig config;
+    private final int id;
+    private final RaftLog log;
+    private final ConfigurationTracker configuration;
+    private final ProgressTracker tracker;
+    private final ClusterIdentity identity;
+    private final NodeContext node;
+    /** Won an election on its own vote; becomes leader once the Ready carrying that vote is persisted. */
+    private boolean wonPendingDurableVote;
+
+    Elections(RaftConfig config, RaftLog log, ConfigurationTracker configuration, ProgressTracker tracker,
+            ClusterIdentity identity, NodeContext node) {
+        this.config = config;
+        this.id = config.id();
+        this.log = log;
+        this.configuration = configuration;
+        this.tracker = tracker;
+        this.identity = identity;
+        this.node = node;
+    }
+
+    /** Forgets a pending win: the node changed role. */
+    void reset() {
+        wonPendingDurableVote = false;
+    }
+
+    /** Starts an election, with a pre-vote first when PreVote is on. */
+    void campaign() {
+        campaign(config.preVote() ? Role.PRE_CANDIDATE : Role.CANDIDATE);
+    }
+
+    private void campaign(Role kind) {
+        campaign(kind, false);
+    }
+
+    private void campaign(Role kind, boolean transfer) {
+        long campaignTerm;
+        if (kind == Role.PRE_CANDIDATE) {
+            node.becomePreCandidate();
+            campaignTerm = node.term() + 1;
+        } else {
+            node.becomeCandidate();
+            campaignTerm = node.term();
+        }
+        tracker.recordVote(id, true);
+        if (tracker.tallyVotes() == MajorityQuorum.VoteResult.WON) {
+            if (kind == Role.PRE_CANDIDATE) {
+                winElection(kind);
+            } else {
+                // A lone voter wins on its own vote, but may lead only once that vote (and its
+                // term) is durable: otherwise a crash could let it vote again in this term and a
+                // second leader of the same term appear. advance() completes the win.
+                wonPendingDurableVote = true;
+            }
+            return;
+        }
+        for (int voter : configuration.membership().voters()) {
+            if (voter != id) {
+                node.send(new RequestVote(id, voter, campaignTerm, log.lastIndex(), log.lastTerm(),
+                        kind == Role.PRE_CANDIDATE, transfer), true);
+            }
+        }
+    }
+
+    private void winElection(Role kind) {
+        if (kind == Role.PRE_CANDIDATE) {
+            campaign(Role.CANDIDATE);
+        } else {
+            node.becomeLeader();
+        }
+    }
+
+    /** A Ready was persisted: a lone voter whose own vote of this term is now durable leads. */
+    void persisted(HardState persisted) {
+        if (wonPendingDurableVote && node.role() == Role.CANDIDATE && persisted != null
+                && persisted.term() == node.term() && persisted.votedFor() == id) {
+            wonPendingDurableVote = false;
+            node.becomeLeader();
+        }
+    }
+
+    void handleRequestVote(RequestVote request) {
+        long term = node.term();
+        if (identity.replacedIn(configuration.membership())) {
+            // The configuration binds this node's id to other storage: this node is not that member,
+            // and remembers nothing of what the member acknowledged or whom it voted for. (Candidates
+            // would not count its vote anyway; refusing spares them the question.)
+            node.send(new VoteResponse(id, request.from(), term, false, request.preVote()), true);
+            return;
+        }
+        int votedFor = node.votedFor();
+        boolean canVote = votedFor == request.from()
+                || (votedFor == HardState.NO_VOTE && node.leaderId() == 0)
+                || (request.preVote() && request.term() > term);
+        if (canVote && log.isUpToDate(request.lastLogIndex(), request.lastLogTerm())) {
+            if (!request.preVote()) {
+                node.grantVote(request.from());
+            }
+            // A granted vote is answered at the requested term, so a pre-vote grant is not mistaken
+            // for a rejection from a newer term.
+            node.send(new VoteResponse(id, request.from(), request.term(), true, request.preVote()), true);
+        } else {
+            node.send(new VoteResponse(id, request.from(), term, false, request.preVote()), true);
+        }
+    }
+
+    void handleVoteResponse(VoteResponse response) {
+        Role role = node.role();
+        boolean expected = (role == Role.PRE_CANDIDATE && response.preVote())
+                || (role == Role.CANDIDATE && !response.preVote());
+        if (!expected) {
+            return;
+        }
+        // A grant counts for the member only from the storage the configuration binds it to.
+        boolean counted = node.counts(response.from(), identity.storageOf(response.from()));
+        tracker.recordVote(response.from(), response.granted() && counted);
+        switch (tracker.tallyVotes()) {
+            case WON -> winElection(role);
+            case LOST -> node.becomeFollower(node.term(), 0);
+            case PENDING -> { }
+        }
+    }
+
+    void handleTimeoutNow() {
+        if (isPromotable()) {
+            // The leader asked for this election: no PreVote, and voters waive their lease.
+            campaign(Role.CANDIDATE, true);
+        }
+    }
+
+    /** Whether this node may campaign: a voter counted as itself, or just removed (§4.2.2). */
+    boolean isPromotable() {
+        if (configuration.membership().isVoter(id)) {
+            return node.counts(id, identity.storageId());
+        }
+        // Dissertation §4.2.2: a server removed by a configuration entry that is not yet committed
+        // still campaigns. Otherwise a two-voter cluster whose leader removed itself and then lost
+        // leadership before the other voter had the entry would never elect anyone: the other voter
+        // needs this node's vote, and this node (with the longer log) would refuse it. It must be the
+        // server the configuration before the removal names, its storage included.
+        Membership before = configuration.beforeUncommittedChange();
+        return before != null && before.isVoter(id) && identity.counts(before, id, identity.storageId());
+    }
+}
