@@ -1,5 +1,7 @@
 package io.rafty.raft;
 
+import io.rafty.raft.message.AppendResponse;
+import io.rafty.raft.message.Message;
 import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.VoteResponse;
 import io.rafty.raft.quorum.MajorityQuorum;
@@ -8,7 +10,8 @@ import io.rafty.raft.tracker.ProgressTracker;
 /**
  * Campaigns and votes: PreVote (§9.6), asking for and granting votes, the tally, the transfer
  * election a leader asks for (thesis §3.10), and a lone voter's win that waits for its vote to be
- * durable. Terms, votes and role changes stay the node's; this reaches them through
+ * durable, and what a message of another term does to this node's. Terms, votes and role changes
+ * stay the node's; this reaches them through
  * {@link NodeContext}.
  */
 final class Elections {
@@ -91,6 +94,49 @@ final class Elections {
                 && persisted.term() == node.term() && persisted.votedFor() == id) {
             wonPendingDurableVote = false;
             node.becomeLeader();
+        }
+    }
+
+    /**
+     * A message from a later term: whether to go on processing it. Leader stickiness may refuse a
+     * vote request; a pre-vote and a granted pre-vote answer leave our term; anything else makes this
+     * node a follower of that term.
+     */
+    boolean stepHigherTerm(Message message) {
+        if (message.kind() == Message.Kind.REQUEST_VOTE) {
+            RequestVote request = (RequestVote) message;
+            boolean inLease = config.checkQuorum() && node.leaderId() != 0
+                    && node.electionElapsedTicks() < config.electionTimeoutTicksMin();
+            if (inLease && !request.transfer()) {
+                // Leader stickiness (thesis §4.2.3): while we hear from a leader, a disruptive
+                // candidate cannot depose it.
+                return false;
+            }
+            if (request.preVote()) {
+                // A pre-vote asks about a future term; it must not move ours.
+                return true;
+            }
+            node.becomeFollower(message.term(), 0);
+            return true;
+        }
+        if (message.kind() == Message.Kind.VOTE_RESPONSE && ((VoteResponse) message).preVote()
+                && ((VoteResponse) message).granted()) {
+            // A granted pre-vote carries the term we would campaign at, not a newer leader's term.
+            return true;
+        }
+        int leader = RoleSteps.fromLeader(message) ? message.from() : 0;
+        node.becomeFollower(message.term(), leader);
+        return true;
+    }
+
+    /** A message from an earlier term, which is not processed; its sender may need to learn ours. */
+    void stepLowerTerm(Message message) {
+        if (RoleSteps.fromLeader(message)) {
+            // A stale leader (perhaps cut off, and unable to learn the new term because PreVote keeps
+            // us from disturbing it) learns of our term from this answer and steps down.
+            node.send(new AppendResponse(id, message.from(), node.term(), false, 0, 0, 0), false);
+        } else if (message.kind() == Message.Kind.REQUEST_VOTE && ((RequestVote) message).preVote()) {
+            node.send(new VoteResponse(id, message.from(), node.term(), false, true), false);
         }
     }
 

@@ -1,22 +1,13 @@
 package io.rafty.raft;
 
-import io.rafty.raft.message.AppendEntries;
-import io.rafty.raft.message.AppendResponse;
-import io.rafty.raft.message.Heartbeat;
-import io.rafty.raft.message.HeartbeatResponse;
-import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.Propose;
-import io.rafty.raft.message.ProposeResponse;
 import io.rafty.raft.message.ReadIndexRequest;
 import io.rafty.raft.message.ReadIndexResponse;
-import io.rafty.raft.message.RequestVote;
-import io.rafty.raft.message.VoteResponse;
 import io.rafty.raft.tracker.Progress;
 import io.rafty.raft.tracker.ProgressTracker;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 /**
@@ -44,7 +35,7 @@ public final class RaftNode {
 
     private Role role = Role.FOLLOWER;
     /** The current role's step function (a follower's until a becomeX chooses another). */
-    private StepFunction[] steps = STEP_FOLLOWER;
+    private RoleSteps.StepFunction[] steps = RoleSteps.FOLLOWER;
     private long term;
     private int votedFor;
     private int leaderId;
@@ -80,6 +71,8 @@ public final class RaftNode {
     private final Replicator replicator;
     /** Campaigns and votes. */
     private final Elections elections;
+    /** Where each role's step function sends a message. */
+    private final RoleSteps.Parts parts;
 
     public RaftNode(RaftConfig config, RecoveredState state, RandomGenerator random) {
         this.config = config;
@@ -104,6 +97,8 @@ public final class RaftNode {
         this.replicator = new Replicator(config, log, configuration, tracker, identity, readOnly, confirmedReads,
                 peersNeedingSnapshot, context);
         this.elections = new Elections(config, log, configuration, tracker, identity, context);
+        this.parts = new RoleSteps.Parts(context, elections, replicator,
+                new FollowerReplication(id, log, configuration, context), forwarder, readStates);
         resetRandomizedElectionTimeout();
     }
 
@@ -227,21 +222,12 @@ public final class RaftNode {
             readStates.add(new ReadState(requestId, log.committed()));
             return;
         }
-        confirmRead(new ReadOnlyQueue.ReadRequest(id, requestId));
+        replicator.confirmRead(new ReadOnlyQueue.ReadRequest(id, requestId));
     }
 
     /** A follower or learner that knows its leader: it may forward reads and commands to it. */
     private boolean followsKnownLeader() {
         return leaderId != 0 && (role == Role.FOLLOWER || role == Role.LEARNER);
-    }
-
-    private void confirmRead(ReadOnlyQueue.ReadRequest request) {
-        if (!committedInCurrentTerm()) {
-            // The leader does not know the true commit index until an entry of its own term commits (§8).
-            readOnly.awaitTermCommit(request);
-            return;
-        }
-        readOnly.add(request, log.committed());
     }
 
     /**
@@ -267,10 +253,6 @@ public final class RaftNode {
     /** Reads wait for a heartbeat round and none is outstanding ({@link ReadOnlyQueue}). */
     private boolean readRoundStartable() {
         return role == Role.LEADER && readOnly.roundStartable();
-    }
-
-    private boolean committedInCurrentTerm() {
-        return log.term(log.committed()) == term;
     }
 
     /**
@@ -305,216 +287,14 @@ public final class RaftNode {
             return;
         }
         if (message.term() > term) {
-            if (!stepHigherTerm(message)) {
+            if (!elections.stepHigherTerm(message)) {
                 return;
             }
         } else if (message.term() < term) {
-            stepLowerTerm(message);
+            elections.stepLowerTerm(message);
             return;
         }
-        steps[message.kind().ordinal()].step(this, message);
-    }
-
-    // ----- step functions -------------------------------------------------------------------
-
-    /** What the node's current role does with one kind of message (at the node's own term). */
-    @FunctionalInterface
-    private interface StepFunction {
-        void step(RaftNode node, Message message);
-    }
-
-    private static final StepFunction IGNORE = (node, message) -> { };
-
-    /*
-     * One step function per role, as etcd's stepLeader / stepCandidate / stepFollower, chosen in the
-     * becomeX methods. Each is a table indexed by message kind, filled from an exhaustive switch: a
-     * new kind of message does not compile until every role says what it does with it.
-     */
-    private static final StepFunction[] STEP_LEADER = stepTable(RaftNode::leaderStep);
-    private static final StepFunction[] STEP_CANDIDATE = stepTable(RaftNode::candidateStep);
-    private static final StepFunction[] STEP_FOLLOWER = stepTable(RaftNode::followerStep);
-
-    private static StepFunction[] stepTable(Function<Message.Kind, StepFunction> byKind) {
-        Message.Kind[] kinds = Message.Kind.values();
-        StepFunction[] table = new StepFunction[kinds.length];
-        for (Message.Kind kind : kinds) {
-            table[kind.ordinal()] = byKind.apply(kind);
-        }
-        return table;
-    }
-
-    private static StepFunction leaderStep(Message.Kind kind) {
-        return switch (kind) {
-            case REQUEST_VOTE -> (node, m) -> node.elections.handleRequestVote((RequestVote) m);
-            case APPEND_RESPONSE -> (node, m) -> node.replicator.handleAppendResponse((AppendResponse) m);
-            case HEARTBEAT_RESPONSE -> (node, m) -> node.replicator.handleHeartbeatResponse((HeartbeatResponse) m);
-            case READ_INDEX_REQUEST -> (node, m) -> node.handleReadIndexRequest((ReadIndexRequest) m);
-            case PROPOSE -> (node, m) -> node.replicator.handlePropose((Propose) m);
-            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT -> (node, m) -> node.failOnSecondLeader(m);
-            // Votes and transfers are over once leading; a leader forwards nothing, so no answers come.
-            case VOTE_RESPONSE, TIMEOUT_NOW, READ_INDEX_RESPONSE, PROPOSE_RESPONSE -> IGNORE;
-        };
-    }
-
-    /** Pre-candidates and candidates. */
-    private static StepFunction candidateStep(Message.Kind kind) {
-        return switch (kind) {
-            case REQUEST_VOTE -> (node, m) -> node.elections.handleRequestVote((RequestVote) m);
-            case VOTE_RESPONSE -> (node, m) -> node.elections.handleVoteResponse((VoteResponse) m);
-            // A leader of this term exists: follow it, then take its message as a follower does.
-            case APPEND_ENTRIES -> (node, m) -> {
-                node.becomeFollower(node.term, m.from());
-                node.handleAppendEntries((AppendEntries) m);
-            };
-            case HEARTBEAT -> (node, m) -> {
-                node.becomeFollower(node.term, m.from());
-                node.handleHeartbeat((Heartbeat) m);
-            };
-            case INSTALL_SNAPSHOT -> (node, m) -> {
-                node.becomeFollower(node.term, m.from());
-                node.handleInstallSnapshot((InstallSnapshot) m);
-            };
-            case TIMEOUT_NOW -> (node, m) -> node.elections.handleTimeoutNow();
-            case PROPOSE -> (node, m) -> node.replicator.handlePropose((Propose) m);
-            // Only leaders take these; a candidate has no forwarded batches (every role change drops them).
-            case APPEND_RESPONSE, HEARTBEAT_RESPONSE, READ_INDEX_REQUEST, READ_INDEX_RESPONSE, PROPOSE_RESPONSE ->
-                    IGNORE;
-        };
-    }
-
-    /** Followers and learners. */
-    private static StepFunction followerStep(Message.Kind kind) {
-        return switch (kind) {
-            case REQUEST_VOTE -> (node, m) -> node.elections.handleRequestVote((RequestVote) m);
-            case APPEND_ENTRIES -> (node, m) -> node.handleAppendEntries((AppendEntries) m);
-            case HEARTBEAT -> (node, m) -> node.handleHeartbeat((Heartbeat) m);
-            case INSTALL_SNAPSHOT -> (node, m) -> node.handleInstallSnapshot((InstallSnapshot) m);
-            case TIMEOUT_NOW -> (node, m) -> node.elections.handleTimeoutNow();
-            case PROPOSE -> (node, m) -> node.replicator.handlePropose((Propose) m);
-            case READ_INDEX_RESPONSE -> (node, m) -> node.handleReadIndexResponse((ReadIndexResponse) m);
-            case PROPOSE_RESPONSE -> (node, m) -> node.handleProposeResponse((ProposeResponse) m);
-            // Late answers to a campaign or to this node's appends as a leader deposed within its term
-            // (CheckQuorum); a follower that forwarded a read to it gives up after its own timeout.
-            case VOTE_RESPONSE, APPEND_RESPONSE, HEARTBEAT_RESPONSE, READ_INDEX_REQUEST -> IGNORE;
-        };
-    }
-
-    /** Returns whether to go on processing the message. */
-    private boolean stepHigherTerm(Message message) {
-        if (message.kind() == Message.Kind.REQUEST_VOTE) {
-            RequestVote request = (RequestVote) message;
-            boolean inLease = config.checkQuorum() && leaderId != 0
-                    && electionElapsedTicks < config.electionTimeoutTicksMin();
-            if (inLease && !request.transfer()) {
-                // Leader stickiness (thesis §4.2.3): while we hear from a leader, a disruptive
-                // candidate cannot depose it.
-                return false;
-            }
-            if (request.preVote()) {
-                // A pre-vote asks about a future term; it must not move ours.
-                return true;
-            }
-            becomeFollower(message.term(), 0);
-            return true;
-        }
-        if (message.kind() == Message.Kind.VOTE_RESPONSE && ((VoteResponse) message).preVote()
-                && ((VoteResponse) message).granted()) {
-            // A granted pre-vote carries the term we would campaign at, not a newer leader's term.
-            return true;
-        }
-        int leader = fromLeader(message) ? message.from() : 0;
-        becomeFollower(message.term(), leader);
-        return true;
-    }
-
-    private static boolean fromLeader(Message message) {
-        return switch (message.kind()) {
-            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT -> true;
-            case REQUEST_VOTE, VOTE_RESPONSE, APPEND_RESPONSE, HEARTBEAT_RESPONSE, TIMEOUT_NOW, READ_INDEX_REQUEST,
-                 READ_INDEX_RESPONSE, PROPOSE, PROPOSE_RESPONSE -> false;
-        };
-    }
-
-    private void stepLowerTerm(Message message) {
-        if (fromLeader(message)) {
-            // A stale leader (perhaps cut off, and unable to learn the new term because PreVote keeps
-            // us from disturbing it) learns of our term from this answer and steps down.
-            send(new AppendResponse(id, message.from(), term, false, 0, 0, 0), false);
-        } else if (message.kind() == Message.Kind.REQUEST_VOTE && ((RequestVote) message).preVote()) {
-            send(new VoteResponse(id, message.from(), term, false, true), false);
-        }
-    }
-
-    // ----- replication: follower side -------------------------------------------------------
-
-    private void handleAppendEntries(AppendEntries append) {
-        acceptLeader(append.from());
-        if (append.prevLogIndex() < log.committed()) {
-            // Everything up to our commit index matches any leader's log; acknowledge just that.
-            send(new AppendResponse(id, append.from(), term, true, log.committed(), 0, 0), true);
-            return;
-        }
-        if (log.matchTerm(append.prevLogIndex(), append.prevLogTerm())) {
-            ConfigurationTracker.checkDecodable(append.entries());
-            long lastNew = log.appendFollowing(append.prevLogIndex(), append.entries());
-            if (configuration.changedByAppend(append.entries())) {
-                Membership latest = configuration.latestInLog();
-                if (!latest.equals(membership())) {
-                    setMembership(latest);
-                }
-            }
-            log.commitTo(Math.min(append.leaderCommit(), lastNew));
-            send(new AppendResponse(id, append.from(), term, true, lastNew, 0, 0), true);
-            return;
-        }
-        long conflictTerm;
-        long conflictIndex;
-        if (append.prevLogIndex() > log.lastIndex()) {
-            conflictTerm = 0;
-            conflictIndex = log.lastIndex() + 1;
-        } else {
-            conflictTerm = log.term(append.prevLogIndex());
-            conflictIndex = Math.max(log.firstIndexOfTerm(append.prevLogIndex()), log.committed() + 1);
-        }
-        send(new AppendResponse(id, append.from(), term, false, append.prevLogIndex(), conflictIndex, conflictTerm),
-                true);
-    }
-
-    /** Raft §7: install a snapshot that is ahead of our commit index, unless our log already has it. */
-    private void handleInstallSnapshot(InstallSnapshot snapshot) {
-        acceptLeader(snapshot.from());
-        long index = snapshot.snapshotIndex();
-        if (index <= log.committed()) {
-            send(new AppendResponse(id, snapshot.from(), term, true, log.committed(), 0, 0), true);
-            return;
-        }
-        if (log.matchTerm(index, snapshot.snapshotTerm())) {
-            // Our log already holds the snapshot's last entry: keep the log and just learn the commit.
-            log.commitTo(index);
-        } else {
-            log.restore(index, snapshot.snapshotTerm());
-            configuration.restored(snapshot.membership());
-            setMembership(snapshot.membership());
-            snapshotToInstall = new SnapshotMeta(index, snapshot.snapshotTerm(), snapshot.membership());
-        }
-        send(new AppendResponse(id, snapshot.from(), term, true, index, 0, 0), true);
-    }
-
-    private void handleHeartbeat(Heartbeat heartbeat) {
-        acceptLeader(heartbeat.from());
-        log.commitTo(Math.min(heartbeat.commit(), log.lastIndex()));
-        send(new HeartbeatResponse(id, heartbeat.from(), term, heartbeat.readContext(), log.lastIndex()), true);
-    }
-
-    /** A follower heard from the leader of its term. */
-    private void acceptLeader(int leader) {
-        leaderId = leader;
-        electionElapsedTicks = 0;
-    }
-
-    private void failOnSecondLeader(Message message) {
-        throw new BrokenInvariantException("node " + id + " leads term " + term + " but node " + message.from()
-                + " sent it an append for the same term: election safety is broken");
+        steps[message.kind().ordinal()].step(parts, message);
     }
 
     /**
@@ -602,21 +382,6 @@ public final class RaftNode {
         }
     }
 
-
-    // ----- forwarded reads and commands -----------------------------------------------------
-
-    private void handleReadIndexRequest(ReadIndexRequest request) {
-        confirmRead(new ReadOnlyQueue.ReadRequest(request.from(), request.context()));
-    }
-
-    private void handleReadIndexResponse(ReadIndexResponse response) {
-        forwarder.onReadIndexResponse(response, readStates);
-    }
-
-    private void handleProposeResponse(ProposeResponse response) {
-        forwarder.onProposeResponse(response);
-    }
-
     // ----- role changes ---------------------------------------------------------------------
 
     private void becomeFollower(long newTerm, int leader) {
@@ -625,14 +390,14 @@ public final class RaftNode {
             votedFor = HardState.NO_VOTE;
         }
         role = membership().isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
-        steps = STEP_FOLLOWER;
+        steps = RoleSteps.FOLLOWER;
         leaderId = leader;
         resetRoleState();
     }
 
     private void becomePreCandidate() {
         role = Role.PRE_CANDIDATE;
-        steps = STEP_CANDIDATE;
+        steps = RoleSteps.CANDIDATE;
         leaderId = 0;
         resetRoleState();
     }
@@ -641,14 +406,14 @@ public final class RaftNode {
         term++;
         votedFor = id;
         role = Role.CANDIDATE;
-        steps = STEP_CANDIDATE;
+        steps = RoleSteps.CANDIDATE;
         leaderId = 0;
         resetRoleState();
     }
 
     private void becomeLeader() {
         role = Role.LEADER;
-        steps = STEP_LEADER;
+        steps = RoleSteps.LEADER;
         leaderId = id;
         resetRoleState();
         tracker.track(membership().all(), log.lastIndex() + 1);
@@ -719,6 +484,19 @@ public final class RaftNode {
 
         @Override public int votedFor() {
             return votedFor;
+        }
+
+        @Override public int electionElapsedTicks() {
+            return electionElapsedTicks;
+        }
+
+        @Override public void acceptLeader(int leader) {
+            leaderId = leader;
+            electionElapsedTicks = 0;
+        }
+
+        @Override public void installSnapshot(SnapshotMeta snapshot) {
+            snapshotToInstall = snapshot;
         }
 
         @Override public void grantVote(int candidate) {

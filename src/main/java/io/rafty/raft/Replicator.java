@@ -122,6 +122,16 @@ final class Replicator {
         }
     }
 
+    /** Starts confirming a read (the leader's own or a follower's) with a heartbeat round (§6.4). */
+    void confirmRead(ReadOnlyQueue.ReadRequest request) {
+        if (!committedInCurrentTerm()) {
+            // The leader does not know the true commit index until an entry of its own term commits (§8).
+            readOnly.awaitTermCommit(request);
+            return;
+        }
+        readOnly.add(request, log.committed());
+    }
+
     boolean isTransferringLeadership() {
         return leadTransferee != 0;
     }
