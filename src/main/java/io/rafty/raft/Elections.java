@@ -6,6 +6,7 @@ import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.VoteResponse;
 import io.rafty.raft.quorum.MajorityQuorum;
 import io.rafty.raft.tracker.ProgressTracker;
+import java.util.random.RandomGenerator;
 
 /**
  * Campaigns and votes: PreVote (§9.6), asking for and granting votes, the tally, the transfer
@@ -18,6 +19,7 @@ final class Elections {
 
     private final RaftConfig config;
     private final int id;
+    private final RandomGenerator random;
     private final RaftLog log;
     private final ConfigurationTracker configuration;
     private final ProgressTracker tracker;
@@ -25,21 +27,57 @@ final class Elections {
     private final NodeContext node;
     /** Won an election on its own vote; becomes leader once the Ready carrying that vote is persisted. */
     private boolean wonPendingDurableVote;
+    private int electionElapsedTicks;
+    private int randomizedElectionTimeoutTicks;
 
-    Elections(RaftConfig config, RaftLog log, ConfigurationTracker configuration, ProgressTracker tracker,
-            ClusterIdentity identity, NodeContext node) {
+    /** Draws the first randomized election timeout from {@code random}. */
+    Elections(RaftConfig config, RandomGenerator random, RaftLog log, ConfigurationTracker configuration,
+            ProgressTracker tracker, ClusterIdentity identity, NodeContext node) {
         this.config = config;
         this.id = config.id();
+        this.random = random;
         this.log = log;
         this.configuration = configuration;
         this.tracker = tracker;
         this.identity = identity;
         this.node = node;
+        resetRandomizedElectionTimeout();
     }
 
-    /** Forgets a pending win: the node changed role. */
+    /** The node changed role: the election timer restarts with a new timeout, a pending win is forgotten. */
     void reset() {
+        electionElapsedTicks = 0;
+        resetRandomizedElectionTimeout();
         wonPendingDurableVote = false;
+    }
+
+    private void resetRandomizedElectionTimeout() {
+        randomizedElectionTimeoutTicks = random.nextInt(config.electionTimeoutTicksMin(),
+                config.electionTimeoutTicksMax() + 1);
+    }
+
+    /** One tick on a non-leader: campaigns once its randomized election timeout has passed. */
+    void tick() {
+        electionElapsedTicks++;
+        if (isPromotable() && electionElapsedTicks >= randomizedElectionTimeoutTicks) {
+            electionElapsedTicks = 0;
+            campaign();
+        }
+    }
+
+    /** One tick on the leader: whether a (minimum) election timeout passed, the CheckQuorum period. */
+    boolean tickLeader() {
+        electionElapsedTicks++;
+        if (electionElapsedTicks >= config.electionTimeoutTicksMin()) {
+            electionElapsedTicks = 0;
+            return true;
+        }
+        return false;
+    }
+
+    /** A follower heard from the leader of its term. */
+    void heardFromLeader() {
+        electionElapsedTicks = 0;
     }
 
     /** Starts an election, with a pre-vote first when PreVote is on. */
@@ -106,7 +144,7 @@ final class Elections {
         if (message.kind() == Message.Kind.REQUEST_VOTE) {
             RequestVote request = (RequestVote) message;
             boolean inLease = config.checkQuorum() && node.leaderId() != 0
-                    && node.electionElapsedTicks() < config.electionTimeoutTicksMin();
+                    && electionElapsedTicks < config.electionTimeoutTicksMin();
             if (inLease && !request.transfer()) {
                 // Leader stickiness (thesis §4.2.3): while we hear from a leader, a disruptive
                 // candidate cannot depose it.
@@ -155,6 +193,7 @@ final class Elections {
                 || (request.preVote() && request.term() > term);
         if (canVote && log.isUpToDate(request.lastLogIndex(), request.lastLogTerm())) {
             if (!request.preVote()) {
+                electionElapsedTicks = 0;
                 node.grantVote(request.from());
             }
             // A granted vote is answered at the requested term, so a pre-vote grant is not mistaken

@@ -4,8 +4,8 @@ import io.rafty.raft.message.Message;
 
 /**
  * What {@link Replicator}, {@link FollowerReplication}, {@link Elections} and the {@link RoleSteps}
- * may see and do of the {@link RaftNode} they serve: its term, role, leader, vote and election
- * timer, its outgoing messages, its configuration changes, a snapshot to install and its role
+ * may see and do of the {@link RaftNode} they serve: its term, role, leader and vote, its
+ * outgoing messages, its configuration changes, a snapshot to install and its role
  * changes. Only RaftNode implements it (privately); its fields stay its own.
  */
 interface NodeContext {
@@ -18,16 +18,13 @@ interface NodeContext {
 
     int votedFor();
 
-    /** Ticks since the election timer last restarted (heard from the leader, voted, changed role). */
-    int electionElapsedTicks();
-
     /** A follower heard from the leader of its term: it follows it and restarts its election timer. */
     void acceptLeader(int leader);
 
     /** A follower restored its log from a snapshot: the host installs it with the next Ready. */
     void installSnapshot(SnapshotMeta snapshot);
 
-    /** Records a vote for {@code candidate} in this term and restarts the election timer. */
+    /** Records a vote for {@code candidate} in this term. */
     void grantVote(int candidate);
 
     /** Queues a message: now, or once the Ready carrying it has been persisted. */

@@ -3,7 +3,6 @@ package io.rafty.raft;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.Propose;
 import io.rafty.raft.message.ReadIndexRequest;
-import io.rafty.raft.message.ReadIndexResponse;
 import io.rafty.raft.tracker.Progress;
 import io.rafty.raft.tracker.ProgressTracker;
 import java.util.ArrayList;
@@ -44,16 +43,12 @@ public final class RaftNode {
     /** Bytes of committed entries the host can take now (its apply queue's room); 0 withholds them. */
     private long applyBudgetBytes = Long.MAX_VALUE;
 
-    private int electionElapsedTicks;
-    private int heartbeatElapsedTicks;
-    private int randomizedElectionTimeoutTicks;
 
     /** Progress per member (leader), votes (candidate), and the majority questions over them. */
     private final ProgressTracker tracker;
 
     /** The leader's ReadIndex rounds and the reads waiting for them. */
     private final ReadOnlyQueue readOnly = new ReadOnlyQueue();
-    private final ReadOnlyQueue.ConfirmedReads confirmedReads = this::readConfirmed;
 
     private final List<Message> messages = new ArrayList<>();
     private final List<Message> messagesAfterPersist = new ArrayList<>();
@@ -94,12 +89,11 @@ public final class RaftNode {
         this.forwarder = new Forwarder(id, random.nextLong(1, 1L << 62), config.messageBytesMax(),
                 2L * config.electionTimeoutTicksMax());
         NodeContext context = new Context();
-        this.replicator = new Replicator(config, log, configuration, tracker, identity, readOnly, confirmedReads,
+        this.replicator = new Replicator(config, log, configuration, tracker, identity, readOnly, readStates,
                 peersNeedingSnapshot, context);
-        this.elections = new Elections(config, log, configuration, tracker, identity, context);
+        this.elections = new Elections(config, random, log, configuration, tracker, identity, context);
         this.parts = new RoleSteps.Parts(context, elections, replicator,
                 new FollowerReplication(id, log, configuration, context), forwarder, readStates);
-        resetRandomizedElectionTimeout();
     }
 
     // ----- inputs ---------------------------------------------------------------------------
@@ -108,35 +102,9 @@ public final class RaftNode {
     public void tick() {
         forwarder.tick();
         if (role == Role.LEADER) {
-            tickLeader();
+            replicator.tick(elections.tickLeader());
         } else {
-            tickElection();
-        }
-    }
-
-    private void tickElection() {
-        electionElapsedTicks++;
-        if (elections.isPromotable() && electionElapsedTicks >= randomizedElectionTimeoutTicks) {
-            electionElapsedTicks = 0;
-            elections.campaign();
-        }
-    }
-
-    private void tickLeader() {
-        heartbeatElapsedTicks++;
-        electionElapsedTicks++;
-        // A transfer target that did not take over within an election timeout is given up on.
-        replicator.tickTransfer();
-        if (electionElapsedTicks >= config.electionTimeoutTicksMin()) {
-            electionElapsedTicks = 0;
-            if (config.checkQuorum() && !tracker.quorumRecentlyActive()) {
-                becomeFollower(term, 0);
-                return;
-            }
-        }
-        if (heartbeatElapsedTicks >= config.heartbeatIntervalTicks()) {
-            heartbeatElapsedTicks = 0;
-            replicator.broadcastHeartbeat();
+            elections.tick();
         }
     }
 
@@ -374,14 +342,6 @@ public final class RaftNode {
         applyBudgetBytes = bytesAvailable;
     }
 
-    private void readConfirmed(ReadOnlyQueue.ReadRequest request, long index) {
-        if (request.origin() == id) {
-            readStates.add(new ReadState(request.requestId(), index));
-        } else {
-            send(new ReadIndexResponse(id, request.origin(), term, request.requestId(), index), false);
-        }
-    }
-
     // ----- role changes ---------------------------------------------------------------------
 
     private void becomeFollower(long newTerm, int leader) {
@@ -426,9 +386,6 @@ public final class RaftNode {
     }
 
     private void resetRoleState() {
-        electionElapsedTicks = 0;
-        heartbeatElapsedTicks = 0;
-        resetRandomizedElectionTimeout();
         tracker.reset();
         replicator.reset();
         readOnly.reset();
@@ -453,11 +410,6 @@ public final class RaftNode {
         } else if (!next.isVoter(id)) {
             becomeFollower(term, 0);
         }
-    }
-
-    private void resetRandomizedElectionTimeout() {
-        randomizedElectionTimeoutTicks = random.nextInt(config.electionTimeoutTicksMin(),
-                config.electionTimeoutTicksMax() + 1);
     }
 
     private void send(Message message, boolean afterPersist) {
@@ -486,13 +438,9 @@ public final class RaftNode {
             return votedFor;
         }
 
-        @Override public int electionElapsedTicks() {
-            return electionElapsedTicks;
-        }
-
         @Override public void acceptLeader(int leader) {
             leaderId = leader;
-            electionElapsedTicks = 0;
+            elections.heardFromLeader();
         }
 
         @Override public void installSnapshot(SnapshotMeta snapshot) {
@@ -500,7 +448,6 @@ public final class RaftNode {
         }
 
         @Override public void grantVote(int candidate) {
-            electionElapsedTicks = 0;
             votedFor = candidate;
         }
 
@@ -672,14 +619,6 @@ public final class RaftNode {
 
     /** The leader's view of every member (empty on other roles). */
     public List<PeerProgress> progress() {
-        List<PeerProgress> out = new ArrayList<>();
-        if (role != Role.LEADER) {
-            return out;
-        }
-        out.add(new PeerProgress(id, membership().isVoter(id), log.stableIndex(), log.lastIndex() + 1, null,
-                identity.storageId()));
-        tracker.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership().isVoter(peer), pr.match(), pr.next(),
-                pr.state(), pr.storageId())));
-        return out;
+        return replicator.progress();
     }
 }

@@ -6,9 +6,11 @@ import io.rafty.raft.message.Heartbeat;
 import io.rafty.raft.message.HeartbeatResponse;
 import io.rafty.raft.message.Propose;
 import io.rafty.raft.message.ProposeResponse;
+import io.rafty.raft.message.ReadIndexResponse;
 import io.rafty.raft.message.TimeoutNow;
 import io.rafty.raft.tracker.Progress;
 import io.rafty.raft.tracker.ProgressTracker;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -26,17 +28,20 @@ final class Replicator {
     private final ProgressTracker tracker;
     private final ClusterIdentity identity;
     private final ReadOnlyQueue readOnly;
-    private final ReadOnlyQueue.ConfirmedReads confirmedReads;
+    private final ReadOnlyQueue.ConfirmedReads confirmedReads = this::readConfirmed;
+    /** The node's confirmed reads of its own (taken by each Ready). */
+    private final List<ReadState> readStates;
     /** The node's list of followers the host must send a snapshot to (taken by each Ready). */
     private final List<Integer> peersNeedingSnapshot;
     private final NodeContext node;
 
+    private int heartbeatElapsedTicks;
     private int leadTransferee;
     private int transferElapsedTicks;
     private long uncommittedBytes;
 
     Replicator(RaftConfig config, RaftLog log, ConfigurationTracker configuration, ProgressTracker tracker,
-            ClusterIdentity identity, ReadOnlyQueue readOnly, ReadOnlyQueue.ConfirmedReads confirmedReads,
+            ClusterIdentity identity, ReadOnlyQueue readOnly, List<ReadState> readStates,
             List<Integer> peersNeedingSnapshot, NodeContext node) {
         this.config = config;
         this.id = config.id();
@@ -45,13 +50,14 @@ final class Replicator {
         this.tracker = tracker;
         this.identity = identity;
         this.readOnly = readOnly;
-        this.confirmedReads = confirmedReads;
+        this.readStates = readStates;
         this.peersNeedingSnapshot = peersNeedingSnapshot;
         this.node = node;
     }
 
-    /** Forgets the uncommitted bytes and any transfer: the node changed role. */
+    /** Restarts the heartbeat timer, forgets the uncommitted bytes and any transfer: the node changed role. */
     void reset() {
+        heartbeatElapsedTicks = 0;
         uncommittedBytes = 0;
         leadTransferee = 0;
     }
@@ -136,10 +142,23 @@ final class Replicator {
         return leadTransferee != 0;
     }
 
-    /** One leader tick: a target that did not take over within an election timeout is given up on. */
-    void tickTransfer() {
+    /**
+     * One leader tick: a transfer target that did not take over within an election timeout is given
+     * up on; at each CheckQuorum period ({@code electionTimeoutPassed}) a leader that has not heard
+     * from a quorum steps down; heartbeats go out at their interval.
+     */
+    void tick(boolean electionTimeoutPassed) {
+        heartbeatElapsedTicks++;
         if (leadTransferee != 0 && ++transferElapsedTicks >= config.electionTimeoutTicksMin()) {
             leadTransferee = 0;
+        }
+        if (electionTimeoutPassed && config.checkQuorum() && !tracker.quorumRecentlyActive()) {
+            node.becomeFollower(node.term(), 0);
+            return;
+        }
+        if (heartbeatElapsedTicks >= config.heartbeatIntervalTicks()) {
+            heartbeatElapsedTicks = 0;
+            broadcastHeartbeat();
         }
     }
 
@@ -238,6 +257,14 @@ final class Replicator {
         node.send(new ProposeResponse(id, propose.from(), node.term(), propose.context(), first), false);
     }
 
+    private void readConfirmed(ReadOnlyQueue.ReadRequest request, long index) {
+        if (request.origin() == id) {
+            readStates.add(new ReadState(request.requestId(), index));
+        } else {
+            node.send(new ReadIndexResponse(id, request.origin(), node.term(), request.requestId(), index), false);
+        }
+    }
+
     private void releaseConfirmedReads() {
         readOnly.release(tracker.confirmedReadRound(readOnly.roundSent()), confirmedReads);
     }
@@ -325,5 +352,19 @@ final class Replicator {
 
     boolean commitNoticeDue() {
         return node.role() == Role.LEADER && tracker.commitNoticeDue(log.committed(), log.startIndex());
+    }
+
+    /** See {@link RaftNode#progress()}. */
+    List<PeerProgress> progress() {
+        List<PeerProgress> out = new ArrayList<>();
+        if (node.role() != Role.LEADER) {
+            return out;
+        }
+        Membership membership = configuration.membership();
+        out.add(new PeerProgress(id, membership.isVoter(id), log.stableIndex(), log.lastIndex() + 1, null,
+                identity.storageId()));
+        tracker.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership.isVoter(peer), pr.match(), pr.next(),
+                pr.state(), pr.storageId())));
+        return out;
     }
 }
