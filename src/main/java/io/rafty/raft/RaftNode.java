@@ -22,6 +22,9 @@ import java.util.random.RandomGenerator;
  * linearizable reads themselves (ReadIndex from a follower, thesis §6.4) and forward commands to the
  * leader over the peer channel ({@link #forwardProposal(long, byte[])}), each kind batched into one
  * message per Ready.
+ *
+ * <p>This class holds the node's term, vote, role and leader, chooses each role's step function and
+ * assembles the Ready; the work is done by its parts (see the package description).
  */
 public final class RaftNode {
 
@@ -43,7 +46,6 @@ public final class RaftNode {
     /** Bytes of committed entries the host can take now (its apply queue's room); 0 withholds them. */
     private long applyBudgetBytes = Long.MAX_VALUE;
 
-
     /** Progress per member (leader), votes (candidate), and the majority questions over them. */
     private final ProgressTracker tracker;
 
@@ -62,9 +64,9 @@ public final class RaftNode {
     /** A follower's reads and commands for its leader, batched per Ready. */
     private final Forwarder forwarder;
 
-    /** The leader side of replication: proposals, appends, heartbeats, commits, leadership transfer. */
+    /** The leader side of replication: proposals, appends, heartbeats, commits, reads, leadership transfer. */
     private final Replicator replicator;
-    /** Campaigns and votes. */
+    /** Campaigns, votes, the election timer, and what a message of another term does to this node. */
     private final Elections elections;
     /** Where each role's step function sends a message. */
     private final RoleSteps.Parts parts;
