@@ -24,6 +24,7 @@ final class Elections {
     private final ConfigurationTracker configuration;
     private final ProgressTracker tracker;
     private final ClusterIdentity identity;
+    private final Outbox outbox;
     private final NodeContext node;
     /** Won an election on its own vote; becomes leader once the Ready carrying that vote is persisted. */
     private boolean wonPendingDurableVote;
@@ -32,7 +33,7 @@ final class Elections {
 
     /** Draws the first randomized election timeout from {@code random}. */
     Elections(RaftConfig config, RandomGenerator random, RaftLog log, ConfigurationTracker configuration,
-            ProgressTracker tracker, ClusterIdentity identity, NodeContext node) {
+            ProgressTracker tracker, ClusterIdentity identity, Outbox outbox, NodeContext node) {
         this.config = config;
         this.id = config.id();
         this.random = random;
@@ -40,6 +41,7 @@ final class Elections {
         this.configuration = configuration;
         this.tracker = tracker;
         this.identity = identity;
+        this.outbox = outbox;
         this.node = node;
         resetRandomizedElectionTimeout();
     }
@@ -112,7 +114,7 @@ final class Elections {
         }
         for (int voter : configuration.membership().voters()) {
             if (voter != id) {
-                node.send(new RequestVote(id, voter, campaignTerm, log.lastIndex(), log.lastTerm(),
+                outbox.send(new RequestVote(id, voter, campaignTerm, log.lastIndex(), log.lastTerm(),
                         kind == Role.PRE_CANDIDATE, transfer), true);
             }
         }
@@ -172,9 +174,9 @@ final class Elections {
         if (RoleSteps.fromLeader(message)) {
             // A stale leader (perhaps cut off, and unable to learn the new term because PreVote keeps
             // us from disturbing it) learns of our term from this answer and steps down.
-            node.send(new AppendResponse(id, message.from(), node.term(), false, 0, 0, 0), false);
+            outbox.send(new AppendResponse(id, message.from(), node.term(), false, 0, 0, 0), false);
         } else if (message.kind() == Message.Kind.REQUEST_VOTE && ((RequestVote) message).preVote()) {
-            node.send(new VoteResponse(id, message.from(), node.term(), false, true), false);
+            outbox.send(new VoteResponse(id, message.from(), node.term(), false, true), false);
         }
     }
 
@@ -184,7 +186,7 @@ final class Elections {
             // The configuration binds this node's id to other storage: this node is not that member,
             // and remembers nothing of what the member acknowledged or whom it voted for. (Candidates
             // would not count its vote anyway; refusing spares them the question.)
-            node.send(new VoteResponse(id, request.from(), term, false, request.preVote()), true);
+            outbox.send(new VoteResponse(id, request.from(), term, false, request.preVote()), true);
             return;
         }
         int votedFor = node.votedFor();
@@ -198,9 +200,9 @@ final class Elections {
             }
             // A granted vote is answered at the requested term, so a pre-vote grant is not mistaken
             // for a rejection from a newer term.
-            node.send(new VoteResponse(id, request.from(), request.term(), true, request.preVote()), true);
+            outbox.send(new VoteResponse(id, request.from(), request.term(), true, request.preVote()), true);
         } else {
-            node.send(new VoteResponse(id, request.from(), term, false, request.preVote()), true);
+            outbox.send(new VoteResponse(id, request.from(), term, false, request.preVote()), true);
         }
     }
 

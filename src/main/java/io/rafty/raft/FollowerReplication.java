@@ -16,12 +16,14 @@ final class FollowerReplication {
     private final int id;
     private final RaftLog log;
     private final ConfigurationTracker configuration;
+    private final Outbox outbox;
     private final NodeContext node;
 
-    FollowerReplication(int id, RaftLog log, ConfigurationTracker configuration, NodeContext node) {
+    FollowerReplication(int id, RaftLog log, ConfigurationTracker configuration, Outbox outbox, NodeContext node) {
         this.id = id;
         this.log = log;
         this.configuration = configuration;
+        this.outbox = outbox;
         this.node = node;
     }
 
@@ -30,7 +32,7 @@ final class FollowerReplication {
         long term = node.term();
         if (append.prevLogIndex() < log.committed()) {
             // Everything up to our commit index matches any leader's log; acknowledge just that.
-            node.send(new AppendResponse(id, append.from(), term, true, log.committed(), 0, 0), true);
+            outbox.send(new AppendResponse(id, append.from(), term, true, log.committed(), 0, 0), true);
             return;
         }
         if (log.matchTerm(append.prevLogIndex(), append.prevLogTerm())) {
@@ -43,7 +45,7 @@ final class FollowerReplication {
                 }
             }
             log.commitTo(Math.min(append.leaderCommit(), lastNew));
-            node.send(new AppendResponse(id, append.from(), term, true, lastNew, 0, 0), true);
+            outbox.send(new AppendResponse(id, append.from(), term, true, lastNew, 0, 0), true);
             return;
         }
         long conflictTerm;
@@ -55,7 +57,7 @@ final class FollowerReplication {
             conflictTerm = log.term(append.prevLogIndex());
             conflictIndex = Math.max(log.firstIndexOfTerm(append.prevLogIndex()), log.committed() + 1);
         }
-        node.send(new AppendResponse(id, append.from(), term, false, append.prevLogIndex(), conflictIndex,
+        outbox.send(new AppendResponse(id, append.from(), term, false, append.prevLogIndex(), conflictIndex,
                 conflictTerm), true);
     }
 
@@ -65,7 +67,7 @@ final class FollowerReplication {
         long term = node.term();
         long index = snapshot.snapshotIndex();
         if (index <= log.committed()) {
-            node.send(new AppendResponse(id, snapshot.from(), term, true, log.committed(), 0, 0), true);
+            outbox.send(new AppendResponse(id, snapshot.from(), term, true, log.committed(), 0, 0), true);
             return;
         }
         if (log.matchTerm(index, snapshot.snapshotTerm())) {
@@ -75,15 +77,15 @@ final class FollowerReplication {
             log.restore(index, snapshot.snapshotTerm());
             configuration.restored(snapshot.membership());
             node.setMembership(snapshot.membership());
-            node.installSnapshot(new SnapshotMeta(index, snapshot.snapshotTerm(), snapshot.membership()));
+            outbox.install(new SnapshotMeta(index, snapshot.snapshotTerm(), snapshot.membership()));
         }
-        node.send(new AppendResponse(id, snapshot.from(), term, true, index, 0, 0), true);
+        outbox.send(new AppendResponse(id, snapshot.from(), term, true, index, 0, 0), true);
     }
 
     void handleHeartbeat(Heartbeat heartbeat) {
         node.acceptLeader(heartbeat.from());
         log.commitTo(Math.min(heartbeat.commit(), log.lastIndex()));
-        node.send(new HeartbeatResponse(id, heartbeat.from(), node.term(), heartbeat.readContext(), log.lastIndex()),
+        outbox.send(new HeartbeatResponse(id, heartbeat.from(), node.term(), heartbeat.readContext(), log.lastIndex()),
                 true);
     }
 }

@@ -1,12 +1,9 @@
 package io.rafty.raft;
 
-import io.rafty.raft.message.Message;
-
 /**
  * What {@link Replicator}, {@link FollowerReplication}, {@link Elections} and the {@link RoleSteps}
  * may see and do of the {@link RaftNode} they serve: its term, role, leader and vote, its
- * outgoing messages, its configuration changes, a snapshot to install and its role
- * changes. Only RaftNode implements it (privately); its fields stay its own.
+ * configuration changes and its role changes (what they send goes to the {@link Outbox}). Only RaftNode implements it (privately); its fields stay its own.
  */
 interface NodeContext {
 
@@ -21,14 +18,8 @@ interface NodeContext {
     /** A follower heard from the leader of its term: it follows it and restarts its election timer. */
     void acceptLeader(int leader);
 
-    /** A follower restored its log from a snapshot: the host installs it with the next Ready. */
-    void installSnapshot(SnapshotMeta snapshot);
-
     /** Records a vote for {@code candidate} in this term. */
     void grantVote(int candidate);
-
-    /** Queues a message: now, or once the Ready carrying it has been persisted. */
-    void send(Message message, boolean afterPersist);
 
     /** Puts {@code next} in effect (it was appended to the log, or restored from a snapshot). */
     void setMembership(Membership next);

@@ -5,7 +5,6 @@ import io.rafty.raft.message.Propose;
 import io.rafty.raft.message.ReadIndexRequest;
 import io.rafty.raft.tracker.Progress;
 import io.rafty.raft.tracker.ProgressTracker;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.random.RandomGenerator;
 
@@ -52,11 +51,8 @@ public final class RaftNode {
     /** The leader's ReadIndex rounds and the reads waiting for them. */
     private final ReadOnlyQueue readOnly = new ReadOnlyQueue();
 
-    private final List<Message> messages = new ArrayList<>();
-    private final List<Message> messagesAfterPersist = new ArrayList<>();
-    private final List<ReadState> readStates = new ArrayList<>();
-    private final List<Integer> peersNeedingSnapshot = new ArrayList<>();
-    private SnapshotMeta snapshotToInstall;
+    /** Messages, confirmed reads and snapshots for the next Ready. */
+    private final Outbox outbox;
     private SoftState lastSoftState;
     private HardState lastHardState;
     private boolean readyOutstanding;
@@ -74,6 +70,7 @@ public final class RaftNode {
     public RaftNode(RaftConfig config, RecoveredState state, RandomGenerator random) {
         this.config = config;
         this.id = config.id();
+        this.outbox = new Outbox(config.has(DeliberateBug.ACK_BEFORE_PERSIST));
         this.random = random;
         this.log = new RaftLog(state.logStartIndex(), state.logStartTerm(), state.entries(),
                 state.hardState().commit(), state.appliedIndex());
@@ -91,11 +88,10 @@ public final class RaftNode {
         this.forwarder = new Forwarder(id, random.nextLong(1, 1L << 62), config.messageBytesMax(),
                 2L * config.electionTimeoutTicksMax());
         NodeContext context = new Context();
-        this.replicator = new Replicator(config, log, configuration, tracker, identity, readOnly, readStates,
-                peersNeedingSnapshot, context);
-        this.elections = new Elections(config, random, log, configuration, tracker, identity, context);
+        this.replicator = new Replicator(config, log, configuration, tracker, identity, readOnly, outbox, context);
+        this.elections = new Elections(config, random, log, configuration, tracker, identity, outbox, context);
         this.parts = new RoleSteps.Parts(context, elections, replicator,
-                new FollowerReplication(id, log, configuration, context), forwarder, readStates);
+                new FollowerReplication(id, log, configuration, outbox, context), forwarder, outbox);
     }
 
     // ----- inputs ---------------------------------------------------------------------------
@@ -182,14 +178,14 @@ public final class RaftNode {
                 throw new NotLeaderException(leaderId);
             }
             if (config.has(DeliberateBug.FOLLOWER_READ_FROM_LOCAL_COMMIT)) {
-                readStates.add(new ReadState(requestId, log.committed()));
+                outbox.addRead(new ReadState(requestId, log.committed()));
                 return;
             }
             forwarder.addRead(requestId);
             return;
         }
         if (config.has(DeliberateBug.READ_WITHOUT_READ_INDEX)) {
-            readStates.add(new ReadState(requestId, log.committed()));
+            outbox.addRead(new ReadState(requestId, log.committed()));
             return;
         }
         replicator.confirmRead(new ReadOnlyQueue.ReadRequest(id, requestId));
@@ -414,14 +410,6 @@ public final class RaftNode {
         }
     }
 
-    private void send(Message message, boolean afterPersist) {
-        if (afterPersist && !config.has(DeliberateBug.ACK_BEFORE_PERSIST)) {
-            messagesAfterPersist.add(message);
-        } else {
-            messages.add(message);
-        }
-    }
-
     /** What Replicator and Elections may see and do of this node. */
     private final class Context implements NodeContext {
         @Override public long term() {
@@ -445,16 +433,8 @@ public final class RaftNode {
             elections.heardFromLeader();
         }
 
-        @Override public void installSnapshot(SnapshotMeta snapshot) {
-            snapshotToInstall = snapshot;
-        }
-
         @Override public void grantVote(int candidate) {
             votedFor = candidate;
-        }
-
-        @Override public void send(Message message, boolean afterPersist) {
-            RaftNode.this.send(message, afterPersist);
         }
 
         @Override public void setMembership(Membership next) {
@@ -490,9 +470,8 @@ public final class RaftNode {
             return false;
         }
         return !softState().equals(lastSoftState) || !hardState().equals(lastHardState) || log.hasUnstable()
-                || !messages.isEmpty() || !messagesAfterPersist.isEmpty() || !readStates.isEmpty()
-                || (log.hasCommittedToApply() && applyBudgetBytes > 0) || readRoundStartable() || snapshotToInstall != null
-                || !peersNeedingSnapshot.isEmpty() || !forwarder.outcomes().isEmpty()
+                || outbox.hasWork() || (log.hasCommittedToApply() && applyBudgetBytes > 0) || readRoundStartable()
+                || !forwarder.outcomes().isEmpty()
                 || (leaderId != 0 && forwarder.hasPending())
                 || replicator.commitNoticeDue();
     }
@@ -514,7 +493,7 @@ public final class RaftNode {
         } else {
             if (leaderId != 0) {
                 // What a follower collected for its leader since the last Ready: one message per kind.
-                forwarder.flush(leaderId, term, messages);
+                forwarder.flush(leaderId, term, outbox.messages());
             }
         }
         List<Entry> committed = applyBudgetBytes > 0
@@ -527,20 +506,16 @@ public final class RaftNode {
                 soft.equals(lastSoftState) ? null : soft,
                 hard.equals(lastHardState) ? null : hard,
                 log.takeUnstable(),
-                messages,
-                messagesAfterPersist,
+                outbox.messages(),
+                outbox.messagesAfterPersist(),
                 committed,
-                readStates,
-                snapshotToInstall,
-                peersNeedingSnapshot,
+                outbox.readStates(),
+                outbox.snapshotToInstall(),
+                outbox.peersNeedingSnapshot(),
                 forwarder.outcomes());
-        snapshotToInstall = null;
-        peersNeedingSnapshot.clear();
+        outbox.clear();
         lastSoftState = soft;
         lastHardState = hard;
-        messages.clear();
-        messagesAfterPersist.clear();
-        readStates.clear();
         forwarder.clearOutcomes();
         readyOutstanding = true;
         return ready;

@@ -29,10 +29,7 @@ final class Replicator {
     private final ClusterIdentity identity;
     private final ReadOnlyQueue readOnly;
     private final ReadOnlyQueue.ConfirmedReads confirmedReads = this::readConfirmed;
-    /** The node's confirmed reads of its own (taken by each Ready). */
-    private final List<ReadState> readStates;
-    /** The node's list of followers the host must send a snapshot to (taken by each Ready). */
-    private final List<Integer> peersNeedingSnapshot;
+    private final Outbox outbox;
     private final NodeContext node;
 
     private int heartbeatElapsedTicks;
@@ -41,8 +38,7 @@ final class Replicator {
     private long uncommittedBytes;
 
     Replicator(RaftConfig config, RaftLog log, ConfigurationTracker configuration, ProgressTracker tracker,
-            ClusterIdentity identity, ReadOnlyQueue readOnly, List<ReadState> readStates,
-            List<Integer> peersNeedingSnapshot, NodeContext node) {
+            ClusterIdentity identity, ReadOnlyQueue readOnly, Outbox outbox, NodeContext node) {
         this.config = config;
         this.id = config.id();
         this.log = log;
@@ -50,8 +46,7 @@ final class Replicator {
         this.tracker = tracker;
         this.identity = identity;
         this.readOnly = readOnly;
-        this.readStates = readStates;
-        this.peersNeedingSnapshot = peersNeedingSnapshot;
+        this.outbox = outbox;
         this.node = node;
     }
 
@@ -122,7 +117,7 @@ final class Replicator {
         leadTransferee = target;
         transferElapsedTicks = 0;
         if (pr.match() == log.lastIndex()) {
-            node.send(new TimeoutNow(id, target, node.term()), false);
+            outbox.send(new TimeoutNow(id, target, node.term()), false);
         } else {
             sendAppend(target, pr);
         }
@@ -198,7 +193,7 @@ final class Replicator {
             pr.becomeReplicate();
         }
         if (response.from() == leadTransferee && pr.match() == log.lastIndex()) {
-            node.send(new TimeoutNow(id, leadTransferee, node.term()), false);
+            outbox.send(new TimeoutNow(id, leadTransferee, node.term()), false);
         }
         if (moved && maybeCommit()) {
             broadcastAppend();
@@ -254,14 +249,14 @@ final class Replicator {
             // their commit promptly, even if nothing else is sent its way (sendCommitNotices).
             pr.awaitCommit(first + propose.payloads().size() - 1);
         }
-        node.send(new ProposeResponse(id, propose.from(), node.term(), propose.context(), first), false);
+        outbox.send(new ProposeResponse(id, propose.from(), node.term(), propose.context(), first), false);
     }
 
     private void readConfirmed(ReadOnlyQueue.ReadRequest request, long index) {
         if (request.origin() == id) {
-            readStates.add(new ReadState(request.requestId(), index));
+            outbox.addRead(new ReadState(request.requestId(), index));
         } else {
-            node.send(new ReadIndexResponse(id, request.origin(), node.term(), request.requestId(), index), false);
+            outbox.send(new ReadIndexResponse(id, request.origin(), node.term(), request.requestId(), index), false);
         }
     }
 
@@ -309,7 +304,7 @@ final class Replicator {
         if (prevIndex < log.startIndex()) {
             // The entries this follower needs were compacted away: it needs a snapshot (§7).
             pr.becomeSnapshot();
-            peersNeedingSnapshot.add(peer);
+            outbox.needsSnapshot(peer);
             return;
         }
         List<Entry> entries = log.slice(pr.next(), config.messageBytesMax());
@@ -318,7 +313,7 @@ final class Replicator {
             return;
         }
         long term = node.term();
-        node.send(new AppendEntries(id, peer, term, prevIndex, log.term(prevIndex), entries, log.committed()), false);
+        outbox.send(new AppendEntries(id, peer, term, prevIndex, log.term(prevIndex), entries, log.committed()), false);
         pr.sentCommit(Math.min(log.committed(), prevIndex + entries.size()));
         pr.sentAppend(prevIndex + entries.size(), !entries.isEmpty());
     }
@@ -328,7 +323,7 @@ final class Replicator {
         long term = node.term();
         tracker.forEach((peer, pr) -> {
             long commit = Math.min(pr.match(), log.committed());
-            node.send(new Heartbeat(id, peer, term, commit, readRound), false);
+            outbox.send(new Heartbeat(id, peer, term, commit, readRound), false);
             pr.sentCommit(commit);
         });
         releaseConfirmedReads();
@@ -343,7 +338,7 @@ final class Replicator {
         long term = node.term();
         tracker.forEach((peer, pr) -> {
             if (pr.commitNoticeDue(log.committed(), log.startIndex())) {
-                node.send(new AppendEntries(id, peer, term, pr.match(), log.term(pr.match()), List.of(),
+                outbox.send(new AppendEntries(id, peer, term, pr.match(), log.term(pr.match()), List.of(),
                         log.committed()), false);
                 pr.sentCommit(Math.min(log.committed(), pr.match()));
             }

@@ -12,7 +12,6 @@ import io.rafty.raft.message.ReadIndexRequest;
 import io.rafty.raft.message.ReadIndexResponse;
 import io.rafty.raft.message.RequestVote;
 import io.rafty.raft.message.VoteResponse;
-import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -27,7 +26,7 @@ final class RoleSteps {
 
     /** The parts of a node its messages go to. */
     record Parts(NodeContext node, Elections elections, Replicator replicator, FollowerReplication follower,
-            Forwarder forwarder, List<ReadState> readStates) {
+            Forwarder forwarder, Outbox outbox) {
     }
 
     /** What the node's current role does with one kind of message (at the node's own term). */
@@ -101,7 +100,7 @@ final class RoleSteps {
             case TIMEOUT_NOW -> (p, m) -> p.elections().handleTimeoutNow();
             case PROPOSE -> (p, m) -> p.replicator().handlePropose((Propose) m);
             case READ_INDEX_RESPONSE -> (p, m) -> p.forwarder().onReadIndexResponse((ReadIndexResponse) m,
-                    p.readStates());
+                    p.outbox().readStates());
             case PROPOSE_RESPONSE -> (p, m) -> p.forwarder().onProposeResponse((ProposeResponse) m);
             // Late answers to a campaign or to this node's appends as a leader deposed within its term
             // (CheckQuorum); a follower that forwarded a read to it gives up after its own timeout.

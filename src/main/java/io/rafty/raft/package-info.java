@@ -22,8 +22,11 @@
  *     Forwarder                 a follower's batched reads and commands for its leader
  *     ConfigurationTracker      base and latest configuration, last config index, change checks
  *     ClusterIdentity           cluster id, storage ids, whose storage counts
- *   Elections, Replicator and FollowerReplication reach the node's own state only through NodeContext
- *   (term, role, leader, vote, send, setMembership, becomeX), which RaftNode implements privately.
+ *     Outbox                    what the next Ready hands the host: messages (now / after persist),
+ *                               confirmed reads, a snapshot to install, peers needing one
+ *   Elections, Replicator and FollowerReplication queue what they send in the Outbox and reach the
+ *   node's own state only through NodeContext (term, role, leader, vote, setMembership, becomeX),
+ *   which RaftNode implements privately.
  * </pre>
  *
  * <p>Dispatch is by role, then by message kind: {@code becomeLeader / becomeCandidate /
