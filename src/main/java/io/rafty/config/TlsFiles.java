@@ -215,6 +215,52 @@ public final class TlsFiles {
         }
     }
 
+    /**
+     * A JDK TLS context presenting the certificate of {@code cert} with the key of {@code key} (both null: none) and
+     * trusting the certificates of {@code ca} (null: the JVM's trust store). For the JDK's HTTP client, which then
+     * also verifies the server's host name.
+     */
+    public static javax.net.ssl.SSLContext sslContext(Path cert, String certSetting, Path key, String keySetting,
+                                                      Path ca, String caSetting) {
+        try {
+            char[] password = new char[0];
+            javax.net.ssl.KeyManager[] keyManagers = null;
+            if (cert != null || key != null) {
+                if (cert == null || key == null) {
+                    throw new ConfigException(cert == null ? certSetting : keySetting, "a client certificate needs both "
+                            + certSetting + " and " + keySetting);
+                }
+                checkPair(cert, certSetting, key, keySetting);
+                java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+                keys.load(null, null);
+                keys.setKeyEntry("client", privateKey(key, keySetting), password,
+                        certificates(cert, certSetting).toArray(new java.security.cert.Certificate[0]));
+                javax.net.ssl.KeyManagerFactory factory = javax.net.ssl.KeyManagerFactory.getInstance(
+                        javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+                factory.init(keys, password);
+                keyManagers = factory.getKeyManagers();
+            }
+            javax.net.ssl.TrustManager[] trustManagers = null;
+            if (ca != null) {
+                java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+                trust.load(null, null);
+                List<X509Certificate> cas = certificates(ca, caSetting);
+                for (int i = 0; i < cas.size(); i++) {
+                    trust.setCertificateEntry("ca" + i, cas.get(i));
+                }
+                javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance(
+                        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+                factory.init(trust);
+                trustManagers = factory.getTrustManagers();
+            }
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(keyManagers, trustManagers, null);
+            return context;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot build a TLS context: " + e.getMessage(), e);
+        }
+    }
+
     /** Whether {@code chain} (leaf first) validates against one of {@code cas}, ignoring revocation. */
     public static boolean chainsTo(List<X509Certificate> chain, List<X509Certificate> cas) {
         try {

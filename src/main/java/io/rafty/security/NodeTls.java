@@ -9,17 +9,13 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A node's TLS, as the configuration asks for it (docs/SECURITY.md, "TLS"), turned into Vert.x and JDK
@@ -164,29 +160,7 @@ public final class NodeTls {
         if (!peerTls()) {
             return null;
         }
-        try {
-            char[] password = new char[0];
-            KeyStore keys = KeyStore.getInstance("PKCS12");
-            keys.load(null, null);
-            List<X509Certificate> chain = TlsFiles.certificates(peerTlsCert, "peerTlsCert");
-            keys.setKeyEntry("peer", TlsFiles.privateKey(peerTlsKey, "peerTlsKey"), password,
-                    chain.toArray(new Certificate[0]));
-            KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            keyManagers.init(keys, password);
-            KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            for (int i = 0; i < peerCas.size(); i++) {
-                trust.setCertificateEntry("ca" + i, peerCas.get(i));
-            }
-            TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(
-                    TrustManagerFactory.getDefaultAlgorithm());
-            trustManagers.init(trust);
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
-            return context;
-        } catch (GeneralSecurityException | java.io.IOException e) {
-            throw new IllegalStateException("cannot build the peer TLS context: " + e.getMessage(), e);
-        }
+        return TlsFiles.sslContext(peerTlsCert, "peerTlsCert", peerTlsKey, "peerTlsKey", peerTlsCa, "peerTlsCa");
     }
 
     /**

@@ -168,6 +168,33 @@ class TlsClusterTest {
     }
 
     @Test
+    void theCliTalksHttpsWithItsCaAndClientCertificate() throws Exception {
+        int leader = cluster.awaitLeader(BUDGET);
+        write(leader, "tls/cli", "read-by-the-cli");
+        String endpoints = cluster.url(cluster.anyFollower(leader)) + "," + cluster.url(leader);
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = io.rafty.cli.RaftyCli.run(new String[] {"get", "tls/cli", "--endpoints", endpoints,
+            "--cacert", peerCa.caFile().toString(), "--cert", client.certFile().toString(),
+            "--key", client.keyFile().toString()}, new java.io.PrintWriter(out), new java.io.PrintWriter(err));
+        assertEquals(0, code, err.toString());
+        assertTrue(out.toString().contains("read-by-the-cli"), out.toString());
+        // Without the client certificate the nodes refuse the CLI.
+        java.io.StringWriter refusedErr = new java.io.StringWriter();
+        int refused = io.rafty.cli.RaftyCli.run(new String[] {"get", "tls/cli", "--endpoints", endpoints,
+            "--cacert", peerCa.caFile().toString()}, new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(refusedErr));
+        assertTrue(refused != 0, "refused without a client certificate");
+        java.io.StringWriter badErr = new java.io.StringWriter();
+        int bad = io.rafty.cli.RaftyCli.run(new String[] {"get", "tls/cli", "--endpoints", endpoints,
+            "--cacert", dir.resolve("missing.pem").toString()}, new java.io.PrintWriter(new java.io.StringWriter()),
+                new java.io.PrintWriter(badErr));
+        assertEquals(2, bad, badErr.toString());
+        assertTrue(badErr.toString().contains("--cacert file " + dir.resolve("missing.pem") + " not found"),
+                badErr.toString());
+    }
+
+    @Test
     void plaintextToTheTlsPortsFails() throws Exception {
         int node = cluster.awaitLeader(BUDGET);
         String plain = cluster.url(node).replace("https://", "http://");
