@@ -225,6 +225,11 @@ public final class RaftyNode implements AutoCloseable {
      * open, as before there were secrets, and the node says so once.
      */
     private static PeerAuth peerAuth(NodeConfig config) {
+        if (config.clusterSecret() == null && config.peerTlsCa() != null) {
+            // Not open: /raft/* takes only connections with a certificate of the peer CA.
+            LOG.info("node " + config.id() + " authenticates peers by mutual TLS (peerTlsCa) without a cluster secret");
+            return null;
+        }
         if (config.clusterSecret() == null) {
             LOG.warning("node " + config.id() + " has no cluster secret (KVSTORE_CLUSTER_SECRET_FILE or "
                     + "KVSTORE_CLUSTER_SECRET): its peer routes (/raft/*) accept "
