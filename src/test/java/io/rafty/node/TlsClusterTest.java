@@ -20,6 +20,7 @@ import io.rafty.config.NodeConfig;
 import io.rafty.config.Peer;
 import io.rafty.config.TestConfigs;
 import io.rafty.raft.PeerIdentity;
+import io.rafty.raft.message.Heartbeat;
 import io.rafty.raft.message.RequestVote;
 import io.rafty.security.PeerAuth;
 import io.rafty.security.TestPki;
@@ -237,9 +238,11 @@ class TlsClusterTest {
         await().atMost(BUDGET).until(() -> cluster.nodes.get(follower).status().clusterId() != 0);
         NodeStatus before = cluster.nodes.get(follower).status();
         long higher = before.term() + 10;
-        // A vote request in a much higher term from this cluster: believed, it would depose the leader.
-        byte[] forged = MessageCodec.encode(new PeerIdentity(before.clusterId(), 77),
-                List.of(new RequestVote(leader, follower, higher, 1_000_000, higher, false)));
+        // The leader's id, this cluster's id, a much higher term: believed, the heartbeat would move the follower's
+        // term (PeerAuthIntegrationTest shows it does, correctly signed).
+        byte[] forged = MessageCodec.encode(new PeerIdentity(before.clusterId(), 77), List.of(
+                new Heartbeat(leader, follower, higher, 1_000_000, 0),
+                new RequestVote(leader, follower, higher, 1_000_000, higher, false)));
         PeerAuth signer = new PeerAuth(SECRET, new PeerAuth.Limits(30_000, 1000), 99, System::currentTimeMillis,
                 ThreadLocalRandom.current().nextLong());
         URI messages = URI.create(cluster.url(follower) + PeerClient.PATH);
@@ -317,6 +320,55 @@ class TlsClusterTest {
                             .build()).getCount());
         } finally {
             identified.shutdownNow();
+        }
+    }
+
+    @Test
+    void peerTlsAloneServesClientsWithoutCertificatesAndRefusesThemThePeerRoutes() throws Exception {
+        // No client TLS, no secret: the port serves the peer certificate and asks for, but does not need, one back.
+        UnaryOperator<NodeConfig> peerTlsOnly = c -> {
+            Map<String, Object> tls = new HashMap<>();
+            tls.put("peerTlsCert", peerCert.certFile());
+            tls.put("peerTlsKey", peerCert.keyFile());
+            tls.put("peerTlsCa", peerCa.caFile());
+            tls.put("peers", c.peers().stream().map(p -> new Peer(p.id(), p.url().replace("http://", "https://")))
+                    .toList());
+            return TestConfigs.with(c, tls);
+        };
+        try (TestCluster peersOnly = new TestCluster(dir.resolve("peers-only"), 3, new VertxOptions(), peerTlsOnly)) {
+            int leader = peersOnly.awaitLeader(BUDGET);
+            HttpClient anonymous = client(TestPki.context(null, peerCa.certificate()));
+            URI key = URI.create(peersOnly.url(peersOnly.anyFollower(leader)) + "/v1/kv/tls/anonymous");
+            await().atMost(BUDGET).until(() -> send(anonymous, HttpRequest.newBuilder(key)
+                    .PUT(HttpRequest.BodyPublishers.ofString("no-client-certificate"))).statusCode() == 200);
+            HttpResponse<String> read = send(anonymous, HttpRequest.newBuilder(key).GET());
+            assertEquals("no-client-certificate", new JsonObject(read.body()).getString("value"), read.body());
+
+            int follower = peersOnly.anyFollower(leader);
+            await().atMost(BUDGET).until(() -> peersOnly.nodes.get(follower).status().clusterId() != 0);
+            NodeStatus before = peersOnly.nodes.get(follower).status();
+            long higher = before.term() + 10;
+            byte[] forged = MessageCodec.encode(new PeerIdentity(before.clusterId(), 77),
+                    List.of(new Heartbeat(leader, follower, higher, 1_000_000, 0)));
+            URI messages = URI.create(peersOnly.url(follower) + PeerClient.PATH);
+            HttpResponse<String> refused = send(anonymous, HttpRequest.newBuilder(messages)
+                    .header("content-type", PeerClient.CONTENT_TYPE).POST(HttpRequest.BodyPublishers.ofByteArray(forged)));
+            assertEquals(401, refused.statusCode(), refused.body());
+            assertTrue(new JsonObject(refused.body()).getString("message")
+                    .contains("no client certificate on the TLS connection"), refused.body());
+            assertEquals("rafty-peer-mtls", refused.headers().firstValue("www-authenticate").orElse(""));
+            HttpResponse<String> discovery = send(anonymous, HttpRequest.newBuilder(
+                    URI.create(peersOnly.url(follower) + "/raft/cluster")).GET());
+            assertEquals(401, discovery.statusCode(), discovery.body());
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+                    .until(() -> peersOnly.nodes.get(follower).status().term() < higher);
+            // The peer certificate is let through (no secret here, so nothing else is asked): the same forgery moves
+            // the term, which shows the refusal above was the missing certificate's.
+            HttpResponse<String> asPeer = send(client(peerCert.context(peerCa.certificate())),
+                    HttpRequest.newBuilder(messages).header("content-type", PeerClient.CONTENT_TYPE)
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(forged)));
+            assertEquals(204, asPeer.statusCode(), asPeer.body());
+            await().atMost(BUDGET).until(() -> peersOnly.nodes.get(follower).status().term() >= higher);
         }
     }
 
