@@ -373,6 +373,38 @@ class TlsClusterTest {
     }
 
     @Test
+    void peersVerifyTheHostNameInEachOthersCertificate() throws Exception {
+        // Certificates of the right CA, but naming another host than the 127.0.0.1 the peers dial: every peer
+        // connection fails its host name check, so no vote ever arrives and no leader is elected.
+        TestPki.Leaf misnamed = peerCa.issueFor("misnamed", "elsewhere.invalid");
+        UnaryOperator<NodeConfig> misnamedPeers = c -> TestConfigs.with(c, Map.of("peerTlsCert", misnamed.certFile(),
+                "peerTlsKey", misnamed.keyFile(), "peerTlsCa", peerCa.caFile(),
+                "peers", c.peers().stream().map(p -> new Peer(p.id(), p.url().replace("http://", "https://"))).toList()));
+        try (TestCluster unverified = new TestCluster(dir.resolve("misnamed"), 3, new VertxOptions(), misnamedPeers)) {
+            // Elections elsewhere in this class finish within a few seconds; here, twelve election timeouts pass.
+            await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(10)).until(() -> unverified.nodes.values()
+                    .stream().noneMatch(n -> n.status().role() == io.rafty.raft.Role.LEADER));
+            // The certificate chains to the CA (a handshake that does not check names succeeds); the name is the
+            // one thing wrong with it (the same handshake checking it, as the peers do, fails).
+            int port = unverified.nodes.get(1).port();
+            SSLContext trusting = TestPki.context(null, peerCa.certificate());
+            try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) trusting.getSocketFactory()
+                    .createSocket("127.0.0.1", port)) {
+                socket.startHandshake();
+                assertEquals("CN=misnamed", ((java.security.cert.X509Certificate) socket.getSession()
+                        .getPeerCertificates()[0]).getSubjectX500Principal().getName());
+            }
+            try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) trusting.getSocketFactory()
+                    .createSocket("127.0.0.1", port)) {
+                javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                socket.setSSLParameters(parameters);
+                assertThrows(javax.net.ssl.SSLHandshakeException.class, socket::startHandshake);
+            }
+        }
+    }
+
+    @Test
     void aNodeJoinsOverPeerTlsAndIsRebuiltBySnapshot() throws Exception {
         // A cluster of its own: membership changes here must not disturb the other tests' cluster.
         try (TestCluster joining = new TestCluster(dir.resolve("joining"), 3, new VertxOptions(),

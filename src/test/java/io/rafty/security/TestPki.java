@@ -84,6 +84,11 @@ public final class TestPki {
         return issue(leafName, ec(), Duration.ofDays(1));
     }
 
+    /** A leaf certificate and key naming only the DNS names {@code names} (not localhost, not 127.0.0.1). */
+    public Leaf issueFor(String leafName, String... names) throws Exception {
+        return issue(leafName, ec(), Duration.ofDays(1), names);
+    }
+
     /** As {@link #issue(String)}, with an RSA key. */
     public Leaf issueRsa(String leafName) throws Exception {
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
@@ -91,9 +96,9 @@ public final class TestPki {
         return issue(leafName, generator.generateKeyPair(), Duration.ofDays(1));
     }
 
-    private Leaf issue(String leafName, KeyPair leafKeys, Duration validity) throws Exception {
+    private Leaf issue(String leafName, KeyPair leafKeys, Duration validity, String... names) throws Exception {
         X509Certificate cert = sign(new X500Name("CN=" + leafName), leafKeys, new X500Name("CN=" + name),
-                keys.getPrivate(), false, validity);
+                keys.getPrivate(), false, validity, names);
         Leaf leaf = new Leaf(leafName, leafKeys, cert, certificate, dir.resolve(name + "-" + leafName + ".pem"),
                 dir.resolve(name + "-" + leafName + "-key.pem"));
         Files.writeString(leaf.certFile(), pem(cert));
@@ -159,7 +164,7 @@ public final class TestPki {
     }
 
     private static X509Certificate sign(X500Name subject, KeyPair subjectKeys, X500Name issuer, PrivateKey issuerKey,
-                                        boolean ca, Duration validity) throws Exception {
+                                        boolean ca, Duration validity, String... names) throws Exception {
         Instant now = Instant.now();
         X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuer,
                 BigInteger.valueOf(SERIAL.incrementAndGet()), Date.from(now.minus(Duration.ofHours(1))),
@@ -173,9 +178,12 @@ public final class TestPki {
                     new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
             builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
                     new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-                new GeneralName(GeneralName.dNSName, "localhost"),
-                new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
+            GeneralName[] alternatives = names.length == 0
+                    ? new GeneralName[] {new GeneralName(GeneralName.dNSName, "localhost"),
+                        new GeneralName(GeneralName.iPAddress, "127.0.0.1")}
+                    : java.util.Arrays.stream(names).map(n -> new GeneralName(GeneralName.dNSName, n))
+                            .toArray(GeneralName[]::new);
+            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(alternatives));
         }
         String algorithm = issuerKey.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
         return new JcaX509CertificateConverter().getCertificate(
