@@ -297,6 +297,19 @@ class TlsClusterTest {
                     .get(15, TimeUnit.SECONDS);
             GetResponse got = etcd.getKVClient().get(key).get(10, TimeUnit.SECONDS);
             assertEquals("over-grpc-tls", got.getKvs().get(0).getValue().toString(StandardCharsets.UTF_8));
+            // MemberList names the TLS addresses: https:// peer URLs for every member, and the answering member's own
+            // etcd URL (the one member whose client URL it knows) as https:// too.
+            List<io.etcd.jetcd.cluster.Member> members = etcd.getClusterClient().listMember().get(10, TimeUnit.SECONDS)
+                    .getMembers();
+            assertEquals(3, members.size());
+            for (io.etcd.jetcd.cluster.Member member : members) {
+                assertEquals(1, member.getPeerURIs().size(), member.toString());
+                assertEquals("https", member.getPeerURIs().get(0).getScheme(), member.toString());
+                assertTrue(member.getClientURIs().stream().allMatch(u -> u.getScheme().equals("https")),
+                        member.toString());
+            }
+            assertEquals(List.of(URI.create(endpoint)), members.stream().filter(m -> m.getId() == follower).findFirst()
+                    .orElseThrow().getClientURIs());
         }
         assertEverywhere("tls/etcd", "over-grpc-tls");
         // Without a client certificate the etcd port refuses the client (jetcd would keep retrying: plain gRPC).
