@@ -84,6 +84,10 @@ final class ClusterJoin {
             view = new JsonObject(response.body());
         } catch (RaftyNode.StartupException e) {
             throw e;
+        } catch (javax.net.ssl.SSLException e) {
+            throw new RaftyNode.StartupException("cannot join through " + config.join() + ": the TLS handshake failed "
+                    + "(is the member's certificate signed by this node's peerTlsCa and does it name that host; does the "
+                    + "member's peer CA sign this node's peerTlsCert?): " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RaftyNode.StartupException("interrupted while joining through " + config.join(), e);

@@ -386,6 +386,24 @@ class TlsClusterTest {
     }
 
     @Test
+    void aNodeOfAnotherPeerCaCannotJoin() throws Exception {
+        int leader = cluster.awaitLeader(BUDGET);
+        long commitBefore = cluster.nodes.get(leader).status().commitIndex();
+        TestPki strangers = TestPki.ca(dir.resolve("strangers"), "strangers");
+        TestPki.Leaf stranger = strangers.issue("stranger");
+        NodeConfig config = TestConfigs.with(TestConfigs.node(9, 0, List.of(), dir.resolve("stranger-node")), Map.of(
+                "peerTlsCert", stranger.certFile(), "peerTlsKey", stranger.keyFile(), "peerTlsCa", strangers.caFile(),
+                "join", cluster.url(leader)));
+        // Its CA does not vouch for the members' certificate: discovery fails in the handshake, before it starts.
+        io.rafty.RaftyNode.StartupException e = assertThrows(io.rafty.RaftyNode.StartupException.class,
+                () -> io.rafty.RaftyNode.start(config, new java.util.concurrent.ConcurrentHashMap<>(), new VertxOptions()));
+        assertTrue(e.getMessage().startsWith("cannot join through " + cluster.url(leader) + ": the TLS handshake failed"),
+                e.getMessage());
+        assertEquals(3, cluster.nodes.get(leader).status().membership().voters().size());
+        assertTrue(cluster.nodes.get(leader).status().commitIndex() >= commitBefore);
+    }
+
+    @Test
     void peersVerifyTheHostNameInEachOthersCertificate() throws Exception {
         // Certificates of the right CA, but naming another host than the 127.0.0.1 the peers dial: every peer
         // connection fails its host name check, so no vote ever arrives and no leader is elected.
