@@ -503,10 +503,11 @@ cmd_clean() {
 }
 
 cmd_bench() {
-    ((SECURE == 0)) || die "bench speaks plaintext only; it cannot load the secure cluster (docs/SECURITY.md)"
     have "$JAVA" || die "$JAVA not found; install a Java 17+ runtime or set JAVA"
     build_jar_if_missing
-    exec "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} -jar "$JAR" bench --endpoints "$(endpoints)" "$@"
+    local tls=()
+    mapfile -t tls < <(curl_tls)
+    exec "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} -jar "$JAR" bench --endpoints "$(endpoints)" ${tls[@]+"${tls[@]}"} "$@"
 }
 
 # The chaos check starts and stops its own cluster; the nodes of this script are neither used nor touched.

@@ -196,6 +196,33 @@ class TlsClusterTest {
     }
 
     @Test
+    void theBenchLoadsTheTlsClusterWithItsCaAndClientCertificate() throws Exception {
+        int leader = cluster.awaitLeader(BUDGET);
+        String endpoints = cluster.url(leader) + "," + cluster.url(cluster.anyFollower(leader));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = io.rafty.bench.BenchMain.run(new String[] {"bench", "--endpoints", endpoints, "--workload", "mixed",
+            "--clients", "4", "--duration", "1500ms", "--keys", "20", "--key-prefix", "tls-bench/", "--event-loops", "1",
+            "--timeout", "5s", "--cacert", peerCa.caFile().toString(), "--cert", client.certFile().toString(),
+            "--key", client.keyFile().toString()}, new java.io.PrintWriter(out), new java.io.PrintWriter(err));
+        assertEquals(0, code, out + "" + err);
+        assertTrue(out.toString().contains("preload: 20 keys in") && out.toString().contains(", 0 failed"), out.toString());
+        java.util.regex.Matcher result = java.util.regex.Pattern.compile(
+                "RESULT workload=mixed clients=\\d+ ops_per_s=(\\d+) .* errors=(\\d+)").matcher(out.toString());
+        assertTrue(result.find(), out.toString());
+        assertTrue(Long.parseLong(result.group(1)) > 0, result.group());
+        assertEquals("0", result.group(2), out.toString());
+        assertEquals(200, get(leader, "/v1/kv/tls-bench/0000000019").statusCode(), "the preload went over TLS");
+        // Without the client certificate, a usage problem is caught before any load: a key without its certificate.
+        java.io.StringWriter badErr = new java.io.StringWriter();
+        int bad = io.rafty.bench.BenchMain.run(new String[] {"bench", "--endpoints", endpoints, "--duration", "1s",
+            "--cacert", peerCa.caFile().toString(), "--key", client.keyFile().toString()},
+                new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(badErr));
+        assertEquals(2, bad, badErr.toString());
+        assertTrue(badErr.toString().contains("a client certificate needs both --cert and --key"), badErr.toString());
+    }
+
+    @Test
     void plaintextToTheTlsPortsFails() throws Exception {
         int node = cluster.awaitLeader(BUDGET);
         String plain = cluster.url(node).replace("https://", "http://");
