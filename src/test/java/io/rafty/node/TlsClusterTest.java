@@ -324,6 +324,12 @@ class TlsClusterTest {
                     .get(15, TimeUnit.SECONDS);
             GetResponse got = etcd.getKVClient().get(key).get(10, TimeUnit.SECONDS);
             assertEquals("over-grpc-tls", got.getKvs().get(0).getValue().toString(StandardCharsets.UTF_8));
+            // A lease's TimeToLive on a follower is relayed to the leader's client port: over peer TLS.
+            long lease = etcd.getLeaseClient().grant(60).get(15, TimeUnit.SECONDS).getID();
+            io.etcd.jetcd.lease.LeaseTimeToLiveResponse ttl = etcd.getLeaseClient()
+                    .timeToLive(lease, io.etcd.jetcd.options.LeaseOption.DEFAULT).get(15, TimeUnit.SECONDS);
+            assertEquals(60, ttl.getGrantedTTL());
+            assertTrue(ttl.getTTL() > 0 && ttl.getTTL() <= 60, "remaining " + ttl.getTTL());
             // MemberList names the TLS addresses: https:// peer URLs for every member, and the answering member's own
             // etcd URL (the one member whose client URL it knows) as https:// too.
             List<io.etcd.jetcd.cluster.Member> members = etcd.getClusterClient().listMember().get(10, TimeUnit.SECONDS)
