@@ -374,7 +374,30 @@ public final class ConfigLoader {
                 clusterSecretFile(s),
                 s.intValue("peerAuthMaxClockSkewMs", NodeConfig.DEFAULT_PEER_AUTH_MAX_CLOCK_SKEW_MS),
                 s.intValue("peerAuthNonceCacheEntries", NodeConfig.DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES),
-                s.intValue("maxLogListLimit", NodeConfig.DEFAULT_MAX_LOG_LIST_LIMIT));
+                s.intValue("maxLogListLimit", NodeConfig.DEFAULT_MAX_LOG_LIST_LIMIT),
+                pemPath(s, "tlsCert"),
+                pemPath(s, "tlsKey"),
+                pemPath(s, "tlsCa"),
+                s.booleanValue("tlsClientAuth", false),
+                pemPath(s, "peerTlsCert"),
+                pemPath(s, "peerTlsKey"),
+                pemPath(s, "peerTlsCa"));
+    }
+
+    /** A TLS file setting as a path, or null when unset; an empty value is an error, not "off". */
+    private static Path pemPath(Settings s, String key) {
+        String file = (String) s.values.get(key);
+        if (file == null) {
+            return null;
+        }
+        try {
+            if (file.isBlank()) {
+                throw new ConfigException(key, key + " must not be empty; leave it unset for no TLS");
+            }
+            return Path.of(file.strip());
+        } catch (InvalidPathException e) {
+            throw new ConfigException(key, key + " " + Peer.quote(file) + " is not a valid path");
+        }
     }
 
     /** The secret given as text, or null (none, or given as a file, which the NodeConfig constructor reads). */
