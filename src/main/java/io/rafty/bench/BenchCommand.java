@@ -1,5 +1,7 @@
 package io.rafty.bench;
 
+import io.rafty.config.ConfigException;
+import io.rafty.config.TlsFiles;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +31,8 @@ public final class BenchCommand implements Callable<Integer> {
     static final int MAX_VALUE_BYTES = 1 << 20;
     /** Largest watcher count; each watcher holds one connection (a Rafty node serves 10 000 by default). */
     static final int MAX_WATCHERS = 30_000;
+    /** The token sent with every HTTP request, when set: the CLI's variable (docs/SECURITY.md, "Auth"). */
+    static final String TOKEN_ENV = "RAFTY_TOKEN";
 
     /** What the clients do. */
     public enum Workload { put, get, mixed, txn, keepalive }
@@ -210,7 +214,13 @@ public final class BenchCommand implements Callable<Integer> {
         int loops = eventLoops == 0 ? Math.min(2, Runtime.getRuntime().availableProcessors()) : eventLoops;
         boolean preload = !noPreload && workload != Workload.put;
         return new BenchSettings(target, List.copyOf(uris), clients, duration, warmup, workload, keys, valueSize,
-                readPercent, stale, preload, keyPrefix, timeout, loops, watchers, tls);
+                readPercent, stale, preload, keyPrefix, timeout, loops, watchers, tls, token());
+    }
+
+    /** A token to send with every request: {@code $RAFTY_TOKEN} (the CLI's variable), or null when unset or blank. */
+    private static String token() {
+        String token = System.getenv(TOKEN_ENV);
+        return token == null || token.isBlank() ? null : token.strip();
     }
 
     /** The TLS files, read and checked now (so a bad one is a usage error, not a run of failed requests). */
@@ -227,8 +237,8 @@ public final class BenchCommand implements Callable<Integer> {
         }
         try {
             // Builds the context once only to check the files: one line naming the file and the problem.
-            io.rafty.config.TlsFiles.sslContext(cert, "--cert", key, "--key", caCert, "--cacert");
-        } catch (io.rafty.config.ConfigException e) {
+            TlsFiles.sslContext(cert, "--cert", key, "--key", caCert, "--cacert");
+        } catch (ConfigException e) {
             throw bad(e.getMessage());
         }
         return new BenchTls(caCert, cert, key);

@@ -58,6 +58,9 @@ final class HttpSender implements Sender {
                 .setSsl("https".equalsIgnoreCase(base.getScheme()))
                 .setURI(protocol.uri(key, read))
                 .setTimeout(settings.timeout().toMillis());
+        if (settings.token() != null) {
+            options.putHeader("authorization", "Bearer " + settings.token());
+        }
         Buffer body = protocol.body(key, read);
         return client(endpoint).request(options)
                 .compose(request -> body == null ? request.send() : request.send(body))

@@ -234,6 +234,9 @@ final class WatchFanOut {
                     .setURI(WATCH_PATH + settings.keyPrefix())
                     .setConnectTimeout(settings.timeout().toMillis())
                     .putHeader("accept", "text/event-stream");
+            if (settings.token() != null) {
+                options.putHeader("authorization", "Bearer " + settings.token());
+            }
             client.request(options).compose(HttpClientRequest::send).onComplete(ar -> {
                 if (ar.failed()) {
                     end(failure(ar.cause()));
