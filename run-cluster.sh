@@ -23,10 +23,21 @@ readonly JAVA=${JAVA:-java}
 read -r -a JAVA_OPTS <<<"${RAFTY_JAVA_OPTS:-}"
 # A node's identity comes from its conf file; these variables would override it for all three nodes at once.
 readonly IDENTITY_ENV=(KVSTORE_CONFIG KVSTORE_ID KVSTORE_HOST KVSTORE_PORT KVSTORE_STORAGE_DIR KVSTORE_PEERS KVSTORE_JOIN KVSTORE_ETCD_PORT
-    KVSTORE_CLUSTER_SECRET KVSTORE_CLUSTER_SECRET_FILE)
+    KVSTORE_CLUSTER_SECRET KVSTORE_CLUSTER_SECRET_FILE
+    KVSTORE_TLS_CERT KVSTORE_TLS_KEY KVSTORE_TLS_CA KVSTORE_TLS_CLIENT_AUTH KVSTORE_PEER_TLS_CERT KVSTORE_PEER_TLS_KEY
+    KVSTORE_PEER_TLS_CA)
 # The cluster secret every node proves on its peer requests (docs/SECURITY.md): made on the first start,
 # readable only by this user, handed to every node as KVSTORE_CLUSTER_SECRET_FILE; clean deletes it.
 readonly SECRET_FILE=data/cluster-secret
+# `start --secure` (docs/SECURITY.md, "TLS"): a local peer CA and client CA with node and client certificates in
+# $TLS_DIR (keys readable only by this user), every node on TLS with required client certificates and peer mutual
+# TLS. The mode sticks: while $TLS_DIR/secure exists every command speaks https with the client certificate;
+# clean removes it.
+readonly TLS_DIR=data/tls
+SECURE=0
+if [[ -f $TLS_DIR/secure ]]; then
+    SECURE=1
+fi
 
 usage() {
     cat <<EOF
@@ -34,10 +45,13 @@ usage: ./run-cluster.sh [command]
 
   start          build $JAR if missing, start nodes 1-3 (skipping any already running),
                  wait up to ${START_TIMEOUT_S}s for a leader (the default command)
+  start --secure the same with TLS: makes a local CA and node/client certificates in $TLS_DIR (openssl),
+                 client TLS with required client certificates on the HTTP and etcd ports, and mutual
+                 TLS between the nodes; later commands keep using it until clean
   stop           stop the nodes this script started (SIGTERM, SIGKILL after ${STOP_TIMEOUT_S}s)
   status         show each node: up/down, role, term, commitIndex; exit 1 unless all are up
   restart        stop, then start
-  clean          stop, then delete data/node1..5, data/cluster-secret and logs/
+  clean          stop, then delete data/node1..5, data/cluster-secret, $TLS_DIR and logs/
   add [N]        add node N (4 or 5; default the first not running) to the running cluster:
                  POST /v1/cluster/members, then start it with KVSTORE_JOIN; it joins as a learner
                  and is promoted to voter once it has caught up
@@ -87,7 +101,18 @@ node_port() {
 }
 
 node_url() {
-    echo "http://$HOST:$(node_port "$1")"
+    if ((SECURE)); then
+        echo "https://$HOST:$(node_port "$1")"
+    else
+        echo "http://$HOST:$(node_port "$1")"
+    fi
+}
+
+# curl's options for the secure cluster: trust the local peer CA, present the local client certificate.
+curl_tls() {
+    if ((SECURE)); then
+        printf '%s\n' --cacert "$TLS_DIR/peer-ca.pem" --cert "$TLS_DIR/client.pem" --key "$TLS_DIR/client-key.pem"
+    fi
 }
 
 endpoints() {
@@ -128,11 +153,13 @@ live_pid() {
 
 # GET a URL and print the body; fails on no connection, a timeout or a non-2xx answer.
 http_get() {
-    local url=$1
+    local url=$1 tls=()
     if have curl; then
-        curl -fsS --connect-timeout 1 --max-time 2 "$url" 2>/dev/null
+        mapfile -t tls < <(curl_tls)
+        curl -fsS --connect-timeout 1 --max-time 2 ${tls[@]+"${tls[@]}"} "$url" 2>/dev/null
         return
     fi
+    ((SECURE == 0)) || die "curl is needed to talk to the secure cluster"
     # Without curl: HTTP/1.0 over bash's /dev/tcp, in a subshell so the descriptor closes with it.
     local rest=${url#http://}
     (http_get_devtcp "${rest%%/*}" "/${rest#*/}")
@@ -198,6 +225,64 @@ ensure_secret() {
     echo "made a cluster secret in $SECRET_FILE (readable only by $(id -un))"
 }
 
+# Makes the local PKI of --secure once: a peer CA (node certificates, which serve clients and peers alike) and a
+# client CA (the client certificate curl, rafty and etcdctl present), EC P-256, each node's certificate naming
+# 127.0.0.1 and localhost. The CA keys stay in $TLS_DIR too: this is a laptop cluster, not a deployment.
+ensure_tls() {
+    if [[ -f $TLS_DIR/secure ]]; then
+        return 0
+    fi
+    have openssl || die "openssl is needed for --secure (Debian: apt-get install openssl)"
+    if [[ -d data/node1 ]]; then
+        die "data/node1 holds a plaintext cluster; run ./run-cluster.sh clean before start --secure"
+    fi
+    mkdir -p "$TLS_DIR"
+    (
+        umask 077
+        cd "$TLS_DIR"
+        local ca n
+        for ca in peer client; do
+            openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
+                -subj "/CN=rafty local $ca CA" -keyout "$ca-ca-key.pem" -out "$ca-ca.pem" 2>/dev/null
+        done
+        for n in "${NODES[@]}" "${EXTRA_NODES[@]}"; do
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=node$n" \
+                -keyout "node$n-key.pem" -out "node$n.csr" 2>/dev/null
+            openssl x509 -req -in "node$n.csr" -CA peer-ca.pem -CAkey peer-ca-key.pem -CAcreateserial -days 825 \
+                -out "node$n.pem" -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature\n') 2>/dev/null
+        done
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=rafty local client" \
+            -keyout client-key.pem -out client.csr 2>/dev/null
+        openssl x509 -req -in client.csr -CA client-ca.pem -CAkey client-ca-key.pem -CAcreateserial -days 825 \
+            -out client.pem -extfile <(printf 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n') 2>/dev/null
+        rm -f ./*.csr ./*.srl
+        chmod 600 ./*-key.pem
+    ) || die "openssl could not make the certificates in $TLS_DIR"
+    touch "$TLS_DIR/secure"
+    SECURE=1
+    echo "made a local CA and node and client certificates in $TLS_DIR (keys readable only by $(id -un))"
+}
+
+# The TLS settings of node N in secure mode, one VAR=value a line; nothing otherwise. Peers from the conf file,
+# turned into https://. Hook for the auth half of --secure (users, roles, a root password; another branch): its
+# KVSTORE_AUTH* variables belong here too, so that every start, restart and add passes them.
+secure_env() {
+    local n=$1 peers
+    ((SECURE)) || return 0
+    local dir=$PWD/$TLS_DIR
+    echo "KVSTORE_TLS_CERT=$dir/node$n.pem"
+    echo "KVSTORE_TLS_KEY=$dir/node$n-key.pem"
+    echo "KVSTORE_TLS_CA=$dir/client-ca.pem"
+    echo "KVSTORE_TLS_CLIENT_AUTH=true"
+    echo "KVSTORE_PEER_TLS_CERT=$dir/node$n.pem"
+    echo "KVSTORE_PEER_TLS_KEY=$dir/node$n-key.pem"
+    echo "KVSTORE_PEER_TLS_CA=$dir/peer-ca.pem"
+    peers=$(sed -n -E 's/.*"peers"[[:space:]]*:[[:space:]]*"([^"]*)".*/\1/p' "$(conf_file "$n")" | sed -n 1p)
+    if [[ -n $peers ]]; then
+        echo "KVSTORE_PEERS=${peers//http:\/\//https://}"
+    fi
+}
+
 build_jar_if_missing() {
     if [[ ! -f $JAR ]]; then
         echo "building $JAR ..."
@@ -256,7 +341,10 @@ start_node() {
         join_env=("KVSTORE_JOIN=$RAFTY_JOIN_URL")
     fi
     ensure_secret
-    nohup env "${unset_identity[@]}" ${join_env[@]+"${join_env[@]}"} "KVSTORE_CLUSTER_SECRET_FILE=$PWD/$SECRET_FILE" \
+    local tls_env=()
+    mapfile -t tls_env < <(secure_env "$n")
+    nohup env "${unset_identity[@]}" ${join_env[@]+"${join_env[@]}"} ${tls_env[@]+"${tls_env[@]}"} \
+        "KVSTORE_CLUSTER_SECRET_FILE=$PWD/$SECRET_FILE" \
         "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} \
         -jar "$JAR" "$(conf_file "$n")" >>"$log" 2>&1 </dev/null &
     echo "$!" >"$file"
@@ -297,8 +385,16 @@ cmd_start() {
             done
             echo
             echo "try:"
-            echo "  curl -X PUT --data-binary 'world' $(node_url 1)/v1/kv/hello"
-            echo "  curl $(node_url 2)/v1/kv/hello"
+            if ((SECURE)); then
+                local tls="--cacert $TLS_DIR/peer-ca.pem --cert $TLS_DIR/client.pem --key $TLS_DIR/client-key.pem"
+                echo "  curl $tls -X PUT --data-binary 'world' $(node_url 1)/v1/kv/hello"
+                echo "  curl $tls $(node_url 2)/v1/kv/hello"
+                echo "  ./rafty get hello --endpoints $(endpoints) $tls"
+                echo "  ETCDCTL_API=3 etcdctl --endpoints=https://$HOST:2379 $tls get hello"
+            else
+                echo "  curl -X PUT --data-binary 'world' $(node_url 1)/v1/kv/hello"
+                echo "  curl $(node_url 2)/v1/kv/hello"
+            fi
             echo "  ./run-cluster.sh status"
             return 0
         fi
@@ -401,14 +497,17 @@ cmd_clean() {
         rm -rf "data/node$n" "data/node$n.incoming-snapshot"
     done
     rm -f "$SECRET_FILE"
+    rm -rf "$TLS_DIR"
     rm -rf "$LOG_DIR"
-    echo "removed data/node1..5, $SECRET_FILE and $LOG_DIR/"
+    echo "removed data/node1..5, $SECRET_FILE, $TLS_DIR and $LOG_DIR/"
 }
 
 cmd_bench() {
     have "$JAVA" || die "$JAVA not found; install a Java 17+ runtime or set JAVA"
     build_jar_if_missing
-    exec "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} -jar "$JAR" bench --endpoints "$(endpoints)" "$@"
+    local tls=()
+    mapfile -t tls < <(curl_tls)
+    exec "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} -jar "$JAR" bench --endpoints "$(endpoints)" ${tls[@]+"${tls[@]}"} "$@"
 }
 
 # The chaos check starts and stops its own cluster; the nodes of this script are neither used nor touched.
@@ -420,10 +519,11 @@ cmd_chaos() {
 
 # Sends an admin request to the first member that answers; prints the body, fails on a non-2xx status.
 admin_request() {
-    local method=$1 path=$2 body=${3:-} n out status
+    local method=$1 path=$2 body=${3:-} n out status tls=()
     have curl || die "curl is needed for add and remove"
+    mapfile -t tls < <(curl_tls)
     for n in "${NODES[@]}" "${EXTRA_NODES[@]}"; do
-        out=$(curl -s -m 30 -w '\n%{http_code}' -X "$method" -H 'content-type: application/json' \
+        out=$(curl -s -m 30 ${tls[@]+"${tls[@]}"} -w '\n%{http_code}' -X "$method" -H 'content-type: application/json' \
             ${body:+--data "$body"} "$(node_url "$n")$path") || continue
         status=${out##*$'\n'}
         [[ $status == 000 ]] && continue
@@ -507,7 +607,16 @@ main() {
         shift
     fi
     case $command in
-        start) no_more_args "$@"; cmd_start ;;
+        start)
+            if [[ ${1:-} == --secure ]]; then
+                shift
+                no_more_args "$@"
+                ensure_tls
+            else
+                no_more_args "$@"
+            fi
+            cmd_start
+            ;;
         stop) no_more_args "$@"; cmd_stop ;;
         status) no_more_args "$@"; cmd_status ;;
         restart) no_more_args "$@"; cmd_stop; cmd_start ;;

@@ -68,20 +68,27 @@ fi
 export KVSTORE_ID
 export KVSTORE_PORT="$port"
 
+# With TLS on the shared client/peer port (KVSTORE_TLS_CERT or peer TLS), members are reached as https://
+# (docs/SECURITY.md, "TLS"); each pod's certificate must then name its stable DNS name.
+scheme=http
+if [ -n "${KVSTORE_TLS_CERT:-}${KVSTORE_PEER_TLS_CA:-}" ]; then
+  scheme=https
+fi
+
 if [ -n "$ordinal" ]; then
   # Bind to the pod's own stable name (kubelet writes it into /etc/hosts), so the address the node
   # reports for itself in /v1/cluster is the one its peers use. KVSTORE_HOST=0.0.0.0 binds every
   # interface instead, at the price of the node reporting itself as http://0.0.0.0:<port>.
   : "${KVSTORE_HOST:=$(peer_host "$ordinal")}"
   if [ "$ordinal" -ge "$replicas" ] && [ -z "${KVSTORE_PEERS+set}" ] && [ -z "${KVSTORE_JOIN:-}" ]; then
-    KVSTORE_JOIN="http://$(peer_host 0):$port"
+    KVSTORE_JOIN="$scheme://$(peer_host 0):$port"
   fi
   if [ -z "${KVSTORE_PEERS+set}" ] && [ -z "${KVSTORE_JOIN:-}" ]; then
     peers=""
     n=0
     while [ "$n" -lt "$replicas" ]; do
       if [ "$n" -ne "$ordinal" ]; then
-        peers="$peers${peers:+;}$((n + 1))@http://$(peer_host "$n"):$port"
+        peers="$peers${peers:+;}$((n + 1))@$scheme://$(peer_host "$n"):$port"
       fi
       n=$((n + 1))
     done

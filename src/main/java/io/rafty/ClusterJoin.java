@@ -3,6 +3,7 @@ package io.rafty;
 import io.rafty.api.ApiVerticle;
 import io.rafty.config.NodeConfig;
 import io.rafty.raft.Membership;
+import io.rafty.security.NodeTls;
 import io.rafty.security.PeerAuth;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -36,10 +37,33 @@ final class ClusterJoin {
      */
     static Membership discover(NodeConfig config, Map<Integer, String> directory, PeerAuth auth)
             throws RaftyNode.StartupException {
+        return discover(config, directory, auth, NodeTls.NONE);
+    }
+
+    /** The member's own reason for a 401 (its JSON "message"), so a certificate problem is told apart. */
+    private static String refusal(String body) {
+        try {
+            String message = new JsonObject(body).getString("message");
+            return message == null ? "" : " (" + message + ")";
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    /**
+     * As the other {@code discover}; with peer TLS the member is asked over TLS, presenting this node's peer
+     * certificate and verifying the member's (host name included) against the peer CA.
+     */
+    static Membership discover(NodeConfig config, Map<Integer, String> directory, PeerAuth auth, NodeTls tls)
+            throws RaftyNode.StartupException {
         JsonObject view;
         try {
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(TIMEOUT)
-                    .build();
+            HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(TIMEOUT);
+            if (tls.peerTls()) {
+                builder.sslContext(tls.peerSslContext());
+            }
+            HttpClient http = builder.build();
             URI uri = URI.create(config.join() + ApiVerticle.PEER_CLUSTER_PATH);
             HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(TIMEOUT).GET();
             if (auth != null) {
@@ -51,7 +75,7 @@ final class ClusterJoin {
                 throw new RaftyNode.StartupException("cannot join through " + config.join() + ": the cluster refused "
                         + "this node's peer credentials (401); " + (auth == null
                         ? "it has a cluster secret and this node none (set KVSTORE_CLUSTER_SECRET_FILE)"
-                        : "is the cluster secret the same as the members'?"), null);
+                        : "is the cluster secret the same as the members'?") + refusal(response.body()), null);
             }
             if (response.statusCode() != 200) {
                 throw new RaftyNode.StartupException("cannot join through " + config.join() + ": GET "
@@ -60,6 +84,10 @@ final class ClusterJoin {
             view = new JsonObject(response.body());
         } catch (RaftyNode.StartupException e) {
             throw e;
+        } catch (javax.net.ssl.SSLException e) {
+            throw new RaftyNode.StartupException("cannot join through " + config.join() + ": the TLS handshake failed "
+                    + "(is the member's certificate signed by this node's peerTlsCa and does it name that host; does the "
+                    + "member's peer CA sign this node's peerTlsCert?): " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RaftyNode.StartupException("interrupted while joining through " + config.join(), e);

@@ -17,6 +17,7 @@ import io.rafty.node.WatchHub;
 import io.rafty.ops.Metrics;
 import io.rafty.raft.DeliberateBug;
 import io.rafty.raft.Membership;
+import io.rafty.security.NodeTls;
 import io.rafty.security.PeerAuth;
 import io.rafty.storage.LogStore;
 import io.rafty.storage.RocksStorage;
@@ -92,8 +93,13 @@ public final class RaftyNode implements AutoCloseable {
         for (Peer peer : config.peers()) {
             addresses.put(peer.id(), peer.url());
         }
-        addresses.put(config.id(), "http://" + hostForUrl(config.host()) + ":" + config.port());
+        addresses.put(config.id(), scheme(config) + "://" + hostForUrl(config.host()) + ":" + config.port());
         return addresses;
+    }
+
+    /** The scheme of the shared client/peer port: https once it speaks TLS. */
+    private static String scheme(NodeConfig config) {
+        return config.httpTls() ? "https" : "http";
     }
 
     private static String hostForUrl(String host) {
@@ -144,16 +150,18 @@ public final class RaftyNode implements AutoCloseable {
                         .withMetrics(new io.vertx.micrometer.MicrometerMetricsFactory(metrics.registry())).build();
         try {
             PeerAuth peerAuth = peerAuth(config);
+            NodeTls tls = NodeTls.of(config);
             KvStateMachine stateMachine = new KvStateMachine(wrappers.kvStore().apply(storage.kvStore()), deliberateBugs);
             PeerClient peers = new PeerClient(vertx, addresses, new PeerClient.Limits(PEER_INFLIGHT_REQUESTS,
                     PEER_QUEUED_MESSAGES, config.maxPeerQueueBytes(), config.maxMessageBytes(),
-                    config.peerRequestTimeoutMs()), metrics == null ? PeerRoundTrips.NONE : metrics, peerAuth);
+                    config.peerRequestTimeoutMs()), metrics == null ? PeerRoundTrips.NONE : metrics, peerAuth, tls);
             WorkerExecutor snapshotWorker = vertx.createSharedWorkerExecutor("rafty-snapshot-" + config.id(), 1);
             SnapshotSender snapshotSender = new SnapshotSender(vertx, addresses, snapshotWorker,
-                    config.snapshotChunkBytes(), config.peerRequestTimeoutMs() * 5, SNAPSHOT_CHUNK_ATTEMPTS, peerAuth);
+                    config.snapshotChunkBytes(), config.peerRequestTimeoutMs() * 5, SNAPSHOT_CHUNK_ATTEMPTS, peerAuth,
+                    tls);
             SnapshotStaging staging = new SnapshotStaging(stagingFile(config));
             Membership initialMembership = storage.logStore().membership() == null && !config.join().isEmpty()
-                    ? ClusterJoin.discover(config, addresses, peerAuth)
+                    ? ClusterJoin.discover(config, addresses, peerAuth, tls)
                     : Membership.ofVoters(new HashSet<>(config.memberIds()));
             RaftVerticle raft = new RaftVerticle(config.raftConfig().withDeliberateBugs(deliberateBugs), initialMembership,
                     new RaftVerticle.Storage(wrappers.logStore().apply(storage.logStore()), storage.snapshotStore(), staging,
@@ -190,7 +198,7 @@ public final class RaftyNode implements AutoCloseable {
                             minLeaseTtlSeconds(config)), addresses, config.readyMaxApplyLagEntries(),
                     config.maxLogListLimit()),
                     new ApiVerticle.BackupSettings(storage.snapshotStore(), config.backupChunkBytes(),
-                            config.maxBackupStreams()), metrics, peerAuth, auth);
+                            config.maxBackupStreams()), metrics, peerAuth, auth).tls(tls);
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());
@@ -198,7 +206,7 @@ public final class RaftyNode implements AutoCloseable {
             EtcdServer etcd = null;
             if (config.etcdPort() > 0) {
                 etcd = new EtcdServer(new EtcdNode(vertx, raft, stateMachine, config, addresses,
-                        "http://" + hostForUrl(config.host()) + ":" + config.etcdPort(), storage::bytesOnDisk,
+                        tls.etcdScheme() + "://" + hostForUrl(config.host()) + ":" + config.etcdPort(), storage::bytesOnDisk,
                         minLeaseTtlSeconds(config)), auth);
                 await(vertx.deployVerticle(etcd, new DeploymentOptions()), "starting the etcd API on port "
                         + config.etcdPort());
@@ -219,6 +227,11 @@ public final class RaftyNode implements AutoCloseable {
      * open, as before there were secrets, and the node says so once.
      */
     private static PeerAuth peerAuth(NodeConfig config) {
+        if (config.clusterSecret() == null && config.peerTlsCa() != null) {
+            // Not open: /raft/* takes only connections with a certificate of the peer CA.
+            LOG.info("node " + config.id() + " authenticates peers by mutual TLS (peerTlsCa) without a cluster secret");
+            return null;
+        }
         if (config.clusterSecret() == null) {
             LOG.warning("node " + config.id() + " has no cluster secret (KVSTORE_CLUSTER_SECRET_FILE or "
                     + "KVSTORE_CLUSTER_SECRET): its peer routes (/raft/*) accept "
@@ -303,7 +316,7 @@ public final class RaftyNode implements AutoCloseable {
     }
 
     public String url() {
-        return "http://" + config.host() + ":" + port();
+        return scheme(config) + "://" + config.host() + ":" + port();
     }
 
     public NodeStatus status() {

@@ -14,6 +14,7 @@ import io.rafty.ops.Metrics;
 import io.rafty.raft.PeerProgress;
 import io.rafty.raft.Role;
 import io.rafty.raft.message.Message;
+import io.rafty.security.NodeTls;
 import io.rafty.security.PeerAuth;
 import io.rafty.transport.MessageCodec;
 import io.rafty.storage.SnapshotStaging;
@@ -94,6 +95,11 @@ public final class ApiVerticle extends VerticleBase {
     private final PeerAuth peerAuth;
     /** Client auth: off unless configured or enabled in the replicated table (see {@link AccessControl}). */
     private final io.rafty.security.Auth auth;
+    /**
+     * The node's TLS ({@link #tls}); set before deployment, so the constructors other branches extend stay as
+     * they are.
+     */
+    private NodeTls tls = NodeTls.NONE;
     private HttpServer server;
     private Router router;
     private LeaderForwarder forwarder;
@@ -132,6 +138,15 @@ public final class ApiVerticle extends VerticleBase {
         this.dashboard = Dashboard.load();
     }
 
+    /**
+     * Serves the port with {@code tls} and, with peer TLS, lets {@code /raft/*} through only on connections with a
+     * peer certificate; relays to the leader go over peer TLS. Call before deploying.
+     */
+    public ApiVerticle tls(NodeTls tls) {
+        this.tls = tls;
+        return this;
+    }
+
     /** Backups ({@code GET /v1/snapshot}): the images to stream, bytes per chunk, streams at once. */
     public record BackupSettings(SnapshotStore images, int chunkBytes, int maxStreams) {
     }
@@ -143,13 +158,13 @@ public final class ApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        forwarder = new LeaderForwarder(vertx, settings.addresses(), settings.forwardTimeoutMs(), peerAuth);
+        forwarder = new LeaderForwarder(vertx, settings.addresses(), settings.forwardTimeoutMs(), peerAuth, tls);
         reads = new BatchedReads(vertx, stateMachine, settings.maxReadBatch(), settings.maxReadBatchBytes());
         watches = new WatchRoute(vertx, raft, settings.maxKeyBytes(), settings.watchProgressMs(),
                 settings.idleTimeoutMs());
         watches.start();
         backups = new BackupRoute(vertx, raft, backupSettings);
-        HttpServerOptions options = new HttpServerOptions()
+        HttpServerOptions options = tls.clientPort(new HttpServerOptions())
                 .setHost(settings.host())
                 .setPort(settings.port())
                 .setMaxHeaderSize(settings.maxHeaderBytes())
@@ -186,8 +201,13 @@ public final class ApiVerticle extends VerticleBase {
         // One body handler and one gate for the whole prefix, ahead of every peer route: a peer route added
         // later is behind the secret without a line of its own, and an unknown /raft/ path is 401 before 404.
         router.route(PEER_ROUTES).handler(BodyHandler.create(false).setBodyLimit(settings.maxPeerBodyBytes()));
+        PeerRefusals refusals = new PeerRefusals(System::currentTimeMillis);
+        if (tls.peerTls()) {
+            // Before the MAC: with peer TLS a peer request needs a peer certificate, with or without a cluster secret.
+            router.route(PEER_ROUTES).handler(new PeerCertificateHandler(tls, refusals));
+        }
         if (peerAuth != null) {
-            router.route(PEER_ROUTES).handler(new PeerAuthHandler(peerAuth, System::currentTimeMillis));
+            router.route(PEER_ROUTES).handler(new PeerAuthHandler(peerAuth, refusals));
         }
         router.post(PeerClient.PATH).handler(this::peerMessages);
         router.post(SnapshotSender.PATH).handler(snapshotRoute::handle);
@@ -196,8 +216,8 @@ public final class ApiVerticle extends VerticleBase {
         router.route("/v1/*").handler(crossOrigin::handle).handler(this::limitQueryParams);
         // One gate ahead of every client route (everything registered below): a route added later is closed
         // to anyone but root unless AccessControl names it open or a key route.
-        java.util.function.Consumer<Boolean> refusals = authFailures();
-        router.route().handler(new AccessControl(auth, raft, refusals)::handle);
+        java.util.function.Consumer<Boolean> authRefusals = authFailures();
+        router.route().handler(new AccessControl(auth, raft, authRefusals)::handle);
         watches.stillAllowed(this::stillAllowed);
         router.get("/health").handler(this::health);
         router.route("/metrics").handler(crossOrigin::handle);
@@ -254,7 +274,7 @@ public final class ApiVerticle extends VerticleBase {
             public void afterReadBarrier(RoutingContext ctx, Runnable read) {
                 ApiVerticle.this.afterReadBarrier(ctx, read);
             }
-        }, () -> refusals.accept(null));
+        }, () -> authRefusals.accept(null));
         router.post(AuthRoutes.TOKEN_PATH).handler(adminBody).handler(authRoutes::token);
         router.get(AuthRoutes.USERS_PATH).handler(authRoutes::listUsers);
         router.put(AuthRoutes.USERS_PATH + "/:name").handler(adminBody).handler(authRoutes::putUser);

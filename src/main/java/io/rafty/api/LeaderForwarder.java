@@ -40,11 +40,18 @@ final class LeaderForwarder {
     private final PeerAuth peerAuth;
 
     LeaderForwarder(Vertx vertx, Map<Integer, String> addresses, int timeoutMs, PeerAuth peerAuth) {
+        this(vertx, addresses, timeoutMs, peerAuth, io.rafty.security.NodeTls.NONE);
+    }
+
+    /** As the other constructor; a relay to the leader goes over peer TLS when {@code tls} has it. */
+    LeaderForwarder(Vertx vertx, Map<Integer, String> addresses, int timeoutMs, PeerAuth peerAuth,
+                    io.rafty.security.NodeTls tls) {
         this.peerAuth = peerAuth;
         this.addresses = addresses;
         this.timeoutMs = timeoutMs;
-        this.client = io.rafty.transport.QuietConnections.client(vertx, new HttpClientOptions().setKeepAlive(true)
-                .setTcpNoDelay(true).setConnectTimeout(timeoutMs), new PoolOptions().setHttp1MaxSize(32), "forward");
+        this.client = io.rafty.transport.QuietConnections.client(vertx, tls.peerClient(new HttpClientOptions()
+                .setKeepAlive(true).setTcpNoDelay(true).setConnectTimeout(timeoutMs)),
+                new PoolOptions().setHttp1MaxSize(32), "forward");
     }
 
     boolean wasForwarded(RoutingContext ctx) {

@@ -5,8 +5,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.util.function.LongSupplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * The gate in front of every peer route ({@code /raft/*}) when the node has a cluster secret: it runs
@@ -18,17 +16,19 @@ import java.util.logging.Logger;
  */
 final class PeerAuthHandler implements Handler<RoutingContext> {
 
-    private static final Logger LOG = Logger.getLogger(PeerAuthHandler.class.getName());
-    static final long LOG_INTERVAL_MS = 10_000;
+    static final long LOG_INTERVAL_MS = PeerRefusals.LOG_INTERVAL_MS;
 
     private final PeerAuth auth;
-    private final LongSupplier clockMs;
-    private long lastLogMs = Long.MIN_VALUE;
-    private long quietRefusals;
+    private final PeerRefusals refusals;
 
     PeerAuthHandler(PeerAuth auth, LongSupplier clockMs) {
+        this(auth, new PeerRefusals(clockMs));
+    }
+
+    /** As the other constructor, logging refusals through {@code refusals} (shared with the TLS gate). */
+    PeerAuthHandler(PeerAuth auth, PeerRefusals refusals) {
         this.auth = auth;
-        this.clockMs = clockMs;
+        this.refusals = refusals;
     }
 
     @Override
@@ -40,28 +40,10 @@ final class PeerAuthHandler implements Handler<RoutingContext> {
             ctx.next();
             return;
         }
-        logRefusal(ctx, outcome);
+        refusals.refused(ctx, outcome.description());
         ctx.response().putHeader("www-authenticate", "rafty-peer-hmac-sha256-v1");
         ApiVerticle.error(ctx, new ApiException(401, "unauthenticated", "peer request refused: "
                 + outcome.description() + "; every node of a cluster needs the same cluster secret "
                 + "(KVSTORE_CLUSTER_SECRET or KVSTORE_CLUSTER_SECRET_FILE)"));
-    }
-
-    private void logRefusal(RoutingContext ctx, PeerAuth.Outcome outcome) {
-        long now = clockMs.getAsLong();
-        long quiet;
-        synchronized (this) {
-            if (lastLogMs != Long.MIN_VALUE && now - lastLogMs < LOG_INTERVAL_MS) {
-                quietRefusals++;
-                return;
-            }
-            lastLogMs = now;
-            quiet = quietRefusals;
-            quietRefusals = 0;
-        }
-        // The method, path and peer address only: never a header, least of all the MAC.
-        LOG.log(Level.WARNING, "refused a peer request " + ctx.request().method() + " " + ctx.request().path()
-                + " from " + ctx.request().remoteAddress() + ": " + outcome.description()
-                + (quiet == 0 ? "" : " (and " + quiet + " more refused since the last such line)"));
     }
 }

@@ -1,5 +1,7 @@
 package io.rafty.bench;
 
+import io.rafty.config.ConfigException;
+import io.rafty.config.TlsFiles;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +31,8 @@ public final class BenchCommand implements Callable<Integer> {
     static final int MAX_VALUE_BYTES = 1 << 20;
     /** Largest watcher count; each watcher holds one connection (a Rafty node serves 10 000 by default). */
     static final int MAX_WATCHERS = 30_000;
+    /** The token sent with every HTTP request, when set: the CLI's variable (docs/SECURITY.md, "Auth"). */
+    static final String TOKEN_ENV = "RAFTY_TOKEN";
 
     /** What the clients do. */
     public enum Workload { put, get, mixed, txn, keepalive }
@@ -71,6 +75,17 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Comma-separated base URLs, e.g. http://127.0.0.1:3001,http://127.0.0.1:3002 (for "
                     + "etcd-grpc the gRPC ports, e.g. http://127.0.0.1:2379)")
     List<String> endpoints = new ArrayList<>();
+
+    @Option(names = "--cacert", paramLabel = "FILE",
+            description = "PEM CA the nodes' certificates must chain to, for https:// endpoints (default: the JVM's)")
+    java.nio.file.Path caCert;
+
+    @Option(names = "--cert", paramLabel = "FILE",
+            description = "PEM client certificate, for nodes started with KVSTORE_TLS_CLIENT_AUTH=true")
+    java.nio.file.Path cert;
+
+    @Option(names = "--key", paramLabel = "FILE", description = "PEM private key of --cert")
+    java.nio.file.Path key;
 
     @Option(names = "--target", defaultValue = "rafty", converter = TargetConverter.class,
             description = "rafty; etcd: the same requests through etcd 3.4's v3 HTTP/JSON gateway; or etcd-grpc: "
@@ -195,10 +210,38 @@ public final class BenchCommand implements Callable<Integer> {
         if (watchers > 0 && workload == Workload.get) {
             throw bad("--watchers needs --workload put or mixed: a get run writes nothing to watch");
         }
+        BenchTls tls = tls(uris);
         int loops = eventLoops == 0 ? Math.min(2, Runtime.getRuntime().availableProcessors()) : eventLoops;
         boolean preload = !noPreload && workload != Workload.put;
         return new BenchSettings(target, List.copyOf(uris), clients, duration, warmup, workload, keys, valueSize,
-                readPercent, stale, preload, keyPrefix, timeout, loops, watchers);
+                readPercent, stale, preload, keyPrefix, timeout, loops, watchers, tls, token());
+    }
+
+    /** A token to send with every request: {@code $RAFTY_TOKEN} (the CLI's variable), or null when unset or blank. */
+    private static String token() {
+        String token = System.getenv(TOKEN_ENV);
+        return token == null || token.isBlank() ? null : token.strip();
+    }
+
+    /** The TLS files, read and checked now (so a bad one is a usage error, not a run of failed requests). */
+    private BenchTls tls(List<URI> uris) {
+        boolean https = uris.stream().anyMatch(uri -> "https".equalsIgnoreCase(uri.getScheme()));
+        if (https && target == Target.etcdGrpc) {
+            throw bad("https:// endpoints work with --target rafty or etcd; etcd-grpc speaks h2c only");
+        }
+        if (caCert == null && cert == null && key == null) {
+            return BenchTls.NONE;
+        }
+        if (!https) {
+            throw bad("--cacert, --cert and --key are for https:// endpoints");
+        }
+        try {
+            // Builds the context once only to check the files: one line naming the file and the problem.
+            TlsFiles.sslContext(cert, "--cert", key, "--key", caCert, "--cacert");
+        } catch (ConfigException e) {
+            throw bad(e.getMessage());
+        }
+        return new BenchTls(caCert, cert, key);
     }
 
     private URI endpoint(String text) {
@@ -208,8 +251,9 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw bad("endpoint '" + text + "' is not a URL");
         }
-        if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getPort() < 1) {
-            throw bad("endpoint '" + text + "' must look like http://host:port");
+        if (!("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
+                || uri.getHost() == null || uri.getPort() < 1) {
+            throw bad("endpoint '" + text + "' must look like http://host:port or https://host:port");
         }
         String path = uri.getRawPath();
         if (path != null && !path.isEmpty() && !path.equals("/")) {

@@ -22,9 +22,19 @@ import java.util.List;
  * @param timeout      per-request timeout
  * @param eventLoops   event loops of the generator's Vert.x
  * @param watchers     SSE watchers of the second, fan-out phase; 0 for a run of one phase without any
+ * @param tls          CA and client certificate for {@code https://} endpoints
+ * @param token        a token from {@code POST /v1/auth/token} sent as {@code Authorization: Bearer} with
+ *                     every HTTP request ({@code $RAFTY_TOKEN}, as the CLI), or null
  */
 public record BenchSettings(BenchCommand.Target target, List<URI> endpoints, int clients, Duration duration,
                             Duration warmup, BenchCommand.Workload workload, int keys, int valueBytes, int readPercent,
                             boolean stale, boolean preload, String keyPrefix, Duration timeout, int eventLoops,
-                            int watchers) {
+                            int watchers, BenchTls tls, String token) {
+
+    @Override
+    public String toString() {
+        // The token is a credential: never printed.
+        return "BenchSettings[target=" + target + ", endpoints=" + endpoints + ", clients=" + clients
+                + ", workload=" + workload + ", token=" + (token == null ? "none" : "redacted") + "]";
+    }
 }

@@ -37,8 +37,8 @@ final class HttpSender implements Sender {
             for (int clients : clientsPerEndpoint) {
                 // The core client: the Web client's per-request interceptor chain cost the
                 // generator CPU that, on a shared 2-core machine, the nodes under test need.
-                HttpClientOptions options = new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-                        .setIdleTimeout(0);
+                HttpClientOptions options = settings.tls().apply(new HttpClientOptions().setKeepAlive(true)
+                        .setTcpNoDelay(true).setIdleTimeout(0));
                 clientsByEndpoint.add(context.owner().httpClientBuilder().with(options)
                         .with(new PoolOptions().setHttp1MaxSize(Math.max(1, clients))
                                 .setMaxWaitQueueSize(settings.clients()))
@@ -55,8 +55,12 @@ final class HttpSender implements Sender {
                 .setMethod(protocol.method(read))
                 .setHost(base.getHost())
                 .setPort(base.getPort())
+                .setSsl("https".equalsIgnoreCase(base.getScheme()))
                 .setURI(protocol.uri(key, read))
                 .setTimeout(settings.timeout().toMillis());
+        if (settings.token() != null) {
+            options.putHeader("authorization", "Bearer " + settings.token());
+        }
         Buffer body = protocol.body(key, read);
         return client(endpoint).request(options)
                 .compose(request -> body == null ? request.send() : request.send(body))

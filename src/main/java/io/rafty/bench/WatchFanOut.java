@@ -121,8 +121,8 @@ final class WatchFanOut {
         List<HttpClient> clients = new ArrayList<>();
         for (int e = 0; e < endpoints; e++) {
             // One connection per watcher: a stream holds its connection for the whole run.
-            HttpClientOptions options = new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-                    .setIdleTimeout(0);
+            HttpClientOptions options = settings.tls().apply(new HttpClientOptions().setKeepAlive(true)
+                    .setTcpNoDelay(true).setIdleTimeout(0));
             int connections = Math.max(1, perEndpoint[e]);
             clients.add(loop.owner().httpClientBuilder().with(options)
                     .with(new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(connections))
@@ -230,9 +230,13 @@ final class WatchFanOut {
                     .setMethod(HttpMethod.GET)
                     .setHost(base.getHost())
                     .setPort(base.getPort())
+                    .setSsl("https".equalsIgnoreCase(base.getScheme()))
                     .setURI(WATCH_PATH + settings.keyPrefix())
                     .setConnectTimeout(settings.timeout().toMillis())
                     .putHeader("accept", "text/event-stream");
+            if (settings.token() != null) {
+                options.putHeader("authorization", "Bearer " + settings.token());
+            }
             client.request(options).compose(HttpClientRequest::send).onComplete(ar -> {
                 if (ar.failed()) {
                     end(failure(ar.cause()));

@@ -42,6 +42,18 @@ public final class Endpoints {
             description = "How long connecting to one endpoint may take before the next is tried (default 2s)")
     Duration connectTimeout;
 
+    @Option(names = "--cacert", paramLabel = "FILE",
+            description = "PEM CA certificate(s) the nodes' TLS certificates must chain to, for https:// endpoints "
+                    + "(default: the JVM's trust store)")
+    java.nio.file.Path caCert;
+
+    @Option(names = "--cert", paramLabel = "FILE",
+            description = "PEM client certificate to present, for nodes that require one (KVSTORE_TLS_CLIENT_AUTH)")
+    java.nio.file.Path cert;
+
+    @Option(names = "--key", paramLabel = "FILE", description = "PEM private key of --cert")
+    java.nio.file.Path key;
+
     @Option(names = {"-v", "--verbose"}, description = "Say on stderr which endpoint answered and why others were skipped")
     boolean verbose;
 
@@ -99,6 +111,18 @@ public final class Endpoints {
     public RaftyHttp client() {
         PrintWriter err = verbose && mixee != null ? mixee.commandLine().getErr() : null;
         return new RaftyHttp(list(), connectTimeout(),
-                requestTimeout(), err);
+                requestTimeout(), err, tls());
+    }
+
+    /** The TLS context of {@code --cacert}, {@code --cert} and {@code --key}, or null when none is given. */
+    public javax.net.ssl.SSLContext tls() {
+        if (caCert == null && cert == null && key == null) {
+            return null;
+        }
+        try {
+            return io.rafty.config.TlsFiles.sslContext(cert, "--cert", key, "--key", caCert, "--cacert");
+        } catch (io.rafty.config.ConfigException e) {
+            throw CliException.usage(e.getMessage());
+        }
     }
 }

@@ -53,6 +53,12 @@ public final class RaftyHttp {
      * @param verbose where to say which endpoint answered and why others were skipped; null for silence
      */
     public RaftyHttp(List<URI> endpoints, Duration connectTimeout, Duration requestTimeout, PrintWriter verbose) {
+        this(endpoints, connectTimeout, requestTimeout, verbose, null);
+    }
+
+    /** As the other constructor, speaking TLS to {@code https://} endpoints with {@code tls} (null: the JVM's). */
+    public RaftyHttp(List<URI> endpoints, Duration connectTimeout, Duration requestTimeout, PrintWriter verbose,
+                     javax.net.ssl.SSLContext tls) {
         if (endpoints.isEmpty()) {
             throw CliException.usage("no endpoints given");
         }
@@ -61,8 +67,9 @@ public final class RaftyHttp {
         this.verbose = verbose;
         String fromEnv = System.getenv(TOKEN_ENV);
         this.token = fromEnv == null || fromEnv.isBlank() ? null : fromEnv.strip();
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout)
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(connectTimeout).followRedirects(HttpClient.Redirect.NEVER);
+        this.http = (tls == null ? builder : builder.sslContext(tls)).build();
     }
 
     public List<URI> endpoints() {

@@ -72,8 +72,10 @@ public final class SnapshotCommand implements Callable<Integer> {
             if (Files.isDirectory(file)) {
                 throw CliException.usage(file + " is a directory");
             }
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(endpoints.connectTimeout()).build();
+            HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(endpoints.connectTimeout());
+            javax.net.ssl.SSLContext tls = endpoints.tls();
+            HttpClient http = (tls == null ? builder : builder.sslContext(tls)).build();
             List<String> failures = new ArrayList<>();
             for (URI endpoint : uris) {
                 try {

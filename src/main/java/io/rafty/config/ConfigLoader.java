@@ -375,6 +375,13 @@ public final class ConfigLoader {
                 s.intValue("peerAuthMaxClockSkewMs", NodeConfig.DEFAULT_PEER_AUTH_MAX_CLOCK_SKEW_MS),
                 s.intValue("peerAuthNonceCacheEntries", NodeConfig.DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES),
                 s.intValue("maxLogListLimit", NodeConfig.DEFAULT_MAX_LOG_LIST_LIMIT),
+                pemPath(s, "tlsCert"),
+                pemPath(s, "tlsKey"),
+                pemPath(s, "tlsCa"),
+                s.booleanValue("tlsClientAuth", false),
+                pemPath(s, "peerTlsCert"),
+                pemPath(s, "peerTlsKey"),
+                pemPath(s, "peerTlsCa"),
                 s.booleanValue("auth", NodeConfig.DEFAULT_AUTH),
                 s.values.get("authRootPassword") == null ? null
                         : RootPassword.of((String) s.values.get("authRootPassword")),
@@ -385,15 +392,15 @@ public final class ConfigLoader {
                 s.intValue("authHeaderBytesMax", NodeConfig.DEFAULT_AUTH_HEADER_BYTES_MAX));
     }
 
-    /** A path setting, or null when unset. */
-    private static Path path(Settings s, String key) {
+    /** A TLS file setting as a path, or null when unset; an empty value is an error, not "off". */
+    private static Path pemPath(Settings s, String key) {
         String file = (String) s.values.get(key);
         if (file == null) {
             return null;
         }
         try {
             if (file.isBlank()) {
-                throw new ConfigException(key, key + " must not be empty");
+                throw new ConfigException(key, key + " must not be empty; leave it unset for no TLS");
             }
             return Path.of(file.strip());
         } catch (InvalidPathException e) {
@@ -425,6 +432,22 @@ public final class ConfigLoader {
         } catch (InvalidPathException e) {
             throw new ConfigException("clusterSecretFile", "clusterSecretFile " + Peer.quote(file)
                     + " is not a valid path");
+        }
+    }
+
+    /** A path setting, or null when unset; an empty value is an error. */
+    private static Path path(Settings s, String key) {
+        String file = (String) s.values.get(key);
+        if (file == null) {
+            return null;
+        }
+        try {
+            if (file.isBlank()) {
+                throw new ConfigException(key, key + " must not be empty");
+            }
+            return Path.of(file.strip());
+        } catch (InvalidPathException e) {
+            throw new ConfigException(key, key + " " + Peer.quote(file) + " is not a valid path");
         }
     }
 

@@ -106,6 +106,15 @@ import java.util.stream.Stream;
  *                                oldest are forgotten and requests as old as them refused, so the window shrinks
  *                                under load but a replay is never accepted
  * @param maxLogListLimit         the most log entries {@code GET /v1/raft/log} lists ({@code ?limit=} above it is 400)
+ * @param tlsCert                 PEM certificate chain served on the client port and the etcd port (null: plaintext)
+ * @param tlsKey                  PEM private key of {@code tlsCert}
+ * @param tlsCa                   PEM CA(s) that client certificates must chain to; only with {@code tlsClientAuth}
+ * @param tlsClientAuth           require a client certificate signed by {@code tlsCa} on both client ports
+ * @param peerTlsCert             PEM certificate this node presents to its peers (and serves on the shared port when
+ *                                {@code tlsCert} is not set); with {@code peerTlsKey} and {@code peerTlsCa}, peers
+ *                                talk mutual TLS and {@code /raft/*} needs a client certificate from that CA
+ * @param peerTlsKey              PEM private key of {@code peerTlsCert}
+ * @param peerTlsCa               PEM CA(s) every peer's certificate, client and server side, must chain to
  * @param auth                    users, roles and tokens on the client API and the etcd port (docs/SECURITY.md);
  *                                needs a root password
  * @param authRootPassword        the password the user root gets when auth is first enabled; null: none given
@@ -134,6 +143,8 @@ public record NodeConfig(
         long readyMaxApplyLagEntries, boolean metricsEnabled, int etcdPort, int etcdMaxMessageBytes,
         int etcdMaxKeepAlivesInFlight, ClusterSecret clusterSecret, Path clusterSecretFile, int peerAuthMaxClockSkewMs,
         int peerAuthNonceCacheEntries, int maxLogListLimit,
+        Path tlsCert, Path tlsKey, Path tlsCa, boolean tlsClientAuth, Path peerTlsCert, Path peerTlsKey,
+        Path peerTlsCa,
         boolean auth, RootPassword authRootPassword, Path authRootPasswordFile, int authBcryptCost, int authTokenTtlS,
         boolean authMetricsOpen, int authHeaderBytesMax) {
 
@@ -360,6 +371,7 @@ public record NodeConfig(
                         + join);
             }
         }
+        TlsFiles.check(tlsCert, tlsKey, tlsCa, tlsClientAuth, peerTlsCert, peerTlsKey, peerTlsCa, peers, join);
     }
 
     /** A node with every tunable at its default, for tests and embedding. */
@@ -384,8 +396,14 @@ public record NodeConfig(
                 DEFAULT_ETCD_PORT, DEFAULT_MAX_VALUE_BYTES + ETCD_MESSAGE_OVERHEAD_BYTES,
                 DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT, null, null, DEFAULT_PEER_AUTH_MAX_CLOCK_SKEW_MS,
                 DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES, DEFAULT_MAX_LOG_LIST_LIMIT,
+                null, null, null, false, null, null, null,
                 DEFAULT_AUTH, null, null, DEFAULT_AUTH_BCRYPT_COST, DEFAULT_AUTH_TOKEN_TTL_S,
                 DEFAULT_AUTH_METRICS_OPEN, DEFAULT_AUTH_HEADER_BYTES_MAX);
+    }
+
+    /** Whether the shared client/peer port speaks TLS: with a client certificate, or with peer TLS. */
+    public boolean httpTls() {
+        return tlsCert != null || peerTlsCa != null;
     }
 
     /** The ids of every voter, this node included, in ascending order. */

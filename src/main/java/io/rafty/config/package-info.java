@@ -145,6 +145,20 @@
  *     forgotten and requests as old refused, which narrows the window but never lets a replay through</td></tr>
  * <tr><td>maxLogListLimit</td><td>KVSTORE_MAX_LOG_LIST_LIMIT</td><td>100</td><td>most entries {@code GET /v1/raft/log}
  *     lists (the dashboard's recent log entries)</td></tr>
+ * <tr><td>tlsCert</td><td>KVSTORE_TLS_CERT</td><td>none</td><td>PEM certificate (chain) served on the client port and
+ *     the etcd port (docs/SECURITY.md, "TLS"); with it the port speaks TLS only. Needs tlsKey</td></tr>
+ * <tr><td>tlsKey</td><td>KVSTORE_TLS_KEY</td><td>none</td><td>PEM private key of tlsCert (PKCS#8, PKCS#1 or SEC1,
+ *     unencrypted); one that does not belong to the certificate stops the node</td></tr>
+ * <tr><td>tlsCa</td><td>KVSTORE_TLS_CA</td><td>none</td><td>PEM CA(s) client certificates must chain to; only with
+ *     tlsClientAuth</td></tr>
+ * <tr><td>tlsClientAuth</td><td>KVSTORE_TLS_CLIENT_AUTH</td><td>false</td><td>require a client certificate from
+ *     tlsCa on the client port and the etcd port</td></tr>
+ * <tr><td>peerTlsCert</td><td>KVSTORE_PEER_TLS_CERT</td><td>none</td><td>PEM certificate presented to other nodes (and
+ *     served when tlsCert is not set); with peerTlsKey and peerTlsCa, peers talk mutual TLS, are given as
+ *     {@code https://}, and {@code /raft/*} needs a client certificate of peerTlsCa</td></tr>
+ * <tr><td>peerTlsKey</td><td>KVSTORE_PEER_TLS_KEY</td><td>none</td><td>PEM private key of peerTlsCert</td></tr>
+ * <tr><td>peerTlsCa</td><td>KVSTORE_PEER_TLS_CA</td><td>none</td><td>PEM CA(s) every node's certificate (peerTlsCert,
+ *     and tlsCert, which peers also meet) must chain to</td></tr>
  * <tr><td>auth</td><td>KVSTORE_AUTH</td><td>false</td><td>users, roles and tokens on the client API
  *     (docs/SECURITY.md "Client auth"); needs a root password, or the node stops. Off, the node warns once that
  *     its client API is open</td></tr>

@@ -60,8 +60,9 @@ final class EtcdClusterService extends ClusterGrpc.ClusterImplBase {
         // The leader answers a change within its request timeout (504 after it); the relay waits a little longer
         // so that answer, not the relay's own timeout, reaches the client.
         this.relayTimeoutMs = node.config().clientRequestTimeoutMs() + node.config().peerRequestTimeoutMs();
-        this.relay = node.vertx().createHttpClient(new HttpClientOptions().setKeepAlive(true)
-                .setConnectTimeout(node.config().peerRequestTimeoutMs()));
+        // The relay reaches the leader's client port, as a peer: over peer TLS when the node has it.
+        this.relay = node.vertx().createHttpClient(io.rafty.security.NodeTls.of(node.config()).peerClient(
+                new HttpClientOptions().setKeepAlive(true).setConnectTimeout(node.config().peerRequestTimeoutMs())));
     }
 
     @Override

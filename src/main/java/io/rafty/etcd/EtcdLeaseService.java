@@ -95,14 +95,20 @@ public final class EtcdLeaseService extends LeaseGrpc.LeaseImplBase {
      */
     public EtcdLeaseService(Vertx vertx, RaftVerticle raft, KvStateMachine stateMachine, long memberId,
                             Map<Integer, String> addresses, Settings settings) {
+        this(vertx, raft, stateMachine, memberId, addresses, settings, io.rafty.security.NodeTls.NONE);
+    }
+
+    /** As the other constructor; the relay to the leader's client port goes over peer TLS when {@code tls} has it. */
+    public EtcdLeaseService(Vertx vertx, RaftVerticle raft, KvStateMachine stateMachine, long memberId,
+                            Map<Integer, String> addresses, Settings settings, io.rafty.security.NodeTls tls) {
         this.vertx = vertx;
         this.raft = raft;
         this.stateMachine = stateMachine;
         this.memberId = memberId;
         this.addresses = addresses;
         this.settings = settings;
-        this.relay = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
-                .setConnectTimeout(settings.relayTimeoutMs()));
+        this.relay = vertx.createHttpClient(tls.peerClient(new HttpClientOptions().setKeepAlive(true)
+                .setConnectTimeout(settings.relayTimeoutMs())));
     }
 
     /**

@@ -3,6 +3,7 @@ package io.rafty.etcd;
 import io.grpc.BindableService;
 import io.grpc.StatusRuntimeException;
 import io.rafty.config.NodeConfig;
+import io.rafty.security.NodeTls;
 import io.rafty.transport.QuietConnections;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -80,7 +81,7 @@ public final class EtcdServer extends VerticleBase {
         EtcdLeaseService leases = new EtcdLeaseService(node.vertx(), node.raft(), node.stateMachine(), config.id(),
                 node.addresses(), new EtcdLeaseService.Settings(config.maxLeases(), config.maxLeaseTtlSeconds(),
                         node.minLeaseTtlSeconds(), config.maxListLimit(), config.etcdMaxKeepAlivesInFlight(),
-                        config.clientRequestTimeoutMs(), config.etcdMaxMessageBytes()));
+                        config.clientRequestTimeoutMs(), config.etcdMaxMessageBytes()), NodeTls.of(config));
         // The Lease service registers a definition of its own: the generated methods and LeaseLeases.
         BindableService leasesWithList = leases::withLeaseLeases;
         return List.of(
@@ -100,7 +101,8 @@ public final class EtcdServer extends VerticleBase {
         for (BindableService service : services(node, auth)) {
             grpc.addService(gated(service));
         }
-        HttpServerOptions options = new HttpServerOptions()
+        // With tlsCert: TLS, HTTP/2 by ALPN (h2 only), client certificates from tlsCa with tlsClientAuth.
+        HttpServerOptions options = NodeTls.of(node.config()).etcdPort(new HttpServerOptions())
                 .setHost(node.config().host())
                 .setPort(node.config().etcdPort())
                 .setHttp2ClearTextEnabled(true)

@@ -1,24 +1,11 @@
 package io.rafty.raft;
 
-import io.rafty.raft.message.AppendEntries;
-import io.rafty.raft.message.AppendResponse;
-import io.rafty.raft.message.Heartbeat;
-import io.rafty.raft.message.HeartbeatResponse;
-import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.Propose;
-import io.rafty.raft.message.ProposeResponse;
 import io.rafty.raft.message.ReadIndexRequest;
-import io.rafty.raft.message.ReadIndexResponse;
-import io.rafty.raft.message.RequestVote;
-import io.rafty.raft.message.TimeoutNow;
-import io.rafty.raft.message.VoteResponse;
-import io.rafty.raft.quorum.MajorityQuorum;
 import io.rafty.raft.tracker.Progress;
 import io.rafty.raft.tracker.ProgressTracker;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 /**
@@ -34,6 +21,9 @@ import java.util.random.RandomGenerator;
  * linearizable reads themselves (ReadIndex from a follower, thesis §6.4) and forward commands to the
  * leader over the peer channel ({@link #forwardProposal(long, byte[])}), each kind batched into one
  * message per Ready.
+ *
+ * <p>This class holds the node's term, vote, role and leader, chooses each role's step function and
+ * assembles the Ready; the work is done by its parts (see the package description).
  */
 public final class RaftNode {
 
@@ -43,14 +33,10 @@ public final class RaftNode {
     private final RaftLog log;
     /** The configuration at the log start and the latest in the log, which takes effect when appended (§4.1). */
     private final ConfigurationTracker configuration;
-    private int leadTransferee;
-    /** Won an election on its own vote; becomes leader once the Ready carrying that vote is persisted. */
-    private boolean wonPendingDurableVote;
-    private int transferElapsedTicks;
 
     private Role role = Role.FOLLOWER;
     /** The current role's step function (a follower's until a becomeX chooses another). */
-    private StepFunction[] steps = STEP_FOLLOWER;
+    private RoleSteps.StepFunction[] steps = RoleSteps.FOLLOWER;
     private long term;
     private int votedFor;
     private int leaderId;
@@ -59,23 +45,14 @@ public final class RaftNode {
     /** Bytes of committed entries the host can take now (its apply queue's room); 0 withholds them. */
     private long applyBudgetBytes = Long.MAX_VALUE;
 
-    private int electionElapsedTicks;
-    private int heartbeatElapsedTicks;
-    private int randomizedElectionTimeoutTicks;
-
     /** Progress per member (leader), votes (candidate), and the majority questions over them. */
     private final ProgressTracker tracker;
-    private long uncommittedBytes;
 
     /** The leader's ReadIndex rounds and the reads waiting for them. */
     private final ReadOnlyQueue readOnly = new ReadOnlyQueue();
-    private final ReadOnlyQueue.ConfirmedReads confirmedReads = this::readConfirmed;
 
-    private final List<Message> messages = new ArrayList<>();
-    private final List<Message> messagesAfterPersist = new ArrayList<>();
-    private final List<ReadState> readStates = new ArrayList<>();
-    private final List<Integer> peersNeedingSnapshot = new ArrayList<>();
-    private SnapshotMeta snapshotToInstall;
+    /** Messages, confirmed reads and snapshots for the next Ready. */
+    private final Outbox outbox;
     private SoftState lastSoftState;
     private HardState lastHardState;
     private boolean readyOutstanding;
@@ -83,9 +60,17 @@ public final class RaftNode {
     /** A follower's reads and commands for its leader, batched per Ready. */
     private final Forwarder forwarder;
 
+    /** The leader side of replication: proposals, appends, heartbeats, commits, reads, leadership transfer. */
+    private final Replicator replicator;
+    /** Campaigns, votes, the election timer, and what a message of another term does to this node. */
+    private final Elections elections;
+    /** Where each role's step function sends a message. */
+    private final RoleSteps.Parts parts;
+
     public RaftNode(RaftConfig config, RecoveredState state, RandomGenerator random) {
         this.config = config;
         this.id = config.id();
+        this.outbox = new Outbox(config.has(DeliberateBug.ACK_BEFORE_PERSIST));
         this.random = random;
         this.log = new RaftLog(state.logStartIndex(), state.logStartTerm(), state.entries(),
                 state.hardState().commit(), state.appliedIndex());
@@ -102,7 +87,11 @@ public final class RaftNode {
         // Forgets batches unanswered for two maximum election timeouts; contexts start at a random point.
         this.forwarder = new Forwarder(id, random.nextLong(1, 1L << 62), config.messageBytesMax(),
                 2L * config.electionTimeoutTicksMax());
-        resetRandomizedElectionTimeout();
+        NodeContext context = new Context();
+        this.replicator = new Replicator(config, log, configuration, tracker, identity, readOnly, outbox, context);
+        this.elections = new Elections(config, random, log, configuration, tracker, identity, outbox, context);
+        this.parts = new RoleSteps.Parts(context, elections, replicator,
+                new FollowerReplication(id, log, configuration, outbox, context), forwarder, outbox);
     }
 
     // ----- inputs ---------------------------------------------------------------------------
@@ -111,44 +100,16 @@ public final class RaftNode {
     public void tick() {
         forwarder.tick();
         if (role == Role.LEADER) {
-            tickLeader();
+            replicator.tick(elections.tickLeader());
         } else {
-            tickElection();
-        }
-    }
-
-    private void tickElection() {
-        electionElapsedTicks++;
-        if (isPromotable() && electionElapsedTicks >= randomizedElectionTimeoutTicks) {
-            electionElapsedTicks = 0;
-            campaign(config.preVote() ? Role.PRE_CANDIDATE : Role.CANDIDATE);
-        }
-    }
-
-    private void tickLeader() {
-        heartbeatElapsedTicks++;
-        electionElapsedTicks++;
-        if (leadTransferee != 0 && ++transferElapsedTicks >= config.electionTimeoutTicksMin()) {
-            // The target did not take over within an election timeout: give up, keep leading.
-            leadTransferee = 0;
-        }
-        if (electionElapsedTicks >= config.electionTimeoutTicksMin()) {
-            electionElapsedTicks = 0;
-            if (config.checkQuorum() && !tracker.quorumRecentlyActive()) {
-                becomeFollower(term, 0);
-                return;
-            }
-        }
-        if (heartbeatElapsedTicks >= config.heartbeatIntervalTicks()) {
-            heartbeatElapsedTicks = 0;
-            broadcastHeartbeat();
+            elections.tick();
         }
     }
 
     /** Starts an election now, as if the election timeout had passed (used by tests and leadership transfer). */
     public void campaign() {
-        if (role != Role.LEADER && isPromotable()) {
-            campaign(config.preVote() ? Role.PRE_CANDIDATE : Role.CANDIDATE);
+        if (role != Role.LEADER && elections.isPromotable()) {
+            elections.campaign();
         }
     }
 
@@ -160,26 +121,7 @@ public final class RaftNode {
      * @throws ProposalDroppedException when too many bytes are uncommitted (nothing appended)
      */
     public long propose(List<byte[]> payloads) {
-        if (role != Role.LEADER) {
-            throw new NotLeaderException(leaderId);
-        }
-        if (leadTransferee != 0) {
-            throw new ProposalDroppedException("leadership is being transferred to node " + leadTransferee);
-        }
-        long bytes = 0;
-        for (byte[] payload : payloads) {
-            bytes += payload.length;
-        }
-        if (uncommittedBytes > 0 && uncommittedBytes + bytes > config.uncommittedBytesMax()) {
-            throw new ProposalDroppedException("too many uncommitted bytes (" + uncommittedBytes + ")");
-        }
-        uncommittedBytes += bytes;
-        long first = log.lastIndex() + 1;
-        for (byte[] payload : payloads) {
-            log.append(Entry.command(term, log.lastIndex() + 1, payload));
-        }
-        broadcastAppend();
-        return first;
+        return replicator.propose(payloads);
     }
 
     /**
@@ -193,19 +135,7 @@ public final class RaftNode {
      *                                    would change
      */
     public long proposeMembership(Membership next) {
-        if (role != Role.LEADER) {
-            throw new NotLeaderException(leaderId);
-        }
-        if (leadTransferee != 0) {
-            throw new MembershipChangeException("leadership is being transferred to node " + leadTransferee);
-        }
-        configuration.checkChange(next, committedInCurrentTerm(), this::peerStorageId);
-        long index = log.lastIndex() + 1;
-        log.append(new Entry(term, index, EntryType.CONFIGURATION, next.encode()));
-        configuration.appended(index);
-        setMembership(next);
-        broadcastAppend();
-        return index;
+        return replicator.proposeMembership(next);
     }
 
     /**
@@ -213,27 +143,7 @@ public final class RaftNode {
      * target's log up to date and tells it to campaign at once. Abandoned after an election timeout.
      */
     public void transferLeadership(int target) {
-        if (role != Role.LEADER) {
-            throw new NotLeaderException(leaderId);
-        }
-        if (target == id) {
-            return;
-        }
-        if (!membership().isVoter(target)) {
-            throw new MembershipChangeException("node " + target + " is not a voter");
-        }
-        Progress pr = tracker.get(target);
-        if (pr != null && !counts(target, pr.storageId())) {
-            throw new MembershipChangeException("node " + target + " is on new storage and cannot lead until it has"
-                    + " been rebuilt");
-        }
-        leadTransferee = target;
-        transferElapsedTicks = 0;
-        if (pr.match() == log.lastIndex()) {
-            send(new TimeoutNow(id, target, term), false);
-        } else {
-            sendAppend(target, pr);
-        }
+        replicator.transferLeadership(target);
     }
 
     /** The index of the latest configuration entry in the log (0 when none since the log start). */
@@ -243,7 +153,7 @@ public final class RaftNode {
 
     /** True while a leadership transfer started by {@link #transferLeadership(int)} is under way. */
     public boolean isTransferringLeadership() {
-        return leadTransferee != 0;
+        return replicator.isTransferringLeadership();
     }
 
     /** Proposes one command; see {@link #propose(List)}. */
@@ -268,31 +178,22 @@ public final class RaftNode {
                 throw new NotLeaderException(leaderId);
             }
             if (config.has(DeliberateBug.FOLLOWER_READ_FROM_LOCAL_COMMIT)) {
-                readStates.add(new ReadState(requestId, log.committed()));
+                outbox.addRead(new ReadState(requestId, log.committed()));
                 return;
             }
             forwarder.addRead(requestId);
             return;
         }
         if (config.has(DeliberateBug.READ_WITHOUT_READ_INDEX)) {
-            readStates.add(new ReadState(requestId, log.committed()));
+            outbox.addRead(new ReadState(requestId, log.committed()));
             return;
         }
-        confirmRead(new ReadOnlyQueue.ReadRequest(id, requestId));
+        replicator.confirmRead(new ReadOnlyQueue.ReadRequest(id, requestId));
     }
 
     /** A follower or learner that knows its leader: it may forward reads and commands to it. */
     private boolean followsKnownLeader() {
         return leaderId != 0 && (role == Role.FOLLOWER || role == Role.LEARNER);
-    }
-
-    private void confirmRead(ReadOnlyQueue.ReadRequest request) {
-        if (!committedInCurrentTerm()) {
-            // The leader does not know the true commit index until an entry of its own term commits (§8).
-            readOnly.awaitTermCommit(request);
-            return;
-        }
-        readOnly.add(request, log.committed());
     }
 
     /**
@@ -320,10 +221,6 @@ public final class RaftNode {
         return role == Role.LEADER && readOnly.roundStartable();
     }
 
-    private boolean committedInCurrentTerm() {
-        return log.term(log.committed()) == term;
-    }
-
     /**
      * Forgets log entries through {@code index}: the host has made the state machine's effect of them
      * durable (a snapshot). Entries not yet applied or persisted are never dropped.
@@ -347,15 +244,7 @@ public final class RaftNode {
      * after the snapshot's index; on failure the leader will ask for a new snapshot later.
      */
     public void reportSnapshot(int peer, boolean delivered, long snapshotIndex) {
-        Progress pr = tracker.get(peer);
-        if (role != Role.LEADER || pr == null || pr.state() != Progress.State.SNAPSHOT) {
-            return;
-        }
-        if (delivered) {
-            pr.onSnapshotDelivered(snapshotIndex);
-        } else {
-            pr.onSnapshotFailed();
-        }
+        replicator.reportSnapshot(peer, delivered, snapshotIndex);
     }
 
     /** Processes one message from a peer. Messages addressed elsewhere are ignored. */
@@ -364,362 +253,14 @@ public final class RaftNode {
             return;
         }
         if (message.term() > term) {
-            if (!stepHigherTerm(message)) {
+            if (!elections.stepHigherTerm(message)) {
                 return;
             }
         } else if (message.term() < term) {
-            stepLowerTerm(message);
+            elections.stepLowerTerm(message);
             return;
         }
-        steps[message.kind().ordinal()].step(this, message);
-    }
-
-    // ----- step functions -------------------------------------------------------------------
-
-    /** What the node's current role does with one kind of message (at the node's own term). */
-    @FunctionalInterface
-    private interface StepFunction {
-        void step(RaftNode node, Message message);
-    }
-
-    private static final StepFunction IGNORE = (node, message) -> { };
-
-    /*
-     * One step function per role, as etcd's stepLeader / stepCandidate / stepFollower, chosen in the
-     * becomeX methods. Each is a table indexed by message kind, filled from an exhaustive switch: a
-     * new kind of message does not compile until every role says what it does with it.
-     */
-    private static final StepFunction[] STEP_LEADER = stepTable(RaftNode::leaderStep);
-    private static final StepFunction[] STEP_CANDIDATE = stepTable(RaftNode::candidateStep);
-    private static final StepFunction[] STEP_FOLLOWER = stepTable(RaftNode::followerStep);
-
-    private static StepFunction[] stepTable(Function<Message.Kind, StepFunction> byKind) {
-        Message.Kind[] kinds = Message.Kind.values();
-        StepFunction[] table = new StepFunction[kinds.length];
-        for (Message.Kind kind : kinds) {
-            table[kind.ordinal()] = byKind.apply(kind);
-        }
-        return table;
-    }
-
-    private static StepFunction leaderStep(Message.Kind kind) {
-        return switch (kind) {
-            case REQUEST_VOTE -> (node, m) -> node.handleRequestVote((RequestVote) m);
-            case APPEND_RESPONSE -> (node, m) -> node.handleAppendResponse((AppendResponse) m);
-            case HEARTBEAT_RESPONSE -> (node, m) -> node.handleHeartbeatResponse((HeartbeatResponse) m);
-            case READ_INDEX_REQUEST -> (node, m) -> node.handleReadIndexRequest((ReadIndexRequest) m);
-            case PROPOSE -> (node, m) -> node.handlePropose((Propose) m);
-            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT -> (node, m) -> node.failOnSecondLeader(m);
-            // Votes and transfers are over once leading; a leader forwards nothing, so no answers come.
-            case VOTE_RESPONSE, TIMEOUT_NOW, READ_INDEX_RESPONSE, PROPOSE_RESPONSE -> IGNORE;
-        };
-    }
-
-    /** Pre-candidates and candidates. */
-    private static StepFunction candidateStep(Message.Kind kind) {
-        return switch (kind) {
-            case REQUEST_VOTE -> (node, m) -> node.handleRequestVote((RequestVote) m);
-            case VOTE_RESPONSE -> (node, m) -> node.handleVoteResponse((VoteResponse) m);
-            // A leader of this term exists: follow it, then take its message as a follower does.
-            case APPEND_ENTRIES -> (node, m) -> {
-                node.becomeFollower(node.term, m.from());
-                node.handleAppendEntries((AppendEntries) m);
-            };
-            case HEARTBEAT -> (node, m) -> {
-                node.becomeFollower(node.term, m.from());
-                node.handleHeartbeat((Heartbeat) m);
-            };
-            case INSTALL_SNAPSHOT -> (node, m) -> {
-                node.becomeFollower(node.term, m.from());
-                node.handleInstallSnapshot((InstallSnapshot) m);
-            };
-            case TIMEOUT_NOW -> (node, m) -> node.handleTimeoutNow();
-            case PROPOSE -> (node, m) -> node.handlePropose((Propose) m);
-            // Only leaders take these; a candidate has no forwarded batches (every role change drops them).
-            case APPEND_RESPONSE, HEARTBEAT_RESPONSE, READ_INDEX_REQUEST, READ_INDEX_RESPONSE, PROPOSE_RESPONSE ->
-                    IGNORE;
-        };
-    }
-
-    /** Followers and learners. */
-    private static StepFunction followerStep(Message.Kind kind) {
-        return switch (kind) {
-            case REQUEST_VOTE -> (node, m) -> node.handleRequestVote((RequestVote) m);
-            case APPEND_ENTRIES -> (node, m) -> node.handleAppendEntries((AppendEntries) m);
-            case HEARTBEAT -> (node, m) -> node.handleHeartbeat((Heartbeat) m);
-            case INSTALL_SNAPSHOT -> (node, m) -> node.handleInstallSnapshot((InstallSnapshot) m);
-            case TIMEOUT_NOW -> (node, m) -> node.handleTimeoutNow();
-            case PROPOSE -> (node, m) -> node.handlePropose((Propose) m);
-            case READ_INDEX_RESPONSE -> (node, m) -> node.handleReadIndexResponse((ReadIndexResponse) m);
-            case PROPOSE_RESPONSE -> (node, m) -> node.handleProposeResponse((ProposeResponse) m);
-            // Late answers to a campaign or to this node's appends as a leader deposed within its term
-            // (CheckQuorum); a follower that forwarded a read to it gives up after its own timeout.
-            case VOTE_RESPONSE, APPEND_RESPONSE, HEARTBEAT_RESPONSE, READ_INDEX_REQUEST -> IGNORE;
-        };
-    }
-
-    /** Returns whether to go on processing the message. */
-    private boolean stepHigherTerm(Message message) {
-        if (message.kind() == Message.Kind.REQUEST_VOTE) {
-            RequestVote request = (RequestVote) message;
-            boolean inLease = config.checkQuorum() && leaderId != 0
-                    && electionElapsedTicks < config.electionTimeoutTicksMin();
-            if (inLease && !request.transfer()) {
-                // Leader stickiness (thesis §4.2.3): while we hear from a leader, a disruptive
-                // candidate cannot depose it.
-                return false;
-            }
-            if (request.preVote()) {
-                // A pre-vote asks about a future term; it must not move ours.
-                return true;
-            }
-            becomeFollower(message.term(), 0);
-            return true;
-        }
-        if (message.kind() == Message.Kind.VOTE_RESPONSE && ((VoteResponse) message).preVote()
-                && ((VoteResponse) message).granted()) {
-            // A granted pre-vote carries the term we would campaign at, not a newer leader's term.
-            return true;
-        }
-        int leader = fromLeader(message) ? message.from() : 0;
-        becomeFollower(message.term(), leader);
-        return true;
-    }
-
-    private static boolean fromLeader(Message message) {
-        return switch (message.kind()) {
-            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT -> true;
-            case REQUEST_VOTE, VOTE_RESPONSE, APPEND_RESPONSE, HEARTBEAT_RESPONSE, TIMEOUT_NOW, READ_INDEX_REQUEST,
-                 READ_INDEX_RESPONSE, PROPOSE, PROPOSE_RESPONSE -> false;
-        };
-    }
-
-    private void stepLowerTerm(Message message) {
-        if (fromLeader(message)) {
-            // A stale leader (perhaps cut off, and unable to learn the new term because PreVote keeps
-            // us from disturbing it) learns of our term from this answer and steps down.
-            send(new AppendResponse(id, message.from(), term, false, 0, 0, 0), false);
-        } else if (message.kind() == Message.Kind.REQUEST_VOTE && ((RequestVote) message).preVote()) {
-            send(new VoteResponse(id, message.from(), term, false, true), false);
-        }
-    }
-
-    // ----- elections ------------------------------------------------------------------------
-
-    private void campaign(Role kind) {
-        campaign(kind, false);
-    }
-
-    private void campaign(Role kind, boolean transfer) {
-        long campaignTerm;
-        if (kind == Role.PRE_CANDIDATE) {
-            becomePreCandidate();
-            campaignTerm = term + 1;
-        } else {
-            becomeCandidate();
-            campaignTerm = term;
-        }
-        tracker.recordVote(id, true);
-        if (tracker.tallyVotes() == MajorityQuorum.VoteResult.WON) {
-            if (kind == Role.PRE_CANDIDATE) {
-                winElection(kind);
-            } else {
-                // A lone voter wins on its own vote, but may lead only once that vote (and its
-                // term) is durable: otherwise a crash could let it vote again in this term and a
-                // second leader of the same term appear. advance() completes the win.
-                wonPendingDurableVote = true;
-            }
-            return;
-        }
-        for (int voter : membership().voters()) {
-            if (voter != id) {
-                send(new RequestVote(id, voter, campaignTerm, log.lastIndex(), log.lastTerm(),
-                        kind == Role.PRE_CANDIDATE, transfer), true);
-            }
-        }
-    }
-
-    private void winElection(Role kind) {
-        if (kind == Role.PRE_CANDIDATE) {
-            campaign(Role.CANDIDATE);
-        } else {
-            becomeLeader();
-        }
-    }
-
-    private void handleRequestVote(RequestVote request) {
-        if (identity.replacedIn(membership())) {
-            // The configuration binds this node's id to other storage: this node is not that member,
-            // and remembers nothing of what the member acknowledged or whom it voted for. (Candidates
-            // would not count its vote anyway; refusing spares them the question.)
-            send(new VoteResponse(id, request.from(), term, false, request.preVote()), true);
-            return;
-        }
-        boolean canVote = votedFor == request.from()
-                || (votedFor == HardState.NO_VOTE && leaderId == 0)
-                || (request.preVote() && request.term() > term);
-        if (canVote && log.isUpToDate(request.lastLogIndex(), request.lastLogTerm())) {
-            if (!request.preVote()) {
-                electionElapsedTicks = 0;
-                votedFor = request.from();
-            }
-            // A granted vote is answered at the requested term, so a pre-vote grant is not mistaken
-            // for a rejection from a newer term.
-            send(new VoteResponse(id, request.from(), request.term(), true, request.preVote()), true);
-        } else {
-            send(new VoteResponse(id, request.from(), term, false, request.preVote()), true);
-        }
-    }
-
-    private void handleVoteResponse(VoteResponse response) {
-        boolean expected = (role == Role.PRE_CANDIDATE && response.preVote())
-                || (role == Role.CANDIDATE && !response.preVote());
-        if (!expected) {
-            return;
-        }
-        // A grant counts for the member only from the storage the configuration binds it to.
-        boolean counted = counts(response.from(), identity.storageOf(response.from()));
-        tracker.recordVote(response.from(), response.granted() && counted);
-        switch (tracker.tallyVotes()) {
-            case WON -> winElection(role);
-            case LOST -> becomeFollower(term, 0);
-            case PENDING -> { }
-        }
-    }
-
-    private void handleTimeoutNow() {
-        if (isPromotable()) {
-            // The leader asked for this election: no PreVote, and voters waive their lease.
-            campaign(Role.CANDIDATE, true);
-        }
-    }
-
-    // ----- replication: follower side -------------------------------------------------------
-
-    private void handleAppendEntries(AppendEntries append) {
-        acceptLeader(append.from());
-        if (append.prevLogIndex() < log.committed()) {
-            // Everything up to our commit index matches any leader's log; acknowledge just that.
-            send(new AppendResponse(id, append.from(), term, true, log.committed(), 0, 0), true);
-            return;
-        }
-        if (log.matchTerm(append.prevLogIndex(), append.prevLogTerm())) {
-            ConfigurationTracker.checkDecodable(append.entries());
-            long lastNew = log.appendFollowing(append.prevLogIndex(), append.entries());
-            if (configuration.changedByAppend(append.entries())) {
-                Membership latest = configuration.latestInLog();
-                if (!latest.equals(membership())) {
-                    setMembership(latest);
-                }
-            }
-            log.commitTo(Math.min(append.leaderCommit(), lastNew));
-            send(new AppendResponse(id, append.from(), term, true, lastNew, 0, 0), true);
-            return;
-        }
-        long conflictTerm;
-        long conflictIndex;
-        if (append.prevLogIndex() > log.lastIndex()) {
-            conflictTerm = 0;
-            conflictIndex = log.lastIndex() + 1;
-        } else {
-            conflictTerm = log.term(append.prevLogIndex());
-            conflictIndex = Math.max(log.firstIndexOfTerm(append.prevLogIndex()), log.committed() + 1);
-        }
-        send(new AppendResponse(id, append.from(), term, false, append.prevLogIndex(), conflictIndex, conflictTerm),
-                true);
-    }
-
-    /** Raft §7: install a snapshot that is ahead of our commit index, unless our log already has it. */
-    private void handleInstallSnapshot(InstallSnapshot snapshot) {
-        acceptLeader(snapshot.from());
-        long index = snapshot.snapshotIndex();
-        if (index <= log.committed()) {
-            send(new AppendResponse(id, snapshot.from(), term, true, log.committed(), 0, 0), true);
-            return;
-        }
-        if (log.matchTerm(index, snapshot.snapshotTerm())) {
-            // Our log already holds the snapshot's last entry: keep the log and just learn the commit.
-            log.commitTo(index);
-        } else {
-            log.restore(index, snapshot.snapshotTerm());
-            configuration.restored(snapshot.membership());
-            setMembership(snapshot.membership());
-            snapshotToInstall = new SnapshotMeta(index, snapshot.snapshotTerm(), snapshot.membership());
-        }
-        send(new AppendResponse(id, snapshot.from(), term, true, index, 0, 0), true);
-    }
-
-    private void handleHeartbeat(Heartbeat heartbeat) {
-        acceptLeader(heartbeat.from());
-        log.commitTo(Math.min(heartbeat.commit(), log.lastIndex()));
-        send(new HeartbeatResponse(id, heartbeat.from(), term, heartbeat.readContext(), log.lastIndex()), true);
-    }
-
-    /** A follower heard from the leader of its term. */
-    private void acceptLeader(int leader) {
-        leaderId = leader;
-        electionElapsedTicks = 0;
-    }
-
-    private void failOnSecondLeader(Message message) {
-        throw new BrokenInvariantException("node " + id + " leads term " + term + " but node " + message.from()
-                + " sent it an append for the same term: election safety is broken");
-    }
-
-    // ----- replication: leader side ---------------------------------------------------------
-
-    private void handleAppendResponse(AppendResponse response) {
-        Progress pr = tracker.get(response.from());
-        if (pr == null) {
-            return;
-        }
-        pr.markActive();
-        if (!response.success()) {
-            if (pr.maybeDecreaseTo(response.index(), probeHint(response))) {
-                sendAppend(response.from(), pr);
-            }
-            return;
-        }
-        boolean moved = pr.maybeUpdate(response.index());
-        if (moved && pr.state() != Progress.State.REPLICATE) {
-            pr.becomeReplicate();
-        }
-        if (response.from() == leadTransferee && pr.match() == log.lastIndex()) {
-            send(new TimeoutNow(id, leadTransferee, term), false);
-        }
-        if (moved && maybeCommit()) {
-            broadcastAppend();
-        } else {
-            sendAppend(response.from(), pr);
-        }
-    }
-
-    /**
-     * Where to probe from after a rejection (fast backtracking): past the leader's last entry of the
-     * follower's conflicting term when the leader has that term, else the follower's conflict index.
-     */
-    private long probeHint(AppendResponse rejection) {
-        if (rejection.conflictTerm() > 0) {
-            long ours = log.lastIndexOfTerm(rejection.conflictTerm());
-            if (ours > 0) {
-                return ours + 1;
-            }
-        }
-        return rejection.conflictIndex();
-    }
-
-    private void handleHeartbeatResponse(HeartbeatResponse response) {
-        Progress pr = tracker.get(response.from());
-        if (pr == null) {
-            return;
-        }
-        pr.onHeartbeatResponse();
-        if (pr.match() < log.lastIndex()) {
-            sendAppend(response.from(), pr);
-        }
-        if (pr.maybeAcknowledgeRead(response.readContext())) {
-            releaseConfirmedReads();
-        }
+        steps[message.kind().ordinal()].step(parts, message);
     }
 
     /**
@@ -799,133 +340,6 @@ public final class RaftNode {
         applyBudgetBytes = bytesAvailable;
     }
 
-    private void releaseConfirmedReads() {
-        readOnly.release(tracker.confirmedReadRound(readOnly.roundSent()), confirmedReads);
-    }
-
-    private void readConfirmed(ReadOnlyQueue.ReadRequest request, long index) {
-        if (request.origin() == id) {
-            readStates.add(new ReadState(request.requestId(), index));
-        } else {
-            send(new ReadIndexResponse(id, request.origin(), term, request.requestId(), index), false);
-        }
-    }
-
-    /** Commits the highest index stored on a quorum, if it is of the current term (§5.4.2). */
-    private boolean maybeCommit() {
-        long candidate = tracker.committedIndex(log.stableIndex());
-        if (candidate <= log.committed()) {
-            return false;
-        }
-        if (log.term(candidate) != term && !config.has(DeliberateBug.COMMIT_PREVIOUS_TERM_BY_COUNTING)) {
-            // Figure 8: counting replicas of an older term's entry does not make it committed.
-            return false;
-        }
-        long before = log.committed();
-        log.commitTo(candidate);
-        for (long i = before + 1; i <= candidate; i++) {
-            uncommittedBytes = Math.max(0, uncommittedBytes - log.entry(i).payload().length);
-        }
-        if (committedInCurrentTerm()) {
-            readOnly.onTermCommitted(log.committed());
-        }
-        if (!membership().isVoter(id) && log.committed() >= configuration.lastConfigIndex()) {
-            // A leader removed from the configuration leads until the removal commits, then steps
-            // down (dissertation §4.2.2).
-            becomeFollower(term, 0);
-        }
-        return true;
-    }
-
-    private void broadcastAppend() {
-        tracker.forEach(this::sendAppend);
-    }
-
-    private void sendAppend(int peer, Progress pr) {
-        if (pr.isPaused()) {
-            return;
-        }
-        long prevIndex = pr.next() - 1;
-        if (prevIndex < log.startIndex()) {
-            // The entries this follower needs were compacted away: it needs a snapshot (§7).
-            pr.becomeSnapshot();
-            peersNeedingSnapshot.add(peer);
-            return;
-        }
-        List<Entry> entries = log.slice(pr.next(), config.messageBytesMax());
-        if (entries.isEmpty() && pr.state() == Progress.State.REPLICATE) {
-            // Nothing new; heartbeats carry the commit index.
-            return;
-        }
-        send(new AppendEntries(id, peer, term, prevIndex, log.term(prevIndex), entries, log.committed()), false);
-        pr.sentCommit(Math.min(log.committed(), prevIndex + entries.size()));
-        pr.sentAppend(prevIndex + entries.size(), !entries.isEmpty());
-    }
-
-    private void broadcastHeartbeat() {
-        long readRound = readOnly.roundForHeartbeat();
-        tracker.forEach((peer, pr) -> {
-            long commit = Math.min(pr.match(), log.committed());
-            send(new Heartbeat(id, peer, term, commit, readRound), false);
-            pr.sentCommit(commit);
-        });
-        releaseConfirmedReads();
-    }
-
-    // ----- forwarded reads and commands -----------------------------------------------------
-
-    private void handleReadIndexRequest(ReadIndexRequest request) {
-        confirmRead(new ReadOnlyQueue.ReadRequest(request.from(), request.context()));
-    }
-
-    private void handleReadIndexResponse(ReadIndexResponse response) {
-        forwarder.onReadIndexResponse(response, readStates);
-    }
-
-    private void handlePropose(Propose propose) {
-        Progress pr = tracker.get(propose.from());
-        if (propose.payloads().isEmpty() || (pr != null && !pr.firstProposal(propose.context()))) {
-            return;
-        }
-        long first = 0;
-        if (role == Role.LEADER && leadTransferee == 0) {
-            try {
-                first = propose(propose.payloads());
-            } catch (ProposalDroppedException e) {
-                first = 0;
-            }
-        }
-        if (first > 0 && pr != null) {
-            // The follower answers its clients when it applies these entries: make sure it learns
-            // their commit promptly, even if nothing else is sent its way (sendCommitNotices).
-            pr.awaitCommit(first + propose.payloads().size() - 1);
-        }
-        send(new ProposeResponse(id, propose.from(), term, propose.context(), first), false);
-    }
-
-    private void handleProposeResponse(ProposeResponse response) {
-        forwarder.onProposeResponse(response);
-    }
-
-    /**
-     * A follower that forwarded commands applies them only once it learns they committed. Appends
-     * carry the commit index, but when none is going its way (a lone client, say) the leader sends an
-     * empty append from the follower's match index, which commits on the follower as far as it holds.
-     */
-    private void sendCommitNotices() {
-        tracker.forEach((peer, pr) -> {
-            if (pr.commitNoticeDue(log.committed(), log.startIndex())) {
-                send(new AppendEntries(id, peer, term, pr.match(), log.term(pr.match()), List.of(), log.committed()),
-                        false);
-                pr.sentCommit(Math.min(log.committed(), pr.match()));
-            }
-        });
-    }
-
-    private boolean commitNoticeDue() {
-        return role == Role.LEADER && tracker.commitNoticeDue(log.committed(), log.startIndex());
-    }
-
     // ----- role changes ---------------------------------------------------------------------
 
     private void becomeFollower(long newTerm, int leader) {
@@ -934,14 +348,14 @@ public final class RaftNode {
             votedFor = HardState.NO_VOTE;
         }
         role = membership().isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
-        steps = STEP_FOLLOWER;
+        steps = RoleSteps.FOLLOWER;
         leaderId = leader;
         resetRoleState();
     }
 
     private void becomePreCandidate() {
         role = Role.PRE_CANDIDATE;
-        steps = STEP_CANDIDATE;
+        steps = RoleSteps.CANDIDATE;
         leaderId = 0;
         resetRoleState();
     }
@@ -950,14 +364,14 @@ public final class RaftNode {
         term++;
         votedFor = id;
         role = Role.CANDIDATE;
-        steps = STEP_CANDIDATE;
+        steps = RoleSteps.CANDIDATE;
         leaderId = 0;
         resetRoleState();
     }
 
     private void becomeLeader() {
         role = Role.LEADER;
-        steps = STEP_LEADER;
+        steps = RoleSteps.LEADER;
         leaderId = id;
         resetRoleState();
         tracker.track(membership().all(), log.lastIndex() + 1);
@@ -966,19 +380,15 @@ public final class RaftNode {
         // names the cluster for good (a later leader's log holds it, so it never founds another).
         long founding = identity.mustFound(log) ? random.nextLong(1, Long.MAX_VALUE) : 0;
         log.append(Entry.noop(term, log.lastIndex() + 1, founding));
-        broadcastAppend();
+        replicator.broadcastAppend();
     }
 
     private void resetRoleState() {
-        electionElapsedTicks = 0;
-        heartbeatElapsedTicks = 0;
-        resetRandomizedElectionTimeout();
         tracker.reset();
-        uncommittedBytes = 0;
+        replicator.reset();
         readOnly.reset();
         forwarder.reset();
-        leadTransferee = 0;
-        wonPendingDurableVote = false;
+        elections.reset();
     }
 
     // ----- membership -----------------------------------------------------------------------
@@ -1000,29 +410,55 @@ public final class RaftNode {
         }
     }
 
-    private void resetRandomizedElectionTimeout() {
-        randomizedElectionTimeoutTicks = random.nextInt(config.electionTimeoutTicksMin(),
-                config.electionTimeoutTicksMax() + 1);
-    }
-
-    private boolean isPromotable() {
-        if (membership().isVoter(id)) {
-            return countsAsItself();
+    /** What Replicator and Elections may see and do of this node. */
+    private final class Context implements NodeContext {
+        @Override public long term() {
+            return term;
         }
-        // Dissertation §4.2.2: a server removed by a configuration entry that is not yet committed
-        // still campaigns. Otherwise a two-voter cluster whose leader removed itself and then lost
-        // leadership before the other voter had the entry would never elect anyone: the other voter
-        // needs this node's vote, and this node (with the longer log) would refuse it. It must be the
-        // server the configuration before the removal names, its storage included.
-        Membership before = configuration.beforeUncommittedChange();
-        return before != null && before.isVoter(id) && identity.counts(before, id, identity.storageId());
-    }
 
-    private void send(Message message, boolean afterPersist) {
-        if (afterPersist && !config.has(DeliberateBug.ACK_BEFORE_PERSIST)) {
-            messagesAfterPersist.add(message);
-        } else {
-            messages.add(message);
+        @Override public Role role() {
+            return role;
+        }
+
+        @Override public int leaderId() {
+            return leaderId;
+        }
+
+        @Override public int votedFor() {
+            return votedFor;
+        }
+
+        @Override public void acceptLeader(int leader) {
+            leaderId = leader;
+            elections.heardFromLeader();
+        }
+
+        @Override public void grantVote(int candidate) {
+            votedFor = candidate;
+        }
+
+        @Override public void setMembership(Membership next) {
+            RaftNode.this.setMembership(next);
+        }
+
+        @Override public boolean counts(int member, long storage) {
+            return RaftNode.this.counts(member, storage);
+        }
+
+        @Override public void becomeFollower(long newTerm, int leader) {
+            RaftNode.this.becomeFollower(newTerm, leader);
+        }
+
+        @Override public void becomePreCandidate() {
+            RaftNode.this.becomePreCandidate();
+        }
+
+        @Override public void becomeCandidate() {
+            RaftNode.this.becomeCandidate();
+        }
+
+        @Override public void becomeLeader() {
+            RaftNode.this.becomeLeader();
         }
     }
 
@@ -1034,11 +470,10 @@ public final class RaftNode {
             return false;
         }
         return !softState().equals(lastSoftState) || !hardState().equals(lastHardState) || log.hasUnstable()
-                || !messages.isEmpty() || !messagesAfterPersist.isEmpty() || !readStates.isEmpty()
-                || (log.hasCommittedToApply() && applyBudgetBytes > 0) || readRoundStartable() || snapshotToInstall != null
-                || !peersNeedingSnapshot.isEmpty() || !forwarder.outcomes().isEmpty()
+                || outbox.hasWork() || (log.hasCommittedToApply() && applyBudgetBytes > 0) || readRoundStartable()
+                || !forwarder.outcomes().isEmpty()
                 || (leaderId != 0 && forwarder.hasPending())
-                || commitNoticeDue();
+                || replicator.commitNoticeDue();
     }
 
     /**
@@ -1051,14 +486,14 @@ public final class RaftNode {
             throw new IllegalStateException("the previous Ready has not been advanced");
         }
         if (readRoundStartable()) {
-            broadcastHeartbeat();
+            replicator.broadcastHeartbeat();
         }
         if (role == Role.LEADER) {
-            sendCommitNotices();
+            replicator.sendCommitNotices();
         } else {
             if (leaderId != 0) {
                 // What a follower collected for its leader since the last Ready: one message per kind.
-                forwarder.flush(leaderId, term, messages);
+                forwarder.flush(leaderId, term, outbox.messages());
             }
         }
         List<Entry> committed = applyBudgetBytes > 0
@@ -1071,20 +506,16 @@ public final class RaftNode {
                 soft.equals(lastSoftState) ? null : soft,
                 hard.equals(lastHardState) ? null : hard,
                 log.takeUnstable(),
-                messages,
-                messagesAfterPersist,
+                outbox.messages(),
+                outbox.messagesAfterPersist(),
                 committed,
-                readStates,
-                snapshotToInstall,
-                peersNeedingSnapshot,
+                outbox.readStates(),
+                outbox.snapshotToInstall(),
+                outbox.peersNeedingSnapshot(),
                 forwarder.outcomes());
-        snapshotToInstall = null;
-        peersNeedingSnapshot.clear();
+        outbox.clear();
         lastSoftState = soft;
         lastHardState = hard;
-        messages.clear();
-        messagesAfterPersist.clear();
-        readStates.clear();
         forwarder.clearOutcomes();
         readyOutstanding = true;
         return ready;
@@ -1096,17 +527,12 @@ public final class RaftNode {
             throw new IllegalStateException("advance without an outstanding Ready");
         }
         readyOutstanding = false;
-        HardState persisted = ready.hardState();
-        if (wonPendingDurableVote && role == Role.CANDIDATE && persisted != null && persisted.term() == term
-                && persisted.votedFor() == id) {
-            wonPendingDurableVote = false;
-            becomeLeader();
-        }
+        elections.persisted(ready.hardState());
         if (!ready.entries().isEmpty()) {
             Entry last = ready.entries().get(ready.entries().size() - 1);
             log.stableTo(last.index(), last.term());
-            if (role == Role.LEADER && maybeCommit()) {
-                broadcastAppend();
+            if (role == Role.LEADER && replicator.maybeCommit()) {
+                replicator.broadcastAppend();
             }
         }
     }
@@ -1170,14 +596,6 @@ public final class RaftNode {
 
     /** The leader's view of every member (empty on other roles). */
     public List<PeerProgress> progress() {
-        List<PeerProgress> out = new ArrayList<>();
-        if (role != Role.LEADER) {
-            return out;
-        }
-        out.add(new PeerProgress(id, membership().isVoter(id), log.stableIndex(), log.lastIndex() + 1, null,
-                identity.storageId()));
-        tracker.forEach((peer, pr) -> out.add(new PeerProgress(peer, membership().isVoter(peer), pr.match(), pr.next(),
-                pr.state(), pr.storageId())));
-        return out;
+        return replicator.progress();
     }
 }

@@ -8,18 +8,31 @@
  *   propose ─┤    roles, terms, elections,         │   committed entries, confirmed reads,
  *   readIndex┘    replication; RaftLog             │   snapshot to install / peers needing one
  *                                                  └─► advance(ready) once persisted
- *   RaftNode's parts, each owning its state behind methods:
+ *   RaftNode holds term, vote, role and leader, does the role changes (becomeX) and assembles the Ready.
+ *   Its parts, each owning its state behind methods:
+ *     RoleSteps                 the per-role step tables: which part a message of each kind goes to
+ *     Elections                 election timer, PreVote, campaigns, vote requests and tally, TimeoutNow,
+ *                               leader stickiness and the rules for messages of another term
+ *     Replicator                the leader: propose, membership changes, leadership transfer, appends,
+ *                               heartbeats, snapshots and commit notices to followers, their answers,
+ *                               the §5.4.2 commit rule, CheckQuorum, confirmed reads
+ *     FollowerReplication       a follower: the log-matching check, conflict hints, commits, snapshots
  *     tracker.ProgressTracker   Progress per follower, vote tally, majority questions ──► quorum.MajorityQuorum
  *     ReadOnlyQueue             the leader's ReadIndex rounds and the reads waiting for them
  *     Forwarder                 a follower's batched reads and commands for its leader
  *     ConfigurationTracker      base and latest configuration, last config index, change checks
  *     ClusterIdentity           cluster id, storage ids, whose storage counts
+ *     Outbox                    what the next Ready hands the host: messages (now / after persist),
+ *                               confirmed reads, a snapshot to install, peers needing one
+ *   Elections, Replicator and FollowerReplication queue what they send in the Outbox and reach the
+ *   node's own state only through NodeContext (term, role, leader, vote, setMembership, becomeX),
+ *   which RaftNode implements privately.
  * </pre>
  *
  * <p>Dispatch is by role, then by message kind: {@code becomeLeader / becomeCandidate /
- * becomePreCandidate / becomeFollower} choose the step function, a table filled from an exhaustive
- * {@code switch} over {@link io.rafty.raft.message.Message.Kind}, so a new kind of message does not
- * compile until every role says what it does with it.
+ * becomePreCandidate / becomeFollower} choose the step function, a table in {@code RoleSteps} filled
+ * from an exhaustive {@code switch} over {@link io.rafty.raft.message.Message.Kind}, so a new kind of
+ * message does not compile until every role says what it does with it.
  *
  * What it implements, with the sections of the Raft paper and dissertation the tests cite: leader
  * election with randomized timeouts in ticks, PreVote (§9.6), CheckQuorum and leader stickiness

@@ -5,6 +5,7 @@ import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.message.AppendEntries;
 import io.rafty.raft.message.Message;
 import io.rafty.raft.message.Propose;
+import io.rafty.security.NodeTls;
 import io.rafty.security.PeerAuth;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -90,13 +91,19 @@ public final class PeerClient {
      */
     public PeerClient(Vertx vertx, Map<Integer, String> addresses, Limits limits, PeerRoundTrips roundTrips,
                       PeerAuth auth) {
+        this(vertx, addresses, limits, roundTrips, auth, NodeTls.NONE);
+    }
+
+    /** As the other constructors, over peer TLS when {@code tls} has it ({@code https://} addresses). */
+    public PeerClient(Vertx vertx, Map<Integer, String> addresses, Limits limits, PeerRoundTrips roundTrips,
+                      PeerAuth auth, NodeTls tls) {
         this.roundTrips = roundTrips;
         this.auth = auth;
         this.addresses = addresses instanceof ConcurrentHashMap ? addresses : new ConcurrentHashMap<>(addresses);
         this.limits = limits;
         // The core HTTP client, not the Web client: a peer batch is a bare POST, and the Web client's
         // per-request interceptor chain showed as a tenth of a leader's CPU under read load.
-        HttpClientOptions options = new HttpClientOptions()
+        HttpClientOptions options = tls.peerClient(new HttpClientOptions())
                 .setKeepAlive(true)
                 .setPipelining(true)
                 .setPipeliningLimit(limits.maxInflightRequests())
@@ -144,6 +151,7 @@ public final class PeerClient {
                     .setMethod(HttpMethod.POST)
                     .setHost(address.getHost())
                     .setPort(address.getPort())
+                    .setSsl("https".equals(address.getScheme()))
                     .setURI(PATH)
                     .setTimeout(limits.requestTimeoutMs())
                     .putHeader("content-type", CONTENT_TYPE);

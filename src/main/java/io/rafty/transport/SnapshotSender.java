@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import io.rafty.security.NodeTls;
 import io.rafty.security.PeerAuth;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -57,6 +58,12 @@ public final class SnapshotSender {
     /** As the other constructor, signing every chunk with {@code auth} (null: unsigned). */
     public SnapshotSender(Vertx vertx, Map<Integer, String> addresses, WorkerExecutor worker, int chunkBytes,
                           int timeoutMs, int maxChunkAttempts, PeerAuth auth) {
+        this(vertx, addresses, worker, chunkBytes, timeoutMs, maxChunkAttempts, auth, NodeTls.NONE);
+    }
+
+    /** As the other constructors, over peer TLS when {@code tls} has it ({@code https://} addresses). */
+    public SnapshotSender(Vertx vertx, Map<Integer, String> addresses, WorkerExecutor worker, int chunkBytes,
+                          int timeoutMs, int maxChunkAttempts, PeerAuth auth, NodeTls tls) {
         this.auth = auth;
         this.addresses = addresses;
         this.worker = worker;
@@ -64,8 +71,8 @@ public final class SnapshotSender {
         this.timeoutMs = timeoutMs;
         this.maxChunkAttempts = maxChunkAttempts;
         // The core client, so that the request target on the wire is exactly the one signed.
-        HttpClientOptions options = new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
-                .setConnectTimeout(timeoutMs);
+        HttpClientOptions options = tls.peerClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true)
+                .setConnectTimeout(timeoutMs));
         this.client = QuietConnections.client(vertx, options, new PoolOptions().setHttp1MaxSize(2), "snapshot");
     }
 
@@ -147,6 +154,7 @@ public final class SnapshotSender {
                     .setMethod(HttpMethod.POST)
                     .setHost(base.getHost())
                     .setPort(base.getPort())
+                    .setSsl("https".equals(base.getScheme()))
                     .setURI(target.toString())
                     .setTimeout(timeoutMs)
                     .putHeader("content-type", "application/octet-stream")

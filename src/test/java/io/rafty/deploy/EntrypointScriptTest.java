@@ -65,6 +65,19 @@ class EntrypointScriptTest {
     }
 
     @Test
+    void withTlsThePeersAndTheJoinAddressAreHttps() throws Exception {
+        Entrypoint.Run member = Entrypoint.printEnv(Map.of("RAFTY_HOSTNAME", "rafty-0",
+                "KVSTORE_PEER_TLS_CA", "/etc/rafty/tls/peer-ca.pem"));
+        assertEquals(0, member.exitCode(), member.stderr());
+        assertEquals("2@https://rafty-1.rafty-peers:3001;3@https://rafty-2.rafty-peers:3001",
+                member.env().get("KVSTORE_PEERS"));
+        Entrypoint.Run joining = Entrypoint.printEnv(Map.of("RAFTY_HOSTNAME", "rafty-3",
+                "KVSTORE_TLS_CERT", "/etc/rafty/tls/node.pem"));
+        assertEquals(0, joining.exitCode(), joining.stderr());
+        assertEquals("https://rafty-0.rafty-peers:3001", joining.env().get("KVSTORE_JOIN"));
+    }
+
+    @Test
     void aHostnameWithoutAnOrdinalNeedsAnExplicitId() throws Exception {
         Entrypoint.Run refused = Entrypoint.printEnv(Map.of("RAFTY_HOSTNAME", "rafty"));
         assertEquals(2, refused.exitCode());
