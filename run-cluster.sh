@@ -32,8 +32,10 @@ readonly SECRET_FILE=data/cluster-secret
 # `start --secure` (docs/SECURITY.md, "TLS"): a local peer CA and client CA with node and client certificates in
 # $TLS_DIR (keys readable only by this user), every node on TLS with required client certificates and peer mutual
 # TLS. The mode sticks: while $TLS_DIR/secure exists every command speaks https with the client certificate;
-# clean removes it.
+# clean removes it. Auth is on too: root's password is made once in $ROOT_PASSWORD_FILE (readable only by this
+# user), printed once, and the script logs in as root for add, remove, bench and the examples it prints.
 readonly TLS_DIR=data/tls
+readonly ROOT_PASSWORD_FILE=data/tls/root-password
 SECURE=0
 if [[ -f $TLS_DIR/secure ]]; then
     SECURE=1
@@ -47,7 +49,8 @@ usage: ./run-cluster.sh [command]
                  wait up to ${START_TIMEOUT_S}s for a leader (the default command)
   start --secure the same with TLS: makes a local CA and node/client certificates in $TLS_DIR (openssl),
                  client TLS with required client certificates on the HTTP and etcd ports, and mutual
-                 TLS between the nodes; later commands keep using it until clean
+                 TLS between the nodes; and auth, with root's password made once in $ROOT_PASSWORD_FILE
+                 (printed once); later commands keep using it until clean
   stop           stop the nodes this script started (SIGTERM, SIGKILL after ${STOP_TIMEOUT_S}s)
   status         show each node: up/down, role, term, commitIndex; exit 1 unless all are up
   restart        stop, then start
@@ -261,6 +264,37 @@ ensure_tls() {
     touch "$TLS_DIR/secure"
     SECURE=1
     echo "made a local CA and node and client certificates in $TLS_DIR (keys readable only by $(id -un))"
+    ensure_root_password
+}
+
+# Root's password for the secure cluster's auth: made once (32 hex digits from /dev/urandom, mode 0600) and
+# printed once; every node gets it as KVSTORE_AUTH_ROOT_PASSWORD_FILE (it seeds the user root through the log).
+ensure_root_password() {
+    if [[ -f $ROOT_PASSWORD_FILE ]]; then
+        return 0
+    fi
+    (umask 077 && od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$ROOT_PASSWORD_FILE") \
+        || die "cannot write $ROOT_PASSWORD_FILE"
+    echo "auth is on: the user root's password is $(cat "$ROOT_PASSWORD_FILE")"
+    echo "  (shown once; it stays in $ROOT_PASSWORD_FILE, readable only by $(id -un))"
+}
+
+# A root token of the secure cluster (POST /v1/auth/token), from the first node that answers; empty when the
+# cluster is not secure or none answers.
+root_token() {
+    ((SECURE)) && [[ -f $ROOT_PASSWORD_FILE ]] || return 0
+    local n out tls=()
+    mapfile -t tls < <(curl_tls)
+    for n in "${NODES[@]}" "${EXTRA_NODES[@]}"; do
+        out=$(curl -s -m 10 ${tls[@]+"${tls[@]}"} -X POST -H 'content-type: application/json' \
+            --data "{\"user\":\"root\",\"password\":\"$(cat "$ROOT_PASSWORD_FILE")\"}" \
+            "$(node_url "$n")/v1/auth/token" 2>/dev/null) || continue
+        out=$(sed -n -E 's/.*"token":"([^"]*)".*/\1/p' <<<"$out")
+        if [[ -n $out ]]; then
+            echo "$out"
+            return 0
+        fi
+    done
 }
 
 # The TLS settings of node N in secure mode, one VAR=value a line; nothing otherwise. Peers from the conf file,
@@ -277,6 +311,10 @@ secure_env() {
     echo "KVSTORE_PEER_TLS_CERT=$dir/node$n.pem"
     echo "KVSTORE_PEER_TLS_KEY=$dir/node$n-key.pem"
     echo "KVSTORE_PEER_TLS_CA=$dir/peer-ca.pem"
+    if [[ -f $ROOT_PASSWORD_FILE ]]; then
+        echo "KVSTORE_AUTH=true"
+        echo "KVSTORE_AUTH_ROOT_PASSWORD_FILE=$PWD/$ROOT_PASSWORD_FILE"
+    fi
     peers=$(sed -n -E 's/.*"peers"[[:space:]]*:[[:space:]]*"([^"]*)".*/\1/p' "$(conf_file "$n")" | sed -n 1p)
     if [[ -n $peers ]]; then
         echo "KVSTORE_PEERS=${peers//http:\/\//https://}"
@@ -341,6 +379,9 @@ start_node() {
         join_env=("KVSTORE_JOIN=$RAFTY_JOIN_URL")
     fi
     ensure_secret
+    if ((SECURE)); then
+        ensure_root_password
+    fi
     local tls_env=()
     mapfile -t tls_env < <(secure_env "$n")
     nohup env "${unset_identity[@]}" ${join_env[@]+"${join_env[@]}"} ${tls_env[@]+"${tls_env[@]}"} \
@@ -387,10 +428,11 @@ cmd_start() {
             echo "try:"
             if ((SECURE)); then
                 local tls="--cacert $TLS_DIR/peer-ca.pem --cert $TLS_DIR/client.pem --key $TLS_DIR/client-key.pem"
-                echo "  curl $tls -X PUT --data-binary 'world' $(node_url 1)/v1/kv/hello"
-                echo "  curl $tls $(node_url 2)/v1/kv/hello"
-                echo "  ./rafty get hello --endpoints $(endpoints) $tls"
-                echo "  ETCDCTL_API=3 etcdctl --endpoints=https://$HOST:2379 $tls get hello"
+                echo "  TOKEN=\$(curl -s $tls -d \"{\\\"user\\\":\\\"root\\\",\\\"password\\\":\\\"\$(cat $ROOT_PASSWORD_FILE)\\\"}\" $(node_url 1)/v1/auth/token | sed -E 's/.*\"token\":\"([^\"]*)\".*/\\1/')"
+                echo "  curl $tls -H \"Authorization: Bearer \$TOKEN\" -X PUT --data-binary 'world' $(node_url 1)/v1/kv/hello"
+                echo "  curl $tls -H \"Authorization: Bearer \$TOKEN\" $(node_url 2)/v1/kv/hello"
+                echo "  RAFTY_TOKEN=\$TOKEN ./rafty get hello --endpoints $(endpoints) $tls"
+                echo "  ETCDCTL_API=3 etcdctl --endpoints=https://$HOST:2379 $tls --user root:\$(cat $ROOT_PASSWORD_FILE) get hello"
             else
                 echo "  curl -X PUT --data-binary 'world' $(node_url 1)/v1/kv/hello"
                 echo "  curl $(node_url 2)/v1/kv/hello"
@@ -505,8 +547,12 @@ cmd_clean() {
 cmd_bench() {
     have "$JAVA" || die "$JAVA not found; install a Java 17+ runtime or set JAVA"
     build_jar_if_missing
-    local tls=()
+    local tls=() token
     mapfile -t tls < <(curl_tls)
+    token=$(root_token)
+    if [[ -n $token && -z ${RAFTY_TOKEN:-} ]]; then
+        export RAFTY_TOKEN=$token
+    fi
     exec "$JAVA" ${JAVA_OPTS[@]+"${JAVA_OPTS[@]}"} -jar "$JAR" bench --endpoints "$(endpoints)" ${tls[@]+"${tls[@]}"} "$@"
 }
 
@@ -519,9 +565,13 @@ cmd_chaos() {
 
 # Sends an admin request to the first member that answers; prints the body, fails on a non-2xx status.
 admin_request() {
-    local method=$1 path=$2 body=${3:-} n out status tls=()
+    local method=$1 path=$2 body=${3:-} n out status tls=() token
     have curl || die "curl is needed for add and remove"
     mapfile -t tls < <(curl_tls)
+    token=$(root_token)
+    if [[ -n $token ]]; then
+        tls+=(-H "Authorization: Bearer $token")
+    fi
     for n in "${NODES[@]}" "${EXTRA_NODES[@]}"; do
         out=$(curl -s -m 30 ${tls[@]+"${tls[@]}"} -w '\n%{http_code}' -X "$method" -H 'content-type: application/json' \
             ${body:+--data "$body"} "$(node_url "$n")$path") || continue

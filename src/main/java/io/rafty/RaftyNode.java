@@ -185,6 +185,7 @@ public final class RaftyNode implements AutoCloseable {
             if (metrics != null) {
                 metrics.observe(raft::status, stateMachine::leaseCount);
             }
+            io.rafty.security.Auth auth = auth(config, stateMachine);
             ApiVerticle api = new ApiVerticle(raft, stateMachine, staging, snapshotWorker,
                     new ApiVerticle.Settings(config.host(), config.port(),
                     config.maxKeyBytes(), config.maxValueBytes(), config.maxRequestBodyBytes(), config.maxHeaderBytes(),
@@ -197,15 +198,16 @@ public final class RaftyNode implements AutoCloseable {
                             minLeaseTtlSeconds(config)), addresses, config.readyMaxApplyLagEntries(),
                     config.maxLogListLimit()),
                     new ApiVerticle.BackupSettings(storage.snapshotStore(), config.backupChunkBytes(),
-                            config.maxBackupStreams()), metrics, peerAuth).tls(tls);
+                            config.maxBackupStreams()), metrics, peerAuth, auth).tls(tls);
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());
+            new io.rafty.api.AuthBootstrap(vertx, raft, auth).start();
             EtcdServer etcd = null;
             if (config.etcdPort() > 0) {
                 etcd = new EtcdServer(new EtcdNode(vertx, raft, stateMachine, config, addresses,
                         tls.etcdScheme() + "://" + hostForUrl(config.host()) + ":" + config.etcdPort(), storage::bytesOnDisk,
-                        minLeaseTtlSeconds(config)));
+                        minLeaseTtlSeconds(config)), auth);
                 await(vertx.deployVerticle(etcd, new DeploymentOptions()), "starting the etcd API on port "
                         + config.etcdPort());
             }
@@ -238,6 +240,22 @@ public final class RaftyNode implements AutoCloseable {
         }
         return PeerAuth.create(config.clusterSecret(), new PeerAuth.Limits(config.peerAuthMaxClockSkewMs(),
                 config.peerAuthNonceCacheEntries()), config.id());
+    }
+
+    /**
+     * Client auth as configured. Without it (and with a table that was never enabled) the client API is open, as
+     * etcd's is by default, and the node says so once.
+     */
+    private static io.rafty.security.Auth auth(NodeConfig config, KvStateMachine stateMachine) {
+        if (!config.auth() && !stateMachine.authState().enabled()) {
+            LOG.warning("node " + config.id() + " has auth off (KVSTORE_AUTH): its client API (HTTP"
+                    + (config.etcdPort() > 0 ? " and the etcd port" : "") + ") lets anyone who can reach it read, "
+                    + "write and administer everything; see docs/SECURITY.md");
+        }
+        return new io.rafty.security.Auth(new io.rafty.security.Auth.Settings(config.auth(),
+                config.authRootPassword() == null ? null : config.authRootPassword().reveal(), config.authBcryptCost(),
+                config.authTokenTtlS(), config.authMetricsOpen(), config.authHeaderBytesMax()),
+                stateMachine::authState, System::currentTimeMillis);
     }
 
     /**
@@ -280,6 +298,11 @@ public final class RaftyNode implements AutoCloseable {
 
     public int id() {
         return config.id();
+    }
+
+    /** The configuration this node was started with. */
+    public NodeConfig config() {
+        return config;
     }
 
     /** The port the HTTP server is bound to. */

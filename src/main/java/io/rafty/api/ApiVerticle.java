@@ -93,6 +93,8 @@ public final class ApiVerticle extends VerticleBase {
     private final Metrics metrics;
     /** Null: no cluster secret, the peer routes are open. */
     private final PeerAuth peerAuth;
+    /** Client auth: off unless configured or enabled in the replicated table (see {@link AccessControl}). */
+    private final io.rafty.security.Auth auth;
     /**
      * The node's TLS ({@link #tls}); set before deployment, so the constructors other branches extend stay as
      * they are.
@@ -115,6 +117,16 @@ public final class ApiVerticle extends VerticleBase {
     public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
                        WorkerExecutor snapshotWorker, Settings settings, BackupSettings backups, Metrics metrics,
                        PeerAuth peerAuth) {
+        this(raft, stateMachine, staging, snapshotWorker, settings, backups, metrics, peerAuth,
+                new io.rafty.security.Auth(new io.rafty.security.Auth.Settings(false, null, 10, 300, true, 1024),
+                        stateMachine::authState, System::currentTimeMillis));
+    }
+
+    /** As the other constructors, with client auth as {@code auth} says. */
+    public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
+                       WorkerExecutor snapshotWorker, Settings settings, BackupSettings backups, Metrics metrics,
+                       PeerAuth peerAuth, io.rafty.security.Auth auth) {
+        this.auth = auth;
         this.peerAuth = peerAuth;
         this.metrics = metrics;
         this.raft = raft;
@@ -202,6 +214,11 @@ public final class ApiVerticle extends VerticleBase {
         router.get(PEER_CLUSTER_PATH).handler(this::cluster);
         CrossOrigin crossOrigin = new CrossOrigin(this::memberAddresses);
         router.route("/v1/*").handler(crossOrigin::handle).handler(this::limitQueryParams);
+        // One gate ahead of every client route (everything registered below): a route added later is closed
+        // to anyone but root unless AccessControl names it open or a key route.
+        java.util.function.Consumer<Boolean> authRefusals = authFailures();
+        router.route().handler(new AccessControl(auth, raft, authRefusals)::handle);
+        watches.stillAllowed(this::stillAllowed);
         router.get("/health").handler(this::health);
         router.route("/metrics").handler(crossOrigin::handle);
         router.get("/metrics").handler(new MetricsRoute(vertx, metrics)::scrape);
@@ -241,6 +258,32 @@ public final class ApiVerticle extends VerticleBase {
                         failedOnLeader(ctx, cause, false);
                     }
                 });
+        AuthRoutes authRoutes = new AuthRoutes(vertx, raft, auth, settings.maxKeyBytes(), new AuthRoutes.Plumbing() {
+            @Override
+            public void propose(RoutingContext ctx, Command command, java.util.function.Consumer<KvResult> then) {
+                raft.propose(command).onComplete(ar -> {
+                    if (ar.failed()) {
+                        failedOnLeader(ctx, ar.cause(), true);
+                    } else {
+                        then.accept(ar.result());
+                    }
+                });
+            }
+
+            @Override
+            public void afterReadBarrier(RoutingContext ctx, Runnable read) {
+                ApiVerticle.this.afterReadBarrier(ctx, read);
+            }
+        }, () -> authRefusals.accept(null));
+        router.post(AuthRoutes.TOKEN_PATH).handler(adminBody).handler(authRoutes::token);
+        router.get(AuthRoutes.USERS_PATH).handler(authRoutes::listUsers);
+        router.put(AuthRoutes.USERS_PATH + "/:name").handler(adminBody).handler(authRoutes::putUser);
+        router.get(AuthRoutes.USERS_PATH + "/:name").handler(authRoutes::getUser);
+        router.delete(AuthRoutes.USERS_PATH + "/:name").handler(authRoutes::deleteUser);
+        router.get(AuthRoutes.ROLES_PATH).handler(authRoutes::listRoles);
+        router.put(AuthRoutes.ROLES_PATH + "/:name").handler(adminBody).handler(authRoutes::putRole);
+        router.get(AuthRoutes.ROLES_PATH + "/:name").handler(authRoutes::getRole);
+        router.delete(AuthRoutes.ROLES_PATH + "/:name").handler(authRoutes::deleteRole);
         router.post("/v1/leases").handler(adminBody).handler(leases::grant);
         router.get("/v1/leases").handler(leases::list);
         router.post("/v1/leases/:id/keepalive").handler(leases::keepAlive);
@@ -261,6 +304,39 @@ public final class ApiVerticle extends VerticleBase {
         router.errorHandler(405, ctx -> error(ctx, new ApiException(405, "method_not_allowed",
                 "method " + ctx.request().method() + " is not allowed on " + ctx.request().path())));
         return router;
+    }
+
+    /**
+     * Counts refusals in {@code rafty_auth_failures_total}: {@code kind="token"} (401: no or a bad credential),
+     * {@code "permission"} (403 at the gate), {@code "login"} (a failed login; passed null).
+     */
+    private java.util.function.Consumer<Boolean> authFailures() {
+        if (metrics == null) {
+            return unauthenticated -> { };
+        }
+        io.micrometer.core.instrument.Counter token = authCounter("token");
+        io.micrometer.core.instrument.Counter permission = authCounter("permission");
+        io.micrometer.core.instrument.Counter login = authCounter("login");
+        return unauthenticated -> (unauthenticated == null ? login : unauthenticated ? token : permission).increment();
+    }
+
+    private io.micrometer.core.instrument.Counter authCounter(String kind) {
+        return io.micrometer.core.instrument.Counter.builder("rafty.auth.failures")
+                .description("Client requests refused by auth: token (401), permission (403 at the gate), login "
+                        + "(a wrong user name or password)")
+                .tag("kind", kind).register(metrics.registry());
+    }
+
+    /** Whether a running watch's request may still read {@code keys} (see {@link WatchRoute#stillAllowed}). */
+    private boolean stillAllowed(RoutingContext ctx, io.rafty.kv.KeySelector keys) {
+        AccessControl.Grant grant = ctx.get(AccessControl.GRANT);
+        if (grant == null || grant.principal() == null) {
+            return grant != null || !auth.enforced();
+        }
+        io.rafty.kv.AuthState table = auth.state();
+        io.rafty.kv.AuthState.User user = table.user(grant.user());
+        return user != null && user.passwordRevision() == grant.principal().user().passwordRevision()
+                && io.rafty.security.Permissions.allows(table, user, keys, io.rafty.security.Permissions.Need.READ);
     }
 
     /**
@@ -430,6 +506,7 @@ public final class ApiVerticle extends VerticleBase {
     private void put(RoutingContext ctx) {
         byte[] key = key(ctx);
         Precondition precondition = RequestParams.precondition(ctx);
+        requireKeyWrite(ctx, key, precondition);
         long lease = RequestParams.lease(ctx);
         Buffer body = ctx.body().buffer();
         byte[] value = body == null ? new byte[0] : body.getBytes();
@@ -441,7 +518,22 @@ public final class ApiVerticle extends VerticleBase {
     }
 
     private void delete(RoutingContext ctx) {
-        write(ctx, new Command.Delete(key(ctx), RequestParams.precondition(ctx)));
+        byte[] key = key(ctx);
+        Precondition precondition = RequestParams.precondition(ctx);
+        requireKeyWrite(ctx, key, precondition);
+        write(ctx, new Command.Delete(key, precondition));
+    }
+
+    /**
+     * Write on {@code key}; with a precondition also read, since the precondition compares the current value and
+     * a failed one answers 412 with it ({@code "current"}).
+     */
+    private static void requireKeyWrite(RoutingContext ctx, byte[] key, Precondition precondition) {
+        AccessControl.requireWrite(ctx, io.rafty.kv.KeySelector.key(key), "writing");
+        if (precondition != null && !precondition.equals(Precondition.NONE)) {
+            AccessControl.requireRead(ctx, io.rafty.kv.KeySelector.key(key), "a write with a precondition (its "
+                    + "compare reads the current value, and a failed one answers with it)");
+        }
     }
 
     /**
@@ -476,6 +568,7 @@ public final class ApiVerticle extends VerticleBase {
     /** {@code write}, wrapped with the request's {@code Idempotency-Key} when it has one (400 when malformed). */
     private Command withIdempotencyKey(RoutingContext ctx, Command write) {
         List<String> keys = ctx.request().headers().getAll(IDEMPOTENCY_KEY);
+        String user = AccessControl.grant(ctx).user();
         if (keys.size() > 1) {
             throw ApiException.badRequest("the Idempotency-Key header is given more than once");
         }
@@ -486,7 +579,10 @@ public final class ApiVerticle extends VerticleBase {
         if (problem != null) {
             throw ApiException.badRequest(problem);
         }
-        return new Command.Idempotent(keys.get(0).getBytes(StandardCharsets.US_ASCII),
+        // With auth, the key is the user's own: a retry is answered only to the user who made the first attempt,
+        // and another user's equal key is another key (names hold no NUL, so the two parts cannot blur).
+        String scoped = user == null ? keys.get(0) : "user\0" + user + "\0" + keys.get(0);
+        return new Command.Idempotent(scoped.getBytes(StandardCharsets.UTF_8),
                 settings.idempotencyWindowRevisions(), write);
     }
 
@@ -515,7 +611,7 @@ public final class ApiVerticle extends VerticleBase {
             // No key write ends like this (write() answers replays and reused keys; an HTTP transaction has no
             // kept values and no past-revision gets, which only etcd's API sends): a bug, answered, not left hanging.
             case COMPACTED, COMPACT_REFUSED, REPLAYED, IDEMPOTENCY_KEY_REUSED, LEASE_GRANTED, LEASE_EXISTS,
-                 LEASE_REVOKED, LEASE_CHECKPOINTED, TXN_KEY_NOT_FOUND, TXN_REVISION_UNAVAILABLE ->
+                 LEASE_REVOKED, LEASE_CHECKPOINTED, TXN_KEY_NOT_FOUND, TXN_REVISION_UNAVAILABLE, AUTH_CHANGED ->
                     new ApiException(500, "internal", "internal error");
         };
         if (refusal != null) {
@@ -537,6 +633,7 @@ public final class ApiVerticle extends VerticleBase {
     private void txn(RoutingContext ctx) {
         Txn txn = TxnJson.parse(ctx.body().buffer(), new TxnJson.Limits(settings.maxKeyBytes(),
                 settings.maxValueBytes(), settings.maxListLimit(), settings.maxTxnOps()));
+        AccessControl.requireTxn(ctx, txn);
         if (!txn.readOnly()) {
             write(ctx, new Command.Transaction(txn));
             return;
@@ -553,6 +650,7 @@ public final class ApiVerticle extends VerticleBase {
 
     private void get(RoutingContext ctx) {
         byte[] key = key(ctx);
+        AccessControl.requireRead(ctx, io.rafty.kv.KeySelector.key(key), "reading");
         boolean raw = ctx.queryParams().contains("raw");
         Long revision = RequestParams.revision(ctx, "revision", 1);
         afterReadBarrier(ctx, () -> {
@@ -589,6 +687,8 @@ public final class ApiVerticle extends VerticleBase {
         int limit = RequestParams.limit(ctx, settings.maxListLimit());
         Long revision = RequestParams.revision(ctx, "revision", 1);
         byte[] from = prefix == null ? new byte[0] : prefix;
+        // The whole requested prefix must be readable, not just the keys that happen to exist now.
+        AccessControl.requireRead(ctx, io.rafty.kv.KeySelector.prefix(from), "listing");
         afterReadBarrier(ctx, () -> vertx.executeBlocking(() -> revision == null
                 ? stateMachine.list(from, after, limit + 1)
                 : stateMachine.listAt(from, after, limit + 1, revision), false).onComplete(ar -> {

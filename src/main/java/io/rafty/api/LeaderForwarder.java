@@ -71,7 +71,7 @@ final class LeaderForwarder {
                 .setMethod(method)
                 .setTimeout(timeoutMs)
                 .putHeader(FORWARDED_HEADER, "1");
-        for (String name : new String[] {"content-type", ApiVerticle.IDEMPOTENCY_KEY}) {
+        for (String name : new String[] {"content-type", ApiVerticle.IDEMPOTENCY_KEY, "authorization"}) {
             String value = ctx.request().getHeader(name);
             if (value != null) {
                 options.putHeader(name, value);

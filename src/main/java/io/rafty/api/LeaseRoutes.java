@@ -105,6 +105,8 @@ final class LeaseRoutes {
 
     /** {@code GET /v1/leases/{id}} → {@code {"id","ttl","remaining","keys":[…]}} (the leader's view). */
     void get(RoutingContext ctx) {
+        // The answer lists the lease's keys, which may be anyone's: with auth on, read on every key (or root).
+        AccessControl.requireRead(ctx, io.rafty.kv.KeySelector.prefix(new byte[0]), "reading a lease's keys");
         long id = id(ctx);
         raft.leaseInfo(id).onComplete(ar -> {
             if (ar.failed()) {
@@ -136,6 +138,7 @@ final class LeaseRoutes {
 
     /** {@code GET /v1/leases} → {@code {"leases":[{"id","ttl"}…]}}, a linearizable read. */
     void list(RoutingContext ctx) {
+        AccessControl.requireRead(ctx, io.rafty.kv.KeySelector.prefix(new byte[0]), "listing the leases");
         plumbing.afterReadBarrier(ctx, () -> {
             JsonArray leases = new JsonArray();
             for (Lease lease : stateMachine.leases()) {
@@ -147,6 +150,8 @@ final class LeaseRoutes {
 
     /** {@code DELETE /v1/leases/{id}} → {@code {"id","revision","deleted":n}}: every key of it at one revision. */
     void revoke(RoutingContext ctx) {
+        // A revoke deletes every key attached to the lease, which may be anyone's: write on every key (or root).
+        AccessControl.requireWrite(ctx, io.rafty.kv.KeySelector.prefix(new byte[0]), "revoking a lease");
         long id = id(ctx);
         plumbing.propose(ctx, new Command.LeaseRevoke(id), result -> {
             if (result instanceof KvResult.LeaseRevoked revoked) {

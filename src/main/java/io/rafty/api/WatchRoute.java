@@ -60,6 +60,12 @@ final class WatchRoute {
     private List<WatchMessage> lastBatch;
     private byte[] lastBatchBytes;
     private long keepaliveTimer = -1;
+    /**
+     * Whether a stream's request may still read its keys, asked before every batch is written: a role change or
+     * a user's deletion ends a running watch (with {@code cancelled} {@code permission_denied}) as soon as this
+     * node has applied it, not only new ones. Always true without auth.
+     */
+    private java.util.function.BiPredicate<RoutingContext, KeySelector> stillAllowed = (ctx, keys) -> true;
 
     WatchRoute(Vertx vertx, RaftVerticle raft, int maxKeyBytes, int defaultProgressMs, int idleTimeoutMs) {
         this.vertx = vertx;
@@ -67,6 +73,10 @@ final class WatchRoute {
         this.maxKeyBytes = maxKeyBytes;
         this.defaultProgressMs = defaultProgressMs;
         this.keepaliveNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, idleTimeoutMs / 3));
+    }
+
+    void stillAllowed(java.util.function.BiPredicate<RoutingContext, KeySelector> check) {
+        this.stillAllowed = check;
     }
 
     /** Starts the keepalive timer; call on the API verticle's context. */
@@ -120,6 +130,9 @@ final class WatchRoute {
     }
 
     private void watch(RoutingContext ctx, KeySelector selector) {
+        // Read on every key the watch can report: a prefix watch needs read on the whole prefix (the empty one on
+        // every key), and prevKv shows nothing a reader of those keys could not read anyway.
+        AccessControl.requireRead(ctx, selector, "a watch");
         Long lastEventId = RequestParams.revisionValue(ctx.request().getHeader("Last-Event-ID"), "Last-Event-ID", 0);
         Long from = RequestParams.revision(ctx, "fromRevision", 1);
         boolean prevKv = RequestParams.flag(ctx, "prevKv", false);
@@ -151,7 +164,7 @@ final class WatchRoute {
         if (ctx.response().closed()) {
             return;
         }
-        Stream stream = new Stream(ctx, Vertx.currentContext());
+        Stream stream = new Stream(ctx, Vertx.currentContext(), request.selector());
         raft.watch(request, stream).onComplete(ar -> {
             if (ar.failed()) {
                 ctx.fail(ar.cause());
@@ -171,9 +184,11 @@ final class WatchRoute {
         private boolean clientGone;
         private boolean ended;
         private long lastWriteNanos = System.nanoTime();
+        private final KeySelector selector;
 
-        Stream(RoutingContext ctx, Context context) {
+        Stream(RoutingContext ctx, Context context, KeySelector selector) {
             this.ctx = ctx;
+            this.selector = selector;
             this.response = ctx.response();
             this.context = context;
         }
@@ -208,6 +223,20 @@ final class WatchRoute {
             }
             if (messages.get(0) instanceof WatchMessage.Created) {
                 begin();
+            }
+            if (!(messages.get(messages.size() - 1) instanceof WatchMessage.Cancelled)
+                    && !stillAllowed.test(ctx, selector)) {
+                ended = true;
+                open.remove(this);
+                if (watchId >= 0) {
+                    raft.cancelWatch(watchId);
+                }
+                if (messages.get(0) instanceof WatchMessage.Created) {
+                    begin();
+                }
+                response.end(Buffer.buffer(sse(-1, "cancelled", new JsonObject().put("reason", "permission_denied")
+                        .put("revision", messages.get(messages.size() - 1).revision()))));
+                return;
             }
             Buffer bytes = Buffer.buffer(encode(messages));
             lastWriteNanos = System.nanoTime();

@@ -39,11 +39,15 @@ public final class RaftyHttp {
     static final int MAX_BODY_BYTES = 64 << 20;
 
     private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    /** The environment variable holding a token (from {@code POST /v1/auth/token}) sent with every request. */
+    public static final String TOKEN_ENV = "RAFTY_TOKEN";
 
     private final List<URI> endpoints;
     private final HttpClient http;
     private final Duration requestTimeout;
     private final PrintWriter verbose;
+    /** Sent as {@code Authorization: Bearer} with every request when set ($RAFTY_TOKEN); never printed. */
+    private final String token;
 
     /**
      * @param verbose where to say which endpoint answered and why others were skipped; null for silence
@@ -61,6 +65,8 @@ public final class RaftyHttp {
         this.endpoints = List.copyOf(endpoints);
         this.requestTimeout = requestTimeout;
         this.verbose = verbose;
+        String fromEnv = System.getenv(TOKEN_ENV);
+        this.token = fromEnv == null || fromEnv.isBlank() ? null : fromEnv.strip();
         HttpClient.Builder builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(connectTimeout).followRedirects(HttpClient.Redirect.NEVER);
         this.http = (tls == null ? builder : builder.sslContext(tls)).build();
@@ -216,6 +222,9 @@ public final class RaftyHttp {
     private HttpRequest.Builder request(URI endpoint, String pathAndQuery, String method, byte[] body,
                                         String contentType) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(endpoint + pathAndQuery)).timeout(requestTimeout);
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
         if (body == null) {
             return request.method(method, HttpRequest.BodyPublishers.noBody());
         }

@@ -381,7 +381,15 @@ public final class ConfigLoader {
                 s.booleanValue("tlsClientAuth", false),
                 pemPath(s, "peerTlsCert"),
                 pemPath(s, "peerTlsKey"),
-                pemPath(s, "peerTlsCa"));
+                pemPath(s, "peerTlsCa"),
+                s.booleanValue("auth", NodeConfig.DEFAULT_AUTH),
+                s.values.get("authRootPassword") == null ? null
+                        : RootPassword.of((String) s.values.get("authRootPassword")),
+                path(s, "authRootPasswordFile"),
+                s.intValue("authBcryptCost", NodeConfig.DEFAULT_AUTH_BCRYPT_COST),
+                s.intValue("authTokenTtlS", NodeConfig.DEFAULT_AUTH_TOKEN_TTL_S),
+                s.booleanValue("authMetricsOpen", NodeConfig.DEFAULT_AUTH_METRICS_OPEN),
+                s.intValue("authHeaderBytesMax", NodeConfig.DEFAULT_AUTH_HEADER_BYTES_MAX));
     }
 
     /** A TLS file setting as a path, or null when unset; an empty value is an error, not "off". */
@@ -424,6 +432,22 @@ public final class ConfigLoader {
         } catch (InvalidPathException e) {
             throw new ConfigException("clusterSecretFile", "clusterSecretFile " + Peer.quote(file)
                     + " is not a valid path");
+        }
+    }
+
+    /** A path setting, or null when unset; an empty value is an error. */
+    private static Path path(Settings s, String key) {
+        String file = (String) s.values.get(key);
+        if (file == null) {
+            return null;
+        }
+        try {
+            if (file.isBlank()) {
+                throw new ConfigException(key, key + " must not be empty");
+            }
+            return Path.of(file.strip());
+        } catch (InvalidPathException e) {
+            throw new ConfigException(key, key + " " + Peer.quote(file) + " is not a valid path");
         }
     }
 
@@ -474,7 +498,7 @@ public final class ConfigLoader {
                 kind = Kind.STRING;
             } else if (type == List.class) {
                 kind = Kind.PEERS;
-            } else if (type == ClusterSecret.class) {
+            } else if (type == ClusterSecret.class || type == RootPassword.class) {
                 kind = Kind.SECRET;
             } else {
                 throw new IllegalStateException("no loader for setting " + component.getName() + " of type " + type);

@@ -115,6 +115,15 @@ import java.util.stream.Stream;
  *                                talk mutual TLS and {@code /raft/*} needs a client certificate from that CA
  * @param peerTlsKey              PEM private key of {@code peerTlsCert}
  * @param peerTlsCa               PEM CA(s) every peer's certificate, client and server side, must chain to
+ * @param auth                    users, roles and tokens on the client API and the etcd port (docs/SECURITY.md);
+ *                                needs a root password
+ * @param authRootPassword        the password the user root gets when auth is first enabled; null: none given
+ *                                here (then read from {@code authRootPasswordFile})
+ * @param authRootPasswordFile    the file the root password is read from, or null
+ * @param authBcryptCost          bcrypt's cost for password hashes (2^cost rounds)
+ * @param authTokenTtlS           how long a token from {@code POST /v1/auth/token} is good for, in seconds
+ * @param authMetricsOpen         with auth on, {@code GET /metrics} stays open (true) or needs the root role
+ * @param authHeaderBytesMax      the longest {@code Authorization} header accepted; longer is 401
  */
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
@@ -135,7 +144,9 @@ public record NodeConfig(
         int etcdMaxKeepAlivesInFlight, ClusterSecret clusterSecret, Path clusterSecretFile, int peerAuthMaxClockSkewMs,
         int peerAuthNonceCacheEntries, int maxLogListLimit,
         Path tlsCert, Path tlsKey, Path tlsCa, boolean tlsClientAuth, Path peerTlsCert, Path peerTlsKey,
-        Path peerTlsCa) {
+        Path peerTlsCa,
+        boolean auth, RootPassword authRootPassword, Path authRootPasswordFile, int authBcryptCost, int authTokenTtlS,
+        boolean authMetricsOpen, int authHeaderBytesMax) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_TICK_INTERVAL_MS = 50;
@@ -211,6 +222,14 @@ public record NodeConfig(
      * Ten seconds of peer requests at 10 000 a second; about 100 bytes each, so about 10 MB when full.
      */
     public static final int DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES = 100_000;
+    public static final boolean DEFAULT_AUTH = false;
+    /** bcrypt's usual cost: tens of milliseconds per check on this kind of machine. */
+    public static final int DEFAULT_AUTH_BCRYPT_COST = 10;
+    /** etcd's default simple-token TTL is 300 s too. */
+    public static final int DEFAULT_AUTH_TOKEN_TTL_S = 300;
+    public static final boolean DEFAULT_AUTH_METRICS_OPEN = true;
+    /** A Rafty token is about 120 bytes; a header far longer is not one. */
+    public static final int DEFAULT_AUTH_HEADER_BYTES_MAX = 1024;
 
     /** The storage directory used when none is configured: {@code data/node<id>}. */
     public static Path defaultStorageDir(int id) {
@@ -327,6 +346,24 @@ public record NodeConfig(
         }
         positive("peerAuthMaxClockSkewMs", peerAuthMaxClockSkewMs);
         positive("peerAuthNonceCacheEntries", peerAuthNonceCacheEntries);
+        if (authRootPassword != null && authRootPasswordFile != null) {
+            throw new ConfigException("authRootPassword", "set either the root password or the file that holds it, "
+                    + "not both (authRootPassword / KVSTORE_AUTH_ROOT_PASSWORD, authRootPasswordFile / "
+                    + "KVSTORE_AUTH_ROOT_PASSWORD_FILE)");
+        }
+        if (authRootPassword == null && authRootPasswordFile != null) {
+            authRootPassword = RootPassword.read(authRootPasswordFile);
+        }
+        if (auth && authRootPassword == null) {
+            throw new ConfigException("auth", "auth is on but there is no root password: set "
+                    + "KVSTORE_AUTH_ROOT_PASSWORD_FILE (preferred) or KVSTORE_AUTH_ROOT_PASSWORD");
+        }
+        if (authBcryptCost < 4 || authBcryptCost > 31) {
+            throw new ConfigException("authBcryptCost", "authBcryptCost must be between 4 and 31, was "
+                    + authBcryptCost);
+        }
+        positive("authTokenTtlS", authTokenTtlS);
+        positive("authHeaderBytesMax", authHeaderBytesMax);
         join = join == null ? "" : join.trim();
         if (!join.isEmpty()) {
             if (!join.startsWith("http://") && !join.startsWith("https://")) {
@@ -359,7 +396,9 @@ public record NodeConfig(
                 DEFAULT_ETCD_PORT, DEFAULT_MAX_VALUE_BYTES + ETCD_MESSAGE_OVERHEAD_BYTES,
                 DEFAULT_ETCD_MAX_KEEPALIVES_IN_FLIGHT, null, null, DEFAULT_PEER_AUTH_MAX_CLOCK_SKEW_MS,
                 DEFAULT_PEER_AUTH_NONCE_CACHE_ENTRIES, DEFAULT_MAX_LOG_LIST_LIMIT,
-                null, null, null, false, null, null, null);
+                null, null, null, false, null, null, null,
+                DEFAULT_AUTH, null, null, DEFAULT_AUTH_BCRYPT_COST, DEFAULT_AUTH_TOKEN_TTL_S,
+                DEFAULT_AUTH_METRICS_OPEN, DEFAULT_AUTH_HEADER_BYTES_MAX);
     }
 
     /** Whether the shared client/peer port speaks TLS: with a client certificate, or with peer TLS. */

@@ -159,6 +159,20 @@
  * <tr><td>peerTlsKey</td><td>KVSTORE_PEER_TLS_KEY</td><td>none</td><td>PEM private key of peerTlsCert</td></tr>
  * <tr><td>peerTlsCa</td><td>KVSTORE_PEER_TLS_CA</td><td>none</td><td>PEM CA(s) every node's certificate (peerTlsCert,
  *     and tlsCert, which peers also meet) must chain to</td></tr>
+ * <tr><td>auth</td><td>KVSTORE_AUTH</td><td>false</td><td>users, roles and tokens on the client API
+ *     (docs/SECURITY.md "Client auth"); needs a root password, or the node stops. Off, the node warns once that
+ *     its client API is open</td></tr>
+ * <tr><td>authRootPasswordFile</td><td>KVSTORE_AUTH_ROOT_PASSWORD_FILE</td><td>none</td><td>a file holding root's
+ *     first password (surrounding whitespace ignored; 8+ characters, at most 72 bytes); the better way</td></tr>
+ * <tr><td>authRootPassword</td><td>KVSTORE_AUTH_ROOT_PASSWORD</td><td>none</td><td>root's first password; never
+ *     logged; setting both this and the file stops the node</td></tr>
+ * <tr><td>authBcryptCost</td><td>KVSTORE_AUTH_BCRYPT_COST</td><td>10</td><td>bcrypt cost of password hashes
+ *     (4-31)</td></tr>
+ * <tr><td>authTokenTtlS</td><td>KVSTORE_AUTH_TOKEN_TTL_S</td><td>300</td><td>seconds a token is good for</td></tr>
+ * <tr><td>authMetricsOpen</td><td>KVSTORE_AUTH_METRICS_OPEN</td><td>true</td><td>with auth on, {@code GET /metrics}
+ *     stays open; false: root only</td></tr>
+ * <tr><td>authHeaderBytesMax</td><td>KVSTORE_AUTH_HEADER_BYTES_MAX</td><td>1024</td><td>the longest
+ *     {@code Authorization} header looked at; longer is 401</td></tr>
  * </table>
  *
  * <p>Every limit must be positive, except the history retentions and the progress interval, for which 0

@@ -52,6 +52,8 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
     @Override
     public void range(RangeRequest request, StreamObserver<RangeResponse> observer) {
         Calls.unary("Range", observer, () -> {
+            EtcdAuth.requireRead(EtcdAuth.grant(), EtcdAuth.keys(request.getKey().toByteArray(),
+                    request.getRangeEnd().toByteArray()));
             RangeReads.Query query = RangeReads.Query.of(request);
             if (request.getRevision() < 0) {
                 throw EtcdErrors.FUTURE_REV;
@@ -95,6 +97,12 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
                 throw EtcdErrors.EMPTY_KEY;
             }
             byte[] key = EtcdTxns.key(request.getKey().toByteArray(), limits);
+            EtcdAuth.Grant grant = EtcdAuth.grant();
+            EtcdAuth.requireWrite(grant, io.rafty.kv.KeySelector.key(key));
+            if (request.getPrevKv() || request.getIgnoreValue()) {
+                // prev_kv answers the old value; ignore_value writes it again: both read it.
+                EtcdAuth.requireRead(grant, io.rafty.kv.KeySelector.key(key));
+            }
             if (request.getValue().size() > limits.maxValueBytes()) {
                 throw EtcdErrors.REQUEST_TOO_LARGE;
             }
@@ -152,6 +160,12 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
     public void deleteRange(DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> observer) {
         Calls.unary("DeleteRange", observer, () -> {
             KeySelector keys = EtcdTxns.selector(KeyRange.of(request.getKey(), request.getRangeEnd()), limits);
+            EtcdAuth.Grant grant = EtcdAuth.grant();
+            KeySelector checked = EtcdAuth.keys(request.getKey().toByteArray(), request.getRangeEnd().toByteArray());
+            EtcdAuth.requireWrite(grant, checked);
+            if (request.getPrevKv()) {
+                EtcdAuth.requireRead(grant, checked);
+            }
             // Many keys are deleted by a one-op transaction: all at one revision, an event per key.
             Command command = keys.many()
                     ? new Command.Transaction(new Txn(List.of(), List.of(new Txn.Delete(keys)), List.of()))
@@ -189,12 +203,32 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
     public void txn(TxnRequest request, StreamObserver<TxnResponse> observer) {
         Calls.unary("Txn", observer, () -> {
             Txn txn = EtcdTxns.parse(request, limits);
+            EtcdAuth.Grant grant = EtcdAuth.grant();
+            EtcdAuth.requireTxn(grant, txn);
+            requirePrevReads(grant, request);
             Future<KvResult> done = txn.readOnly()
                     ? node.raft().readBarrier().compose(ignored -> node.vertx().executeBlocking(
                             () -> node.stateMachine().readTransaction(txn), false))
                     : node.raft().propose(new Command.Transaction(txn));
             return done.map(result -> txnResponse(request, result));
         });
+    }
+
+    /** Read on the keys of every op of {@code request} (nested ones too) that answers previous values. */
+    private static void requirePrevReads(EtcdAuth.Grant grant, TxnRequest request) {
+        for (java.util.List<io.etcd.jetcd.api.RequestOp> ops : java.util.List.of(request.getSuccessList(),
+                request.getFailureList())) {
+            for (io.etcd.jetcd.api.RequestOp op : ops) {
+                if (op.hasRequestPut() && (op.getRequestPut().getPrevKv() || op.getRequestPut().getIgnoreValue())) {
+                    EtcdAuth.requireRead(grant, KeySelector.key(op.getRequestPut().getKey().toByteArray()));
+                } else if (op.hasRequestDeleteRange() && op.getRequestDeleteRange().getPrevKv()) {
+                    EtcdAuth.requireRead(grant, EtcdAuth.keys(op.getRequestDeleteRange().getKey().toByteArray(),
+                            op.getRequestDeleteRange().getRangeEnd().toByteArray()));
+                } else if (op.hasRequestTxn()) {
+                    requirePrevReads(grant, op.getRequestTxn());
+                }
+            }
+        }
     }
 
     private TxnResponse txnResponse(TxnRequest request, KvResult result) {
@@ -281,6 +315,7 @@ final class EtcdKvService extends KVGrpc.KVImplBase {
     @Override
     public void compact(CompactionRequest request, StreamObserver<CompactionResponse> observer) {
         Calls.unary("Compact", observer, () -> {
+            EtcdAuth.requireRoot(EtcdAuth.grant());
             if (request.getRevision() < 1) {
                 throw EtcdErrors.COMPACTED;
             }

@@ -44,14 +44,36 @@ public final class EtcdServer extends VerticleBase {
     private final EtcdNode node;
     private HttpServer server;
 
+    private final io.rafty.security.Auth auth;
+
     public EtcdServer(EtcdNode node) {
+        this(node, authOf(node));
+    }
+
+    /** As the other constructor, with the node's client auth (shared with the HTTP API: one login throttle). */
+    public EtcdServer(EtcdNode node, io.rafty.security.Auth auth) {
         this.node = node;
+        this.auth = auth;
+    }
+
+    /** Client auth as {@code node}'s configuration and replicated table say. */
+    static io.rafty.security.Auth authOf(EtcdNode node) {
+        NodeConfig config = node.config();
+        return new io.rafty.security.Auth(new io.rafty.security.Auth.Settings(config.auth(),
+                config.authRootPassword() == null ? null : config.authRootPassword().reveal(), config.authBcryptCost(),
+                config.authTokenTtlS(), config.authMetricsOpen(), config.authHeaderBytesMax()),
+                node.stateMachine()::authState, System::currentTimeMillis);
     }
 
     /**
      * The services this server registers. To add one, construct it here from {@code node}.
      */
     static List<BindableService> services(EtcdNode node) {
+        return services(node, authOf(node));
+    }
+
+    /** The services, the Auth service (Authenticate) among them. */
+    static List<BindableService> services(EtcdNode node, io.rafty.security.Auth auth) {
         NodeConfig config = node.config();
         // etcd sends progress notifications every 10 minutes; Rafty's watchProgressMs of 0 means "never" for
         // SSE, and an etcd client asking for progress_notify expects some, so etcd's interval stands in.
@@ -67,7 +89,8 @@ public final class EtcdServer extends VerticleBase {
                 new EtcdMaintenanceService(node),
                 new EtcdClusterService(node),
                 new EtcdWatchService(node.raft(), config.id(), new EtcdWatchService.Settings(progressMs)),
-                leasesWithList);
+                leasesWithList,
+                new EtcdAuthService(node, auth));
     }
 
     @Override
@@ -75,8 +98,8 @@ public final class EtcdServer extends VerticleBase {
         context.exceptionHandler(this::onUncaught);
         GrpcIoServer grpc = GrpcIoServer.server(vertx,
                 new GrpcServerOptions().setMaxMessageSize(node.config().etcdMaxMessageBytes()));
-        for (BindableService service : services(node)) {
-            grpc.addService(service);
+        for (BindableService service : services(node, auth)) {
+            grpc.addService(gated(service));
         }
         // With tlsCert: TLS, HTTP/2 by ALPN (h2 only), client certificates from tlsCa with tlsClientAuth.
         HttpServerOptions options = NodeTls.of(node.config()).etcdPort(new HttpServerOptions())
@@ -90,6 +113,84 @@ public final class EtcdServer extends VerticleBase {
                 .requestHandler(grpc);
         return server.listen();
     }
+
+    /**
+     * {@code service} behind the auth gate (docs/SECURITY.md "The etcd port"). Without auth every call gets the
+     * grant {@link EtcdAuth#ALL}. With auth, {@code Auth/Authenticate} is the one open method; every other call
+     * needs a Rafty token in the {@code token} metadata (what etcd clients send after Authenticate): none is
+     * UNAUTHENTICATED "etcdserver: user name is empty", a bad, expired or revoked one UNAUTHENTICATED
+     * "etcdserver: invalid auth token" (on which etcd clients log in again). KV and Watch check each request's
+     * keys themselves ({@link EtcdAuth}); every other service — Lease, Cluster, Maintenance, the rest of Auth —
+     * needs the role root (PERMISSION_DENIED "etcdserver: permission denied"). A refused call is closed at its
+     * first message or half-close, before any handler sees it.
+     */
+    private BindableService gated(BindableService service) {
+        io.grpc.ServerInterceptor gate = new io.grpc.ServerInterceptor() {
+            @Override
+            public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call,
+                    io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, R> next) {
+                io.grpc.MethodDescriptor<Q, R> method = call.getMethodDescriptor();
+                if (!auth.enforced() || AUTHENTICATE.equals(method.getFullMethodName())) {
+                    return io.grpc.Contexts.interceptCall(io.grpc.Context.current().withValue(EtcdAuth.GRANT,
+                            EtcdAuth.ALL), call, headers, next);
+                }
+                String token = headers.get(TOKEN_KEY);
+                if (token == null) {
+                    return refused(call, io.grpc.Status.UNAUTHENTICATED.withDescription("etcdserver: user name is empty"));
+                }
+                io.rafty.security.Auth.Principal principal;
+                try {
+                    principal = auth.principal(token);
+                } catch (io.rafty.security.Auth.Unauthenticated e) {
+                    return refused(call, io.grpc.Status.UNAUTHENTICATED.withDescription("etcdserver: invalid auth token"));
+                }
+                if (!KEY_SERVICES.contains(method.getServiceName()) && !principal.root()) {
+                    return refused(call, io.grpc.Status.PERMISSION_DENIED.withDescription(EtcdAuth.PERMISSION_DENIED));
+                }
+                return io.grpc.Contexts.interceptCall(io.grpc.Context.current().withValue(EtcdAuth.GRANT,
+                        new EtcdAuth.Grant(principal)), call, headers, next);
+            }
+        };
+        return () -> io.grpc.ServerInterceptors.intercept(service, gate);
+    }
+
+    /** The one method open with auth on: logging in. */
+    static final String AUTHENTICATE = "etcdserverpb.Auth/Authenticate";
+    /** The services that check each request's keys; the others need root. */
+    static final java.util.Set<String> KEY_SERVICES = java.util.Set.of("etcdserverpb.KV", "etcdserverpb.Watch");
+
+    /**
+     * A listener that closes the call with {@code status} at its first message or half-close — not inside
+     * startCall, where the Vert.x bridge is still setting the call up (a close there made it fail the stream a
+     * second time, logged SEVERE).
+     */
+    private static <Q, R> io.grpc.ServerCall.Listener<Q> refused(io.grpc.ServerCall<Q, R> call, io.grpc.Status status) {
+        call.request(1);
+        return new io.grpc.ServerCall.Listener<>() {
+            private boolean closed;
+
+            private void refuse() {
+                if (!closed) {
+                    closed = true;
+                    call.close(status, new io.grpc.Metadata());
+                }
+            }
+
+            @Override
+            public void onMessage(Q message) {
+                refuse();
+            }
+
+            @Override
+            public void onHalfClose() {
+                refuse();
+            }
+        };
+    }
+
+    /** The metadata key etcd clients send their token in. */
+    static final io.grpc.Metadata.Key<String> TOKEN_KEY = io.grpc.Metadata.Key.of("token",
+            io.grpc.Metadata.ASCII_STRING_MARSHALLER);
 
     @Override
     public Future<?> stop() {

@@ -113,6 +113,8 @@ public final class EtcdWatchService extends WatchGrpc.WatchImplBase {
         private boolean draining;
         /** Read by the hub on the Raft context. */
         private volatile boolean congested;
+        /** What the stream's token allows, as the gate found it when the call started (null: refuse). */
+        private final EtcdAuth.Grant grant = EtcdAuth.GRANT.get();
 
         Stream(ServerCallStreamObserver<WatchResponse> out, Context context) {
             this.out = out;
@@ -181,6 +183,16 @@ public final class EtcdWatchService extends WatchGrpc.WatchImplBase {
         }
 
         private void create(WatchCreateRequest create) {
+            try {
+                if (grant == null) {
+                    throw EtcdAuth.denied();
+                }
+                EtcdAuth.requireRead(grant, EtcdAuth.keys(create.getKey().toByteArray(), create.getRangeEnd().toByteArray()));
+            } catch (io.grpc.StatusRuntimeException denied) {
+                refuse(EtcdAuth.PERMISSION_DENIED);
+                done();
+                return;
+            }
             byte[] key = create.getKey().toByteArray();
             if (key.length == 0) {
                 key = new byte[] {0}; // as etcd: the empty key is "\0", the smallest key

@@ -8,10 +8,10 @@ import java.util.List;
  * kind exhaustively.
  */
 public sealed interface Command permits Command.KeyCommand, Command.Compact, Command.Transaction, Command.Idempotent,
-        Command.LeaseGrant, Command.LeaseRevoke, Command.LeaseCheckpoint {
+        Command.LeaseGrant, Command.LeaseRevoke, Command.LeaseCheckpoint, Command.Auth {
 
     /** Every kind of command, for exhaustive switches. */
-    enum Kind { PUT, DELETE, COMPACT, TXN, IDEMPOTENT, LEASE_GRANT, LEASE_REVOKE, LEASE_CHECKPOINT }
+    enum Kind { PUT, DELETE, COMPACT, TXN, IDEMPOTENT, LEASE_GRANT, LEASE_REVOKE, LEASE_CHECKPOINT, AUTH }
 
     Kind kind();
 
@@ -126,6 +126,18 @@ public sealed interface Command permits Command.KeyCommand, Command.Compact, Com
         @Override
         public Kind kind() {
             return Kind.LEASE_CHECKPOINT;
+        }
+    }
+
+    /** A change of the replicated auth table ({@link AuthState}); see {@link AuthChange}. */
+    record Auth(AuthChange change) implements Command {
+        public Auth {
+            java.util.Objects.requireNonNull(change, "change");
+        }
+
+        @Override
+        public Kind kind() {
+            return Kind.AUTH;
         }
     }
 }

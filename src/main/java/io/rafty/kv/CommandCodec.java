@@ -54,6 +54,11 @@ import java.util.Objects;
  *
  * leases: grant (type 6) i64 id, i64 ttlSeconds · revoke (type 7) i64 id · checkpoint (type 8) i32 n, then
  * n times i64 id, i64 ttlSeconds, i64 remainingMs
+ *
+ * an auth change (type 10): u8 change (1 enable, 2 put user, 3 delete user, 4 put role, 5 delete role), then
+ *   enable: bytes root password hash, bytes signing key · put user: bytes name, u8 flags (1 has a password hash,
+ *   2 has roles), bytes hash (flag 1), i32 n then n times bytes role (flag 2) · delete user, delete role: bytes
+ *   name · put role: bytes name, i32 n then n times (bytes prefix, u8 access ordinal). Strings are UTF-8.
  * </pre>
  *
  * Integers are big-endian. Decoding checks every length against the bytes that remain, so a
@@ -74,6 +79,7 @@ public final class CommandCodec {
     static final byte TYPE_LEASE_REVOKE = 7;
     static final byte TYPE_LEASE_CHECKPOINT = 8;
     static final byte TYPE_TXN_SECOND_FORMAT = 9;
+    static final byte TYPE_AUTH = 10;
 
     private static final byte OP_PUT = 1;
     private static final byte OP_DELETE_KEY = 2;
@@ -135,6 +141,9 @@ public final class CommandCodec {
                 buffer.putLong(lease.id()).putLong(lease.ttlSeconds()).putLong(lease.remainingMs());
             }
             return buffer.array();
+        }
+        if (command instanceof Command.Auth auth) {
+            return AuthCodec.encode(auth.change());
         }
         if (command instanceof Command.Idempotent idempotent) {
             byte[] write = encode(idempotent.write());
@@ -237,6 +246,9 @@ public final class CommandCodec {
             }
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("malformed lease command: " + e.getMessage(), e);
+        }
+        if (type == TYPE_AUTH) {
+            return new Command.Auth(AuthCodec.decode(buffer));
         }
         if (type == TYPE_IDEMPOTENT) {
             byte[] key = getBytes(buffer, "idempotency key");
@@ -691,12 +703,12 @@ public final class CommandCodec {
         return (int) size;
     }
 
-    private static void putBytes(ByteBuffer buffer, byte[] bytes) {
+    static void putBytes(ByteBuffer buffer, byte[] bytes) {
         buffer.putInt(bytes.length);
         buffer.put(bytes);
     }
 
-    private static byte[] getBytes(ByteBuffer buffer, String field) {
+    static byte[] getBytes(ByteBuffer buffer, String field) {
         int lengthBytes = buffer.getInt();
         if (lengthBytes < 0 || lengthBytes > buffer.remaining()) {
             throw new IllegalArgumentException("malformed command: " + field + " length " + lengthBytes

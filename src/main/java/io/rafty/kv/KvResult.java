@@ -13,7 +13,7 @@ public sealed interface KvResult {
     enum Kind {
         WRITTEN, DELETED, NOT_FOUND, COMPARE_FAILED, COMPACTED, COMPACT_REFUSED, TXN_DONE, REPLAYED,
         IDEMPOTENCY_KEY_REUSED, LEASE_GRANTED, LEASE_EXISTS, LEASE_NOT_FOUND, LEASE_REVOKED, LEASE_CHECKPOINTED,
-        TXN_INVALID, TXN_KEY_NOT_FOUND, TXN_REVISION_UNAVAILABLE
+        TXN_INVALID, TXN_KEY_NOT_FOUND, TXN_REVISION_UNAVAILABLE, AUTH_CHANGED
     }
 
     Kind kind();
@@ -202,6 +202,17 @@ public sealed interface KvResult {
         /** The refusal as the exception a read at that revision throws. */
         public RevisionUnavailableException exception() {
             return new RevisionUnavailableException(reason, revision, compactRevision, currentRevision);
+        }
+    }
+
+    /**
+     * An auth change applied ({@code error} null) or refused with a stable error code ({@code bad_request},
+     * {@code user_not_found}, {@code role_not_found}) and a message; refused, it changed nothing.
+     */
+    record AuthChanged(long index, String error, String message) implements KvResult {
+        @Override
+        public Kind kind() {
+            return Kind.AUTH_CHANGED;
         }
     }
 }

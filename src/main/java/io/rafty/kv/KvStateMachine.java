@@ -105,6 +105,7 @@ public final class KvStateMachine implements LeaseTable {
                     case LEASE_GRANT -> grant((Command.LeaseGrant) command, entry.index(), batch);
                     case LEASE_REVOKE -> revoke(((Command.LeaseRevoke) command).id(), entry.index(), batch);
                     case LEASE_CHECKPOINT -> checkpoint((Command.LeaseCheckpoint) command, entry.index(), batch);
+                    case AUTH -> auth(((Command.Auth) command).change(), entry.index(), batch);
                 };
                 if (result instanceof KvResult.Compacted compacted) {
                     batch.compactRevision = compacted.compactRevision();
@@ -122,7 +123,7 @@ public final class KvStateMachine implements LeaseTable {
 
     private void write(Changes batch, List<Event> events, long lastApplied) {
         store.write(new KvStore.Batch(batch.overlay, events, new ArrayList<>(batch.dedups.values()), batch.leases,
-                batch.attachments(), batch.compactRevision, lastApplied));
+                batch.attachments(), batch.compactRevision, lastApplied, batch.auth));
     }
 
     /** The highest past revision a transaction command reads at (0: none). */
@@ -144,6 +145,8 @@ public final class KvStateMachine implements LeaseTable {
         final Map<Key, KvEntry> overlay = new HashMap<>();
         final Map<Key, Dedup> dedups = new HashMap<>();
         final Map<Long, Lease> leases = new HashMap<>();
+        /** The auth table as this batch left it; null while the batch has not changed it. */
+        AuthState auth;
         /** Per key read from the store, its lease there (0: none, or absent). */
         final Map<Key, Long> storedLeases = new HashMap<>();
         /** The store, noting each key's stored lease as it is read. */
@@ -192,6 +195,22 @@ public final class KvStateMachine implements LeaseTable {
             }
             return attachments;
         }
+    }
+
+    // ----- auth -----------------------------------------------------------------------------------
+
+    private KvResult auth(AuthChange change, long index, Changes batch) {
+        AuthState current = batch.auth != null ? batch.auth : store.auth();
+        AuthState.Outcome outcome = current.apply(change, index);
+        if (outcome.applied()) {
+            batch.auth = outcome.state();
+        }
+        return new KvResult.AuthChanged(index, outcome.error(), outcome.message());
+    }
+
+    /** The auth table as the last applied batch (or install) left it; see {@link KvStore#auth}. */
+    public AuthState authState() {
+        return store.auth();
     }
 
     // ----- leases ---------------------------------------------------------------------------------
@@ -307,7 +326,7 @@ public final class KvStateMachine implements LeaseTable {
             case LEASE_GRANT -> grant((Command.LeaseGrant) command.write(), index, batch);
             case LEASE_REVOKE -> revoke(((Command.LeaseRevoke) command.write()).id(), index, batch);
             case PUT, DELETE -> applyKeyCommand((Command.KeyCommand) command.write(), index, batch);
-            case COMPACT, IDEMPOTENT, LEASE_CHECKPOINT -> throw new IllegalStateException("committed entry " + index
+            case COMPACT, IDEMPOTENT, LEASE_CHECKPOINT, AUTH -> throw new IllegalStateException("committed entry " + index
                     + " wraps a " + command.write().kind() + " in an idempotency key");
         };
         long expiry = index + Math.min(command.windowRevisions(), Long.MAX_VALUE - index);

@@ -79,6 +79,14 @@ public interface KvStore extends AutoCloseable {
         write(new Batch(changes, events, List.of(), Map.of(), List.of(), compactRevision, appliedIndex));
     }
 
+    /**
+     * The auth table as the last applied batch (or install) left it. Small and held in memory, like the lease
+     * table: the event loop reads it for every request's permission check, while a worker applies.
+     */
+    default AuthState auth() {
+        return AuthState.EMPTY;
+    }
+
     /** As {@link #write(Map, List, long, long)}, with entries added to the idempotency table. */
     default void write(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, long compactRevision,
                        long appliedIndex) {
@@ -88,7 +96,7 @@ public interface KvStore extends AutoCloseable {
     /**
      * Stores one batch atomically (see {@link #write(Map, List, long, long)}): key changes and their
      * events, idempotency entries (an entry replaces one with the same key), lease changes (a null
-     * lease is removed) and changes of which keys are attached to which lease.
+     * lease is removed), changes of which keys are attached to which lease, and the new auth table (null: unchanged).
      */
     void write(Batch batch);
 
@@ -128,7 +136,13 @@ public interface KvStore extends AutoCloseable {
 
     /** What one apply batch stores; see {@link #write(Batch)}. */
     record Batch(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, Map<Long, Lease> leases,
-                 List<Attachment> attachments, long compactRevision, long appliedIndex) {
+                 List<Attachment> attachments, long compactRevision, long appliedIndex, AuthState auth) {
+
+        /** A batch that leaves the auth table as it is. */
+        public Batch(Map<Key, KvEntry> changes, List<Event> events, List<Dedup> dedups, Map<Long, Lease> leases,
+                     List<Attachment> attachments, long compactRevision, long appliedIndex) {
+            this(changes, events, dedups, leases, attachments, compactRevision, appliedIndex, null);
+        }
     }
 
     /** Key {@code key} is attached to lease {@code lease} from now on ({@code attached}), or no longer. */

@@ -8,7 +8,7 @@ import io.rafty.kv.Lease;
 /**
  * One record of a state-machine image, as a snapshot ships it: the image's compact revision first,
  * then every key's current state (key order), then every kept history record (key order, then
- * revision order), then the idempotency table (key order), then the leases (id order). A node that installs the image serves the same reads at past revisions, and the
+ * revision order), then the idempotency table (key order), then the leases (id order), then the auth table (one record, when auth was ever enabled or changed). A node that installs the image serves the same reads at past revisions, and the
  * same watches, as the node that sent it.
  */
 public sealed interface ImageRecord {
@@ -31,5 +31,9 @@ public sealed interface ImageRecord {
 
     /** A lease (which keys are attached to it, the {@link Current} records say). */
     record Leased(Lease lease) implements ImageRecord {
+    }
+
+    /** The auth table: users, roles, the signing key ({@link io.rafty.kv.AuthState#encode}). */
+    record Authorized(io.rafty.kv.AuthState auth) implements ImageRecord {
     }
 }

@@ -40,6 +40,8 @@ public final class InMemoryKvStore implements KvStore {
     private final NavigableMap<Long, TreeSet<Key>> attached = new TreeMap<>();
     private long appliedIndex;
     private long compactRevision;
+    /** Read by the event loop without the lock (see {@link KvStore#auth}); replaced whole. */
+    private volatile io.rafty.kv.AuthState auth = io.rafty.kv.AuthState.EMPTY;
     /** {@link DeliberateBug#PURGE_THROUGH_COMPACT_REVISION}, for the simulator's teeth. */
     private final boolean purgeThroughCompactRevision;
     /** {@link DeliberateBug#DEDUP_NOT_IN_SNAPSHOT}. */
@@ -254,6 +256,9 @@ public final class InMemoryKvStore implements KvStore {
             record(event.withoutPrev());
         }
         newDedups.forEach(this::putDedup);
+        if (batch.auth() != null) {
+            auth = batch.auth();
+        }
         this.compactRevision = Math.max(this.compactRevision, compactRevision);
         this.appliedIndex = appliedIndex;
     }
@@ -323,6 +328,8 @@ public final class InMemoryKvStore implements KvStore {
                 image.putDedup(deduped.dedup());
             } else if (record instanceof ImageRecord.Leased leased) {
                 image.leases.put(leased.lease().id(), leased.lease());
+            } else if (record instanceof ImageRecord.Authorized authorized) {
+                image.auth = authorized.auth();
             } else {
                 image.record(((ImageRecord.Past) record).event().withoutPrev());
             }
@@ -344,7 +351,13 @@ public final class InMemoryKvStore implements KvStore {
         changes.clear();
         changes.putAll(image.changes);
         compactRevision = image.compactRevision;
+        auth = image.auth;
         this.appliedIndex = appliedIndex;
+    }
+
+    @Override
+    public io.rafty.kv.AuthState auth() {
+        return auth;
     }
 
     /** The image of this store: its compact revision, its current entries, its kept history. */
@@ -358,6 +371,9 @@ public final class InMemoryKvStore implements KvStore {
             dedups.values().forEach(dedup -> image.add(new ImageRecord.Deduped(dedup)));
         }
         leases.values().forEach(lease -> image.add(new ImageRecord.Leased(lease)));
+        if (auth != io.rafty.kv.AuthState.EMPTY) {
+            image.add(new ImageRecord.Authorized(auth));
+        }
         return image;
     }
 
@@ -376,6 +392,7 @@ public final class InMemoryKvStore implements KvStore {
         changes.forEach((revision, keys) -> copy.changes.put(revision, new TreeSet<>(keys)));
         copy.appliedIndex = appliedIndex;
         copy.compactRevision = compactRevision;
+        copy.auth = auth;
         return copy;
     }
 

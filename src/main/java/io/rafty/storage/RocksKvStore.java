@@ -53,6 +53,8 @@ final class RocksKvStore implements KvStore {
      * an install, updated by every write that changes a lease, once the write is in the database.
      */
     private final Map<Long, Lease> leaseTable = new ConcurrentHashMap<>();
+    /** The auth table, held in memory like the leases (see {@link KvStore#auth}): read at open and after an install. */
+    private volatile io.rafty.kv.AuthState auth = io.rafty.kv.AuthState.EMPTY;
 
     RocksKvStore(RocksStorage storage) {
         this.storage = storage;
@@ -60,6 +62,23 @@ final class RocksKvStore implements KvStore {
         this.compactRevision = storage.readMetaIndex(null, RocksRecords.COMPACT_REVISION_KEY);
         openHistory();
         loadLeases();
+        loadAuth();
+    }
+
+    /** Reads the auth table from the meta family (the empty table when it has none). */
+    private void loadAuth() {
+        byte[] stored = storage.readMeta(null, RocksRecords.AUTH_KEY);
+        try {
+            auth = stored == null ? io.rafty.kv.AuthState.EMPTY : io.rafty.kv.AuthState.decode(stored);
+        } catch (IllegalArgumentException e) {
+            throw new StorageException("corrupt auth table: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public io.rafty.kv.AuthState auth() {
+        storage.ensureOpen();
+        return auth;
     }
 
     @Override
@@ -428,6 +447,9 @@ final class RocksKvStore implements KvStore {
             if (compactAfter > this.compactRevision) {
                 batch.put(storage.metaFamily(), RocksRecords.COMPACT_REVISION_KEY, RocksRecords.indexKey(compactAfter));
             }
+            if (write.auth() != null) {
+                batch.put(storage.metaFamily(), RocksRecords.AUTH_KEY, write.auth().encode());
+            }
             batch.put(storage.metaFamily(), RocksRecords.APPLIED_INDEX_KEY, RocksRecords.indexKey(appliedIndex));
             storage.db().write(storage.unloggedWrites(), batch);
         } catch (RocksDBException e) {
@@ -440,6 +462,9 @@ final class RocksKvStore implements KvStore {
                 leaseTable.put(id, lease);
             }
         });
+        if (write.auth() != null) {
+            auth = write.auth();
+        }
         this.compactRevision = compactAfter;
         this.appliedIndex = appliedIndex;
     }
@@ -550,6 +575,7 @@ final class RocksKvStore implements KvStore {
         compactRevision = compact;
         purgedBelow = 0;
         loadLeases();
+        loadAuth();
     }
 
     /** How many history records are stored (a full scan: for tests). */

@@ -64,6 +64,8 @@ final class RocksRecords {
     /** The index and term of the last entry removed by compaction or replaced by a snapshot. */
     static final byte[] LOG_START_KEY = "logStart".getBytes(StandardCharsets.US_ASCII);
     /** A random id drawn when the storage was created: a replaced disk shows up as a new id. */
+    /** The auth table ({@link io.rafty.kv.AuthState#encode}), in the meta family; absent until auth is first used. */
+    static final byte[] AUTH_KEY = "auth".getBytes(StandardCharsets.US_ASCII);
     static final byte[] STORAGE_ID_KEY = "storageId".getBytes(StandardCharsets.US_ASCII);
 
     private static final byte HARD_STATE_VERSION_1 = 1;

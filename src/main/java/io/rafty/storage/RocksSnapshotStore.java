@@ -58,6 +58,7 @@ final class RocksSnapshotStore implements SnapshotStore {
             view.close();
             throw e;
         }
+        byte[] storedAuth = storage.readMeta(view.options(), RocksRecords.AUTH_KEY);
         current.seekToFirst();
         history.seekToFirst();
         dedups.seek(new byte[] {RocksRecords.DEDUP_ENTRY});
@@ -72,12 +73,14 @@ final class RocksSnapshotStore implements SnapshotStore {
             public Iterator<ImageRecord> records() {
                 return new Iterator<>() {
                     private boolean headerSent;
+                    /** The auth table is the last record, when the image has one. */
+                    private boolean authLeft = storedAuth != null;
 
                     @Override
                     public boolean hasNext() {
                         storage.ensureOpen();
                         return !headerSent || current.isValid() || history.isValid() || dedupLeft() || leaseLeft()
-                                || failed();
+                                || authLeft || failed();
                     }
 
                     /** The leases come first in their family, the attachments (rebuilt from the keys) after. */
@@ -116,6 +119,14 @@ final class RocksSnapshotStore implements SnapshotStore {
                             KvEntry entry = RocksRecords.decodeKvEntry(current.key(), current.value());
                             current.next();
                             return new ImageRecord.Current(entry);
+                        }
+                        if (!history.isValid() && !dedupLeft() && !leaseLeft()) {
+                            authLeft = false;
+                            try {
+                                return new ImageRecord.Authorized(io.rafty.kv.AuthState.decode(storedAuth));
+                            } catch (IllegalArgumentException e) {
+                                throw new StorageException("corrupt auth table: " + e.getMessage());
+                            }
                         }
                         if (!history.isValid() && !dedupLeft()) {
                             Lease lease = RocksRecords.decodeLease(leases.key(), leases.value());
@@ -169,6 +180,7 @@ final class RocksSnapshotStore implements SnapshotStore {
                     deleteAllKeys(batch, storage.changesFamily());
                     deleteAllKeys(batch, storage.dedupFamily());
                     deleteAllKeys(batch, storage.leaseFamily());
+                    batch.delete(storage.metaFamily(), RocksRecords.AUTH_KEY);
                     while (records.hasNext()) {
                         ImageRecord record = records.next();
                         if (record instanceof ImageRecord.Compaction compaction) {
@@ -183,6 +195,8 @@ final class RocksSnapshotStore implements SnapshotStore {
                         } else if (record instanceof ImageRecord.Leased leased) {
                             batch.put(storage.leaseFamily(), RocksRecords.leaseKey(leased.lease().id()),
                                     RocksRecords.encodeLease(leased.lease()));
+                        } else if (record instanceof ImageRecord.Authorized authorized) {
+                            batch.put(storage.metaFamily(), RocksRecords.AUTH_KEY, authorized.auth().encode());
                         } else if (record instanceof ImageRecord.Deduped deduped) {
                             Dedup dedup = deduped.dedup();
                             batch.put(storage.dedupFamily(), RocksRecords.dedupKey(dedup.key()),

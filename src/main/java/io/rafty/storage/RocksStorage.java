@@ -290,6 +290,15 @@ public final class RocksStorage implements AutoCloseable {
         }
     }
 
+    /** The raw {@code meta} record {@code key} read with {@code options} (null: the latest state), or null. */
+    byte[] readMeta(ReadOptions options, byte[] key) {
+        try {
+            return options == null ? db.get(metaFamily(), key) : db.get(metaFamily(), options, key);
+        } catch (RocksDBException e) {
+            throw failure("reading " + new String(key, StandardCharsets.US_ASCII), e);
+        }
+    }
+
     boolean isClosed() {
         return closed;
     }

@@ -150,6 +150,7 @@ public final class SnapshotStaging {
     private static final byte PAST = 3;
     private static final byte DEDUPED = 4;
     private static final byte LEASED = 5;
+    private static final byte AUTHORIZED = 6;
     private static final byte PUT = 1;
     private static final byte DELETE = 2;
     private static final int ENTRY_HEADER_BYTES = 4 + 24 + 4;
@@ -166,6 +167,10 @@ public final class SnapshotStaging {
         if (record instanceof ImageRecord.Leased leased) {
             return ByteBuffer.allocate(1 + 3 * Long.BYTES).put(LEASED).putLong(leased.lease().id())
                     .putLong(leased.lease().ttlSeconds()).putLong(leased.lease().remainingMs()).array();
+        }
+        if (record instanceof ImageRecord.Authorized authorized) {
+            byte[] table = authorized.auth().encode();
+            return ByteBuffer.allocate(1 + 4 + table.length).put(AUTHORIZED).putInt(table.length).put(table).array();
         }
         if (record instanceof ImageRecord.Deduped deduped) {
             Dedup dedup = deduped.dedup();
@@ -230,6 +235,12 @@ public final class SnapshotStaging {
                 long expiry = in.readLong();
                 return new ImageRecord.Deduped(new Dedup(key, revision, expiry, readBytes(in, in.readInt()),
                         readBytes(in, in.readInt())));
+            case AUTHORIZED:
+                try {
+                    return new ImageRecord.Authorized(io.rafty.kv.AuthState.decode(readBytes(in, in.readInt())));
+                } catch (IllegalArgumentException e) {
+                    throw new IOException("corrupt auth record: " + e.getMessage());
+                }
             default:
                 throw new IOException("unknown record kind " + kind);
         }

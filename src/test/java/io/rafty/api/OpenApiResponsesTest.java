@@ -100,6 +100,67 @@ class OpenApiResponsesTest {
         return expect(200, call("GET", "/v1/status", "/v1/status", null)).getLong("revision");
     }
 
+    /**
+     * The auth API on a node of its own with auth on (root's password from the config, bcrypt at its cheapest):
+     * login, users and roles, each answer checked against the document, 401 and 403 included.
+     */
+    @Test
+    void authRoutesOnANodeWithAuthOn() throws Exception {
+        try (RaftyNode secured = SingleNodeApi.start(TestConfigs.with(TestConfigs.node(2, 0, List.of(),
+                dir.resolve("auth")), Map.of("auth", true, "authRootPassword",
+                io.rafty.config.RootPassword.of("root-password-1"), "authBcryptCost", 4)))) {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> secured.stateMachine().authState().enabled());
+            expectError(401, "unauthenticated", authCall(secured, "POST", "/v1/auth/token", "/v1/auth/token",
+                    "{\"user\":\"root\",\"password\":\"wrong-password\"}"));
+            String root = "Bearer " + expect(200, authCall(secured, "POST", "/v1/auth/token", "/v1/auth/token",
+                    "{\"user\":\"root\",\"password\":\"root-password-1\"}")).getString("token");
+            expectError(401, "unauthenticated", authCall(secured, "GET", "/v1/auth/users", "/v1/auth/users", null));
+            expect(200, authCall(secured, "PUT", "/v1/auth/roles/{name}", "/v1/auth/roles/reader",
+                    "{\"permissions\":[{\"prefix\":\"app/\",\"access\":\"read\"}]}", "authorization", root));
+            expectError(400, "bad_request", authCall(secured, "PUT", "/v1/auth/roles/{name}", "/v1/auth/roles/bad",
+                    "{\"permissions\":[{\"prefix\":\"app/\",\"access\":\"all\"}]}", "authorization", root));
+            expect(200, authCall(secured, "GET", "/v1/auth/roles/{name}", "/v1/auth/roles/reader", null,
+                    "authorization", root));
+            expect(200, authCall(secured, "GET", "/v1/auth/roles", "/v1/auth/roles", null, "authorization", root));
+            expect(200, authCall(secured, "PUT", "/v1/auth/users/{name}", "/v1/auth/users/bob",
+                    "{\"password\":\"bob-password\",\"roles\":[\"reader\"]}", "authorization", root));
+            expectError(404, "role_not_found", authCall(secured, "PUT", "/v1/auth/users/{name}",
+                    "/v1/auth/users/carol", "{\"password\":\"carol-password\",\"roles\":[\"nope\"]}",
+                    "authorization", root));
+            JsonObject bob = expect(200, authCall(secured, "GET", "/v1/auth/users/{name}", "/v1/auth/users/bob",
+                    null, "authorization", root));
+            assertFalse(bob.encode().contains("$2"), "no password hash in " + bob);
+            expect(200, authCall(secured, "GET", "/v1/auth/users", "/v1/auth/users", null, "authorization", root));
+            String bobToken = "Bearer " + expect(200, authCall(secured, "POST", "/v1/auth/token", "/v1/auth/token",
+                    "{\"user\":\"bob\",\"password\":\"bob-password\"}")).getString("token");
+            expectError(403, "permission_denied", authCall(secured, "GET", "/v1/auth/users", "/v1/auth/users",
+                    null, "authorization", bobToken));
+            expect(200, authCall(secured, "DELETE", "/v1/auth/users/{name}", "/v1/auth/users/bob", null,
+                    "authorization", root));
+            expectError(404, "user_not_found", authCall(secured, "GET", "/v1/auth/users/{name}",
+                    "/v1/auth/users/bob", null, "authorization", root));
+            expect(200, authCall(secured, "DELETE", "/v1/auth/roles/{name}", "/v1/auth/roles/reader", null,
+                    "authorization", root));
+            expectError(404, "role_not_found", authCall(secured, "DELETE", "/v1/auth/roles/{name}",
+                    "/v1/auth/roles/reader", null, "authorization", root));
+        }
+    }
+
+    private static HttpResponse<String> authCall(RaftyNode on, String method, String template, String target,
+                                                 String body, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(on.url() + target))
+                .timeout(Duration.ofSeconds(20))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        spec.check(method, template, response);
+        return response;
+    }
+
     // ----- operations, health and documents ----------------------------------------------------
 
     @Test

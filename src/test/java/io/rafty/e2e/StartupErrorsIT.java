@@ -55,6 +55,13 @@ class StartupErrorsIT {
     }
 
     @Test
+    void authWithoutARootPasswordExitsWithCode2() throws Exception {
+        JarProcess process = JarProcess.start(dir, "auth-no-root", Map.of("KVSTORE_ID", "1", "KVSTORE_PORT", "3001",
+                "KVSTORE_PEERS", "2@http://127.0.0.1:3002", "KVSTORE_AUTH", "true"));
+        assertOneLineExit2(process, "auth is on but there is no root password");
+    }
+
+    @Test
     void portInUseExitsWithCode2() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
             JarProcess process = JarProcess.start(dir, "port-in-use", Map.of("KVSTORE_ID", "1",
