@@ -1,5 +1,6 @@
 package io.rafty.bench;
 
+import io.rafty.security.NodeTls;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
@@ -16,7 +17,7 @@ record BenchTls(Path caCert, Path cert, Path key) {
 
     /** {@code options} able to speak TLS with these files; a request picks TLS by its endpoint's scheme. */
     HttpClientOptions apply(HttpClientOptions options) {
-        options.setVerifyHost(true);
+        options.setVerifyHost(true).setSslEngineOptions(NodeTls.engine());
         if (caCert != null) {
             options.setTrustOptions(new PemTrustOptions().addCertPath(caCert.toString()));
         }

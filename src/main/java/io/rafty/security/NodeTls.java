@@ -6,8 +6,11 @@ import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.JdkSSLEngineOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.SSLEngineOptions;
 import java.nio.file.Path;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -112,7 +115,7 @@ public final class NodeTls {
         if (!httpTls()) {
             return options;
         }
-        options.setSsl(true).setKeyCertOptions(tlsCert != null ? pem(tlsCert, tlsKey) : pem(peerTlsCert, peerTlsKey));
+        options.setSsl(true).setSslEngineOptions(engine()).setKeyCertOptions(tlsCert != null ? pem(tlsCert, tlsKey) : pem(peerTlsCert, peerTlsKey));
         PemTrustOptions trust = new PemTrustOptions();
         if (tlsCa != null) {
             trust.addCertPath(tlsCa.toString());
@@ -134,7 +137,7 @@ public final class NodeTls {
         if (!etcdTls()) {
             return options;
         }
-        options.setSsl(true).setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_2))
+        options.setSsl(true).setSslEngineOptions(engine()).setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_2))
                 .setKeyCertOptions(pem(tlsCert, tlsKey));
         if (tlsClientAuth) {
             options.setTrustOptions(new PemTrustOptions().addCertPath(tlsCa.toString()))
@@ -151,7 +154,7 @@ public final class NodeTls {
         if (!peerTls()) {
             return options;
         }
-        return options.setSsl(true).setVerifyHost(true).setKeyCertOptions(pem(peerTlsCert, peerTlsKey))
+        return options.setSsl(true).setSslEngineOptions(engine()).setVerifyHost(true).setKeyCertOptions(pem(peerTlsCert, peerTlsKey))
                 .setTrustOptions(new PemTrustOptions().addCertPath(peerTlsCa.toString()));
     }
 
@@ -191,6 +194,14 @@ public final class NodeTls {
             }
         }
         return trusted;
+    }
+
+    /**
+     * The TLS engine: BoringSSL through netty-tcnative where its native library loads (a fraction of the JDK
+     * engine's CPU per record), else the JDK's.
+     */
+    public static SSLEngineOptions engine() {
+        return OpenSSLEngineOptions.isAvailable() ? new OpenSSLEngineOptions() : new JdkSSLEngineOptions();
     }
 
     private static PemKeyCertOptions pem(Path cert, Path key) {
