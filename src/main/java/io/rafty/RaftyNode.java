@@ -1,6 +1,7 @@
 package io.rafty;
 
 import io.rafty.api.ApiVerticle;
+import io.rafty.api.AuthBootstrap;
 import io.rafty.config.ConfigException;
 import io.rafty.config.DeliberateBugFlag;
 import io.rafty.config.NodeConfig;
@@ -17,6 +18,7 @@ import io.rafty.node.WatchHub;
 import io.rafty.ops.Metrics;
 import io.rafty.raft.DeliberateBug;
 import io.rafty.raft.Membership;
+import io.rafty.security.Auth;
 import io.rafty.security.NodeTls;
 import io.rafty.security.PeerAuth;
 import io.rafty.storage.LogStore;
@@ -185,7 +187,7 @@ public final class RaftyNode implements AutoCloseable {
             if (metrics != null) {
                 metrics.observe(raft::status, stateMachine::leaseCount);
             }
-            io.rafty.security.Auth auth = auth(config, stateMachine);
+            Auth auth = auth(config, stateMachine);
             ApiVerticle api = new ApiVerticle(raft, stateMachine, staging, snapshotWorker,
                     new ApiVerticle.Settings(config.host(), config.port(),
                     config.maxKeyBytes(), config.maxValueBytes(), config.maxRequestBodyBytes(), config.maxHeaderBytes(),
@@ -202,7 +204,7 @@ public final class RaftyNode implements AutoCloseable {
             await(vertx.deployVerticle(raft, new DeploymentOptions()), "starting raft");
             await(vertx.deployVerticle(api, new DeploymentOptions()), "starting the HTTP server on port "
                     + config.port());
-            new io.rafty.api.AuthBootstrap(vertx, raft, auth).start();
+            new AuthBootstrap(vertx, raft, auth).start();
             EtcdServer etcd = null;
             if (config.etcdPort() > 0) {
                 etcd = new EtcdServer(new EtcdNode(vertx, raft, stateMachine, config, addresses,
@@ -246,13 +248,13 @@ public final class RaftyNode implements AutoCloseable {
      * Client auth as configured. Without it (and with a table that was never enabled) the client API is open, as
      * etcd's is by default, and the node says so once.
      */
-    private static io.rafty.security.Auth auth(NodeConfig config, KvStateMachine stateMachine) {
+    private static Auth auth(NodeConfig config, KvStateMachine stateMachine) {
         if (!config.auth() && !stateMachine.authState().enabled()) {
             LOG.warning("node " + config.id() + " has auth off (KVSTORE_AUTH): its client API (HTTP"
                     + (config.etcdPort() > 0 ? " and the etcd port" : "") + ") lets anyone who can reach it read, "
                     + "write and administer everything; see docs/SECURITY.md");
         }
-        return new io.rafty.security.Auth(new io.rafty.security.Auth.Settings(config.auth(),
+        return new Auth(new Auth.Settings(config.auth(),
                 config.authRootPassword() == null ? null : config.authRootPassword().reveal(), config.authBcryptCost(),
                 config.authTokenTtlS(), config.authMetricsOpen(), config.authHeaderBytesMax()),
                 stateMachine::authState, System::currentTimeMillis);

@@ -1,6 +1,8 @@
 package io.rafty.api;
 
+import io.rafty.kv.AuthState;
 import io.rafty.kv.Command;
+import io.rafty.kv.KeySelector;
 import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvResult;
 import io.rafty.kv.KvStateMachine;
@@ -14,6 +16,7 @@ import io.rafty.ops.Metrics;
 import io.rafty.raft.PeerProgress;
 import io.rafty.raft.Role;
 import io.rafty.raft.message.Message;
+import io.rafty.security.Auth;
 import io.rafty.security.NodeTls;
 import io.rafty.security.PeerAuth;
 import io.rafty.transport.MessageCodec;
@@ -94,7 +97,7 @@ public final class ApiVerticle extends VerticleBase {
     /** Null: no cluster secret, the peer routes are open. */
     private final PeerAuth peerAuth;
     /** Client auth: off unless configured or enabled in the replicated table (see {@link AccessControl}). */
-    private final io.rafty.security.Auth auth;
+    private final Auth auth;
     /**
      * The node's TLS ({@link #tls}); set before deployment, so the constructors other branches extend stay as
      * they are.
@@ -118,14 +121,14 @@ public final class ApiVerticle extends VerticleBase {
                        WorkerExecutor snapshotWorker, Settings settings, BackupSettings backups, Metrics metrics,
                        PeerAuth peerAuth) {
         this(raft, stateMachine, staging, snapshotWorker, settings, backups, metrics, peerAuth,
-                new io.rafty.security.Auth(new io.rafty.security.Auth.Settings(false, null, 10, 300, true, 1024),
+                new Auth(new Auth.Settings(false, null, 10, 300, true, 1024),
                         stateMachine::authState, System::currentTimeMillis));
     }
 
     /** As the other constructors, with client auth as {@code auth} says. */
     public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
                        WorkerExecutor snapshotWorker, Settings settings, BackupSettings backups, Metrics metrics,
-                       PeerAuth peerAuth, io.rafty.security.Auth auth) {
+                       PeerAuth peerAuth, Auth auth) {
         this.auth = auth;
         this.peerAuth = peerAuth;
         this.metrics = metrics;
@@ -328,13 +331,13 @@ public final class ApiVerticle extends VerticleBase {
     }
 
     /** Whether a running watch's request may still read {@code keys} (see {@link WatchRoute#stillAllowed}). */
-    private boolean stillAllowed(RoutingContext ctx, io.rafty.kv.KeySelector keys) {
+    private boolean stillAllowed(RoutingContext ctx, KeySelector keys) {
         AccessControl.Grant grant = ctx.get(AccessControl.GRANT);
         if (grant == null || grant.principal() == null) {
             return grant != null || !auth.enforced();
         }
-        io.rafty.kv.AuthState table = auth.state();
-        io.rafty.kv.AuthState.User user = table.user(grant.user());
+        AuthState table = auth.state();
+        AuthState.User user = table.user(grant.user());
         return user != null && user.passwordRevision() == grant.principal().user().passwordRevision()
                 && io.rafty.security.Permissions.allows(table, user, keys, io.rafty.security.Permissions.Need.READ);
     }
@@ -529,9 +532,9 @@ public final class ApiVerticle extends VerticleBase {
      * a failed one answers 412 with it ({@code "current"}).
      */
     private static void requireKeyWrite(RoutingContext ctx, byte[] key, Precondition precondition) {
-        AccessControl.requireWrite(ctx, io.rafty.kv.KeySelector.key(key), "writing");
+        AccessControl.requireWrite(ctx, KeySelector.key(key), "writing");
         if (precondition != null && !precondition.equals(Precondition.NONE)) {
-            AccessControl.requireRead(ctx, io.rafty.kv.KeySelector.key(key), "a write with a precondition (its "
+            AccessControl.requireRead(ctx, KeySelector.key(key), "a write with a precondition (its "
                     + "compare reads the current value, and a failed one answers with it)");
         }
     }
@@ -650,7 +653,7 @@ public final class ApiVerticle extends VerticleBase {
 
     private void get(RoutingContext ctx) {
         byte[] key = key(ctx);
-        AccessControl.requireRead(ctx, io.rafty.kv.KeySelector.key(key), "reading");
+        AccessControl.requireRead(ctx, KeySelector.key(key), "reading");
         boolean raw = ctx.queryParams().contains("raw");
         Long revision = RequestParams.revision(ctx, "revision", 1);
         afterReadBarrier(ctx, () -> {
@@ -688,7 +691,7 @@ public final class ApiVerticle extends VerticleBase {
         Long revision = RequestParams.revision(ctx, "revision", 1);
         byte[] from = prefix == null ? new byte[0] : prefix;
         // The whole requested prefix must be readable, not just the keys that happen to exist now.
-        AccessControl.requireRead(ctx, io.rafty.kv.KeySelector.prefix(from), "listing");
+        AccessControl.requireRead(ctx, KeySelector.prefix(from), "listing");
         afterReadBarrier(ctx, () -> vertx.executeBlocking(() -> revision == null
                 ? stateMachine.list(from, after, limit + 1)
                 : stateMachine.listAt(from, after, limit + 1, revision), false).onComplete(ar -> {

@@ -1,6 +1,7 @@
 package io.rafty.api;
 
 import io.rafty.node.RequestFailure;
+import io.rafty.security.NodeTls;
 import io.rafty.security.PeerAuth;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -40,12 +41,12 @@ final class LeaderForwarder {
     private final PeerAuth peerAuth;
 
     LeaderForwarder(Vertx vertx, Map<Integer, String> addresses, int timeoutMs, PeerAuth peerAuth) {
-        this(vertx, addresses, timeoutMs, peerAuth, io.rafty.security.NodeTls.NONE);
+        this(vertx, addresses, timeoutMs, peerAuth, NodeTls.NONE);
     }
 
     /** As the other constructor; a relay to the leader goes over peer TLS when {@code tls} has it. */
     LeaderForwarder(Vertx vertx, Map<Integer, String> addresses, int timeoutMs, PeerAuth peerAuth,
-                    io.rafty.security.NodeTls tls) {
+                    NodeTls tls) {
         this.peerAuth = peerAuth;
         this.addresses = addresses;
         this.timeoutMs = timeoutMs;
