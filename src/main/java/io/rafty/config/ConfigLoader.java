@@ -322,6 +322,7 @@ public final class ConfigLoader {
                 s.intValue("heartbeatIntervalTicks", NodeConfig.DEFAULT_HEARTBEAT_INTERVAL_TICKS),
                 s.booleanValue("preVote", NodeConfig.DEFAULT_PRE_VOTE),
                 s.booleanValue("checkQuorum", NodeConfig.DEFAULT_CHECK_QUORUM),
+                s.booleanValue("asyncStorageWrites", NodeConfig.DEFAULT_ASYNC_STORAGE_WRITES),
                 s.intValue("maxKeyBytes", NodeConfig.DEFAULT_MAX_KEY_BYTES),
                 maxValueBytes,
                 // A PUT body is the value, so the body limit follows the value limit unless set on its own.

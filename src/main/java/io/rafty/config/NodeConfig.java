@@ -27,6 +27,8 @@ import java.util.stream.Stream;
  * @param heartbeatIntervalTicks  how often a leader sends heartbeats, in ticks
  * @param preVote                 run a PreVote round before a real election (thesis §9.6)
  * @param checkQuorum             a leader steps down when it has not heard from a quorum for an election timeout
+ * @param asyncStorageWrites      while a log persist is in flight, messages that promise nothing durable
+ *                                (appends, heartbeats and their answers, read confirmations) leave at once
  * @param maxKeyBytes             the longest key, in bytes after URL-decoding
  * @param maxValueBytes           the largest value a client may store
  * @param maxRequestBodyBytes     the largest client request body; a PUT body is the value itself, so this
@@ -128,7 +130,7 @@ import java.util.stream.Stream;
 public record NodeConfig(
         int id, String host, int port, Path storageDir, List<Peer> peers,
         int tickIntervalMs, int electionTimeoutTicksMin, int electionTimeoutTicksMax, int heartbeatIntervalTicks,
-        boolean preVote, boolean checkQuorum,
+        boolean preVote, boolean checkQuorum, boolean asyncStorageWrites,
         int maxKeyBytes, int maxValueBytes, int maxRequestBodyBytes, int maxHeaderBytes, int maxInitialLineBytes,
         int maxQueryParams, int maxListLimit,
         int maxPendingProposals, int maxMessageBytes, int maxInflightMessages, long maxUncommittedBytes,
@@ -155,6 +157,7 @@ public record NodeConfig(
     public static final int DEFAULT_HEARTBEAT_INTERVAL_TICKS = 2;
     public static final boolean DEFAULT_PRE_VOTE = true;
     public static final boolean DEFAULT_CHECK_QUORUM = true;
+    public static final boolean DEFAULT_ASYNC_STORAGE_WRITES = true;
     public static final boolean DEFAULT_METRICS_ENABLED = true;
     /** The etcd API is off unless a port is set. */
     public static final int DEFAULT_ETCD_PORT = 0;
@@ -378,7 +381,7 @@ public record NodeConfig(
     public static NodeConfig defaults(int id, int port, List<Peer> peers) {
         return new NodeConfig(id, DEFAULT_HOST, port, defaultStorageDir(id), peers,
                 DEFAULT_TICK_INTERVAL_MS, DEFAULT_ELECTION_TIMEOUT_TICKS_MIN, DEFAULT_ELECTION_TIMEOUT_TICKS_MAX,
-                DEFAULT_HEARTBEAT_INTERVAL_TICKS, DEFAULT_PRE_VOTE, DEFAULT_CHECK_QUORUM,
+                DEFAULT_HEARTBEAT_INTERVAL_TICKS, DEFAULT_PRE_VOTE, DEFAULT_CHECK_QUORUM, DEFAULT_ASYNC_STORAGE_WRITES,
                 DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_HEADER_BYTES,
                 DEFAULT_MAX_INITIAL_LINE_BYTES, DEFAULT_MAX_QUERY_PARAMS, DEFAULT_MAX_LIST_LIMIT,
                 DEFAULT_MAX_PENDING_PROPOSALS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_INFLIGHT_MESSAGES,
@@ -417,7 +420,7 @@ public record NodeConfig(
         return RaftConfig.builder(id).electionTimeoutTicks(electionTimeoutTicksMin, electionTimeoutTicksMax)
                 .heartbeatIntervalTicks(heartbeatIntervalTicks).messageBytesMax(maxMessageBytes)
                 .inflightMessagesMax(maxInflightMessages).uncommittedBytesMax(maxUncommittedBytes).preVote(preVote)
-                .checkQuorum(checkQuorum).build();
+                .checkQuorum(checkQuorum).asyncStorageWrites(asyncStorageWrites).build();
     }
 
     private static void notNegative(String key, long value) {

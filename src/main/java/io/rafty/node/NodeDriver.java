@@ -897,11 +897,13 @@ public final class NodeDriver {
      * write for many client writes (group commit).
      */
     private void drive() {
-        if (inFlight != null || fenced || stopped) {
+        if ((inFlight != null && !config.asyncStorageWrites()) || fenced || stopped) {
             publishStatus();
             return;
         }
-        node.limitApply(settings.maxApplyQueueBytes() - applyQueueBytes);
+        if (inFlight == null) {
+            node.limitApply(settings.maxApplyQueueBytes() - applyQueueBytes);
+        }
         if (!node.hasReady()) {
             publishStatus();
             return;
@@ -911,6 +913,10 @@ public final class NodeDriver {
             ready = node.ready();
         } catch (RuntimeException e) {
             fence("the Raft core broke an invariant", e);
+            return;
+        }
+        if (inFlight != null) {
+            carryOutLight(ready);
             return;
         }
         inFlight = ready;
@@ -943,6 +949,29 @@ public final class NodeDriver {
             installWaiting = install;
             runStateMachine();
         }
+    }
+
+    /**
+     * A light Ready, taken while the Ready in flight is being persisted ({@link RaftConfig#asyncStorageWrites()}):
+     * it holds nothing to persist or apply, so it is carried out and advanced at once.
+     */
+    private void carryOutLight(Ready ready) {
+        listener.readyTaken(ready);
+        if (ready.softState() != null) {
+            onSoftState(ready.softState());
+        }
+        host.send(ready.messages());
+        for (ReadState read : ready.readStates()) {
+            reads.confirmed(read.requestId(), read.index(), appliedIndex);
+        }
+        for (ForwardedProposal outcome : ready.forwardedProposals()) {
+            onForwarded(outcome);
+        }
+        for (int peer : ready.peersNeedingSnapshot()) {
+            sendSnapshot(peer);
+        }
+        node.advance(ready);
+        publishStatus();
     }
 
     /** Persists the Ready in flight (its snapshot, if any, is installed by now), or finishes it at once. */

@@ -12,6 +12,12 @@ public enum DeliberateBug {
     READ_WITHOUT_READ_INDEX,
     /** Votes and append acknowledgements are sent before the state they promise is persisted. */
     ACK_BEFORE_PERSIST,
+    /**
+     * Asynchronous storage writes: a light Ready, taken while another Ready's persist is in flight,
+     * also carries the votes and append acknowledgements queued since, so they promise entries and
+     * votes no synced write has covered yet.
+     */
+    ASYNC_ACKS_IN_LIGHT_READY,
     /** A follower answers a linearizable read from its own commit index instead of asking the leader. */
     FOLLOWER_READ_FROM_LOCAL_COMMIT,
     /**

@@ -85,7 +85,10 @@ final class FollowerReplication {
     void handleHeartbeat(Heartbeat heartbeat) {
         node.acceptLeader(heartbeat.from());
         log.commitTo(Math.min(heartbeat.commit(), log.lastIndex()));
+        // A heartbeat answer promises nothing durable (it confirms the leader's term for a ReadIndex
+        // round, and the leader takes no match index from it), so it need not wait for this node's
+        // persist in flight: with asynchronous storage writes it leaves in a light Ready.
         outbox.send(new HeartbeatResponse(id, heartbeat.from(), node.term(), heartbeat.readContext(), log.lastIndex()),
-                true);
+                false);
     }
 }

@@ -73,6 +73,13 @@ final class Outbox {
         return peersNeedingSnapshot;
     }
 
+    /** A light Ready took what leaves at once; acknowledgements and a snapshot to install stay. */
+    void clearLight() {
+        peersNeedingSnapshot.clear();
+        messages.clear();
+        readStates.clear();
+    }
+
     /** A Ready took everything. */
     void clear() {
         snapshotToInstall = null;

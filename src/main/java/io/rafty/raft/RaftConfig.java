@@ -17,11 +17,15 @@ import java.util.Set;
  * @param uncommittedBytesMax       the leader refuses proposals while this many bytes are appended but not committed
  * @param preVote                   run a PreVote round before a real election (thesis §9.6)
  * @param checkQuorum               a leader steps down when it has not heard from a quorum for an election timeout
+ * @param asyncStorageWrites        while a Ready's persist is in flight, hand out light Readies (messages that promise
+ *                                  nothing durable, confirmed reads, role changes) instead of waiting for it; see
+ *                                  {@link RaftNode#ready()}
  * @param deliberateBugs            test-only switches that break the algorithm on purpose; empty in production
  */
 public record RaftConfig(int id, int electionTimeoutTicksMin, int electionTimeoutTicksMax, int heartbeatIntervalTicks,
                          int messageBytesMax, int inflightMessagesMax, long uncommittedBytesMax,
-                         boolean preVote, boolean checkQuorum, Set<DeliberateBug> deliberateBugs) {
+                         boolean preVote, boolean checkQuorum, boolean asyncStorageWrites,
+                         Set<DeliberateBug> deliberateBugs) {
 
     public RaftConfig {
         if (id <= 0) {
@@ -57,7 +61,8 @@ public record RaftConfig(int id, int electionTimeoutTicksMin, int electionTimeou
         return new Builder(id).electionTimeoutTicks(electionTimeoutTicksMin, electionTimeoutTicksMax)
                 .heartbeatIntervalTicks(heartbeatIntervalTicks).messageBytesMax(messageBytesMax)
                 .inflightMessagesMax(inflightMessagesMax).uncommittedBytesMax(uncommittedBytesMax)
-                .preVote(preVote).checkQuorum(checkQuorum).deliberateBugs(deliberateBugs);
+                .preVote(preVote).checkQuorum(checkQuorum).asyncStorageWrites(asyncStorageWrites)
+                .deliberateBugs(deliberateBugs);
     }
 
     public RaftConfig withDeliberateBugs(Set<DeliberateBug> bugs) {
@@ -89,6 +94,7 @@ public record RaftConfig(int id, int electionTimeoutTicksMin, int electionTimeou
         private long uncommittedBytesMax = 64L << 20;
         private boolean preVote = true;
         private boolean checkQuorum = true;
+        private boolean asyncStorageWrites = false;
         private Set<DeliberateBug> deliberateBugs = Set.of();
 
         private Builder(int id) {
@@ -131,6 +137,11 @@ public record RaftConfig(int id, int electionTimeoutTicksMin, int electionTimeou
             return this;
         }
 
+        public Builder asyncStorageWrites(boolean on) {
+            this.asyncStorageWrites = on;
+            return this;
+        }
+
         public Builder deliberateBugs(Set<DeliberateBug> bugs) {
             this.deliberateBugs = bugs;
             return this;
@@ -138,7 +149,8 @@ public record RaftConfig(int id, int electionTimeoutTicksMin, int electionTimeou
 
         public RaftConfig build() {
             return new RaftConfig(id, electionTimeoutTicksMin, electionTimeoutTicksMax, heartbeatIntervalTicks,
-                    messageBytesMax, inflightMessagesMax, uncommittedBytesMax, preVote, checkQuorum, deliberateBugs);
+                    messageBytesMax, inflightMessagesMax, uncommittedBytesMax, preVote, checkQuorum, asyncStorageWrites,
+                    deliberateBugs);
         }
     }
 }

@@ -5,6 +5,7 @@ import io.rafty.raft.message.Propose;
 import io.rafty.raft.message.ReadIndexRequest;
 import io.rafty.raft.tracker.Progress;
 import io.rafty.raft.tracker.ProgressTracker;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.random.RandomGenerator;
 
@@ -55,7 +56,14 @@ public final class RaftNode {
     private final Outbox outbox;
     private SoftState lastSoftState;
     private HardState lastHardState;
+    /** A Ready that may carry durable state was handed out and not yet advanced (its persist is in flight). */
     private boolean readyOutstanding;
+    /** {@link RaftConfig#asyncStorageWrites()}: a light Ready handed out beside it, not yet advanced. */
+    private Ready lightReadyOutstanding;
+    /** The Ready in flight installs a received snapshot: no light Ready until it is advanced. */
+    private boolean installOutstanding;
+    /** {@link DeliberateBug#ASYNC_ACKS_IN_LIGHT_READY}: light Readies carry the acknowledgements too. */
+    private final boolean acksInLightReady;
 
     /** A follower's reads and commands for its leader, batched per Ready. */
     private final Forwarder forwarder;
@@ -71,6 +79,7 @@ public final class RaftNode {
         this.config = config;
         this.id = config.id();
         this.outbox = new Outbox(config.has(DeliberateBug.ACK_BEFORE_PERSIST));
+        this.acksInLightReady = config.has(DeliberateBug.ASYNC_ACKS_IN_LIGHT_READY);
         this.random = random;
         this.log = new RaftLog(state.logStartIndex(), state.logStartTerm(), state.entries(),
                 state.hardState().commit(), state.appliedIndex());
@@ -466,8 +475,11 @@ public final class RaftNode {
 
     /** True when {@link #ready()} has work for the host. */
     public boolean hasReady() {
-        if (readyOutstanding) {
+        if (lightReadyOutstanding != null) {
             return false;
+        }
+        if (readyOutstanding) {
+            return lightReadyAllowed() && hasLightWork();
         }
         return !softState().equals(lastSoftState) || !hardState().equals(lastHardState) || log.hasUnstable()
                 || outbox.hasWork() || (log.hasCommittedToApply() && applyBudgetBytes > 0) || readRoundStartable()
@@ -479,11 +491,15 @@ public final class RaftNode {
     /**
      * Takes the pending work. The host must call {@link #advance(Ready)} with it before taking the
      * next one; meanwhile the node keeps accepting inputs, which accumulate into the next Ready
-     * (this is what makes group commit natural).
+     * (this is what makes group commit natural). With {@link RaftConfig#asyncStorageWrites()} the host
+     * may take light Readies meanwhile (see {@link Ready}), each advanced before the next.
      */
     public Ready ready() {
-        if (readyOutstanding) {
+        if (lightReadyOutstanding != null || (readyOutstanding && !lightReadyAllowed())) {
             throw new IllegalStateException("the previous Ready has not been advanced");
+        }
+        if (readyOutstanding) {
+            return lightReady();
         }
         if (readRoundStartable()) {
             replicator.broadcastHeartbeat();
@@ -518,15 +534,21 @@ public final class RaftNode {
         lastHardState = hard;
         forwarder.clearOutcomes();
         readyOutstanding = true;
+        installOutstanding = ready.snapshot() != null;
         return ready;
     }
 
     /** Tells the node that {@code ready} has been persisted (and its messages handed to the network). */
     public void advance(Ready ready) {
+        if (ready == lightReadyOutstanding) {
+            lightReadyOutstanding = null;
+            return;
+        }
         if (!readyOutstanding) {
             throw new IllegalStateException("advance without an outstanding Ready");
         }
         readyOutstanding = false;
+        installOutstanding = false;
         elections.persisted(ready.hardState());
         if (!ready.entries().isEmpty()) {
             Entry last = ready.entries().get(ready.entries().size() - 1);
@@ -535,6 +557,57 @@ public final class RaftNode {
                 replicator.broadcastAppend();
             }
         }
+    }
+
+    /**
+     * With {@link RaftConfig#asyncStorageWrites()}, whether a light Ready may go out beside the one in
+     * flight: not while a received snapshot is being installed (it replaces the log and state machine
+     * under everything), and never in the synchronous mode.
+     */
+    private boolean lightReadyAllowed() {
+        return config.asyncStorageWrites() && outbox.snapshotToInstall() == null && !installOutstanding;
+    }
+
+    /** Work a light Ready can carry: nothing here waits for, or promises, a persist. */
+    private boolean hasLightWork() {
+        return !softState().equals(lastSoftState) || !outbox.messages().isEmpty() || !outbox.readStates().isEmpty()
+                || !outbox.peersNeedingSnapshot().isEmpty() || readRoundStartable() || !forwarder.outcomes().isEmpty()
+                || (leaderId != 0 && forwarder.hasPending()) || replicator.commitNoticeDue()
+                || (acksInLightReady && !outbox.messagesAfterPersist().isEmpty());
+    }
+
+    /**
+     * A Ready taken while another's persist is in flight (etcd's asynchronous storage writes, in the
+     * shape of this core): role changes, messages that promise nothing durable (a leader's appends,
+     * heartbeats and commit notices, heartbeat answers, forwarded commands and reads), confirmed reads
+     * and snapshot requests leave at once instead of waiting for an unrelated fsync. Everything that
+     * needs or promises durable state stays for the next full Ready: new entries and the hard state
+     * (so one synced write still gathers everything that arrived meanwhile), votes and append
+     * acknowledgements, and committed entries (applied only once this node has persisted them, and in
+     * log order, behind the full Ready's).
+     */
+    private Ready lightReady() {
+        if (readRoundStartable()) {
+            replicator.broadcastHeartbeat();
+        }
+        if (role == Role.LEADER) {
+            replicator.sendCommitNotices();
+        } else if (leaderId != 0) {
+            forwarder.flush(leaderId, term, outbox.messages());
+        }
+        List<Message> messages = new ArrayList<>(outbox.messages());
+        if (acksInLightReady) {
+            messages.addAll(outbox.messagesAfterPersist());
+            outbox.messagesAfterPersist().clear();
+        }
+        SoftState soft = softState();
+        Ready ready = new Ready(soft.equals(lastSoftState) ? null : soft, null, List.of(), messages, List.of(),
+                List.of(), outbox.readStates(), null, outbox.peersNeedingSnapshot(), forwarder.outcomes());
+        outbox.clearLight();
+        lastSoftState = soft;
+        forwarder.clearOutcomes();
+        lightReadyOutstanding = ready;
+        return ready;
     }
 
     // ----- observation ----------------------------------------------------------------------

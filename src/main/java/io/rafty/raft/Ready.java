@@ -35,6 +35,15 @@ import java.util.List;
  *   <li>Call {@link RaftNode#advance(Ready)} when the persist is done.</li>
  * </ol>
  *
+ * <p>With {@link RaftConfig#asyncStorageWrites()}, the node also hands out <em>light</em> Readies while
+ * a Ready's persist is in flight: a soft state, {@link #messages()} (which promise nothing durable: a
+ * leader's appends, heartbeats and commit notices, heartbeat answers, forwarded commands and reads),
+ * {@link #readStates()}, {@link #forwardedProposals()} and {@link #peersNeedingSnapshot()} — never
+ * entries, a hard state, messages after persist, committed entries or a snapshot, which wait for the
+ * next full Ready (so one synced write still gathers what arrived meanwhile, and nothing is applied
+ * before this node has persisted it). The host carries a light Ready out at once and advances it
+ * before it takes another; none is handed out while a received snapshot is being installed.
+ *
  * @param softState            the role / leader / term when it changed since the last Ready, else null
  * @param hardState            the hard state to persist when it changed, else null
  * @param entries              entries to append durably

@@ -92,7 +92,8 @@ final class LocalCluster {
     private RaftConfig configFor(int id) {
         return new RaftConfig(id, template.electionTimeoutTicksMin(), template.electionTimeoutTicksMax(),
                 template.heartbeatIntervalTicks(), template.messageBytesMax(), template.inflightMessagesMax(),
-                template.uncommittedBytesMax(), template.preVote(), template.checkQuorum(), template.deliberateBugs());
+                template.uncommittedBytesMax(), template.preVote(), template.checkQuorum(),
+                template.asyncStorageWrites(), template.deliberateBugs());
     }
 
     /** Starts a brand-new node that knows the cluster as {@code known} (as a joining node learns it). */

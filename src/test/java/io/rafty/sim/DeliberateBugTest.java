@@ -44,6 +44,15 @@ class DeliberateBugTest {
         assertFound(DeliberateBug.ACK_BEFORE_PERSIST);
     }
 
+    /**
+     * Asynchronous storage writes: a light Ready (taken while a persist is in flight) that also carries the
+     * acknowledgements queued since promises entries no synced write has covered.
+     */
+    @Test
+    void acknowledgementsInALightReadyAreCaught() {
+        assertFound(DeliberateBug.ASYNC_ACKS_IN_LIGHT_READY);
+    }
+
     /** A wiped node that votes: its empty log and forgotten votes elect a leader without committed entries. */
     @Test
     void wipedNodeTakenForTheMemberItWasIsCaught() {

@@ -18,6 +18,7 @@ import io.rafty.node.StorageTask;
 import io.rafty.node.WatchHub;
 import io.rafty.node.WatchRequest;
 import io.rafty.raft.Entry;
+import io.rafty.raft.HardState;
 import io.rafty.raft.Membership;
 import io.rafty.raft.PeerIdentity;
 import io.rafty.raft.RaftConfig;
@@ -26,8 +27,10 @@ import io.rafty.raft.Ready;
 import io.rafty.raft.RecoveredState;
 import io.rafty.raft.Role;
 import io.rafty.raft.SnapshotMeta;
+import io.rafty.raft.message.AppendResponse;
 import io.rafty.raft.message.InstallSnapshot;
 import io.rafty.raft.message.Message;
+import io.rafty.raft.message.VoteResponse;
 import io.rafty.storage.InMemoryKvStore;
 import io.rafty.storage.SnapshotStaging;
 import io.rafty.storage.InMemoryLogStore;
@@ -451,7 +454,28 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
     public void send(List<Message> messages) {
         PeerIdentity identity = driver.identity();
         for (Message message : canonicalOrder(messages)) {
+            checkBackedByDisk(message);
             sim.send(identity, message);
+        }
+    }
+
+    /**
+     * The Ready contract where a crash would expose it: an append acknowledgement or a granted vote
+     * leaves only once the disk holds what it promises (the entries through its index; the vote in
+     * its term). A host or core that sends one early (before its persist, or in a light Ready beside
+     * a persist in flight) is caught the moment it does, not only when a later crash loses a write.
+     */
+    private void checkBackedByDisk(Message message) {
+        if (message instanceof AppendResponse ack && ack.success() && disk.lastIndex() < ack.index()) {
+            throw new InvariantViolation("node " + id + " acknowledges index " + ack.index() + " to " + ack.to()
+                    + " in term " + ack.term() + ", but its disk holds entries only through " + disk.lastIndex());
+        }
+        if (message instanceof VoteResponse vote && vote.granted() && !vote.preVote()) {
+            HardState durable = disk.hardState();
+            if (durable.term() < vote.term() || (durable.term() == vote.term() && durable.votedFor() != vote.to())) {
+                throw new InvariantViolation("node " + id + " grants its term-" + vote.term() + " vote to " + vote.to()
+                        + ", but its disk holds " + durable);
+            }
         }
     }
 

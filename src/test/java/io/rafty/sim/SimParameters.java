@@ -61,6 +61,7 @@ record SimParameters(
         boolean idempotentRetries,
         int leaseClients,
         double clockRateSkew,
+        boolean asyncStorageWrites,
         long chaosEvents,
         Set<DeliberateBug> bugs) {
 
@@ -142,6 +143,10 @@ record SimParameters(
         // driver is given, which lease deadlines are measured in) run up to 2 % apart in half of them.
         int leaseClients = random.nextInt(3) == 0 ? 0 : random.nextInt(1, 4);
         double clockRateSkew = random.nextBoolean() ? 0.0 : random.nextDouble(0.0, 0.02);
+        // Drawn last: half the worlds' nodes take light Readies while a persist is in flight (asynchronous
+        // storage writes, the production default); the other half keep one Ready at a time. The bug that
+        // breaks the light Ready needs it on.
+        boolean asyncStorageWrites = random.nextBoolean() || bugs.contains(DeliberateBug.ASYNC_ACKS_IN_LIGHT_READY);
         return new SimParameters(seed, clusterSize, baseTick, skew, electionMin, electionMax, heartbeat,
                 maxMessageBytes, maxInflight, delayMin, delayMean, slow, loss, duplicate, reorder, persistMin,
                 persistMax, nemesisMean, partitionWeight, crashWeight, pauseWeight, healWeight, leaderKillerWeight,
@@ -149,7 +154,7 @@ record SimParameters(
                 keys, think, timeout, snapshotEntries, snapshotTail, spareNodes, membershipWeight, applyDelayMax,
                 applyQueueBytes, diskLossWeight, watchers, retention, compactionInterval, watchQueueBytes,
                 watchPageEvents, congestion, progressMicros, historyReaders, txnClients, idempotentRetries,
-                leaseClients, clockRateSkew, chaosEvents, bugs);
+                leaseClients, clockRateSkew, asyncStorageWrites, chaosEvents, bugs);
     }
 
     String describe() {
@@ -159,7 +164,7 @@ record SimParameters(
                         + " nemesis=%dus weights(partition=%d crash=%d pause=%d heal=%d leader-killer=%d figure8=%d) kill-delay<=%dus downtime<=%dus"
                         + " clients=%d keys=%d think<=%dus timeout=%dus snapshot-every=%d tail=%d spares=%d membership=%d"
                         + " apply<=%dus apply-queue=%dB disk-loss=%d watchers=%d retention=%d compact-every=%dus"
-                        + " watch-queue=%dB page=%d congestion=%.2f progress=%dus history-readers=%d txn-clients=%d idempotent=%s lease-clients=%d clock-rate-skew=%.3f events=%d bugs=%s",
+                        + " watch-queue=%dB page=%d congestion=%.2f progress=%dus history-readers=%d txn-clients=%d idempotent=%s lease-clients=%d clock-rate-skew=%.3f async-writes=%s events=%d bugs=%s",
                 seed, clusterSize, baseTickMicros, tickSkew, electionTimeoutTicksMin, electionTimeoutTicksMax,
                 heartbeatIntervalTicks, maxMessageBytes, maxInflightMessages, messageDelayMinMicros,
                 messageDelayMeanMicros - messageDelayMinMicros, slowMessageRate, lossRate, duplicateRate, reorder,
@@ -169,6 +174,7 @@ record SimParameters(
                 clientTimeoutMicros, snapshotEntries, snapshotLogTailEntries, spareNodes, membershipWeight,
                 applyDelayMaxMicros, applyQueueBytesMax, diskLossWeight, watchers, historyRetentionRevisions,
                 compactionIntervalMicros, watchQueueBytes, watchPageEvents, watchCongestion, watchProgressMicros,
-                historyReaders, txnClients, idempotentRetries, leaseClients, clockRateSkew, chaosEvents, bugs);
+                historyReaders, txnClients, idempotentRetries, leaseClients, clockRateSkew, asyncStorageWrites,
+                chaosEvents, bugs);
     }
 }

@@ -166,7 +166,8 @@ final class Simulation {
                     .electionTimeoutTicks(parameters.electionTimeoutTicksMin(), parameters.electionTimeoutTicksMax())
                     .heartbeatIntervalTicks(parameters.heartbeatIntervalTicks())
                     .messageBytesMax(parameters.maxMessageBytes()).inflightMessagesMax(parameters.maxInflightMessages())
-                    .uncommittedBytesMax(1L << 20).deliberateBugs(parameters.bugs()).build();
+                    .uncommittedBytesMax(1L << 20).asyncStorageWrites(parameters.asyncStorageWrites())
+                    .deliberateBugs(parameters.bugs()).build();
             double skew = parameters.tickSkew() == 0 ? 0 : tickRandom.nextDouble(-parameters.tickSkew(),
                     parameters.tickSkew());
             long tickMicros = Math.round(parameters.baseTickMicros() * (1 + skew));
