@@ -138,12 +138,13 @@
 
   /**
    * The Error for a refused call, with .status: 401 signs the page out (or asks to sign in), 403 names the user,
-   * anything else its status and error code. Only the server's message is shown, never a token.
+   * anything else its status and error code. Only the server's message is shown, never a token. A 401 from
+   * something other than a member (an {@code anonymous} call: the chaos feed) says nothing about the session.
    */
-  function refusal(status, body, token) {
+  function refusal(status, body, token, anonymous) {
     const message = body && typeof body.message === "string" ? body.message : "";
     let error;
-    if (status === 401) {
+    if (status === 401 && !anonymous) {
       unauthenticated(token, message);
       error = new Error(token ? "signed out: " + (message || "the token was refused") : "sign in to see this");
     } else if (status === 403) {
@@ -159,7 +160,7 @@
     const {response, token} = await request(url, undefined, how);
     const body = await response.json().catch(() => null);
     if (!response.ok) {
-      throw refusal(response.status, body, token);
+      throw refusal(response.status, body, token, how && how.anonymous === true);
     }
     return body;
   }
