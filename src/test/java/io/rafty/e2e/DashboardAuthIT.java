@@ -168,6 +168,14 @@ class DashboardAuthIT {
         assertEquals("0", js(browser, "localStorage.length"));
         assertEquals("0", js(browser, "document.querySelectorAll('#keys tbody tr').length"),
                 "what the user read is gone with the token");
+
+        // Nothing the page sent or held reached a node's log.
+        for (Map.Entry<Integer, JarProcess> node : cluster.processes.entrySet()) {
+            String logged = node.getValue().output();
+            for (String secret : List.of(ROOT_PASSWORD, READER_PASSWORD, "not-the-root-password", token)) {
+                assertFalse(logged.contains(secret), "node " + node.getKey() + "'s log holds a password or token");
+            }
+        }
     }
 
     // ----- the page -----------------------------------------------------------------------------
