@@ -2,6 +2,11 @@
 // (GET /v1/status, /v1/cluster, /v1/raft/log, /v1/leases, /v1/kv) and Prometheus text (GET /metrics), and
 // draws its two charts on <canvas>. docs/DASHBOARD.md says where every figure comes from.
 //
+// Auth: on a cluster with auth on, the first 401 brings up a sign-in form; the token it gets (POST /v1/auth/token)
+// is kept in sessionStorage only — per tab, gone when the tab closes, never in localStorage, the URL or the
+// console — and sent as "Authorization: Bearer" on every call to a member (never to the chaos feed, which is not
+// one). A 403 is shown in the panel it concerns as "not permitted for <user>".
+//
 // Bounds: every poll has an in-flight flag and is skipped while the previous one of its kind to the same member
 // has not finished (so at most one request of each kind per member is ever open), every request has a
 // timeout, and every history (chart points, markers, leader changes, chaos events) is a capped array.
@@ -22,10 +27,14 @@
   const KEYS_PAGE = 25;
   const VALUE_PREVIEW_CHARS = 80;
   const CHAOS_PORT = params.get("chaos");
+  const LOGIN_TIMEOUT_MS = 15000; // a login may wait for bcrypt and, after failures, the server's throttle (≤ 5 s)
+  const MAX_WRITE_REFUSALS = 100;
+  const TOKEN_KEY = "rafty.token";
+  const USER_KEY = "rafty.user";
 
   // ----- state ---------------------------------------------------------------------------------------
 
-  /** id -> {id, address, status, error, lastOk, inFlight, metricsInFlight, counters, delta} */
+  /** id -> {id, address, status, error, lastOk, inFlight, metricsInFlight, metricsError, counters, delta} */
   const members = new Map();
   let seedInFlight = false;
   let selectedId = null;
@@ -42,6 +51,11 @@
   const leaderChanges = []; // {t, id, term}
   const chaos = {events: [], after: 0, inFlight: false, running: null, error: null};
   const keyList = {prefix: "", after: null, revision: null, items: [], more: false, inFlight: false, generation: 0};
+  let clusterError = null; // why the leader's cluster view is missing, when it was refused
+  /** needed: a member answered 401 (auth is on); loginInFlight: a sign-in is being checked. */
+  const session = {needed: false, loginInFlight: false};
+  /** key -> why a put or delete of it was refused (403) for the signed-in user; both buttons are off for it. */
+  const writeRefusals = new Map();
 
   // ----- helpers -------------------------------------------------------------------------------------
 
@@ -98,26 +112,211 @@
     }
   }
 
-  /** fetch with a timeout; resolves to the Response, rejects with an Error whose message says why. */
-  async function request(url, options) {
+  /**
+   * fetch with a timeout, and with this tab's token unless {@code how.anonymous}; resolves to {response, token}
+   * (the token sent, or null), rejects with an Error whose message says why.
+   */
+  async function request(url, options, how) {
+    const anonymous = how && how.anonymous === true;
+    const timeoutMs = how && how.timeoutMs ? how.timeoutMs : REQUEST_TIMEOUT_MS;
+    const token = anonymous ? null : storedToken();
+    const init = Object.assign({cache: "no-store"}, options || {});
+    if (token) {
+      init.headers = Object.assign({}, init.headers || {}, {"authorization": "Bearer " + token});
+    }
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+    init.signal = controller.signal;
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      return await fetch(url, Object.assign({cache: "no-store", signal: controller.signal}, options || {}));
+      return {response: await fetch(url, init), token: token};
     } catch (e) {
-      throw new Error(e.name === "AbortError" ? "no answer within " + REQUEST_TIMEOUT_MS + " ms" : "no connection");
+      throw new Error(e.name === "AbortError" ? "no answer within " + timeoutMs + " ms" : "no connection");
     } finally {
       clearTimeout(timer);
     }
   }
 
-  async function getJson(url) {
-    const response = await request(url);
+  /**
+   * The Error for a refused call, with .status: 401 signs the page out (or asks to sign in), 403 names the user,
+   * anything else its status and error code. Only the server's message is shown, never a token. A 401 from
+   * something other than a member (an {@code anonymous} call: the chaos feed) says nothing about the session.
+   */
+  function refusal(status, body, token, anonymous) {
+    const message = body && typeof body.message === "string" ? body.message : "";
+    let error;
+    if (status === 401 && !anonymous) {
+      unauthenticated(token, message);
+      error = new Error(token ? "signed out: " + (message || "the token was refused") : "sign in to see this");
+    } else if (status === 403) {
+      error = new Error("not permitted for " + (signedInUser() || "this user") + (message ? " (" + message + ")" : ""));
+    } else {
+      error = new Error("HTTP " + status + (body && body.error ? " " + body.error : "") + (message ? ": " + message : ""));
+    }
+    error.status = status;
+    return error;
+  }
+
+  async function getJson(url, how) {
+    const {response, token} = await request(url, undefined, how);
     const body = await response.json().catch(() => null);
     if (!response.ok) {
-      throw new Error("HTTP " + response.status + (body && body.error ? " " + body.error : ""));
+      throw refusal(response.status, body, token, how && how.anonymous === true);
     }
     return body;
+  }
+
+  // ----- signing in ------------------------------------------------------------------------------------------
+
+  function storedToken() {
+    try {
+      return sessionStorage.getItem(TOKEN_KEY);
+    } catch (e) {
+      return null; // storage disabled: the page cannot hold a token, and says so at sign-in
+    }
+  }
+
+  function signedInUser() {
+    try {
+      return storedToken() ? sessionStorage.getItem(USER_KEY) : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /** True while auth is on and this tab holds no token: the closed routes are not polled (each would be 401). */
+  function waitingForSignIn() {
+    return session.needed && !storedToken();
+  }
+
+  /** A member answered 401 to a call that carried {@code sentToken} (null: none), saying {@code message}. */
+  function unauthenticated(sentToken, message) {
+    session.needed = true;
+    if (sentToken) {
+      if (storedToken() !== sentToken) {
+        return; // the answer to a token this tab no longer holds: signed out already, or signed in again since
+      }
+      forgetSession();
+      showSignIn("Signed out: " + (message || "the token was refused") + ". Sign in again.");
+    } else if (!storedToken() && $("signin-form").hidden) {
+      showSignIn("This cluster has auth on: sign in to see more than the members' status.");
+    }
+  }
+
+  function showSignIn(reason) {
+    $("signin-reason").textContent = reason;
+    $("signin-form").hidden = false;
+    $("session").hidden = true;
+    scheduleRender();
+  }
+
+  /** Drops the token and everything read with it (keys, values, the log), so nothing stays on screen unauthorised. */
+  function forgetSession() {
+    try {
+      sessionStorage.removeItem(TOKEN_KEY);
+      sessionStorage.removeItem(USER_KEY);
+    } catch (e) {
+      // nothing stored
+    }
+    writeRefusals.clear();
+    cluster = null;
+    clusterError = null;
+    log = {from: null, error: "sign in to see the log", entries: []};
+    leases = {error: "sign in to see the leases", leases: []};
+    keyList.items = [];
+    keyList.more = false;
+    keyList.generation++;
+    $("list-state").textContent = "";
+    $("value-view").textContent = "";
+    setEditState("");
+    updateWriteButtons();
+    $("session").hidden = true;
+    $("session-user").textContent = "";
+  }
+
+  function setSignInState(text) {
+    $("signin-state").textContent = text;
+  }
+
+  /** The members to try a login at: this page's node first, then every other member the page knows. */
+  function loginAddresses() {
+    const all = [location.origin];
+    for (const m of members.values()) {
+      if (m.address && !all.includes(m.address)) {
+        all.push(m.address);
+      }
+    }
+    return all;
+  }
+
+  async function signIn() {
+    const user = $("signin-user").value;
+    const passwordField = $("signin-password");
+    if (session.loginInFlight) {
+      return;
+    }
+    if (!user || !passwordField.value) {
+      setSignInState("give a user name and a password");
+      return;
+    }
+    session.loginInFlight = true;
+    $("signin-button").disabled = true;
+    setSignInState("signing in…");
+    const body = JSON.stringify({user: user, password: passwordField.value});
+    try {
+      let answer = null;
+      let lastError = null;
+      for (const address of loginAddresses()) {
+        try {
+          answer = await request(address + "/v1/auth/token",
+              {method: "POST", body: body, headers: {"content-type": "application/json"}},
+              {anonymous: true, timeoutMs: LOGIN_TIMEOUT_MS});
+          break;
+        } catch (e) {
+          lastError = e; // that member is down: try the next one
+        }
+      }
+      if (answer === null) {
+        throw lastError || new Error("no member reachable");
+      }
+      const response = answer.response;
+      const reply = await response.json().catch(() => null);
+      if (!response.ok || !reply || typeof reply.token !== "string") {
+        passwordField.value = "";
+        setSignInState("sign-in failed: " + (reply && reply.message ? reply.message : "HTTP " + response.status));
+        return;
+      }
+      try {
+        sessionStorage.setItem(TOKEN_KEY, reply.token);
+        sessionStorage.setItem(USER_KEY, user);
+      } catch (e) {
+        setSignInState("sign-in failed: this browser does not let the page keep the token (session storage is off)");
+        return;
+      }
+      passwordField.value = "";
+      setSignInState("");
+      writeRefusals.clear();
+      updateWriteButtons();
+      $("signin-form").hidden = true;
+      showSession();
+      tick();
+    } catch (e) {
+      setSignInState("sign-in failed: " + e.message);
+    } finally {
+      session.loginInFlight = false;
+      $("signin-button").disabled = false;
+    }
+  }
+
+  function showSession() {
+    const user = signedInUser();
+    $("session").hidden = !user;
+    $("session-user").textContent = user ? "signed in as " + user : "";
+  }
+
+  function signOut() {
+    forgetSession();
+    session.needed = true;
+    showSignIn("Signed out.");
   }
 
   // ----- membership and status -----------------------------------------------------------------------
@@ -126,7 +325,7 @@
     let m = members.get(id);
     if (!m) {
       m = {id: id, address: "", status: null, error: null, lastOk: 0, inFlight: false, metricsInFlight: false,
-        counters: null, delta: null};
+        metricsError: null, counters: null, delta: null};
       members.set(id, m);
     }
     if (address) {
@@ -223,7 +422,7 @@
 
   async function pollCluster() {
     const l = currentLeader();
-    if (clusterInFlight || !l) {
+    if (clusterInFlight || !l || waitingForSignIn()) {
       return;
     }
     clusterInFlight = true;
@@ -231,8 +430,11 @@
       const view = await getJson(l.address + "/v1/cluster");
       view.at = Date.now();
       cluster = view;
+      clusterError = null;
     } catch (e) {
       cluster = null;
+      // A refusal is shown by the Members table; a leader that does not answer is the banner's to report.
+      clusterError = e.status ? e.message : null;
     } finally {
       clusterInFlight = false;
       scheduleRender();
@@ -259,7 +461,7 @@
 
   async function pollLog() {
     const from = source();
-    if (logInFlight || !from) {
+    if (logInFlight || !from || waitingForSignIn()) {
       return;
     }
     logInFlight = true;
@@ -276,7 +478,7 @@
 
   async function pollLeases() {
     const from = source();
-    if (leasesInFlight || !from) {
+    if (leasesInFlight || !from || waitingForSignIn()) {
       return;
     }
     leasesInFlight = true;
@@ -354,15 +556,16 @@
   }
 
   async function pollMetrics(m) {
-    if (m.metricsInFlight || !m.address || !reachable(m)) {
+    if (m.metricsInFlight || !m.address || !reachable(m) || (m.metricsError !== null && waitingForSignIn())) {
       return;
     }
     m.metricsInFlight = true;
     try {
-      const response = await request(m.address + "/metrics");
+      const {response, token} = await request(m.address + "/metrics");
       if (!response.ok) {
-        throw new Error("HTTP " + response.status);
+        throw refusal(response.status, await response.json().catch(() => null), token);
       }
+      m.metricsError = null;
       const counters = parseMetrics(await response.text());
       const t = Date.now();
       if (m.counters !== null) {
@@ -377,6 +580,7 @@
       m.counters = counters;
     } catch (e) {
       m.counters = null;
+      m.metricsError = e.status ? e.message : null; // metrics closed (authMetricsOpen=false) and refused
     } finally {
       m.metricsInFlight = false;
     }
@@ -457,7 +661,7 @@
     const url = location.protocol + "//" + location.hostname + ":" + encodeURIComponent(CHAOS_PORT)
         + "/chaos/events?after=" + chaos.after;
     try {
-      const body = await getJson(url);
+      const body = await getJson(url, {anonymous: true}); // the chaos feed is no member: it never gets the token
       chaos.error = null;
       chaos.running = body.running === true;
       for (const event of body.events || []) {
@@ -533,6 +737,11 @@
     } else if (members.size > 0) {
       showBanner("");
     }
+    $("members-note").textContent = clusterError ? "(lag and replication from the leader's view: " + clusterError + ")"
+        : "";
+    const metricsRefused = [...members.values()].find(m => m.metricsError !== null);
+    $("charts-state").textContent = metricsRefused ? "metrics of node " + metricsRefused.id + ": "
+        + metricsRefused.metricsError : "";
     renderMembers(l, from);
     renderStorage();
     renderLeaderChanges();
@@ -643,7 +852,7 @@
     if (!log) {
       return;
     }
-    $("log-source").textContent = log.error ? "(node " + log.from + ": " + log.error + ")"
+    $("log-source").textContent = log.error ? "(" + (log.from ? "node " + log.from + ": " : "") + log.error + ")"
         : "(node " + log.from + "'s log: entries " + log.firstIndex + "–" + log.lastIndex + ", committed through "
         + log.commitIndex + ")";
     for (const entry of log.entries || []) {
@@ -854,6 +1063,16 @@
     $("edit-state").textContent = text;
   }
 
+  /** Put and delete are off, with a tooltip saying why, for a key whose put or delete this user was refused. */
+  function updateWriteButtons() {
+    const refused = writeRefusals.get($("edit-key").value);
+    for (const id of ["put-button", "delete-button"]) {
+      const button = $(id);
+      button.disabled = refused !== undefined;
+      button.title = refused !== undefined ? refused : "";
+    }
+  }
+
   async function listKeys(fresh) {
     const from = source();
     if (!from) {
@@ -911,6 +1130,7 @@
       cell(row, value.length > VALUE_PREVIEW_CHARS ? value.substring(0, VALUE_PREVIEW_CHARS) + "…" : value, "value");
       row.addEventListener("click", () => {
         $("edit-key").value = item.key;
+        updateWriteButtons();
         readKey();
       });
       body.appendChild(row);
@@ -950,14 +1170,27 @@
       setEditState("give a key");
       return;
     }
+    if (writeRefusals.has(key)) {
+      setEditState(writeRefusals.get(key));
+      return;
+    }
     setEditState((method === "PUT" ? "writing " : "deleting ") + key + "…");
     try {
-      const response = await request(keyUrl(from, key), method === "PUT"
+      const {response, token} = await request(keyUrl(from, key), method === "PUT"
           ? {method: "PUT", body: $("edit-value").value, headers: {"content-type": "text/plain;charset=utf-8"}}
           : {method: "DELETE"});
       const body = await response.json().catch(() => null);
       if (!response.ok) {
-        throw new Error("HTTP " + response.status + (body && body.message ? ": " + body.message : ""));
+        const refused = refusal(response.status, body, token);
+        if (refused.status === 403 && token === storedToken()) {
+          // Put and delete both need write on the key: neither is offered for it again while this user is signed in.
+          if (writeRefusals.size >= MAX_WRITE_REFUSALS) {
+            writeRefusals.delete(writeRefusals.keys().next().value);
+          }
+          writeRefusals.set(key, (method === "PUT" ? "put " : "delete ") + key + " refused: " + refused.message);
+          updateWriteButtons();
+        }
+        throw refused;
       }
       setEditState((method === "PUT" ? "wrote " : "deleted ") + key + " at revision " + body.revision
           + " (through node " + from.id + ")");
@@ -981,6 +1214,13 @@
   });
   $("delete-button").addEventListener("click", () => writeKey("DELETE"));
   $("get-button").addEventListener("click", readKey);
+  $("edit-key").addEventListener("input", updateWriteButtons);
+  $("signin-form").addEventListener("submit", e => {
+    e.preventDefault();
+    signIn();
+  });
+  $("signout-button").addEventListener("click", signOut);
+  showSession();
   window.addEventListener("resize", scheduleRender);
   renderLegend();
   tick();

@@ -217,13 +217,15 @@ public final class ApiVerticle extends VerticleBase {
         router.get(PEER_CLUSTER_PATH).handler(this::cluster);
         CrossOrigin crossOrigin = new CrossOrigin(this::memberAddresses);
         router.route("/v1/*").handler(crossOrigin::handle).handler(this::limitQueryParams);
+        // Ahead of the gate as well: a dashboard's preflight (it sends Authorization once signed in) is never 401,
+        // and a 401 or 403 carries the CORS headers that let the page read why (authMetricsOpen=false).
+        router.route("/metrics").handler(crossOrigin::handle);
         // One gate ahead of every client route (everything registered below): a route added later is closed
         // to anyone but root unless AccessControl names it open or a key route.
         java.util.function.Consumer<Boolean> authRefusals = authFailures();
         router.route().handler(new AccessControl(auth, raft, authRefusals)::handle);
         watches.stillAllowed(this::stillAllowed);
         router.get("/health").handler(this::health);
-        router.route("/metrics").handler(crossOrigin::handle);
         router.get("/metrics").handler(new MetricsRoute(vertx, metrics)::scrape);
         dashboard.routes(router);
         HealthRoutes probes = new HealthRoutes(raft::status, settings.readyMaxApplyLagEntries());

@@ -22,6 +22,13 @@ import java.util.function.Supplier;
  * <p>Preflight requests ({@code OPTIONS} with {@code Access-Control-Request-Method}, sent by browsers before a
  * PUT or DELETE from another origin) from such an origin are answered 204 here; from any other, they go on to
  * the router, which answers 405.
+ *
+ * <p>With auth on, this handler runs ahead of the auth gate ({@link AccessControl}) on {@code /v1/*} and
+ * {@code /metrics}: a preflight carries no credential (browsers never send one), so it must be answered before the
+ * gate would refuse it, and {@code authorization} is among the allowed request headers so that the signed-in
+ * dashboard may send its bearer token to other members. Answering a preflight admits nothing: the real request
+ * that follows goes through the gate like any other, and its 401 or 403 carries these headers, so the page can
+ * read why it was refused.
  */
 final class CrossOrigin {
 

@@ -1,6 +1,7 @@
 package io.rafty.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -27,15 +27,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.TimeoutException;
 import org.openqa.selenium.OutputType;
-import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The dashboard ({@code GET /}) in a real browser: Debian's headless Chromium, driven through its chromedriver by
@@ -102,13 +98,12 @@ class DashboardIT {
         // Opened on the leader, which normally is the one that dies below: from then on the page runs on what the
         // other two answer, cross-origin.
         browser.get(cluster.url(first) + "/?interval=" + POLL_MS + "&window=1&chaos=" + chaosPort);
-        WebDriverWait page = new WebDriverWait(browser, PAGE);
-        page.ignoring(StaleElementReferenceException.class).pollingEvery(Duration.ofMillis(100));
+        DashboardPage page = new DashboardPage(browser, PAGE, cluster::describeNodes);
 
         // All three members, with the right roles: one leader (the one the API names; the cluster may have held
         // an election since the page was opened) and two followers.
         AtomicInteger shown = new AtomicInteger();
-        until(page, "three members, one leader and two followers", d -> {
+        page.until("three members, one leader and two followers", d -> {
             Map<Integer, String> roles = roles(d);
             int leading = roles.entrySet().stream().filter(e -> e.getValue().equals("leader"))
                     .mapToInt(Map.Entry::getKey).findFirst().orElse(0);
@@ -118,12 +113,15 @@ class DashboardIT {
                     && leading == cluster.awaitLeader(List.of(1, 2, 3), START);
         });
         int leader = shown.get();
+        // Without auth there is nothing to sign in to: neither the form nor the session control is on screen.
+        assertFalse(browser.findElement(By.id("signin-form")).isDisplayed(), "no sign-in form without auth");
+        assertFalse(browser.findElement(By.id("session")).isDisplayed(), "no sign-out control without auth");
         // The charts have points, and the write load shows as a rate above zero.
-        until(page, "the rate chart shows writes", d -> Double.parseDouble(text(d,
+        page.until("the rate chart shows writes", d -> Double.parseDouble(text(d,
                 "document.getElementById('chart-rate').dataset.points || '0'")) >= 3
                 && Double.parseDouble(text(d, "document.getElementById('chart-rate').dataset.writeRate || '0'")) > 0);
         // The log table shows the writer's keys.
-        until(page, "the log table shows the load's keys", d -> text(d,
+        page.until("the log table shows the load's keys", d -> text(d,
                 "document.querySelector('#log tbody').textContent").contains("load/"));
 
         cluster.processes.get(leader).kill();
@@ -134,18 +132,18 @@ class DashboardIT {
         // The survivors' leader as the API sees it and as the page shows it, the same one (re-read on every check:
         // a loaded machine may hold more than one election before the page and the API agree).
         AtomicInteger elected = new AtomicInteger();
-        until(page, "node " + leader + " unreachable and a survivor leading", d -> {
+        page.until("node " + leader + " unreachable and a survivor leading", d -> {
             Map<Integer, String> roles = roles(d);
             int now = cluster.awaitLeader(survivors, START);
             elected.set(now);
             return "unreachable".equals(roles.get(leader)) && "leader".equals(roles.get(now));
         });
         int next = elected.get();
-        until(page, "the banner names the dead node", d -> text(d, "document.getElementById('banner').textContent")
+        page.until("the banner names the dead node", d -> text(d, "document.getElementById('banner').textContent")
                 .contains("node " + leader + " is unreachable"));
-        until(page, "the leader change listed", d -> text(d, "document.getElementById('leader-changes').textContent")
+        page.until("the leader change listed", d -> text(d, "document.getElementById('leader-changes').textContent")
                 .contains("node " + next + " leads"));
-        until(page, "the chaos feed's kill listed", d -> text(d, "(document.querySelector(\"#chaos-events "
+        page.until("the chaos feed's kill listed", d -> text(d, "(document.querySelector(\"#chaos-events "
                 + "li[data-seq='1']\") || {textContent: ''}).textContent").contains("kill node " + leader));
 
         // A key written through the page's key browser (to a surviving member, cross-origin), read back by the API.
@@ -157,7 +155,7 @@ class DashboardIT {
         text.clear();
         text.sendKeys(value);
         browser.findElement(By.id("put-button")).click();
-        until(page, "the page says it wrote the key", d -> text(d, "document.getElementById('edit-state').textContent")
+        page.until("the page says it wrote the key", d -> text(d, "document.getElementById('edit-state').textContent")
                 .startsWith("wrote dashboard/probe"));
         HttpResponse<String> read = cluster.get(next, "/v1/kv/dashboard/probe");
         assertEquals(200, read.statusCode(), read.body());
@@ -167,35 +165,15 @@ class DashboardIT {
         prefix.clear();
         prefix.sendKeys("dashboard/");
         browser.findElement(By.id("list-button")).click();
-        until(page, "the key browser lists the key", d -> !d.findElements(
+        page.until("the key browser lists the key", d -> !d.findElements(
                 By.cssSelector("#keys tbody tr[data-key='dashboard/probe']")).isEmpty());
 
         chaosEvents.add(new JsonObject().put("seq", 2).put("time", Instant.now().toString()).put("kind", "restart")
                 .put("target", "node " + leader).put("detail", "screenshot"));
-        until(page, "the second chaos event listed", d -> !d.findElements(
+        page.until("the second chaos event listed", d -> !d.findElements(
                 By.cssSelector("#chaos-events li[data-seq='2']")).isEmpty());
         saveScreenshot();
         assertNotEquals(leader, next);
-    }
-
-    /**
-     * Waits for {@code condition}; on timeout, fails with the page's text and every node's status and log. The
-     * page re-renders its tables several times a second, so conditions read the DOM in one script each
-     * ({@link #text}) rather than through element handles that go stale between two calls.
-     */
-    private void until(WebDriverWait page, String what, Function<WebDriver, Boolean> condition) {
-        try {
-            page.until(condition::apply);
-        } catch (TimeoutException e) {
-            String shown;
-            try {
-                shown = text(browser, "document.body.innerText");
-            } catch (RuntimeException unreadable) {
-                shown = "(the page could not be read: " + unreadable + ")";
-            }
-            throw new AssertionError("the dashboard did not show " + what + " within " + PAGE + "; it showed:\n"
-                    + shown + cluster.describeNodes(), e);
-        }
     }
 
     /** The string value of a JavaScript expression evaluated in the page. */
@@ -203,18 +181,8 @@ class DashboardIT {
         return Chromium.text(d, expression);
     }
 
-    /** Each member row's id and the role it shows, read in one script. */
     private static Map<Integer, String> roles(WebDriver d) {
-        Map<Integer, String> roles = new HashMap<>();
-        String rows = text(d, "[...document.querySelectorAll('#members tbody tr')].map(r => r.dataset.member + '='"
-                + " + r.querySelector('td.role').textContent).join('\\n')");
-        for (String row : rows.split("\n")) {
-            int equals = row.indexOf('=');
-            if (equals > 0) {
-                roles.put(Integer.parseInt(row.substring(0, equals)), row.substring(equals + 1));
-            }
-        }
-        return roles;
+        return DashboardPage.roles(d);
     }
 
     private WebDriver chromium() {

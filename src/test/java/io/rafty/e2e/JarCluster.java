@@ -35,6 +35,8 @@ final class JarCluster implements AutoCloseable {
     /** Each node's bind and peer address; 127.0.0.1 unless the cluster spans namespaces. */
     final Map<Integer, String> hosts = new TreeMap<>();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    /** More settings every node gets at every start (e.g. {@code KVSTORE_AUTH}); set before the first start. */
+    final Map<String, String> environment = new TreeMap<>();
     private final Path dir;
     private final AtomicInteger starts = new AtomicInteger();
     private final IntFunction<List<String>> launcher;
@@ -80,6 +82,7 @@ final class JarCluster implements AutoCloseable {
         if (etcdPorts.containsKey(id)) {
             env.put("KVSTORE_ETCD_PORT", Integer.toString(etcdPorts.get(id)));
         }
+        env.putAll(environment);
         processes.put(id, JarProcess.start(launcher.apply(id), dir, name, env));
     }
 
@@ -89,9 +92,11 @@ final class JarCluster implements AutoCloseable {
      */
     void startJoining(int id, int via) throws IOException {
         String name = "node" + id + "-start" + starts.incrementAndGet();
-        processes.put(id, JarProcess.start(dir, name, Map.of("KVSTORE_ID", Integer.toString(id),
+        Map<String, String> env = new TreeMap<>(Map.of("KVSTORE_ID", Integer.toString(id),
                 "KVSTORE_PORT", Integer.toString(ports.get(id)), "KVSTORE_JOIN", url(via),
-                "KVSTORE_STORAGE_DIR", storageDir(id).toString())));
+                "KVSTORE_STORAGE_DIR", storageDir(id).toString()));
+        env.putAll(environment);
+        processes.put(id, JarProcess.start(dir, name, env));
     }
 
     Path storageDir(int id) {
