@@ -23,7 +23,7 @@
 # target/bench-logs/perf-vs-etcd-<timestamp>.txt.
 #
 #   scripts/perf-vs-etcd.sh                         # 30 s JIT warm-up, 10 s runs after 3 s: ~8 minutes
-#   QUICK=1 scripts/perf-vs-etcd.sh                 # everything short, ~3 minutes: a smoke test, not figures
+#   QUICK=1 scripts/perf-vs-etcd.sh                 # everything short, about 2 minutes: a smoke test, not figures
 #   SYSTEMS="rafty zookeeper" DURATION=20 scripts/perf-vs-etcd.sh
 #
 # Knobs (environment): DURATION, WARMUP, JIT_WARMUP (seconds), CLIENTS (default 64), KEYS (default 1000),
