@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.apache.zookeeper.common.PathUtils;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Closed-loop load against a Rafty cluster, or against etcd 3.4 through its HTTP/JSON "
-                + "gateway as the reference, or etcd's v3 gRPC API on either: each client issues one request at a time.")
+                + "gateway as the reference, or etcd's v3 gRPC API on either, or a ZooKeeper 3.8 ensemble: each "
+                + "client issues one request at a time.")
 public final class BenchCommand implements Callable<Integer> {
 
     /** Largest client count; each client holds one connection. */
@@ -39,11 +41,11 @@ public final class BenchCommand implements Callable<Integer> {
 
     /**
      * Which server the requests are written for, and how they travel: Rafty's HTTP API, etcd's HTTP/JSON
-     * gateway ({@link TargetProtocol}), or etcd's v3 gRPC API ({@link EtcdGrpcProtocol}), which both etcd
-     * and Rafty's etcd port serve.
+     * gateway ({@link TargetProtocol}), etcd's v3 gRPC API ({@link EtcdGrpcProtocol}), which both etcd
+     * and Rafty's etcd port serve, or ZooKeeper through its own client ({@link ZooKeeperSender}).
      */
     public enum Target {
-        rafty("rafty"), etcd("etcd"), etcdGrpc("etcd-grpc");
+        rafty("rafty"), etcd("etcd"), etcdGrpc("etcd-grpc"), zookeeper("zookeeper");
 
         private final String label;
 
@@ -64,7 +66,7 @@ public final class BenchCommand implements Callable<Integer> {
                     return target;
                 }
             }
-            throw new CommandLine.TypeConversionException("'" + label + "' is not a target; choose rafty, etcd or etcd-grpc");
+            throw new CommandLine.TypeConversionException("'" + label + "' is not a target; choose rafty, etcd, etcd-grpc or zookeeper");
         }
     }
 
@@ -73,7 +75,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--endpoints", required = true, split = ",",
             description = "Comma-separated base URLs, e.g. http://127.0.0.1:3001,http://127.0.0.1:3002 (for "
-                    + "etcd-grpc the gRPC ports, e.g. http://127.0.0.1:2379)")
+                    + "etcd-grpc the gRPC ports, e.g. http://127.0.0.1:2379; for zookeeper host:port client "
+                    + "ports, e.g. 127.0.0.1:2181,127.0.0.1:2182)")
     List<String> endpoints = new ArrayList<>();
 
     @Option(names = "--cacert", paramLabel = "FILE",
@@ -90,7 +93,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--target", defaultValue = "rafty", converter = TargetConverter.class,
             description = "rafty; etcd: the same requests through etcd 3.4's v3 HTTP/JSON gateway; or etcd-grpc: "
                     + "etcd's v3 gRPC API (KV.Put, KV.Range), against etcd's client port or Rafty's etcd port, "
-                    + "one HTTP/2 connection per endpoint and generator event loop (default ${DEFAULT-VALUE})")
+                    + "one HTTP/2 connection per endpoint and generator event loop; or zookeeper: ZooKeeper's own "
+                    + "client, one session per client, writes setData, reads sync+getData (with --stale a plain "
+                    + "getData, sequentially consistent) on znodes under /rafty-bench that every run creates first "
+                    + "(default ${DEFAULT-VALUE})")
     Target target;
 
     @Option(names = "--clients", defaultValue = "64", description = "Concurrent closed-loop clients (default ${DEFAULT-VALUE})")
@@ -121,7 +127,8 @@ public final class BenchCommand implements Callable<Integer> {
     int readPercent;
 
     @Option(names = "--stale",
-            description = "Reads with ?consistency=stale (etcd, etcd-grpc: a serializable range) instead of linearizable")
+            description = "Reads with ?consistency=stale (etcd, etcd-grpc: a serializable range; zookeeper: getData "
+                    + "without sync) instead of linearizable")
     boolean stale;
 
     @Option(names = "--no-preload", negatable = false,
@@ -198,6 +205,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (watchers > 0 && target != Target.rafty) {
             throw bad("--watchers works with --target rafty only (it opens Rafty's SSE watch streams)");
         }
+        if (target == Target.zookeeper) {
+            zookeeperOnly();
+        }
         if ((workload == Workload.txn || workload == Workload.keepalive) && target != Target.rafty) {
             throw bad("--workload " + workload + " works with --target rafty only");
         }
@@ -214,7 +224,25 @@ public final class BenchCommand implements Callable<Integer> {
         int loops = eventLoops == 0 ? Math.min(2, Runtime.getRuntime().availableProcessors()) : eventLoops;
         boolean preload = !noPreload && workload != Workload.put;
         return new BenchSettings(target, List.copyOf(uris), clients, duration, warmup, workload, keys, valueSize,
-                readPercent, stale, preload, keyPrefix, timeout, loops, watchers, tls, token());
+                readPercent, stale, preload, keyPrefix, timeout, loops, watchers, tls,
+                target == Target.zookeeper ? null : token());
+    }
+
+    /** What a zookeeper run cannot do, each a usage error rather than a run of failed requests. */
+    private void zookeeperOnly() {
+        if (workload == Workload.txn || workload == Workload.keepalive) {
+            throw bad("--workload " + workload + " works with --target rafty only; zookeeper runs put, get or mixed");
+        }
+        if (caCert != null || cert != null || key != null) {
+            throw bad("--cacert, --cert and --key are not for --target zookeeper (its client is plaintext here)");
+        }
+        String path = ZooKeeperSender.path(keyPrefix, 0);
+        try {
+            PathUtils.validatePath(path);
+        } catch (IllegalArgumentException e) {
+            throw bad("--key-prefix '" + keyPrefix + "' makes the znode path " + path + ", which ZooKeeper refuses: "
+                    + e.getMessage());
+        }
     }
 
     /** A token to send with every request: {@code $RAFTY_TOKEN} (the CLI's variable), or null when unset or blank. */
@@ -245,6 +273,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private URI endpoint(String text) {
+        if (target == Target.zookeeper) {
+            return zookeeperEndpoint(text);
+        }
         URI uri;
         try {
             uri = URI.create(text);
@@ -262,11 +293,28 @@ public final class BenchCommand implements Callable<Integer> {
         return uri;
     }
 
+    /** A ZooKeeper client port, {@code host:port}, kept as the URI {@code zookeeper://host:port}. */
+    private URI zookeeperEndpoint(String text) {
+        if (!text.matches("[A-Za-z0-9.\\[\\]:-]+:[0-9]{1,5}")) {
+            throw bad("endpoint '" + text + "' must look like host:port for --target zookeeper (e.g. 127.0.0.1:2181)");
+        }
+        URI uri;
+        try {
+            uri = URI.create("zookeeper://" + text);
+        } catch (IllegalArgumentException e) {
+            throw bad("endpoint '" + text + "' is not host:port");
+        }
+        if (uri.getHost() == null || uri.getPort() < 1 || uri.getPort() > 65535) {
+            throw bad("endpoint '" + text + "' must look like host:port for --target zookeeper (e.g. 127.0.0.1:2181)");
+        }
+        return uri;
+    }
+
     private ParameterException bad(String message) {
         return new ParameterException(spec.commandLine(), message);
     }
 
-    /** {@code rafty}, {@code etcd} or {@code etcd-grpc}. */
+    /** {@code rafty}, {@code etcd}, {@code etcd-grpc} or {@code zookeeper}. */
     static final class TargetConverter implements CommandLine.ITypeConverter<Target> {
         @Override
         public Target convert(String value) {

@@ -8,7 +8,8 @@ import java.util.List;
  * A validated bench run.
  *
  * @param target       which server's API the requests use
- * @param endpoints    base URLs; client {@code i} talks to {@code endpoints[i % size]}
+ * @param endpoints    base URLs (zookeeper: {@code zookeeper://host:port}, a client port); client {@code i}
+ *                     talks to {@code endpoints[i % size]}
  * @param clients      closed-loop clients, one request in flight each
  * @param duration     measured time
  * @param warmup       load before the measured time, not recorded
@@ -16,7 +17,8 @@ import java.util.List;
  * @param keys         distinct keys, picked uniformly at random
  * @param valueBytes   bytes per written value
  * @param readPercent  share of reads in the mixed workload
- * @param stale        reads ask for {@code consistency=stale} (etcd: a serializable range)
+ * @param stale        reads ask for {@code consistency=stale} (etcd: a serializable range; zookeeper: getData
+ *                     without sync, sequentially consistent only)
  * @param preload      write every key once before the run
  * @param keyPrefix    prefix of every key
  * @param timeout      per-request timeout

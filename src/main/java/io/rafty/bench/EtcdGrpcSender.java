@@ -50,7 +50,7 @@ final class EtcdGrpcSender implements Sender {
     }
 
     @Override
-    public Future<Outcome> send(int endpoint, int key, boolean read, boolean revision) {
+    public Future<Outcome> send(int client, int endpoint, int key, boolean read, boolean revision) {
         SocketAddress address = addresses.get(endpoint);
         if (read) {
             return call(address, EtcdGrpcProtocol.RANGE, protocol.range(key), true)

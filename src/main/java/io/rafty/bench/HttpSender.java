@@ -49,7 +49,7 @@ final class HttpSender implements Sender {
     }
 
     @Override
-    public Future<Outcome> send(int endpoint, int key, boolean read, boolean revision) {
+    public Future<Outcome> send(int client, int endpoint, int key, boolean read, boolean revision) {
         URI base = settings.endpoints().get(endpoint);
         RequestOptions options = new RequestOptions()
                 .setMethod(protocol.method(read))

@@ -81,13 +81,16 @@ public final class LoadGenerator {
     public int run() {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops())
                 .setWorkerPoolSize(1).setInternalBlockingPoolSize(1));
+        List<Loop> loops = new ArrayList<>();
         try {
-            List<Loop> loops = new ArrayList<>();
             for (int i = 0; i < settings.eventLoops(); i++) {
                 loops.add(new Loop(vertx.getOrCreateContext(), i));
             }
             out.println(header());
             out.println("machine: " + machineLoad());
+            if (!open(loops)) {
+                return 1;
+            }
             if (settings.preload() && !preload(loops)) {
                 return 1;
             }
@@ -118,12 +121,40 @@ public final class LoadGenerator {
             Thread.currentThread().interrupt();
             return 1;
         } finally {
+            for (Loop loop : loops) {
+                loop.sender.close();
+            }
             try {
                 vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             } catch (Exception ignored) {
                 // The figures are already printed; a slow close changes nothing.
             }
         }
+    }
+
+    /**
+     * Opens every loop's sender (ZooKeeper: connects the sessions and creates the znodes), printing
+     * progress once a second; false, with the reason printed, when one cannot be opened.
+     */
+    private boolean open(List<Loop> loops) throws InterruptedException {
+        long start = System.nanoTime();
+        CountDownLatch done = new CountDownLatch(1);
+        Future<?> opened = Future.all(loops.stream().map(loop -> loop.sender.open()).toList())
+                .onComplete(ar -> done.countDown());
+        while (!done.await(1, TimeUnit.SECONDS)) {
+            out.printf(Locale.ROOT, "%s: opening (%.0f s) ...%n", settings.target(), (System.nanoTime() - start) / 1e9);
+        }
+        if (opened.failed()) {
+            Throwable cause = opened.cause();
+            out.println("bench: could not open the " + settings.target() + " target: "
+                    + (cause.getMessage() == null ? Outcome.kindOf(cause) : cause.getMessage()));
+            return false;
+        }
+        if (settings.target() == BenchCommand.Target.zookeeper) {
+            out.printf(Locale.ROOT, "zookeeper: %d sessions connected, %d znodes under %s ready in %.1f s%n",
+                    settings.clients(), settings.keys(), ZooKeeperSender.BASE_PATH, (System.nanoTime() - start) / 1e9);
+        }
+        return true;
     }
 
     private void warmup() throws InterruptedException {
@@ -227,10 +258,20 @@ public final class LoadGenerator {
                 settings.endpoints().size(), settings.duration().toSeconds(), settings.warmup().toSeconds(),
                 settings.keys(), settings.valueBytes(),
                 settings.workload() == BenchCommand.Workload.mixed ? " read-percent=" + settings.readPercent() : "",
-                settings.workload() != BenchCommand.Workload.put ? (settings.stale() ? " reads=stale"
-                        : " reads=linearizable") : "", settings.eventLoops())
+                settings.workload() != BenchCommand.Workload.put ? " reads=" + reads() : "", settings.eventLoops())
                 + (settings.target() == BenchCommand.Target.rafty ? "" : " target=" + settings.target())
                 + (settings.watchers() == 0 ? "" : " watchers=" + settings.watchers());
+    }
+
+    /**
+     * What the reads are: {@code stale} or {@code linearizable}; for ZooKeeper, what it sends for them,
+     * since its plain getData is only sequentially consistent and its linearizable figure is sync+getData.
+     */
+    private String reads() {
+        if (settings.target() == BenchCommand.Target.zookeeper) {
+            return settings.stale() ? "stale(getData)" : "linearizable(sync+getData)";
+        }
+        return settings.stale() ? "stale" : "linearizable";
     }
 
     private Histogram measure(long start) throws InterruptedException {
@@ -289,7 +330,8 @@ public final class LoadGenerator {
                         + "p999_ms=%.2f max_ms=%.2f errors=%d%s%n", settings.workload(), settings.clients(), throughput,
                 ms(total.getValueAtPercentile(50)), ms(total.getValueAtPercentile(90)),
                 ms(total.getValueAtPercentile(99)), ms(total.getValueAtPercentile(99.9)), ms(total.getMaxValue()),
-                errors.sum(), suffix);
+                errors.sum(), suffix + (settings.target() == BenchCommand.Target.zookeeper
+                        && settings.workload() != BenchCommand.Workload.put ? " reads=" + reads() : ""));
     }
 
     private static double ms(long micros) {
@@ -336,11 +378,7 @@ public final class LoadGenerator {
             this.context = context;
             this.loopIndex = loopIndex;
             this.random = new SplittableRandom(1000 + loopIndex);
-            int[] perEndpoint = new int[settings.endpoints().size()];
-            for (int id : ownClients()) {
-                perEndpoint[id % perEndpoint.length]++;
-            }
-            this.sender = Sender.of(settings, value, context, perEndpoint);
+            this.sender = Sender.of(settings, value, context, ownClients());
         }
 
         /** Client ids owned by this loop: i with i % loops == loopIndex. */
@@ -435,7 +473,7 @@ public final class LoadGenerator {
 
         /** Client {@code id} talks to endpoint {@code id % endpoints}. */
         private Future<Outcome> send(int id, int key, boolean read, boolean revision) {
-            return sender.send(id % settings.endpoints().size(), key, read, revision);
+            return sender.send(id, id % settings.endpoints().size(), key, read, revision);
         }
     }
 }

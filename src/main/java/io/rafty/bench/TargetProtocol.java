@@ -23,7 +23,8 @@ sealed interface TargetProtocol permits RaftyProtocol, EtcdProtocol {
                     : new RaftyProtocol(settings.keyPrefix(), settings.stale(), value,
                     settings.workload() == BenchCommand.Workload.txn ? settings.keys() : 0);
             case etcd -> new EtcdProtocol(settings.keyPrefix(), settings.stale(), value);
-            case etcdGrpc -> throw new IllegalArgumentException("--target etcd-grpc is not an HTTP target");
+            case etcdGrpc, zookeeper -> throw new IllegalArgumentException("--target " + settings.target()
+                    + " is not an HTTP target");
         };
     }
 

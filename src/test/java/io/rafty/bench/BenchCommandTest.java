@@ -56,6 +56,17 @@ class BenchCommandTest {
         "bench --endpoints http://127.0.0.1:2379 --target etcd-grpc --workload txn",
         "bench --endpoints http://127.0.0.1:2379 --target etcd-grpc --workload keepalive",
         "bench --endpoints 127.0.0.1:2379 --target etcd-grpc",
+        "bench --endpoints http://127.0.0.1:2181 --target zookeeper",
+        "bench --endpoints 127.0.0.1 --target zookeeper",
+        "bench --endpoints 127.0.0.1:2181/chroot --target zookeeper",
+        "bench --endpoints 127.0.0.1:99999 --target zookeeper",
+        "bench --endpoints 127.0.0.1:2181 --target zookeeper --workload txn",
+        "bench --endpoints 127.0.0.1:2181 --target zookeeper --workload keepalive",
+        "bench --endpoints 127.0.0.1:2181 --target zookeeper --watchers 10",
+        "bench --endpoints 127.0.0.1:2181 --target zookeeper --cacert ca.pem",
+        "bench --endpoints 127.0.0.1:2181 --target zookeeper --key-prefix a//b",
+        "bench --endpoints 127.0.0.1:2181 --target zookeeper --key-prefix ./",
+        "bench --endpoints 127.0.0.1:2181 --target zoo",
     })
     void badArgumentsExitWithCode2AndOneLine(String line) {
         Run run = run(line.split(" "));
@@ -103,7 +114,7 @@ class BenchCommandTest {
         Run run = run("bench", "--endpoints", "http://127.0.0.1:2379", "--target", "bogus");
         assertEquals(2, run.code());
         assertTrue(run.err().contains("bogus") && run.err().contains("rafty") && run.err().contains("etcd")
-                && run.err().contains("etcd-grpc"), run.err());
+                && run.err().contains("etcd-grpc") && run.err().contains("zookeeper"), run.err());
     }
 
     @Test
@@ -127,6 +138,46 @@ class BenchCommandTest {
         assertTrue(watch.err().contains("--watchers works with --target rafty only"), watch.err());
         Run txn = run("bench", "--endpoints", "http://127.0.0.1:2379", "--target", "etcd-grpc", "--workload", "txn");
         assertTrue(txn.err().contains("--workload txn works with --target rafty only"), txn.err());
+    }
+
+    @Test
+    void targetZookeeperTakesHostPortEndpointsAndTheSameWorkloadSettings() {
+        BenchCommand command = new BenchCommand();
+        new CommandLine(command).parseArgs("--target", "zookeeper", "--endpoints",
+                "127.0.0.1:2181,127.0.0.1:2182,localhost:2183", "--workload", "get", "--stale", "--clients", "64");
+        BenchSettings settings = command.validate();
+        assertEquals(BenchCommand.Target.zookeeper, settings.target());
+        assertEquals("zookeeper", settings.target().toString());
+        assertEquals(3, settings.endpoints().size());
+        assertEquals(2182, settings.endpoints().get(1).getPort());
+        assertEquals("localhost", settings.endpoints().get(2).getHost());
+        assertTrue(settings.stale(), "--stale is the plain getData, without sync");
+        assertTrue(settings.preload());
+        assertEquals(null, settings.token(), "no token goes to ZooKeeper");
+    }
+
+    @Test
+    void zookeeperUsageErrorsSayWhatToDo() {
+        Run url = run("bench", "--target", "zookeeper", "--endpoints", "http://127.0.0.1:2181");
+        assertTrue(url.err().contains("must look like host:port for --target zookeeper"), url.err());
+        Run txn = run("bench", "--target", "zookeeper", "--endpoints", "127.0.0.1:2181", "--workload", "txn");
+        assertTrue(txn.err().contains("--workload txn works with --target rafty only; zookeeper runs put, get or mixed"),
+                txn.err());
+        Run watch = run("bench", "--target", "zookeeper", "--endpoints", "127.0.0.1:2181", "--watchers", "3");
+        assertTrue(watch.err().contains("--watchers works with --target rafty only"), watch.err());
+        Run prefix = run("bench", "--target", "zookeeper", "--endpoints", "127.0.0.1:2181", "--key-prefix", "a//");
+        assertTrue(prefix.err().contains("/rafty-bench/a//0000000000") && prefix.err().contains("ZooKeeper refuses"),
+                prefix.err());
+    }
+
+    @Test
+    void zookeeperKeyPathsAndTheirParents() {
+        assertEquals("/rafty-bench/bench/0000000042", ZooKeeperSender.path("bench/", 42));
+        assertEquals("/rafty-bench/k0000000007", ZooKeeperSender.path("k", 7));
+        assertEquals(java.util.List.of("/rafty-bench", "/rafty-bench/bench"), ZooKeeperSender.parents("bench/"));
+        assertEquals(java.util.List.of("/rafty-bench", "/rafty-bench/a", "/rafty-bench/a/b"),
+                ZooKeeperSender.parents("a/b/x-"));
+        assertEquals(java.util.List.of("/rafty-bench"), ZooKeeperSender.parents(""));
     }
 
     @Test
@@ -191,6 +242,7 @@ class BenchCommandTest {
         assertEquals(0, run.code());
         assertTrue(run.out().contains("--endpoints"), run.out());
         assertTrue(run.out().contains("--target") && run.out().contains("etcd-grpc"), run.out());
+        assertTrue(run.out().contains("zookeeper") && run.out().contains("sync+getData"), run.out());
         assertTrue(run.out().contains("--watchers") && run.out().contains("commit-to-watcher"), run.out());
     }
 }

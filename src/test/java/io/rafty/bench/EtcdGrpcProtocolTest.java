@@ -105,10 +105,10 @@ class EtcdGrpcProtocolTest {
         Vertx vertx = Vertx.vertx();
         try {
             assertInstanceOf(EtcdGrpcSender.class, Sender.of(settings("--target", "etcd-grpc"), VALUE,
-                    vertx.getOrCreateContext(), new int[] {1}));
+                    vertx.getOrCreateContext(), java.util.List.of(0)));
             assertInstanceOf(HttpSender.class, Sender.of(settings("--target", "etcd"), VALUE,
-                    vertx.getOrCreateContext(), new int[] {1}));
-            assertInstanceOf(HttpSender.class, Sender.of(settings(), VALUE, vertx.getOrCreateContext(), new int[] {1}));
+                    vertx.getOrCreateContext(), java.util.List.of(0)));
+            assertInstanceOf(HttpSender.class, Sender.of(settings(), VALUE, vertx.getOrCreateContext(), java.util.List.of(0)));
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
         }
