@@ -157,7 +157,12 @@ public record NodeConfig(
     public static final int DEFAULT_HEARTBEAT_INTERVAL_TICKS = 2;
     public static final boolean DEFAULT_PRE_VOTE = true;
     public static final boolean DEFAULT_CHECK_QUORUM = true;
-    public static final boolean DEFAULT_ASYNC_STORAGE_WRITES = true;
+    /**
+     * Off: on the 2-core benchmark machine the light Readies split a leader's appends into about three times
+     * as many peer batches per write, and 64-client writes came out lower in four of five interleaved rounds
+     * (BENCHMARKS.md, "Issue 19: asynchronous storage writes").
+     */
+    public static final boolean DEFAULT_ASYNC_STORAGE_WRITES = false;
     public static final boolean DEFAULT_METRICS_ENABLED = true;
     /** The etcd API is off unless a port is set. */
     public static final int DEFAULT_ETCD_PORT = 0;

@@ -40,9 +40,9 @@
  * <tr><td>heartbeatIntervalTicks</td><td>KVSTORE_HEARTBEAT_INTERVAL_TICKS</td><td>2</td><td>leader heartbeat period</td></tr>
  * <tr><td>preVote</td><td>KVSTORE_PRE_VOTE</td><td>true</td><td>PreVote before elections (thesis §9.6)</td></tr>
  * <tr><td>checkQuorum</td><td>KVSTORE_CHECK_QUORUM</td><td>true</td><td>a leader that loses touch with a quorum steps down</td></tr>
- * <tr><td>asyncStorageWrites</td><td>KVSTORE_ASYNC_STORAGE_WRITES</td><td>true</td><td>while the log's synced write is
+ * <tr><td>asyncStorageWrites</td><td>KVSTORE_ASYNC_STORAGE_WRITES</td><td>false</td><td>while the log's synced write is
  *     in flight, appends, heartbeats, heartbeat answers and read confirmations leave at once (etcd's asynchronous
- *     storage writes); votes, acknowledgements and applies still wait for it</td></tr>
+ *     storage writes); votes, acknowledgements and applies still wait for it. Off by default: see BENCHMARKS.md</td></tr>
  * <tr><td>maxKeyBytes</td><td>KVSTORE_MAX_KEY_BYTES</td><td>1024</td><td>longest key, bytes after URL-decoding</td></tr>
  * <tr><td>maxValueBytes</td><td>KVSTORE_MAX_VALUE_BYTES</td><td>1048576 (1 MiB)</td><td>largest value</td></tr>
  * <tr><td>maxRequestBodyBytes</td><td>KVSTORE_MAX_REQUEST_BODY_BYTES</td><td>maxValueBytes</td><td>largest client
