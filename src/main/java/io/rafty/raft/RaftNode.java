@@ -5,7 +5,6 @@ import io.rafty.raft.message.Propose;
 import io.rafty.raft.message.ReadIndexRequest;
 import io.rafty.raft.tracker.Progress;
 import io.rafty.raft.tracker.ProgressTracker;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.random.RandomGenerator;
 
@@ -43,8 +42,6 @@ public final class RaftNode {
     private int leaderId;
     /** The cluster id, this node's storage id and its peers', and the rule on whose storage counts. */
     private final ClusterIdentity identity;
-    /** Bytes of committed entries the host can take now (its apply queue's room); 0 withholds them. */
-    private long applyBudgetBytes = Long.MAX_VALUE;
 
     /** Progress per member (leader), votes (candidate), and the majority questions over them. */
     private final ProgressTracker tracker;
@@ -54,16 +51,8 @@ public final class RaftNode {
 
     /** Messages, confirmed reads and snapshots for the next Ready. */
     private final Outbox outbox;
-    private SoftState lastSoftState;
-    private HardState lastHardState;
-    /** A Ready that may carry durable state was handed out and not yet advanced (its persist is in flight). */
-    private boolean readyOutstanding;
-    /** {@link RaftConfig#asyncStorageWrites()}: a light Ready handed out beside it, not yet advanced. */
-    private Ready lightReadyOutstanding;
-    /** The Ready in flight installs a received snapshot: no light Ready until it is advanced. */
-    private boolean installOutstanding;
-    /** {@link DeliberateBug#ASYNC_ACKS_IN_LIGHT_READY}: light Readies carry the acknowledgements too. */
-    private final boolean acksInLightReady;
+    /** Assembles each Ready (full or light) and tracks the ones handed out and not yet advanced. */
+    private final ReadyCycle cycle;
 
     /** A follower's reads and commands for its leader, batched per Ready. */
     private final Forwarder forwarder;
@@ -79,7 +68,6 @@ public final class RaftNode {
         this.config = config;
         this.id = config.id();
         this.outbox = new Outbox(config.has(DeliberateBug.ACK_BEFORE_PERSIST));
-        this.acksInLightReady = config.has(DeliberateBug.ASYNC_ACKS_IN_LIGHT_READY);
         this.random = random;
         this.log = new RaftLog(state.logStartIndex(), state.logStartTerm(), state.entries(),
                 state.hardState().commit(), state.appliedIndex());
@@ -90,9 +78,7 @@ public final class RaftNode {
                 membership().voters());
         this.term = state.hardState().term();
         this.votedFor = state.hardState().votedFor();
-        this.lastHardState = hardState();
         this.role = membership().isLearner(id) ? Role.LEARNER : Role.FOLLOWER;
-        this.lastSoftState = softState();
         // Forgets batches unanswered for two maximum election timeouts; contexts start at a random point.
         this.forwarder = new Forwarder(id, random.nextLong(1, 1L << 62), config.messageBytesMax(),
                 2L * config.electionTimeoutTicksMax());
@@ -101,6 +87,7 @@ public final class RaftNode {
         this.elections = new Elections(config, random, log, configuration, tracker, identity, outbox, context);
         this.parts = new RoleSteps.Parts(context, elections, replicator,
                 new FollowerReplication(id, log, configuration, outbox, context), forwarder, outbox);
+        this.cycle = new ReadyCycle(config, log, identity, readOnly, outbox, forwarder, replicator, elections, context);
     }
 
     // ----- inputs ---------------------------------------------------------------------------
@@ -227,7 +214,7 @@ public final class RaftNode {
 
     /** Reads wait for a heartbeat round and none is outstanding ({@link ReadOnlyQueue}). */
     private boolean readRoundStartable() {
-        return role == Role.LEADER && readOnly.roundStartable();
+        return cycle.readRoundStartable();
     }
 
     /**
@@ -346,7 +333,7 @@ public final class RaftNode {
      * room again; with some, the next Ready carries about that many (at least one entry).
      */
     public void limitApply(long bytesAvailable) {
-        applyBudgetBytes = bytesAvailable;
+        cycle.limitApply(bytesAvailable);
     }
 
     // ----- role changes ---------------------------------------------------------------------
@@ -475,17 +462,7 @@ public final class RaftNode {
 
     /** True when {@link #ready()} has work for the host. */
     public boolean hasReady() {
-        if (lightReadyOutstanding != null) {
-            return false;
-        }
-        if (readyOutstanding) {
-            return lightReadyAllowed() && hasLightWork();
-        }
-        return !softState().equals(lastSoftState) || !hardState().equals(lastHardState) || log.hasUnstable()
-                || outbox.hasWork() || (log.hasCommittedToApply() && applyBudgetBytes > 0) || readRoundStartable()
-                || !forwarder.outcomes().isEmpty()
-                || (leaderId != 0 && forwarder.hasPending())
-                || replicator.commitNoticeDue();
+        return cycle.hasReady();
     }
 
     /**
@@ -495,119 +472,12 @@ public final class RaftNode {
      * may take light Readies meanwhile (see {@link Ready}), each advanced before the next.
      */
     public Ready ready() {
-        if (lightReadyOutstanding != null || (readyOutstanding && !lightReadyAllowed())) {
-            throw new IllegalStateException("the previous Ready has not been advanced");
-        }
-        if (readyOutstanding) {
-            return lightReady();
-        }
-        if (readRoundStartable()) {
-            replicator.broadcastHeartbeat();
-        }
-        if (role == Role.LEADER) {
-            replicator.sendCommitNotices();
-        } else {
-            if (leaderId != 0) {
-                // What a follower collected for its leader since the last Ready: one message per kind.
-                forwarder.flush(leaderId, term, outbox.messages());
-            }
-        }
-        List<Entry> committed = applyBudgetBytes > 0
-                ? log.takeCommitted((int) Math.min(config.messageBytesMax(), applyBudgetBytes))
-                : List.of();
-        identity.learnFrom(committed);
-        SoftState soft = softState();
-        HardState hard = hardState();
-        Ready ready = new Ready(
-                soft.equals(lastSoftState) ? null : soft,
-                hard.equals(lastHardState) ? null : hard,
-                log.takeUnstable(),
-                outbox.messages(),
-                outbox.messagesAfterPersist(),
-                committed,
-                outbox.readStates(),
-                outbox.snapshotToInstall(),
-                outbox.peersNeedingSnapshot(),
-                forwarder.outcomes());
-        outbox.clear();
-        lastSoftState = soft;
-        lastHardState = hard;
-        forwarder.clearOutcomes();
-        readyOutstanding = true;
-        installOutstanding = ready.snapshot() != null;
-        return ready;
+        return cycle.ready();
     }
 
     /** Tells the node that {@code ready} has been persisted (and its messages handed to the network). */
     public void advance(Ready ready) {
-        if (ready == lightReadyOutstanding) {
-            lightReadyOutstanding = null;
-            return;
-        }
-        if (!readyOutstanding) {
-            throw new IllegalStateException("advance without an outstanding Ready");
-        }
-        readyOutstanding = false;
-        installOutstanding = false;
-        elections.persisted(ready.hardState());
-        if (!ready.entries().isEmpty()) {
-            Entry last = ready.entries().get(ready.entries().size() - 1);
-            log.stableTo(last.index(), last.term());
-            if (role == Role.LEADER && replicator.maybeCommit()) {
-                replicator.broadcastAppend();
-            }
-        }
-    }
-
-    /**
-     * With {@link RaftConfig#asyncStorageWrites()}, whether a light Ready may go out beside the one in
-     * flight: not while a received snapshot is being installed (it replaces the log and state machine
-     * under everything), and never in the synchronous mode.
-     */
-    private boolean lightReadyAllowed() {
-        return config.asyncStorageWrites() && outbox.snapshotToInstall() == null && !installOutstanding;
-    }
-
-    /** Work a light Ready can carry: nothing here waits for, or promises, a persist. */
-    private boolean hasLightWork() {
-        return !softState().equals(lastSoftState) || !outbox.messages().isEmpty() || !outbox.readStates().isEmpty()
-                || !outbox.peersNeedingSnapshot().isEmpty() || readRoundStartable() || !forwarder.outcomes().isEmpty()
-                || (leaderId != 0 && forwarder.hasPending()) || replicator.commitNoticeDue()
-                || (acksInLightReady && !outbox.messagesAfterPersist().isEmpty());
-    }
-
-    /**
-     * A Ready taken while another's persist is in flight (etcd's asynchronous storage writes, in the
-     * shape of this core): role changes, messages that promise nothing durable (a leader's appends,
-     * heartbeats and commit notices, heartbeat answers, forwarded commands and reads), confirmed reads
-     * and snapshot requests leave at once instead of waiting for an unrelated fsync. Everything that
-     * needs or promises durable state stays for the next full Ready: new entries and the hard state
-     * (so one synced write still gathers everything that arrived meanwhile), votes and append
-     * acknowledgements, and committed entries (applied only once this node has persisted them, and in
-     * log order, behind the full Ready's).
-     */
-    private Ready lightReady() {
-        if (readRoundStartable()) {
-            replicator.broadcastHeartbeat();
-        }
-        if (role == Role.LEADER) {
-            replicator.sendCommitNotices();
-        } else if (leaderId != 0) {
-            forwarder.flush(leaderId, term, outbox.messages());
-        }
-        List<Message> messages = new ArrayList<>(outbox.messages());
-        if (acksInLightReady) {
-            messages.addAll(outbox.messagesAfterPersist());
-            outbox.messagesAfterPersist().clear();
-        }
-        SoftState soft = softState();
-        Ready ready = new Ready(soft.equals(lastSoftState) ? null : soft, null, List.of(), messages, List.of(),
-                List.of(), outbox.readStates(), null, outbox.peersNeedingSnapshot(), forwarder.outcomes());
-        outbox.clearLight();
-        lastSoftState = soft;
-        forwarder.clearOutcomes();
-        lightReadyOutstanding = ready;
-        return ready;
+        cycle.advance(ready);
     }
 
     // ----- observation ----------------------------------------------------------------------
@@ -660,11 +530,11 @@ public final class RaftNode {
     }
 
     public SoftState softState() {
-        return new SoftState(role, leaderId, term);
+        return cycle.softState();
     }
 
     public HardState hardState() {
-        return new HardState(term, votedFor, log.committed(), identity.clusterId());
+        return cycle.hardState();
     }
 
     /** The leader's view of every member (empty on other roles). */

@@ -8,8 +8,10 @@
  *   propose ─┤    roles, terms, elections,         │   committed entries, confirmed reads,
  *   readIndex┘    replication; RaftLog             │   snapshot to install / peers needing one
  *                                                  └─► advance(ready) once persisted
- *   RaftNode holds term, vote, role and leader, does the role changes (becomeX) and assembles the Ready.
+ *   RaftNode holds term, vote, role and leader and does the role changes (becomeX).
  *   Its parts, each owning its state behind methods:
+ *     ReadyCycle                assembles each Ready (full, or light beside a persist in flight with
+ *                               asyncStorageWrites), the apply budget, which Readies are out
  *     RoleSteps                 the per-role step tables: which part a message of each kind goes to
  *     Elections                 election timer, PreVote, campaigns, vote requests and tally, TimeoutNow,
  *                               leader stickiness and the rules for messages of another term
@@ -24,7 +26,7 @@
  *     ClusterIdentity           cluster id, storage ids, whose storage counts
  *     Outbox                    what the next Ready hands the host: messages (now / after persist),
  *                               confirmed reads, a snapshot to install, peers needing one
- *   Elections, Replicator and FollowerReplication queue what they send in the Outbox and reach the
+ *   Elections, Replicator, FollowerReplication and ReadyCycle queue what they send in the Outbox and reach the
  *   node's own state only through NodeContext (term, role, leader, vote, setMembership, becomeX),
  *   which RaftNode implements privately.
  * </pre>
