@@ -135,8 +135,9 @@ class PeerAuthIntegrationTest {
             // Node 4 joins through a follower: discovery is a signed GET /raft/cluster that the follower relays,
             // signed again, to the leader; the log is compacted, so node 4 is rebuilt by signed snapshot chunks.
             int port = TestCluster.freePort();
-            HttpResponse<String> added = cluster.post(follower, "/v1/cluster/members",
-                    new JsonObject().put("id", 4).put("address", "http://127.0.0.1:" + port).encode());
+            HttpResponse<String> added = cluster.postWhileUnavailable(follower, "/v1/cluster/members",
+                    new JsonObject().put("id", 4).put("address", "http://127.0.0.1:" + port).encode(),
+                    Duration.ofSeconds(15));
             assertEquals(200, added.statusCode(), added.body());
             cluster.startJoining(4, port, cluster.url(follower));
             await().atMost(Duration.ofSeconds(30)).until(() -> {
@@ -258,8 +259,9 @@ class PeerAuthIntegrationTest {
             int leader = cluster.awaitLeader(Duration.ofSeconds(15));
             writeKeys(cluster, leader);
             int port = TestCluster.freePort();
-            HttpResponse<String> added = cluster.post(leader, "/v1/cluster/members",
-                    new JsonObject().put("id", 4).put("address", "http://127.0.0.1:" + port).encode());
+            HttpResponse<String> added = cluster.postWhileUnavailable(leader, "/v1/cluster/members",
+                    new JsonObject().put("id", 4).put("address", "http://127.0.0.1:" + port).encode(),
+                    Duration.ofSeconds(15));
             assertEquals(200, added.statusCode(), added.body());
 
             // Join discovery refuses it before it starts, with a secret of its own or none.

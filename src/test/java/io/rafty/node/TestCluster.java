@@ -117,6 +117,22 @@ final class TestCluster implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    /**
+     * {@link #post}, sent again while the answer is 503: by the API's contract a 503 (no leader, overloaded)
+     * was not applied, so the same request again is what any client does (an election on a loaded machine).
+     * Any other answer, or the budget running out, ends it; the caller asserts on what came back.
+     */
+    HttpResponse<String> postWhileUnavailable(int node, String path, String json, Duration budget) throws Exception {
+        List<HttpResponse<String>> last = new ArrayList<>(1);
+        await().atMost(budget).pollInterval(Duration.ofMillis(50)).until(() -> {
+            HttpResponse<String> response = post(node, path, json);
+            last.clear();
+            last.add(response);
+            return response.statusCode() != 503;
+        });
+        return last.get(0);
+    }
+
     void stop(int id) {
         RaftyNode node = nodes.remove(id);
         if (node != null) {
