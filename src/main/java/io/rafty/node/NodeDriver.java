@@ -920,20 +920,7 @@ public final class NodeDriver {
             return;
         }
         inFlight = ready;
-        listener.readyTaken(ready);
-        if (ready.softState() != null) {
-            onSoftState(ready.softState());
-        }
-        host.send(ready.messages());
-        for (ReadState read : ready.readStates()) {
-            reads.confirmed(read.requestId(), read.index(), appliedIndex);
-        }
-        for (ForwardedProposal outcome : ready.forwardedProposals()) {
-            onForwarded(outcome);
-        }
-        for (int peer : ready.peersNeedingSnapshot()) {
-            sendSnapshot(peer);
-        }
+        carryOutNow(ready);
         for (Entry entry : ready.entries()) {
             logBytesSinceSnapshot += entry.sizeBytes();
         }
@@ -956,6 +943,16 @@ public final class NodeDriver {
      * it holds nothing to persist or apply, so it is carried out and advanced at once.
      */
     private void carryOutLight(Ready ready) {
+        carryOutNow(ready);
+        node.advance(ready);
+        publishStatus();
+    }
+
+    /**
+     * What every Ready, full or light, asks for before any persist: the role change, the messages that
+     * promise nothing durable, confirmed reads, forwarded commands' outcomes and snapshots to send.
+     */
+    private void carryOutNow(Ready ready) {
         listener.readyTaken(ready);
         if (ready.softState() != null) {
             onSoftState(ready.softState());
@@ -970,8 +967,6 @@ public final class NodeDriver {
         for (int peer : ready.peersNeedingSnapshot()) {
             sendSnapshot(peer);
         }
-        node.advance(ready);
-        publishStatus();
     }
 
     /** Persists the Ready in flight (its snapshot, if any, is installed by now), or finishes it at once. */
