@@ -6,6 +6,7 @@ import io.vertx.core.Promise;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -99,7 +100,7 @@ final class ZooKeeperSender implements Sender {
         this.context = context;
         this.clients = List.copyOf(clients);
         this.sessionOfClient = new int[settings.clients()];
-        java.util.Arrays.fill(sessionOfClient, -1);
+        Arrays.fill(sessionOfClient, -1);
         for (int i = 0; i < this.clients.size(); i++) {
             sessionOfClient[this.clients.get(i)] = i;
         }

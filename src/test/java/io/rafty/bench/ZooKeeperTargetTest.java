@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -93,6 +94,16 @@ class ZooKeeperTargetTest {
         return result;
     }
 
+    /** The RESULT line of a run that exited 0 and did some operations of {@code workload}, none failed. */
+    private static Matcher cleanResult(Run run, String workload) {
+        assertEquals(0, run.code(), run.out() + run.err());
+        Matcher result = result(run);
+        assertEquals(workload, result.group(1));
+        assertTrue(Long.parseLong(result.group(2)) > 0, run.out());
+        assertEquals("0", result.group(3), run.out());
+        return result;
+    }
+
     private static long okCount(Run run) {
         Matcher ok = OK_COUNT.matcher(run.out());
         assertTrue(ok.find(), run.out());
@@ -104,11 +115,7 @@ class ZooKeeperTargetTest {
         Run run = bench("--target", "zookeeper", "--endpoints", endpoint, "--workload", "put", "--clients", "8",
                 "--duration", "1s", "--keys", String.valueOf(KEYS), "--value-size", String.valueOf(VALUE_BYTES),
                 "--event-loops", "2", "--key-prefix", "puts/");
-        assertEquals(0, run.code(), run.out() + run.err());
-        Matcher result = result(run);
-        assertEquals("put", result.group(1));
-        assertTrue(Long.parseLong(result.group(2)) > 0, run.out());
-        assertEquals("0", result.group(3), run.out());
+        Matcher result = cleanResult(run, "put");
         assertTrue(run.out().contains("target=zookeeper"), run.out());
         long acknowledged = okCount(run);
         assertTrue(acknowledged > 0, run.out());
@@ -128,9 +135,9 @@ class ZooKeeperTargetTest {
             assertTrue(versions >= acknowledged, "versions " + versions + " < acknowledged writes " + acknowledged);
             byte[] first = zk.getData(ZooKeeperSender.path("puts/", 0), false, null);
             byte[] last = zk.getData(ZooKeeperSender.path("puts/", KEYS - 1), false, null);
-            assertEquals(new String(first, java.nio.charset.StandardCharsets.US_ASCII),
-                    new String(last, java.nio.charset.StandardCharsets.US_ASCII), "every write stores the same value");
-            assertTrue(new String(first, java.nio.charset.StandardCharsets.US_ASCII).matches("[a-z]+"),
+            assertEquals(new String(first, StandardCharsets.US_ASCII),
+                    new String(last, StandardCharsets.US_ASCII), "every write stores the same value");
+            assertTrue(new String(first, StandardCharsets.US_ASCII).matches("[a-z]+"),
                     "the generator's value, letters a-z");
         } finally {
             zk.close();
@@ -142,11 +149,7 @@ class ZooKeeperTargetTest {
         Run run = bench("--target", "zookeeper", "--endpoints", endpoint, "--workload", "get", "--clients", "8",
                 "--duration", "1s", "--keys", String.valueOf(KEYS), "--value-size", String.valueOf(VALUE_BYTES),
                 "--event-loops", "1", "--key-prefix", "reads/");
-        assertEquals(0, run.code(), run.out() + run.err());
-        Matcher result = result(run);
-        assertEquals("get", result.group(1));
-        assertTrue(Long.parseLong(result.group(2)) > 0, run.out());
-        assertEquals("0", result.group(3), run.out());
+        Matcher result = cleanResult(run, "get");
         assertTrue(result.group(4).contains("reads=linearizable(sync+getData)"), result.group(0));
         assertTrue(run.out().contains("preload: " + KEYS + " keys"), run.out());
 
@@ -169,10 +172,7 @@ class ZooKeeperTargetTest {
         Run run = bench("--target", "zookeeper", "--endpoints", endpoint, "--workload", "get", "--stale",
                 "--clients", "4", "--duration", "1s", "--keys", "10", "--no-preload", "--event-loops", "1",
                 "--key-prefix", "stale/");
-        assertEquals(0, run.code(), run.out() + run.err());
-        Matcher result = result(run);
-        assertTrue(Long.parseLong(result.group(2)) > 0, run.out());
-        assertEquals("0", result.group(3), run.out());
+        Matcher result = cleanResult(run, "get");
         assertTrue(result.group(4).contains("reads=stale(getData)"), result.group(0));
         assertTrue(run.out().contains("reads=stale(getData)"), "the header says so too: " + run.out());
     }
