@@ -27,7 +27,6 @@ import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
@@ -75,10 +74,10 @@ public final class RaftVerticle extends VerticleBase {
     // Everything below is touched only on this verticle's event loop.
     private Context raftContext;
     private NodeDriver driver;
-    private WorkerExecutor persistWorker;
-    private WorkerExecutor stateMachineWorker;
-    private WorkerExecutor readWorker;
-    private final WorkerExecutor snapshotWorker;
+    private SerialWorker persistWorker;
+    private SerialWorker stateMachineWorker;
+    private SerialWorker readWorker;
+    private final SerialWorker snapshotWorker;
     private long tickTimer = -1;
     private volatile NodeStatus status;
     private Membership publishedMembership;
@@ -107,7 +106,7 @@ public final class RaftVerticle extends VerticleBase {
         this.stateMachine = stateMachine;
         this.peers = peers;
         this.snapshotSender = snapshotSender;
-        this.snapshotWorker = snapshotWorker;
+        this.snapshotWorker = new SerialWorker(snapshotWorker);
         this.settings = settings;
         this.snapshotSettings = snapshotSettings;
     }
@@ -115,10 +114,10 @@ public final class RaftVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         raftContext = context;
-        persistWorker = vertx.createSharedWorkerExecutor("rafty-persist-" + raftConfig.id(), 1);
-        stateMachineWorker = vertx.createSharedWorkerExecutor("rafty-apply-" + raftConfig.id(), 1);
-        readWorker = vertx.createSharedWorkerExecutor("rafty-read-" + raftConfig.id(), 1);
-        return persistWorker.executeBlocking(this::recover).map(recovered -> {
+        persistWorker = new SerialWorker(vertx.createSharedWorkerExecutor("rafty-persist-" + raftConfig.id(), 1));
+        stateMachineWorker = new SerialWorker(vertx.createSharedWorkerExecutor("rafty-apply-" + raftConfig.id(), 1));
+        readWorker = new SerialWorker(vertx.createSharedWorkerExecutor("rafty-read-" + raftConfig.id(), 1));
+        return persistWorker.submit(this::recover).map(recovered -> {
             driver = new NodeDriver(raftConfig, recovered, stateMachine.compactRevision(),
                     new SplittableRandom(new SecureRandom().nextLong()), settings.driver(), snapshotSettings,
                     settings.history(), new VertxHost(), NodeDriver.Listener.NONE);
@@ -304,13 +303,13 @@ public final class RaftVerticle extends VerticleBase {
 
         @Override
         public void execute(NodeDriver.Worker worker, StorageTask task) {
-            WorkerExecutor executor = switch (worker) {
+            SerialWorker executor = switch (worker) {
                 case PERSIST -> persistWorker;
                 case STATE_MACHINE -> stateMachineWorker;
                 case SNAPSHOT -> snapshotWorker;
                 case READ -> readWorker;
             };
-            blocking(executor, () -> run(task)).onComplete(ar -> {
+            executor.submit(() -> run(task)).onComplete(ar -> {
                 if (ar.succeeded()) {
                     driver.completed(task, ar.result());
                 } else {
@@ -373,7 +372,7 @@ public final class RaftVerticle extends VerticleBase {
 
         @Override
         public void streamSnapshot(int peer, long term) {
-            blocking(snapshotWorker, snapshots::openImage).onComplete(opened -> {
+            snapshotWorker.submit(snapshots::openImage).onComplete(opened -> {
                 if (opened.failed()) {
                     LOG.warning(() -> "opening a snapshot for node " + peer + " failed: " + opened.cause().getMessage());
                     driver.snapshotStreamed(peer, false, 0);
@@ -400,7 +399,7 @@ public final class RaftVerticle extends VerticleBase {
         }
 
         private void close(SnapshotStore.StateImage image) {
-            blocking(snapshotWorker, () -> {
+            snapshotWorker.submit(() -> {
                 image.close();
                 return null;
             });
@@ -421,10 +420,6 @@ public final class RaftVerticle extends VerticleBase {
             }
             status = published;
         }
-    }
-
-    private <T> Future<T> blocking(WorkerExecutor worker, Callable<T> task) {
-        return worker.executeBlocking(task, true);
     }
 
     /** Milliseconds to nanoseconds, for the driver's request timeout. */

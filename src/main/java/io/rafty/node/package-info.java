@@ -30,7 +30,10 @@
  * By default a node's Vert.x has one event loop, so the Raft and API verticles share it
  * ({@code RaftyNode.EVENT_LOOPS}); the model above holds either way. The driver names the worker of
  * every {@link io.rafty.node.StorageTask}; each worker's future completes back on the Raft event loop,
- * so the driver is never shared. Other threads use RaftVerticle's public entry points
+ * so the driver is never shared. "Ordered" is each worker's own queue ({@link io.rafty.node.SerialWorker}):
+ * the workers run beside each other. Vert.x's own ordered {@code executeBlocking} orders per context, so it
+ * would run every worker's tasks one at a time together — a snapshot's flush would hold back the log's
+ * fsyncs, and with them every heartbeat of a leader in the synchronous mode. Other threads use RaftVerticle's public entry points
  * ({@code propose}, {@code readBarrier}, {@code changeMembership}, {@code receive}), which hop onto the
  * Raft context and deliver the answer on the caller's context, and read
  * {@link io.rafty.node.NodeStatus}, a snapshot the driver publishes whenever it changes.

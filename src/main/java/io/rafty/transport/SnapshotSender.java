@@ -115,7 +115,9 @@ public final class SnapshotSender {
         }
 
         void next() {
-            worker.executeBlocking(this::readChunk, true).onComplete(ar -> {
+            // Unordered: a transfer reads its next chunk only once the last one is sent, and Vert.x's ordering is
+            // per context - ordered, a chunk read would wait for the Raft verticle's persists and applies.
+            worker.executeBlocking(this::readChunk, false).onComplete(ar -> {
                 if (ar.failed()) {
                     done.tryFail(ar.cause());
                     return;

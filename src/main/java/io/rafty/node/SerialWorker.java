@@ -1,0 +1,62 @@
+package io.rafty.node;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.WorkerExecutor;
+import java.util.ArrayDeque;
+import java.util.concurrent.Callable;
+
+/**
+ * One of the driver's {@link NodeDriver.Worker}s on Vert.x: a one-thread worker pool whose tasks run one at
+ * a time, in the order given, and independently of the other workers — what {@link NodeDriver.Host#execute}
+ * promises, and what the simulator's workers do.
+ *
+ * <p>Why not {@code WorkerExecutor.executeBlocking(task, true)}: Vert.x orders blocking tasks per calling
+ * <em>context</em>, not per executor, so every ordered task of the Raft verticle waited for the one before
+ * it, whichever pool ran it. No apply ever overlapped a log persist, and at 5 M keys a snapshot's flush of
+ * the state machine (1–3 s) held back the log's fsyncs, so the leader sent nothing meanwhile and the
+ * followers elected another (36 leader changes in a 10-minute preload; BENCHMARKS.md, issue 19). Here the
+ * order is this worker's own queue, and each task runs unordered on the pool's one thread.
+ *
+ * <p>Not thread-safe: submit from the Raft verticle's context only, where the completions arrive too.
+ */
+final class SerialWorker {
+
+    private final WorkerExecutor executor;
+    private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+    private boolean busy;
+
+    SerialWorker(WorkerExecutor executor) {
+        this.executor = executor;
+    }
+
+    /** Runs {@code task} after the tasks submitted before it; the future completes on the caller's context. */
+    <T> Future<T> submit(Callable<T> task) {
+        Promise<T> done = Promise.promise();
+        waiting.add(() -> executor.executeBlocking(task, false).onComplete(ar -> {
+            busy = false;
+            // The outcome first: a task that finished before its listener was attached completes here at once,
+            // and starting the next one first would answer a run of such tasks in reverse.
+            done.handle(ar);
+            if (!busy) {
+                startNext();
+            }
+        }));
+        if (!busy) {
+            startNext();
+        }
+        return done.future();
+    }
+
+    private void startNext() {
+        Runnable next = waiting.poll();
+        if (next != null) {
+            busy = true;
+            next.run();
+        }
+    }
+
+    Future<Void> close() {
+        return executor.close();
+    }
+}
