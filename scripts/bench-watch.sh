@@ -6,11 +6,16 @@
 #   2. one `bench --watchers` run: writes with no watcher, then with the watchers open (all on `bench/`,
 #      round-robin over the three nodes), each phase after a WARMUP (default 5) second warm-up and for
 #      SECONDS_PER_RUN seconds (default 30), 256-byte values.
+# With KEPT_LEASES=M (default 0) the second phase also grants M leases of LEASE_TTL seconds (default 30)
+# and keeps each alive every LEASE_TTL/3 beside the writers and watchers: issue 19's "1 000 watchers and
+# 10 000 leases kept alive" run is KEPT_LEASES=10000 scripts/bench-watch.sh (the RESULT lines then end
+# with leases=0 and leases=M, and a LEASES line follows: keepalives/s, their latency, failed, lost).
 # Prints the two RESULT lines (watchers=0, then watchers=N: compare their ops_per_s) and the WATCH line
 # (deliveries/s, write-to-watch latency p50/p99/p99.9/max from sending a PUT to a watcher receiving it,
 # missed, cancelled), plus the tool's watch: detail lines; full outputs go to target/bench-logs/watch-*.txt.
 # Exits with the bench's status (1 when the watchers did not all start). Usage:
-#   [WATCHERS=1000] [CLIENTS=64] [SECONDS_PER_RUN=30] scripts/bench-watch.sh   (then ./run-cluster.sh stop)
+#   [WATCHERS=1000] [CLIENTS=64] [SECONDS_PER_RUN=30] [KEPT_LEASES=0] scripts/bench-watch.sh
+#   (then ./run-cluster.sh stop)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 WATCHERS=${WATCHERS:-1000}
@@ -19,6 +24,8 @@ SECONDS_PER_RUN=${SECONDS_PER_RUN:-30}
 WARMUP=${WARMUP:-5}
 KEYS=${KEYS:-1000}
 JIT_WARMUP=${JIT_WARMUP:-60}
+KEPT_LEASES=${KEPT_LEASES:-0}
+LEASE_TTL=${LEASE_TTL:-30}
 LOG_DIR=${LOG_DIR:-target/bench-logs}
 mkdir -p "$LOG_DIR"
 ./run-cluster.sh clean >/dev/null
@@ -29,11 +36,13 @@ bench() {
 if (( JIT_WARMUP > 0 )); then
     bench --workload mixed --clients 64 --duration "${JIT_WARMUP}s" >"$LOG_DIR/watch-jit-warmup.txt" 2>&1 || true
 fi
-log="$LOG_DIR/watch-$WATCHERS-$CLIENTS.txt"
-echo "watch fan-out: watchers=$WATCHERS clients=$CLIENTS seconds=$SECONDS_PER_RUN load=$(cut -d' ' -f1 /proc/loadavg)"
+log="$LOG_DIR/watch-$WATCHERS-$CLIENTS-$KEPT_LEASES.txt"
+echo "watch fan-out: watchers=$WATCHERS kept-leases=$KEPT_LEASES clients=$CLIENTS seconds=$SECONDS_PER_RUN" \
+    "load=$(cut -d' ' -f1 /proc/loadavg)"
 status=0
 bench --workload put --clients "$CLIENTS" --duration "${SECONDS_PER_RUN}s" --warmup "${WARMUP}s" \
-    --watchers "$WATCHERS" --no-preload >"$log" 2>&1 || status=$?
-grep -E '^(RESULT|WATCH|watch:|bench:|rafty bench:)' "$log" || echo "no RESULT lines; see $log"
+    --watchers "$WATCHERS" --kept-leases "$KEPT_LEASES" --lease-ttl "${LEASE_TTL}s" --no-preload >"$log" 2>&1 \
+    || status=$?
+grep -E '^(RESULT|WATCH|LEASES|watch:|leases:|bench:|rafty bench:)' "$log" || echo "no RESULT lines; see $log"
 echo "load=$(cut -d' ' -f1 /proc/loadavg) (full output: $log)"
 exit "$status"

@@ -33,6 +33,11 @@ public final class BenchCommand implements Callable<Integer> {
     static final int MAX_VALUE_BYTES = 1 << 20;
     /** Largest watcher count; each watcher holds one connection (a Rafty node serves 10 000 by default). */
     static final int MAX_WATCHERS = 30_000;
+    /** Largest kept-lease count (a node holds 1 000 000 leases by default; the generator's bound). */
+    static final int MAX_KEPT_LEASES = 1_000_000;
+    /** The kept leases' TTL bounds: at 3 s one is kept alive every second; etcd's minimum TTL is 5 s. */
+    static final long MIN_LEASE_TTL_SECONDS = 3;
+    static final long MAX_LEASE_TTL_SECONDS = 3600;
     /** The token sent with every HTTP request, when set: the CLI's variable (docs/SECURITY.md, "Auth"). */
     static final String TOKEN_ENV = "RAFTY_TOKEN";
 
@@ -155,6 +160,18 @@ public final class BenchCommand implements Callable<Integer> {
                     + "commit-to-watcher latency (default ${DEFAULT-VALUE})")
     int watchers;
 
+    @Option(names = "--kept-leases", defaultValue = "0",
+            description = "Lease load (Rafty, put or mixed): after the measured run, grant this many leases and keep "
+                    + "each alive every --lease-ttl/3, spread evenly over time and the endpoints, beside the writers "
+                    + "(and the --watchers, if any), then warm up and measure again; prints a RESULT line per phase "
+                    + "and a LEASES line: keepalives/s, their latency, failed, lost (expired while kept), lateness "
+                    + "(default ${DEFAULT-VALUE})")
+    int keptLeases;
+
+    @Option(names = "--lease-ttl", defaultValue = "30s", converter = DurationConverter.class,
+            description = "TTL of the --kept-leases, whole seconds (default ${DEFAULT-VALUE})")
+    Duration leaseTtl;
+
     @Override
     public Integer call() {
         BenchSettings settings = validate();
@@ -205,6 +222,20 @@ public final class BenchCommand implements Callable<Integer> {
         if (watchers > 0 && target != Target.rafty) {
             throw bad("--watchers works with --target rafty only (it opens Rafty's SSE watch streams)");
         }
+        if (keptLeases < 0 || keptLeases > MAX_KEPT_LEASES) {
+            throw bad("--kept-leases must be 0.." + MAX_KEPT_LEASES + ", was " + keptLeases);
+        }
+        if (leaseTtl.toMillis() % 1000 != 0 || leaseTtl.toSeconds() < MIN_LEASE_TTL_SECONDS
+                || leaseTtl.toSeconds() > MAX_LEASE_TTL_SECONDS) {
+            throw bad("--lease-ttl must be whole seconds, " + MIN_LEASE_TTL_SECONDS + ".." + MAX_LEASE_TTL_SECONDS
+                    + ", was " + leaseTtl.toMillis() + "ms");
+        }
+        if (keptLeases > 0 && target != Target.rafty) {
+            throw bad("--kept-leases works with --target rafty only (it uses Rafty's /v1/leases)");
+        }
+        if (keptLeases > 0 && workload != Workload.put && workload != Workload.mixed) {
+            throw bad("--kept-leases needs --workload put or mixed: it measures writes beside kept leases");
+        }
         if (target == Target.zookeeper) {
             zookeeperOnly();
         }
@@ -224,7 +255,7 @@ public final class BenchCommand implements Callable<Integer> {
         int loops = eventLoops == 0 ? Math.min(2, Runtime.getRuntime().availableProcessors()) : eventLoops;
         boolean preload = !noPreload && workload != Workload.put;
         return new BenchSettings(target, List.copyOf(uris), clients, duration, warmup, workload, keys, valueSize,
-                readPercent, stale, preload, keyPrefix, timeout, loops, watchers, tls,
+                readPercent, stale, preload, keyPrefix, timeout, loops, watchers, keptLeases, leaseTtl, tls,
                 target == Target.zookeeper ? null : token());
     }
 

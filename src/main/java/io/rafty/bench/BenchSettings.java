@@ -23,7 +23,11 @@ import java.util.List;
  * @param keyPrefix    prefix of every key
  * @param timeout      per-request timeout
  * @param eventLoops   event loops of the generator's Vert.x
- * @param watchers     SSE watchers of the second, fan-out phase; 0 for a run of one phase without any
+ * @param watchers     SSE watchers of the second, loaded phase; 0 for none
+ * @param keptLeases   leases granted for the second, loaded phase and kept alive every {@code leaseTtl / 3}
+ *                     through it ({@link LeaseKeeper}); 0 for none. With no watchers and no kept leases the
+ *                     run has one phase
+ * @param leaseTtl     the kept leases' TTL
  * @param tls          CA and client certificate for {@code https://} endpoints
  * @param token        a token from {@code POST /v1/auth/token} sent as {@code Authorization: Bearer} with
  *                     every HTTP request ({@code $RAFTY_TOKEN}, as the CLI), or null
@@ -31,7 +35,12 @@ import java.util.List;
 public record BenchSettings(BenchCommand.Target target, List<URI> endpoints, int clients, Duration duration,
                             Duration warmup, BenchCommand.Workload workload, int keys, int valueBytes, int readPercent,
                             boolean stale, boolean preload, String keyPrefix, Duration timeout, int eventLoops,
-                            int watchers, BenchTls tls, String token) {
+                            int watchers, int keptLeases, Duration leaseTtl, BenchTls tls, String token) {
+
+    /** The run has a second phase, under watchers or kept leases. */
+    public boolean loadedPhase() {
+        return watchers > 0 || keptLeases > 0;
+    }
 
     @Override
     public String toString() {

@@ -33,7 +33,10 @@ import org.HdrHistogram.Recorder;
  * <p>With {@code --watchers N} the run has a second phase on the same clients, which keep writing:
  * {@link WatchFanOut} opens N watch streams on the key prefix, then the same warm-up and measured time
  * follow again. Every write answered from then on is entered in a {@link WriteLedger} (its revision
- * and send time) for the watchers to match their deliveries against.
+ * and send time) for the watchers to match their deliveries against. With {@code --kept-leases M} that
+ * phase also has {@link LeaseKeeper} grant M leases and keep each alive every TTL/3 (alone, or beside
+ * the watchers): the figure of writes "with history, watches and leases on" against the plain one of
+ * the first phase, from one generator on one warm cluster.
  */
 public final class LoadGenerator {
 
@@ -75,8 +78,8 @@ public final class LoadGenerator {
     }
 
     /**
-     * Runs the whole bench; returns the process exit code: 0, or 1 when no request succeeded in a phase
-     * or the watchers did not all start.
+     * Runs the whole bench; returns the process exit code: 0, or 1 when no request succeeded in a phase,
+     * the watchers did not all start, or a kept lease was not all granted or expired while kept.
      */
     public int run() {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops())
@@ -105,13 +108,13 @@ public final class LoadGenerator {
             Histogram total = measure(start);
             recording = false;
             long elapsedNanos = System.nanoTime() - start;
-            if (settings.watchers() > 0) {
-                summary(total, elapsedNanos, " watchers=0");
+            if (settings.loadedPhase()) {
+                summary(total, elapsedNanos, phaseSuffix(0, 0));
                 if (total.getTotalCount() == 0) {
                     stopClients(stopped);
                     return 1;
                 }
-                return watchPhase(loops, stopped) ? 0 : 1;
+                return loadedPhase(loops, stopped) ? 0 : 1;
             }
             stopClients(stopped);
             summary(total, elapsedNanos, "");
@@ -172,32 +175,56 @@ public final class LoadGenerator {
         recorder.reset();
     }
 
+    /** What ends a phase's RESULT line in a two-phase run: {@code " watchers=N"}, {@code " leases=M"}, or both. */
+    private String phaseSuffix(int watchers, int leases) {
+        return (settings.watchers() > 0 ? " watchers=" + watchers : "") + (settings.keptLeases() > 0 ? " leases=" + leases : "");
+    }
+
     /**
-     * The second phase of a {@code --watchers} run, while the clients keep writing: opens the watchers,
-     * waits for them all to start, warms up again, and measures the same duration as the first phase;
-     * then stops the clients, lets the watchers drain, and prints the phase's RESULT line and the WATCH
-     * line. False when the watchers did not all start or no request succeeded.
+     * The second phase of a {@code --watchers} or {@code --kept-leases} run, while the clients keep writing:
+     * opens the watchers and waits for them all to start, grants the leases and starts keeping them alive,
+     * warms up again, and measures the same duration as the first phase; then stops the clients and the
+     * keepers, lets the watchers drain, and prints the phase's RESULT line, the WATCH line and the LEASES
+     * line. False when the watchers did not all start, the leases were not all granted, a kept lease was
+     * lost, or no request succeeded.
      *
      * <p>The write-to-watch latency of a delivery is the time a watcher received revision R minus the
      * time the generator sent the PUT that R answered: it includes the write's own commit latency, so it
      * is an upper bound of the latency from commit to watcher.
      */
-    private boolean watchPhase(List<Loop> loops, CountDownLatch stopped) throws InterruptedException {
-        WriteLedger writes = new WriteLedger(WriteLedger.DEFAULT_CAPACITY);
-        Recorder watchLatency = new Recorder(HIGHEST_TRACKABLE_MICROS, 3);
+    private boolean loadedPhase(List<Loop> loops, CountDownLatch stopped) throws InterruptedException {
         List<Context> contexts = loops.stream().map(loop -> loop.context).toList();
-        WatchFanOut fanOut = new WatchFanOut(settings, contexts, writes, watchLatency, HIGHEST_TRACKABLE_MICROS);
-        // From here on every acknowledged write is entered, so early deliveries of the writes in flight
-        // are matched (and dropped as outside the window) rather than left unmatched.
-        ledger = writes;
-        out.printf(Locale.ROOT, "watchers: opening %d on prefix '%s' over %d endpoints%n", settings.watchers(),
-                settings.keyPrefix(), settings.endpoints().size());
-        if (!fanOut.open(out)) {
-            stopClients(stopped);
-            return false;
+        WriteLedger writes = new WriteLedger(settings.watchers() > 0 ? WriteLedger.DEFAULT_CAPACITY : 1);
+        Recorder watchLatency = new Recorder(HIGHEST_TRACKABLE_MICROS, 3);
+        WatchFanOut fanOut = null;
+        if (settings.watchers() > 0) {
+            fanOut = new WatchFanOut(settings, contexts, writes, watchLatency, HIGHEST_TRACKABLE_MICROS);
+            // From here on every acknowledged write is entered, so early deliveries of the writes in flight
+            // are matched (and dropped as outside the window) rather than left unmatched.
+            ledger = writes;
+            out.printf(Locale.ROOT, "watchers: opening %d on prefix '%s' over %d endpoints%n", settings.watchers(),
+                    settings.keyPrefix(), settings.endpoints().size());
+            if (!fanOut.open(out)) {
+                stopClients(stopped);
+                return false;
+            }
+        }
+        LeaseKeeper keeper = null;
+        if (settings.keptLeases() > 0) {
+            keeper = new LeaseKeeper(settings, contexts);
+            out.printf(Locale.ROOT, "leases: granting %d (ttl %d s) over %d endpoints%n", settings.keptLeases(),
+                    settings.leaseTtl().toSeconds(), settings.endpoints().size());
+            if (!keeper.grant(out)) {
+                stopClients(stopped);
+                return false;
+            }
+            keeper.start();
         }
         warmup();
         resetCounters();
+        if (keeper != null) {
+            keeper.resetCounters();
+        }
         long start = System.nanoTime();
         writes.openWindow(start);
         recording = true;
@@ -206,8 +233,29 @@ public final class LoadGenerator {
         long end = System.nanoTime();
         writes.closeWindow(end);
         long elapsedNanos = end - start;
+        LeaseKeeper.Totals kept = keeper == null ? null : keeper.totals();
+        if (keeper != null) {
+            keeper.stop();
+        }
         stopClients(stopped);
-        summary(total, elapsedNanos, " watchers=" + settings.watchers());
+        summary(total, elapsedNanos, phaseSuffix(settings.watchers(), settings.keptLeases()));
+        if (fanOut != null) {
+            report(fanOut, writes, watchLatency, elapsedNanos);
+        }
+        if (kept != null) {
+            kept.failures().forEach((kind, count) -> out.printf("leases: %d x %s%n", count, kind));
+            out.printf(Locale.ROOT, "LEASES kept=%d ttl_s=%d keepalives_per_s=%.0f keepalive_p50_ms=%.2f p99_ms=%.2f "
+                            + "max_late_ms=%.1f failed=%d lost=%d%n", settings.keptLeases(), settings.leaseTtl().toSeconds(),
+                    kept.keepalives() / (elapsedNanos / 1e9), kept.p50Ms(), kept.p99Ms(), kept.maxLateMs(), kept.failed(),
+                    kept.lost());
+        }
+        out.println("machine: " + machineLoad());
+        return total.getTotalCount() > 0 && (kept == null || kept.lost() == 0);
+    }
+
+    /** The watchers' lines of a loaded phase: drained, tallied, and the WATCH line. */
+    private void report(WatchFanOut fanOut, WriteLedger writes, Recorder watchLatency, long elapsedNanos)
+            throws InterruptedException {
         long drainMs = fanOut.drain(writes.lastCountedRevision());
         WatchFanOut.Totals watched = fanOut.totals(writes.countedWrites());
         Histogram delivery = watchLatency.getIntervalHistogram();
@@ -223,8 +271,6 @@ public final class LoadGenerator {
                 watched.arrivedInWindow() / seconds, ms(delivery.getValueAtPercentile(50)),
                 ms(delivery.getValueAtPercentile(99)), ms(delivery.getValueAtPercentile(99.9)),
                 ms(delivery.getMaxValue()), watched.missed(), watched.ended());
-        out.println("machine: " + machineLoad());
-        return total.getTotalCount() > 0;
     }
 
     private void stopClients(CountDownLatch stopped) throws InterruptedException {
@@ -260,7 +306,9 @@ public final class LoadGenerator {
                 settings.workload() == BenchCommand.Workload.mixed ? " read-percent=" + settings.readPercent() : "",
                 settings.workload() != BenchCommand.Workload.put ? " reads=" + reads() : "", settings.eventLoops())
                 + (settings.target() == BenchCommand.Target.rafty ? "" : " target=" + settings.target())
-                + (settings.watchers() == 0 ? "" : " watchers=" + settings.watchers());
+                + (settings.watchers() == 0 ? "" : " watchers=" + settings.watchers())
+                + (settings.keptLeases() == 0 ? "" : " kept-leases=" + settings.keptLeases() + " lease-ttl="
+                        + settings.leaseTtl().toSeconds() + "s");
     }
 
     /**

@@ -50,6 +50,14 @@ class BenchCommandTest {
         "bench --endpoints http://127.0.0.1:3001 --watchers some",
         "bench --endpoints http://127.0.0.1:2379 --target etcd --watchers 10",
         "bench --endpoints http://127.0.0.1:3001 --workload get --watchers 10",
+        "bench --endpoints http://127.0.0.1:3001 --kept-leases -1",
+        "bench --endpoints http://127.0.0.1:3001 --kept-leases 1000001",
+        "bench --endpoints http://127.0.0.1:3001 --kept-leases 10 --lease-ttl 2s",
+        "bench --endpoints http://127.0.0.1:3001 --kept-leases 10 --lease-ttl 1500ms",
+        "bench --endpoints http://127.0.0.1:3001 --kept-leases 10 --lease-ttl 2h",
+        "bench --endpoints http://127.0.0.1:3001 --workload get --kept-leases 10",
+        "bench --endpoints http://127.0.0.1:3001 --workload keepalive --kept-leases 10",
+        "bench --endpoints http://127.0.0.1:2379 --target etcd --kept-leases 10",
         "bench --endpoints http://127.0.0.1:2379 --target etcd_grpc",
         "bench --endpoints http://127.0.0.1:2379 --target etcdGrpc",
         "bench --endpoints http://127.0.0.1:2379 --target etcd-grpc --watchers 10",
@@ -225,6 +233,35 @@ class BenchCommandTest {
             assertEquals(1000, settings.watchers(), workload);
             assertEquals(BenchCommand.Workload.valueOf(workload), settings.workload());
         }
+    }
+
+    @Test
+    void keptLeasesWithPutOrMixedBecomeSettings() {
+        for (String workload : new String[] {"put", "mixed"}) {
+            BenchCommand command = new BenchCommand();
+            new CommandLine(command).parseArgs("--endpoints", "http://127.0.0.1:3001", "--workload", workload,
+                    "--kept-leases", "10000", "--lease-ttl", "45s", "--watchers", "1000");
+            BenchSettings settings = command.validate();
+            assertEquals(10000, settings.keptLeases(), workload);
+            assertEquals(Duration.ofSeconds(45), settings.leaseTtl(), workload);
+            assertTrue(settings.loadedPhase(), workload);
+        }
+        BenchCommand plain = new BenchCommand();
+        new CommandLine(plain).parseArgs("--endpoints", "http://127.0.0.1:3001");
+        BenchSettings settings = plain.validate();
+        assertEquals(0, settings.keptLeases());
+        assertEquals(Duration.ofSeconds(30), settings.leaseTtl(), "etcd's clients' usual TTL is the default");
+        assertFalse(settings.loadedPhase(), "no watchers and no kept leases: one phase");
+    }
+
+    @Test
+    void keptLeasesNameWhatIsWrong() {
+        Run etcd = run("bench", "--endpoints", "http://127.0.0.1:2379", "--target", "etcd", "--kept-leases", "5");
+        assertEquals(2, etcd.code());
+        assertTrue(etcd.err().contains("--kept-leases works with --target rafty only"), etcd.err());
+        Run ttl = run("bench", "--endpoints", "http://127.0.0.1:3001", "--kept-leases", "5", "--lease-ttl", "1500ms");
+        assertEquals(2, ttl.code());
+        assertTrue(ttl.err().contains("--lease-ttl must be whole seconds, 3..3600, was 1500ms"), ttl.err());
     }
 
     @Test
