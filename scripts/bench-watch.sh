@@ -10,6 +10,9 @@
 # and keeps each alive every LEASE_TTL/3 beside the writers and watchers: issue 19's "1 000 watchers and
 # 10 000 leases kept alive" run is KEPT_LEASES=10000 scripts/bench-watch.sh (the RESULT lines then end
 # with leases=0 and leases=M, and a LEASES line follows: keepalives/s, their latency, failed, lost).
+# WATCH_PREFIX=P (default: bench/, the prefix written) puts the watchers on another prefix: they are sent
+# nothing, and the second phase measures what watchers cost to hold and match, not what delivering every
+# write to each of them costs.
 # Prints the two RESULT lines (watchers=0, then watchers=N: compare their ops_per_s) and the WATCH line
 # (deliveries/s, write-to-watch latency p50/p99/p99.9/max from sending a PUT to a watcher receiving it,
 # missed, cancelled), plus the tool's watch: detail lines; full outputs go to target/bench-logs/watch-*.txt.
@@ -26,6 +29,7 @@ KEYS=${KEYS:-1000}
 JIT_WARMUP=${JIT_WARMUP:-60}
 KEPT_LEASES=${KEPT_LEASES:-0}
 LEASE_TTL=${LEASE_TTL:-30}
+WATCH_PREFIX=${WATCH_PREFIX:-bench/}
 LOG_DIR=${LOG_DIR:-target/bench-logs}
 mkdir -p "$LOG_DIR"
 ./run-cluster.sh clean >/dev/null
@@ -36,12 +40,16 @@ bench() {
 if (( JIT_WARMUP > 0 )); then
     bench --workload mixed --clients 64 --duration "${JIT_WARMUP}s" >"$LOG_DIR/watch-jit-warmup.txt" 2>&1 || true
 fi
-log="$LOG_DIR/watch-$WATCHERS-$CLIENTS-$KEPT_LEASES.txt"
-echo "watch fan-out: watchers=$WATCHERS kept-leases=$KEPT_LEASES clients=$CLIENTS seconds=$SECONDS_PER_RUN" \
+log="$LOG_DIR/watch-$WATCHERS-$CLIENTS-$KEPT_LEASES-${WATCH_PREFIX//\//_}.txt"
+echo "watch fan-out: watchers=$WATCHERS on $WATCH_PREFIX kept-leases=$KEPT_LEASES clients=$CLIENTS seconds=$SECONDS_PER_RUN" \
     "load=$(cut -d' ' -f1 /proc/loadavg)"
 status=0
+watch_prefix=()
+if (( WATCHERS > 0 )); then
+    watch_prefix=(--watch-prefix "$WATCH_PREFIX")
+fi
 bench --workload put --clients "$CLIENTS" --duration "${SECONDS_PER_RUN}s" --warmup "${WARMUP}s" \
-    --watchers "$WATCHERS" --kept-leases "$KEPT_LEASES" --lease-ttl "${LEASE_TTL}s" --no-preload >"$log" 2>&1 \
+    --watchers "$WATCHERS" ${watch_prefix[@]+"${watch_prefix[@]}"} --kept-leases "$KEPT_LEASES" --lease-ttl "${LEASE_TTL}s" --no-preload >"$log" 2>&1 \
     || status=$?
 grep -E '^(RESULT|WATCH|LEASES|watch:|leases:|bench:|rafty bench:)' "$log" || echo "no RESULT lines; see $log"
 echo "load=$(cut -d' ' -f1 /proc/loadavg) (full output: $log)"

@@ -160,6 +160,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + "commit-to-watcher latency (default ${DEFAULT-VALUE})")
     int watchers;
 
+    @Option(names = "--watch-prefix",
+            description = "The watchers' prefix (default: --key-prefix, so every write is an event for every watcher). "
+                    + "A prefix the writes do not fall under measures what watchers cost while they are sent nothing")
+    String watchPrefix;
+
     @Option(names = "--kept-leases", defaultValue = "0",
             description = "Lease load (Rafty, put or mixed): after the measured run, grant this many leases and keep "
                     + "each alive every --lease-ttl/3, spread evenly over time and the endpoints, beside the writers "
@@ -219,6 +224,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (watchers < 0 || watchers > MAX_WATCHERS) {
             throw bad("--watchers must be 0.." + MAX_WATCHERS + ", was " + watchers);
         }
+        if (watchPrefix != null && watchers == 0) {
+            throw bad("--watch-prefix needs --watchers");
+        }
+        if (watchPrefix != null && !watchPrefix.matches("[A-Za-z0-9/_.-]+")) {
+            throw bad("--watch-prefix may hold only letters, digits and / _ . - (and not be empty)");
+        }
         if (watchers > 0 && target != Target.rafty) {
             throw bad("--watchers works with --target rafty only (it opens Rafty's SSE watch streams)");
         }
@@ -255,7 +266,8 @@ public final class BenchCommand implements Callable<Integer> {
         int loops = eventLoops == 0 ? Math.min(2, Runtime.getRuntime().availableProcessors()) : eventLoops;
         boolean preload = !noPreload && workload != Workload.put;
         return new BenchSettings(target, List.copyOf(uris), clients, duration, warmup, workload, keys, valueSize,
-                readPercent, stale, preload, keyPrefix, timeout, loops, watchers, keptLeases, leaseTtl, tls,
+                readPercent, stale, preload, keyPrefix, timeout, loops, watchers,
+                watchPrefix == null ? keyPrefix : watchPrefix, keptLeases, leaseTtl, tls,
                 target == Target.zookeeper ? null : token());
     }
 

@@ -24,6 +24,7 @@ import java.util.List;
  * @param timeout      per-request timeout
  * @param eventLoops   event loops of the generator's Vert.x
  * @param watchers     SSE watchers of the second, loaded phase; 0 for none
+ * @param watchPrefix  the watchers' prefix: the key prefix unless {@code --watch-prefix} says otherwise
  * @param keptLeases   leases granted for the second, loaded phase and kept alive every {@code leaseTtl / 3}
  *                     through it ({@link LeaseKeeper}); 0 for none. With no watchers and no kept leases the
  *                     run has one phase
@@ -35,7 +36,12 @@ import java.util.List;
 public record BenchSettings(BenchCommand.Target target, List<URI> endpoints, int clients, Duration duration,
                             Duration warmup, BenchCommand.Workload workload, int keys, int valueBytes, int readPercent,
                             boolean stale, boolean preload, String keyPrefix, Duration timeout, int eventLoops,
-                            int watchers, int keptLeases, Duration leaseTtl, BenchTls tls, String token) {
+                            int watchers, String watchPrefix, int keptLeases, Duration leaseTtl, BenchTls tls, String token) {
+
+    /** Every write falls under the watchers' prefix, so each is an event for every watcher. */
+    public boolean watchersSeeWrites() {
+        return keyPrefix.startsWith(watchPrefix);
+    }
 
     /** The run has a second phase, under watchers or kept leases. */
     public boolean loadedPhase() {

@@ -202,8 +202,9 @@ public final class LoadGenerator {
             // From here on every acknowledged write is entered, so early deliveries of the writes in flight
             // are matched (and dropped as outside the window) rather than left unmatched.
             ledger = writes;
-            out.printf(Locale.ROOT, "watchers: opening %d on prefix '%s' over %d endpoints%n", settings.watchers(),
-                    settings.keyPrefix(), settings.endpoints().size());
+            out.printf(Locale.ROOT, "watchers: opening %d on prefix '%s' over %d endpoints%s%n", settings.watchers(),
+                    settings.watchPrefix(), settings.endpoints().size(), settings.watchersSeeWrites() ? ""
+                            : " (the writes to '" + settings.keyPrefix() + "' are not under it: no event is expected)");
             if (!fanOut.open(out)) {
                 stopClients(stopped);
                 return false;
@@ -256,13 +257,15 @@ public final class LoadGenerator {
     /** The watchers' lines of a loaded phase: drained, tallied, and the WATCH line. */
     private void report(WatchFanOut fanOut, WriteLedger writes, Recorder watchLatency, long elapsedNanos)
             throws InterruptedException {
-        long drainMs = fanOut.drain(writes.lastCountedRevision());
-        WatchFanOut.Totals watched = fanOut.totals(writes.countedWrites());
+        // Watchers of another prefix are owed nothing: no drain, and none of the writes counts as missed.
+        long owed = settings.watchersSeeWrites() ? writes.countedWrites() : 0;
+        long drainMs = owed > 0 ? fanOut.drain(writes.lastCountedRevision()) : 0;
+        WatchFanOut.Totals watched = fanOut.totals(owed);
         Histogram delivery = watchLatency.getIntervalHistogram();
         double seconds = elapsedNanos / 1e9;
         out.printf(Locale.ROOT, "watch: %d writes acknowledged in the window, %d deliveries of them recorded "
                         + "(%d expected), drained in %d ms; out_of_order=%d unmatched=%d revisionless_answers=%d%n",
-                writes.countedWrites(), watched.settled(), writes.countedWrites() * settings.watchers(), drainMs,
+                writes.countedWrites(), watched.settled(), owed * settings.watchers(), drainMs,
                 watched.outOfOrder(), watched.unmatched(), revisionlessAnswers.sum());
         watched.endReasons().forEach((reason, count) -> out.printf("watch: %d streams ended: %s%n", count, reason));
         watched.malformed().forEach((problem, count) -> out.printf("watch: %d malformed: %s%n", count, problem));
@@ -307,6 +310,7 @@ public final class LoadGenerator {
                 settings.workload() != BenchCommand.Workload.put ? " reads=" + reads() : "", settings.eventLoops())
                 + (settings.target() == BenchCommand.Target.rafty ? "" : " target=" + settings.target())
                 + (settings.watchers() == 0 ? "" : " watchers=" + settings.watchers())
+                + (settings.watchers() == 0 || settings.watchersSeeWrites() ? "" : " watch-prefix=" + settings.watchPrefix())
                 + (settings.keptLeases() == 0 ? "" : " kept-leases=" + settings.keptLeases() + " lease-ttl="
                         + settings.leaseTtl().toSeconds() + "s");
     }

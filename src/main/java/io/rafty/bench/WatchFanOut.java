@@ -231,7 +231,7 @@ final class WatchFanOut {
                     .setHost(base.getHost())
                     .setPort(base.getPort())
                     .setSsl("https".equalsIgnoreCase(base.getScheme()))
-                    .setURI(WATCH_PATH + settings.keyPrefix())
+                    .setURI(WATCH_PATH + settings.watchPrefix())
                     .setConnectTimeout(settings.timeout().toMillis())
                     .putHeader("accept", "text/event-stream");
             if (settings.token() != null) {

@@ -58,6 +58,8 @@ class BenchCommandTest {
         "bench --endpoints http://127.0.0.1:3001 --workload get --kept-leases 10",
         "bench --endpoints http://127.0.0.1:3001 --workload keepalive --kept-leases 10",
         "bench --endpoints http://127.0.0.1:2379 --target etcd --kept-leases 10",
+        "bench --endpoints http://127.0.0.1:3001 --watch-prefix other/",
+        "bench --endpoints http://127.0.0.1:3001 --watchers 10 --watch-prefix a?b",
         "bench --endpoints http://127.0.0.1:2379 --target etcd_grpc",
         "bench --endpoints http://127.0.0.1:2379 --target etcdGrpc",
         "bench --endpoints http://127.0.0.1:2379 --target etcd-grpc --watchers 10",
@@ -252,6 +254,25 @@ class BenchCommandTest {
         assertEquals(0, settings.keptLeases());
         assertEquals(Duration.ofSeconds(30), settings.leaseTtl(), "etcd's clients' usual TTL is the default");
         assertFalse(settings.loadedPhase(), "no watchers and no kept leases: one phase");
+    }
+
+    @Test
+    void theWatchPrefixIsTheKeyPrefixUnlessGiven() {
+        BenchCommand same = new BenchCommand();
+        new CommandLine(same).parseArgs("--endpoints", "http://127.0.0.1:3001", "--watchers", "10");
+        BenchSettings watchingWrites = same.validate();
+        assertEquals("bench/", watchingWrites.watchPrefix());
+        assertTrue(watchingWrites.watchersSeeWrites());
+        BenchCommand other = new BenchCommand();
+        new CommandLine(other).parseArgs("--endpoints", "http://127.0.0.1:3001", "--watchers", "10",
+                "--watch-prefix", "elsewhere/");
+        BenchSettings watchingElsewhere = other.validate();
+        assertEquals("elsewhere/", watchingElsewhere.watchPrefix());
+        assertFalse(watchingElsewhere.watchersSeeWrites());
+        BenchCommand wider = new BenchCommand();
+        new CommandLine(wider).parseArgs("--endpoints", "http://127.0.0.1:3001", "--watchers", "10",
+                "--watch-prefix", "ben");
+        assertTrue(wider.validate().watchersSeeWrites(), "bench/... falls under ben");
     }
 
     @Test

@@ -87,6 +87,24 @@ class BenchLoadedPhaseTest {
     }
 
     @Test
+    void watchersOfAnotherPrefixAreOwedNothingAndSentNothing() throws Exception {
+        cluster = new TestCluster(dir, 3);
+        int leader = cluster.awaitLeader(BUDGET);
+        Run run = bench(new StringWriter(), endpoints(leader), "--watchers", "4", "--watch-prefix", "elsewhere/");
+        assertEquals(0, run.code(), run.out());
+        assertTrue(run.out().contains("watch-prefix=elsewhere/"), run.out());
+        assertTrue(run.out().contains("no event is expected"), run.out());
+        Matcher watch = Pattern.compile("watch: (\\d+) writes acknowledged in the window, (\\d+) deliveries of them "
+                + "recorded \\((\\d+) expected\\)").matcher(run.out());
+        assertTrue(watch.find(), run.out());
+        assertTrue(Long.parseLong(watch.group(1)) > 0, "writes went on: " + watch.group());
+        assertEquals("0", watch.group(2), "no watcher of elsewhere/ got a write to bench/: " + watch.group());
+        assertEquals("0", watch.group(3), watch.group());
+        assertTrue(Pattern.compile("WATCH watchers=4 events_per_s=0 .* missed=0 cancelled=0").matcher(run.out()).find(),
+                run.out());
+    }
+
+    @Test
     void aKeptLeaseThatGoesAwayIsLostAndFailsTheRun() throws Exception {
         cluster = new TestCluster(dir, 3);
         int leader = cluster.awaitLeader(BUDGET);
