@@ -4,7 +4,9 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.net.URI;
@@ -35,32 +37,45 @@ final class HttpSender implements Sender {
     private HttpClient client(int endpoint) {
         if (clientsByEndpoint.isEmpty()) {
             for (int clients : clientsPerEndpoint) {
-                // The core client: the Web client's per-request interceptor chain cost the
-                // generator CPU that, on a shared 2-core machine, the nodes under test need.
-                HttpClientOptions options = settings.tls().apply(new HttpClientOptions().setKeepAlive(true)
-                        .setTcpNoDelay(true).setIdleTimeout(0));
-                clientsByEndpoint.add(context.owner().httpClientBuilder().with(options)
-                        .with(new PoolOptions().setHttp1MaxSize(Math.max(1, clients))
-                                .setMaxWaitQueueSize(settings.clients()))
-                        .build());
+                clientsByEndpoint.add(client(context.owner(), settings, Math.max(1, clients), settings.clients()));
             }
         }
         return clientsByEndpoint.get(endpoint);
     }
 
-    @Override
-    public Future<Outcome> send(int client, int endpoint, int key, boolean read, boolean revision) {
+    /**
+     * A keep-alive HTTP/1.1 client of the run (its TLS, no Nagle, no idle timeout) with up to
+     * {@code connections} connections and {@code waitQueue} requests waiting for one. The core client: the Web
+     * client's per-request interceptor chain cost the generator CPU that, on a shared 2-core machine, the
+     * nodes under test need.
+     */
+    static HttpClient client(Vertx vertx, BenchSettings settings, int connections, int waitQueue) {
+        HttpClientOptions options = settings.tls().apply(new HttpClientOptions().setKeepAlive(true)
+                .setTcpNoDelay(true).setIdleTimeout(0));
+        return vertx.httpClientBuilder().with(options)
+                .with(new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(waitQueue))
+                .build();
+    }
+
+    /** A request to endpoint {@code endpoint}: host, port, TLS and URI, and the run's token when it has one. */
+    static RequestOptions request(BenchSettings settings, int endpoint, HttpMethod method, String uri) {
         URI base = settings.endpoints().get(endpoint);
         RequestOptions options = new RequestOptions()
-                .setMethod(protocol.method(read))
+                .setMethod(method)
                 .setHost(base.getHost())
                 .setPort(base.getPort())
                 .setSsl("https".equalsIgnoreCase(base.getScheme()))
-                .setURI(protocol.uri(key, read))
-                .setTimeout(settings.timeout().toMillis());
+                .setURI(uri);
         if (settings.token() != null) {
             options.putHeader("authorization", "Bearer " + settings.token());
         }
+        return options;
+    }
+
+    @Override
+    public Future<Outcome> send(int client, int endpoint, int key, boolean read, boolean revision) {
+        RequestOptions options = request(settings, endpoint, protocol.method(read), protocol.uri(key, read))
+                .setTimeout(settings.timeout().toMillis());
         Buffer body = protocol.body(key, read);
         return client(endpoint).request(options)
                 .compose(request -> body == null ? request.send() : request.send(body))

@@ -4,12 +4,9 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -171,12 +168,8 @@ final class LeaseKeeper {
         private HttpClient client(int endpoint) {
             if (clients.isEmpty()) {
                 for (int e = 0; e < settings.endpoints().size(); e++) {
-                    HttpClientOptions options = settings.tls().apply(new HttpClientOptions().setKeepAlive(true)
-                            .setTcpNoDelay(true).setIdleTimeout(0));
-                    clients.add(context.owner().httpClientBuilder().with(options)
-                            .with(new PoolOptions().setHttp1MaxSize(CONNECTIONS_PER_ENDPOINT)
-                                    .setMaxWaitQueueSize(KEEPALIVES_IN_FLIGHT_PER_LOOP + GRANTS_IN_FLIGHT_PER_LOOP))
-                            .build());
+                    clients.add(HttpSender.client(context.owner(), settings, CONNECTIONS_PER_ENDPOINT,
+                            KEEPALIVES_IN_FLIGHT_PER_LOOP + GRANTS_IN_FLIGHT_PER_LOOP));
                 }
             }
             return clients.get(endpoint);
@@ -276,13 +269,8 @@ final class LeaseKeeper {
         /** A POST of lease {@code index}'s request; its status code. Lease i goes to endpoint i % endpoints. */
         private Future<Integer> request(int index, String uri, Buffer body) {
             int endpoint = (int) (leases.get(index) % settings.endpoints().size());
-            URI base = settings.endpoints().get(endpoint);
-            RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(base.getHost())
-                    .setPort(base.getPort()).setSsl("https".equalsIgnoreCase(base.getScheme())).setURI(uri)
+            RequestOptions options = HttpSender.request(settings, endpoint, HttpMethod.POST, uri)
                     .setTimeout(settings.timeout().toMillis());
-            if (settings.token() != null) {
-                options.putHeader("authorization", "Bearer " + settings.token());
-            }
             if (body != null) {
                 options.putHeader("content-type", "application/json");
             }

@@ -3,14 +3,11 @@ package io.rafty.bench;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -121,12 +118,8 @@ final class WatchFanOut {
         List<HttpClient> clients = new ArrayList<>();
         for (int e = 0; e < endpoints; e++) {
             // One connection per watcher: a stream holds its connection for the whole run.
-            HttpClientOptions options = settings.tls().apply(new HttpClientOptions().setKeepAlive(true)
-                    .setTcpNoDelay(true).setIdleTimeout(0));
             int connections = Math.max(1, perEndpoint[e]);
-            clients.add(loop.owner().httpClientBuilder().with(options)
-                    .with(new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(connections))
-                    .build());
+            clients.add(HttpSender.client(loop.owner(), settings, connections, connections));
         }
         for (Watcher watcher : own) {
             watcher.open(clients.get(watcher.endpoint));
@@ -225,18 +218,10 @@ final class WatchFanOut {
         }
 
         void open(HttpClient client) {
-            URI base = settings.endpoints().get(endpoint);
-            RequestOptions options = new RequestOptions()
-                    .setMethod(HttpMethod.GET)
-                    .setHost(base.getHost())
-                    .setPort(base.getPort())
-                    .setSsl("https".equalsIgnoreCase(base.getScheme()))
-                    .setURI(WATCH_PATH + settings.watchPrefix())
+            RequestOptions options = HttpSender.request(settings, endpoint, HttpMethod.GET,
+                            WATCH_PATH + settings.watchPrefix())
                     .setConnectTimeout(settings.timeout().toMillis())
                     .putHeader("accept", "text/event-stream");
-            if (settings.token() != null) {
-                options.putHeader("authorization", "Bearer " + settings.token());
-            }
             client.request(options).compose(HttpClientRequest::send).onComplete(ar -> {
                 if (ar.failed()) {
                     end(failure(ar.cause()));

@@ -237,20 +237,23 @@ class BenchCommandTest {
         }
     }
 
+    /** The settings {@code args} validate to. */
+    private static BenchSettings settings(String... args) {
+        BenchCommand command = new BenchCommand();
+        new CommandLine(command).parseArgs(args);
+        return command.validate();
+    }
+
     @Test
     void keptLeasesWithPutOrMixedBecomeSettings() {
         for (String workload : new String[] {"put", "mixed"}) {
-            BenchCommand command = new BenchCommand();
-            new CommandLine(command).parseArgs("--endpoints", "http://127.0.0.1:3001", "--workload", workload,
+            BenchSettings settings = settings("--endpoints", "http://127.0.0.1:3001", "--workload", workload,
                     "--kept-leases", "10000", "--lease-ttl", "45s", "--watchers", "1000");
-            BenchSettings settings = command.validate();
             assertEquals(10000, settings.keptLeases(), workload);
             assertEquals(Duration.ofSeconds(45), settings.leaseTtl(), workload);
             assertTrue(settings.loadedPhase(), workload);
         }
-        BenchCommand plain = new BenchCommand();
-        new CommandLine(plain).parseArgs("--endpoints", "http://127.0.0.1:3001");
-        BenchSettings settings = plain.validate();
+        BenchSettings settings = settings("--endpoints", "http://127.0.0.1:3001");
         assertEquals(0, settings.keptLeases());
         assertEquals(Duration.ofSeconds(30), settings.leaseTtl(), "etcd's clients' usual TTL is the default");
         assertFalse(settings.loadedPhase(), "no watchers and no kept leases: one phase");
@@ -258,21 +261,15 @@ class BenchCommandTest {
 
     @Test
     void theWatchPrefixIsTheKeyPrefixUnlessGiven() {
-        BenchCommand same = new BenchCommand();
-        new CommandLine(same).parseArgs("--endpoints", "http://127.0.0.1:3001", "--watchers", "10");
-        BenchSettings watchingWrites = same.validate();
+        BenchSettings watchingWrites = settings("--endpoints", "http://127.0.0.1:3001", "--watchers", "10");
         assertEquals("bench/", watchingWrites.watchPrefix());
         assertTrue(watchingWrites.watchersSeeWrites());
-        BenchCommand other = new BenchCommand();
-        new CommandLine(other).parseArgs("--endpoints", "http://127.0.0.1:3001", "--watchers", "10",
+        BenchSettings watchingElsewhere = settings("--endpoints", "http://127.0.0.1:3001", "--watchers", "10",
                 "--watch-prefix", "elsewhere/");
-        BenchSettings watchingElsewhere = other.validate();
         assertEquals("elsewhere/", watchingElsewhere.watchPrefix());
         assertFalse(watchingElsewhere.watchersSeeWrites());
-        BenchCommand wider = new BenchCommand();
-        new CommandLine(wider).parseArgs("--endpoints", "http://127.0.0.1:3001", "--watchers", "10",
-                "--watch-prefix", "ben");
-        assertTrue(wider.validate().watchersSeeWrites(), "bench/... falls under ben");
+        assertTrue(settings("--endpoints", "http://127.0.0.1:3001", "--watchers", "10", "--watch-prefix", "ben")
+                .watchersSeeWrites(), "bench/... falls under ben");
     }
 
     @Test

@@ -56,14 +56,19 @@ class BenchLoadedPhaseTest {
         return new Run(code, out.toString());
     }
 
+    /** Three in-process nodes; their leader. */
+    private int startCluster() throws Exception {
+        cluster = new TestCluster(dir, 3);
+        return cluster.awaitLeader(BUDGET);
+    }
+
     private String endpoints(int leader) {
         return cluster.url(leader) + "," + cluster.url(cluster.anyFollower(leader));
     }
 
     @Test
     void writesAreMeasuredPlainThenBesideWatchersAndKeptLeases() throws Exception {
-        cluster = new TestCluster(dir, 3);
-        int leader = cluster.awaitLeader(BUDGET);
+        int leader = startCluster();
         Run run = bench(new StringWriter(), endpoints(leader), "--watchers", "3", "--kept-leases", "40");
         assertEquals(0, run.code(), run.out());
         assertTrue(run.out().contains("kept-leases=40 lease-ttl=30s"), run.out());
@@ -88,8 +93,7 @@ class BenchLoadedPhaseTest {
 
     @Test
     void watchersOfAnotherPrefixAreOwedNothingAndSentNothing() throws Exception {
-        cluster = new TestCluster(dir, 3);
-        int leader = cluster.awaitLeader(BUDGET);
+        int leader = startCluster();
         Run run = bench(new StringWriter(), endpoints(leader), "--watchers", "4", "--watch-prefix", "elsewhere/");
         assertEquals(0, run.code(), run.out());
         assertTrue(run.out().contains("watch-prefix=elsewhere/"), run.out());
@@ -106,8 +110,7 @@ class BenchLoadedPhaseTest {
 
     @Test
     void aKeptLeaseThatGoesAwayIsLostAndFailsTheRun() throws Exception {
-        cluster = new TestCluster(dir, 3);
-        int leader = cluster.awaitLeader(BUDGET);
+        int leader = startCluster();
         StringWriter out = new StringWriter();
         CompletableFuture<Run> running = CompletableFuture.supplyAsync(() -> bench(out, endpoints(leader),
                 "--kept-leases", "10", "--lease-ttl", "3s"));
