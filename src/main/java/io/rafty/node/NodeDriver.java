@@ -1033,8 +1033,14 @@ public final class NodeDriver {
         }
     }
 
-    /** A task given to {@link Host#execute} failed: the storage can no longer be trusted. */
+    /**
+     * A task given to {@link Host#execute} failed: the storage can no longer be trusted. After {@link #stop}
+     * it means nothing (a host refuses the tasks still queued when it closes its workers).
+     */
     public void failed(StorageTask task, Throwable cause) {
+        if (stopped) {
+            return;
+        }
         fence(task.describe() + " failed", cause);
     }
 

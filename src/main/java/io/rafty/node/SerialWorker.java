@@ -18,13 +18,22 @@ import java.util.concurrent.Callable;
  * followers elected another (36 leader changes in a 10-minute preload; BENCHMARKS.md, issue 19). Here the
  * order is this worker's own queue, and each task runs unordered on the pool's one thread.
  *
- * <p>Not thread-safe: submit from the Raft verticle's context only, where the completions arrive too.
+ * <p>{@link #close} waits for the running task: the storage is closed after the workers, and closing
+ * RocksDB under a running flush or write crashes the process.
+ *
+ * <p>Not thread-safe: submit and close from the Raft verticle's context only, where the completions arrive too.
  */
 final class SerialWorker {
 
+    private record Queued<T>(Callable<T> task, Promise<T> done) {
+    }
+
     private final WorkerExecutor executor;
-    private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Queued<?>> waiting = new ArrayDeque<>();
     private boolean busy;
+    private boolean closed;
+    /** Completed when the running task has finished, once closed. */
+    private final Promise<Void> idle = Promise.promise();
 
     SerialWorker(WorkerExecutor executor) {
         this.executor = executor;
@@ -32,16 +41,11 @@ final class SerialWorker {
 
     /** Runs {@code task} after the tasks submitted before it; the future completes on the caller's context. */
     <T> Future<T> submit(Callable<T> task) {
+        if (closed) {
+            return Future.failedFuture(new IllegalStateException("the worker is closed"));
+        }
         Promise<T> done = Promise.promise();
-        waiting.add(() -> executor.executeBlocking(task, false).onComplete(ar -> {
-            busy = false;
-            // The outcome first: a task that finished before its listener was attached completes here at once,
-            // and starting the next one first would answer a run of such tasks in reverse.
-            done.handle(ar);
-            if (!busy) {
-                startNext();
-            }
-        }));
+        waiting.add(new Queued<>(task, done));
         if (!busy) {
             startNext();
         }
@@ -49,14 +53,40 @@ final class SerialWorker {
     }
 
     private void startNext() {
-        Runnable next = waiting.poll();
+        Queued<?> next = waiting.poll();
         if (next != null) {
             busy = true;
-            next.run();
+            run(next);
         }
     }
 
+    private <T> void run(Queued<T> queued) {
+        executor.executeBlocking(queued.task(), false).onComplete(ar -> {
+            busy = false;
+            // The outcome first: a task that finished before its listener was attached completes here at once,
+            // and starting the next one first would answer a run of such tasks in reverse.
+            queued.done().handle(ar);
+            if (closed) {
+                idle.tryComplete();
+            } else if (!busy) {
+                startNext();
+            }
+        });
+    }
+
+    /** Refuses new tasks, fails the waiting ones, and closes the pool once the running task has finished. */
     Future<Void> close() {
-        return executor.close();
+        if (!closed) {
+            closed = true;
+            IllegalStateException refused = new IllegalStateException("the worker closed before the task ran");
+            for (Queued<?> queued : waiting) {
+                queued.done().tryFail(refused);
+            }
+            waiting.clear();
+            if (!busy) {
+                idle.tryComplete();
+            }
+        }
+        return idle.future().compose(v -> executor.close());
     }
 }

@@ -111,6 +111,29 @@ class SerialWorkerTest {
     }
 
     @Test
+    void closeWaitsForTheRunningTaskAndFailsTheWaitingOnes() throws Exception {
+        SerialWorker snapshot = worker("test-close");
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Boolean> running = new CompletableFuture<>();
+        CompletableFuture<String> waiting = new CompletableFuture<>();
+        CompletableFuture<Void> closed = new CompletableFuture<>();
+        CompletableFuture<String> late = new CompletableFuture<>();
+        context.runOnContext(v -> {
+            snapshot.submit(() -> release.await(BUDGET_SECONDS, TimeUnit.SECONDS))
+                    .onComplete(ar -> running.complete(ar.succeeded()));
+            snapshot.submit(() -> "ran").onComplete(ar -> waiting.complete(ar.failed() ? "failed" : ar.result()));
+            snapshot.close().onComplete(ar -> closed.complete(null));
+            snapshot.submit(() -> "ran").onComplete(ar -> late.complete(ar.failed() ? "refused" : ar.result()));
+        });
+        assertEquals("failed", waiting.get(BUDGET_SECONDS, TimeUnit.SECONDS), "a waiting task does not run after close");
+        assertEquals("refused", late.get(BUDGET_SECONDS, TimeUnit.SECONDS), "nothing is taken after close");
+        assertFalse(closed.isDone(), "close waits while a task runs (the storage is closed after it)");
+        release.countDown();
+        assertTrue(running.get(BUDGET_SECONDS, TimeUnit.SECONDS), "the running task finished");
+        closed.get(BUDGET_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Test
     void aFailedTaskFailsItsFutureAndTheNextStillRuns() throws Exception {
         SerialWorker read = worker("test-read");
         CompletableFuture<String> first = new CompletableFuture<>();
