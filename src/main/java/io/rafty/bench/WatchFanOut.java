@@ -212,12 +212,20 @@ final class WatchFanOut {
         private boolean created;
         private long chunkArrivalNanos;
 
+        /**
+         * Held for as long as the watcher is: Vert.x 5 closes a client, and every stream on it, once nothing
+         * refers to it any more. Held only by a local list, the watchers' clients were closed by the first
+         * garbage collection after they opened (idle watchers ended with "Connection was closed").
+         */
+        private HttpClient client;
+
         Watcher(int endpoint, WatcherTally tally) {
             this.endpoint = endpoint;
             this.tally = tally;
         }
 
         void open(HttpClient client) {
+            this.client = client;
             RequestOptions options = HttpSender.request(settings, endpoint, HttpMethod.GET,
                             WATCH_PATH + settings.watchPrefix())
                     .setConnectTimeout(settings.timeout().toMillis())
