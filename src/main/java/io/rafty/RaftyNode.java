@@ -27,7 +27,6 @@ import io.rafty.storage.SnapshotStaging;
 import io.rafty.transport.PeerClient;
 import io.rafty.transport.PeerRoundTrips;
 import io.rafty.transport.SnapshotSender;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -157,8 +156,7 @@ public final class RaftyNode implements AutoCloseable {
             PeerClient peers = new PeerClient(vertx, addresses, new PeerClient.Limits(PEER_INFLIGHT_REQUESTS,
                     PEER_QUEUED_MESSAGES, config.maxPeerQueueBytes(), config.maxMessageBytes(),
                     config.peerRequestTimeoutMs()), metrics == null ? PeerRoundTrips.NONE : metrics, peerAuth, tls);
-            WorkerExecutor snapshotWorker = vertx.createSharedWorkerExecutor("rafty-snapshot-" + config.id(), 1);
-            SnapshotSender snapshotSender = new SnapshotSender(vertx, addresses, snapshotWorker,
+            SnapshotSender snapshotSender = new SnapshotSender(vertx, addresses,
                     config.snapshotChunkBytes(), config.peerRequestTimeoutMs() * 5, SNAPSHOT_CHUNK_ATTEMPTS, peerAuth,
                     tls);
             SnapshotStaging staging = new SnapshotStaging(stagingFile(config));
@@ -168,7 +166,7 @@ public final class RaftyNode implements AutoCloseable {
             RaftVerticle raft = new RaftVerticle(config.raftConfig().withDeliberateBugs(deliberateBugs), initialMembership,
                     new RaftVerticle.Storage(wrappers.logStore().apply(storage.logStore()), storage.snapshotStore(), staging,
                             storage::compactLogFiles),
-                    stateMachine, peers, snapshotSender, snapshotWorker,
+                    stateMachine, peers, snapshotSender,
                     new RaftVerticle.Settings(config.tickIntervalMs(), new NodeDriver.Settings(
                             config.maxPendingProposals(), config.maxPendingReads(),
                             RaftVerticle.nanos(config.clientRequestTimeoutMs()), MAX_APPLY_BATCH_ENTRIES,
@@ -188,7 +186,7 @@ public final class RaftyNode implements AutoCloseable {
                 metrics.observe(raft::status, stateMachine::leaseCount);
             }
             Auth auth = auth(config, stateMachine);
-            ApiVerticle api = new ApiVerticle(raft, stateMachine, staging, snapshotWorker,
+            ApiVerticle api = new ApiVerticle(raft, stateMachine, staging,
                     new ApiVerticle.Settings(config.host(), config.port(),
                     config.maxKeyBytes(), config.maxValueBytes(), config.maxRequestBodyBytes(), config.maxHeaderBytes(),
                     config.maxInitialLineBytes(), config.maxQueryParams(), config.maxListLimit(),

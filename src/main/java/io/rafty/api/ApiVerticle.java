@@ -25,7 +25,6 @@ import io.rafty.storage.SnapshotStore;
 import io.rafty.transport.PeerClient;
 import io.rafty.transport.QuietConnections;
 import io.rafty.transport.SnapshotSender;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -89,7 +88,8 @@ public final class ApiVerticle extends VerticleBase {
 
     private final RaftVerticle raft;
     private final KvStateMachine stateMachine;
-    private final SnapshotRoute snapshotRoute;
+    private final SnapshotStaging staging;
+    private SnapshotRoute snapshotRoute;
     private final Settings settings;
     private final ApiDocs docs;
     private final Dashboard dashboard;
@@ -112,29 +112,27 @@ public final class ApiVerticle extends VerticleBase {
     private BackupRoute backups;
 
     public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
-                       WorkerExecutor snapshotWorker, Settings settings, BackupSettings backups, Metrics metrics) {
-        this(raft, stateMachine, staging, snapshotWorker, settings, backups, metrics, null);
+                       Settings settings, BackupSettings backups, Metrics metrics) {
+        this(raft, stateMachine, staging, settings, backups, metrics, null);
     }
 
     /** As the other constructor, with the peer routes behind {@code peerAuth} (null: open). */
     public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
-                       WorkerExecutor snapshotWorker, Settings settings, BackupSettings backups, Metrics metrics,
-                       PeerAuth peerAuth) {
-        this(raft, stateMachine, staging, snapshotWorker, settings, backups, metrics, peerAuth,
+                       Settings settings, BackupSettings backups, Metrics metrics, PeerAuth peerAuth) {
+        this(raft, stateMachine, staging, settings, backups, metrics, peerAuth,
                 new Auth(new Auth.Settings(false, null, 10, 300, true, 1024),
                         stateMachine::authState, System::currentTimeMillis));
     }
 
     /** As the other constructors, with client auth as {@code auth} says. */
     public ApiVerticle(RaftVerticle raft, KvStateMachine stateMachine, SnapshotStaging staging,
-                       WorkerExecutor snapshotWorker, Settings settings, BackupSettings backups, Metrics metrics,
-                       PeerAuth peerAuth, Auth auth) {
+                       Settings settings, BackupSettings backups, Metrics metrics, PeerAuth peerAuth, Auth auth) {
         this.auth = auth;
         this.peerAuth = peerAuth;
         this.metrics = metrics;
         this.raft = raft;
         this.stateMachine = stateMachine;
-        this.snapshotRoute = new SnapshotRoute(raft, staging, snapshotWorker);
+        this.staging = staging;
         this.settings = settings;
         this.backupSettings = backups;
         this.docs = ApiDocs.load();
@@ -161,6 +159,9 @@ public final class ApiVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
+        // The node's snapshot pool, by name: this verticle's own reference, closed when it is undeployed.
+        snapshotRoute = new SnapshotRoute(raft, staging,
+                vertx.createSharedWorkerExecutor(RaftVerticle.snapshotPoolName(raft.id()), 1));
         forwarder = new LeaderForwarder(vertx, settings.addresses(), settings.forwardTimeoutMs(), peerAuth, tls);
         reads = new BatchedReads(vertx, stateMachine, settings.maxReadBatch(), settings.maxReadBatchBytes());
         watches = new WatchRoute(vertx, raft, settings.maxKeyBytes(), settings.watchProgressMs(),

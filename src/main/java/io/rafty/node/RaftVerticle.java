@@ -22,10 +22,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 import java.security.SecureRandom;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -77,24 +79,25 @@ public final class RaftVerticle extends VerticleBase {
     private SerialWorker persistWorker;
     private SerialWorker stateMachineWorker;
     private SerialWorker readWorker;
-    private final SerialWorker snapshotWorker;
+    private SerialWorker snapshotWorker;
+    /** Snapshot images opened for a stream and not yet closed (identity: an image is closed exactly once). */
+    private final Set<SnapshotStore.StateImage> openImages = Collections.newSetFromMap(new IdentityHashMap<>());
     private long tickTimer = -1;
     private volatile NodeStatus status;
     private Membership publishedMembership;
 
     public RaftVerticle(RaftConfig raftConfig, Membership initialMembership, Storage storage,
                         KvStateMachine stateMachine, PeerClient peers, SnapshotSender snapshotSender,
-                        WorkerExecutor snapshotWorker, Settings settings, NodeDriver.SnapshotSettings snapshotSettings,
-                        Map<Integer, String> directory) {
-        this(raftConfig, initialMembership, storage, stateMachine, peers, snapshotSender, snapshotWorker, settings,
-                snapshotSettings, directory, NodeMetrics.NONE);
+                        Settings settings, NodeDriver.SnapshotSettings snapshotSettings, Map<Integer, String> directory) {
+        this(raftConfig, initialMembership, storage, stateMachine, peers, snapshotSender, settings, snapshotSettings,
+                directory, NodeMetrics.NONE);
     }
 
     /** As the constructor above, reporting syncs, applies, client writes and leader changes to {@code metrics}. */
     public RaftVerticle(RaftConfig raftConfig, Membership initialMembership, Storage storage,
                         KvStateMachine stateMachine, PeerClient peers, SnapshotSender snapshotSender,
-                        WorkerExecutor snapshotWorker, Settings settings, NodeDriver.SnapshotSettings snapshotSettings,
-                        Map<Integer, String> directory, NodeMetrics metrics) {
+                        Settings settings, NodeDriver.SnapshotSettings snapshotSettings, Map<Integer, String> directory,
+                        NodeMetrics metrics) {
         this.metrics = metrics;
         this.directory = directory;
         this.raftConfig = raftConfig;
@@ -106,7 +109,6 @@ public final class RaftVerticle extends VerticleBase {
         this.stateMachine = stateMachine;
         this.peers = peers;
         this.snapshotSender = snapshotSender;
-        this.snapshotWorker = new SerialWorker(snapshotWorker);
         this.settings = settings;
         this.snapshotSettings = snapshotSettings;
     }
@@ -117,6 +119,9 @@ public final class RaftVerticle extends VerticleBase {
         persistWorker = new SerialWorker(vertx.createSharedWorkerExecutor("rafty-persist-" + raftConfig.id(), 1));
         stateMachineWorker = new SerialWorker(vertx.createSharedWorkerExecutor("rafty-apply-" + raftConfig.id(), 1));
         readWorker = new SerialWorker(vertx.createSharedWorkerExecutor("rafty-read-" + raftConfig.id(), 1));
+        // Created here, like the others, so that the pool belongs to this verticle and outlives its stop: one created
+        // outside it is closed by Vertx.close beside the verticle's stop, and a chunk read or image close is refused.
+        snapshotWorker = new SerialWorker(vertx.createSharedWorkerExecutor(snapshotPoolName(raftConfig.id()), 1));
         return persistWorker.submit(this::recover).map(recovered -> {
             driver = new NodeDriver(raftConfig, recovered, stateMachine.compactRevision(),
                     new SplittableRandom(new SecureRandom().nextLong()), settings.driver(), snapshotSettings,
@@ -145,10 +150,39 @@ public final class RaftVerticle extends VerticleBase {
         peers.close();
         snapshotSender.close();
         return Future.all(List.of(persistWorker.close(), stateMachineWorker.close(), readWorker.close(),
-                snapshotWorker.close()));
+                snapshotWorker.close())).onComplete(closed -> closeOpenImages());
+    }
+
+    /**
+     * Closes the snapshot images still open once every worker has finished its running task: a stream cut by
+     * the stop leaves its image here, as its close was refused by the closed worker. Nothing reads them any
+     * more, and the database refuses to close while one of its snapshots is unreleased.
+     */
+    private void closeOpenImages() {
+        for (SnapshotStore.StateImage image : List.copyOf(openImages)) {
+            openImages.remove(image);
+            try {
+                image.close();
+            } catch (RuntimeException e) {
+                LOG.warning(() -> "closing a snapshot image at stop failed: " + e.getMessage());
+            }
+        }
     }
 
     // ----- thread-safe entry points -----------------------------------------------------------
+
+    /**
+     * The name of node {@code id}'s snapshot pool: one thread, shared by name between this verticle (taking and
+     * streaming snapshots) and the API's snapshot route (staging incoming chunks), each holding its own reference.
+     */
+    public static String snapshotPoolName(int id) {
+        return "rafty-snapshot-" + id;
+    }
+
+    /** This node's id. */
+    public int id() {
+        return raftConfig.id();
+    }
 
     /** The latest published status; safe from any thread. */
     public NodeStatus status() {
@@ -379,6 +413,7 @@ public final class RaftVerticle extends VerticleBase {
                     return;
                 }
                 SnapshotStore.StateImage image = opened.result();
+                openImages.add(image);
                 long index = image.appliedIndex();
                 SnapshotMeta meta = driver.snapshotToSend(peer, term, index);
                 if (meta == null) {
@@ -388,7 +423,9 @@ public final class RaftVerticle extends VerticleBase {
                 }
                 LOG.info(() -> "node " + raftConfig.id() + " sends a snapshot through index " + index + " to node "
                         + peer);
-                snapshotSender.send(raftConfig.id(), peer, term, meta, image, driver.identity()).onComplete(sent -> {
+                // The chunks are read on the worker that opened the image and closes it: none runs after stop.
+                SnapshotSender.ChunkReads reads = snapshotWorker::submit;
+                snapshotSender.send(raftConfig.id(), peer, term, meta, image, driver.identity(), reads).onComplete(sent -> {
                     if (sent.failed()) {
                         LOG.warning(() -> "snapshot to node " + peer + " failed: " + sent.cause().getMessage());
                     }
@@ -398,11 +435,12 @@ public final class RaftVerticle extends VerticleBase {
             });
         }
 
+        /** Closes {@code image} on the worker that reads it; if that worker has closed, {@link #stop} does. */
         private void close(SnapshotStore.StateImage image) {
             snapshotWorker.submit(() -> {
                 image.close();
                 return null;
-            });
+            }).onSuccess(v -> openImages.remove(image));
         }
 
         @Override

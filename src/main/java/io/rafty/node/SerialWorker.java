@@ -5,6 +5,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
 import java.util.ArrayDeque;
 import java.util.concurrent.Callable;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One of the driver's {@link NodeDriver.Worker}s on Vert.x: a one-thread worker pool whose tasks run one at
@@ -61,7 +62,15 @@ final class SerialWorker {
     }
 
     private <T> void run(Queued<T> queued) {
-        executor.executeBlocking(queued.task(), false).onComplete(ar -> {
+        Future<T> running;
+        try {
+            running = executor.executeBlocking(queued.task(), false);
+        } catch (RejectedExecutionException e) {
+            // The pool was shut down under this worker (its Vert.x instance closing): the task fails, as a
+            // refused one does, instead of leaving the worker busy for ever and its close never done.
+            running = Future.failedFuture(e);
+        }
+        running.onComplete(ar -> {
             busy = false;
             // The outcome first: a task that finished before its listener was attached completes here at once,
             // and starting the next one first would answer a run of such tasks in reverse.

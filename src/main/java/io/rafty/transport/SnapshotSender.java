@@ -8,12 +8,12 @@ import io.rafty.storage.SnapshotStore;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 import io.rafty.security.NodeTls;
 import io.rafty.security.PeerAuth;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -22,6 +22,7 @@ import java.net.URI;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.zip.CRC32;
 
 /**
@@ -45,28 +46,26 @@ public final class SnapshotSender {
     /** Null: chunks go unsigned (no cluster secret). */
     private final PeerAuth auth;
     private final Map<Integer, String> addresses;
-    private final WorkerExecutor worker;
     private final int chunkBytes;
     private final int timeoutMs;
     private final int maxChunkAttempts;
 
-    public SnapshotSender(Vertx vertx, Map<Integer, String> addresses, WorkerExecutor worker, int chunkBytes,
-                          int timeoutMs, int maxChunkAttempts) {
-        this(vertx, addresses, worker, chunkBytes, timeoutMs, maxChunkAttempts, null);
+    public SnapshotSender(Vertx vertx, Map<Integer, String> addresses, int chunkBytes, int timeoutMs,
+                          int maxChunkAttempts) {
+        this(vertx, addresses, chunkBytes, timeoutMs, maxChunkAttempts, null);
     }
 
     /** As the other constructor, signing every chunk with {@code auth} (null: unsigned). */
-    public SnapshotSender(Vertx vertx, Map<Integer, String> addresses, WorkerExecutor worker, int chunkBytes,
-                          int timeoutMs, int maxChunkAttempts, PeerAuth auth) {
-        this(vertx, addresses, worker, chunkBytes, timeoutMs, maxChunkAttempts, auth, NodeTls.NONE);
+    public SnapshotSender(Vertx vertx, Map<Integer, String> addresses, int chunkBytes, int timeoutMs,
+                          int maxChunkAttempts, PeerAuth auth) {
+        this(vertx, addresses, chunkBytes, timeoutMs, maxChunkAttempts, auth, NodeTls.NONE);
     }
 
     /** As the other constructors, over peer TLS when {@code tls} has it ({@code https://} addresses). */
-    public SnapshotSender(Vertx vertx, Map<Integer, String> addresses, WorkerExecutor worker, int chunkBytes,
-                          int timeoutMs, int maxChunkAttempts, PeerAuth auth, NodeTls tls) {
+    public SnapshotSender(Vertx vertx, Map<Integer, String> addresses, int chunkBytes, int timeoutMs,
+                          int maxChunkAttempts, PeerAuth auth, NodeTls tls) {
         this.auth = auth;
         this.addresses = addresses;
-        this.worker = worker;
         this.chunkBytes = chunkBytes;
         this.timeoutMs = timeoutMs;
         this.maxChunkAttempts = maxChunkAttempts;
@@ -77,16 +76,27 @@ public final class SnapshotSender {
     }
 
     /**
-     * Sends {@code image} (which {@code meta} describes) to {@code peer}; completes when the last chunk is
-     * accepted. Every chunk carries {@code sender}, the leader's identity, like a peer message batch.
+     * Where a transfer reads its chunks from the image: off the event loop, the future completing on the
+     * caller's context. The node passes the worker that opened the image and closes it, so no read runs
+     * once that worker is closed, and the storage is never closed under one.
+     */
+    @FunctionalInterface
+    public interface ChunkReads {
+        Future<byte[]> read(Callable<byte[]> read);
+    }
+
+    /**
+     * Sends {@code image} (which {@code meta} describes) to {@code peer}, its chunks read through {@code reads};
+     * completes when the last chunk is accepted. Every chunk carries {@code sender}, the leader's identity,
+     * like a peer message batch.
      */
     public Future<Void> send(int self, int peer, long term, SnapshotMeta meta, SnapshotStore.StateImage image,
-                             PeerIdentity sender) {
+                             PeerIdentity sender, ChunkReads reads) {
         String base = addresses.get(peer);
         if (base == null) {
             return Future.failedFuture("no address for peer " + peer);
         }
-        Transfer transfer = new Transfer(URI.create(base), peer, self, term, meta, image.records(), sender);
+        Transfer transfer = new Transfer(URI.create(base), peer, self, term, meta, image.records(), sender, reads);
         transfer.next();
         return transfer.done.future();
     }
@@ -101,11 +111,13 @@ public final class SnapshotSender {
         final Promise<Void> done = Promise.promise();
         final CRC32 crc = new CRC32();
         final PeerIdentity sender;
+        final ChunkReads reads;
         long offset;
 
         Transfer(URI base, int peer, int self, long term, SnapshotMeta meta, Iterator<ImageRecord> entries,
-                 PeerIdentity sender) {
+                 PeerIdentity sender, ChunkReads reads) {
             this.sender = sender;
+            this.reads = reads;
             this.base = base;
             this.peer = peer;
             this.self = self;
@@ -115,9 +127,8 @@ public final class SnapshotSender {
         }
 
         void next() {
-            // Unordered: a transfer reads its next chunk only once the last one is sent, and Vert.x's ordering is
-            // per context - ordered, a chunk read would wait for the Raft verticle's persists and applies.
-            worker.executeBlocking(this::readChunk, false).onComplete(ar -> {
+            // A transfer reads its next chunk only once the last one is sent.
+            reads.read(this::readChunk).onComplete(ar -> {
                 if (ar.failed()) {
                     done.tryFail(ar.cause());
                     return;
@@ -165,8 +176,15 @@ public final class SnapshotSender {
                 auth.sign("POST", target.toString(), peer, Map.of(MEMBERSHIP_HEADER, membership), chunk)
                         .forEach(request::putHeader);
             }
-            client.request(request)
-                    .compose(sent -> sent.send(Buffer.buffer(chunk)))
+            Future<HttpClientRequest> opened;
+            try {
+                opened = client.request(request);
+            } catch (IllegalStateException e) {
+                // The client was closed under the transfer (the node stopping): it fails here, not in the caller.
+                done.tryFail("snapshot chunk at offset " + offset + " not sent: " + e.getMessage());
+                return;
+            }
+            opened.compose(sent -> sent.send(Buffer.buffer(chunk)))
                     .compose(response -> response.body().map(body -> new Answer(response.statusCode(), body)))
                     .onComplete(ar -> {
                         if (ar.succeeded() && ar.result().status() == 204) {
