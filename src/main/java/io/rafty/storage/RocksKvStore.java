@@ -143,6 +143,22 @@ final class RocksKvStore implements KvStore {
 
     @Override
     public KvEntry getAt(byte[] key, long revision) {
+        storage.ensureOpen();
+        RevisionUnavailableException.check(revision, compactRevision, appliedIndex);
+        // The current entry answers when it was written at or before the revision: the key has not been
+        // written since, so the entry holds at every revision from its own to the applied index, which was
+        // at least the revision before the read (the index moves only after its batch is in). That spares
+        // the snapshot, the iterator and the seek of a history read for the common case, a read at or
+        // near the head; a key absent now, or written after the revision, is looked up in the history.
+        KvEntry current = get(key);
+        if (current != null && current.revision() <= revision) {
+            return current;
+        }
+        return historyAt(key, revision);
+    }
+
+    /** {@link #getAt} from the history records alone, in one snapshot. */
+    KvEntry historyAt(byte[] key, long revision) {
         try (RocksView view = storage.view()) {
             RevisionUnavailableException.check(revision, view.compactRevision(), view.appliedIndex());
             try (RocksIterator records = view.iterator(storage.historyFamily())) {

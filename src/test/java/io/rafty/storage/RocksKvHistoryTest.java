@@ -70,6 +70,49 @@ class RocksKvHistoryTest extends KvHistoryContractTest {
         script.rebind(store);
     }
 
+    /**
+     * A read at the head races the writes of its key: the current entry answers only when it was written
+     * at or before the revision asked, else the history does; either way the answer is the key's state at
+     * that revision, as the script recorded it.
+     */
+    @Test
+    void aReadAtTheHeadWhileItsKeyIsRewrittenAnswersWithTheStateAtItsRevision() throws Exception {
+        script.put("hot", "0");
+        record Read(long revision, KvEntry entry) {
+        }
+        List<Read> reads = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean written = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread writer = new Thread(() -> {
+            try {
+                for (int i = 1; i <= 600; i++) {
+                    script.put("hot", Integer.toString(i));
+                    if (i % 4 == 0) {
+                        script.delete("hot");
+                    }
+                }
+            } catch (Throwable e) {
+                failure.set(e);
+            } finally {
+                written.set(true);
+            }
+        }, "history-writer");
+        writer.start();
+        while (!written.get()) {
+            long revision = store.appliedIndex();
+            reads.add(new Read(revision, store.getAt(bytes("hot"), revision)));
+        }
+        writer.join();
+        assertEquals(null, failure.get());
+        assertTrue(reads.size() > 1, "the reader ran beside the writer");
+        for (Read read : reads) {
+            List<KvEntry> expected = script.stateAt(read.revision(), bytes("hot"));
+            assertEquals(HistoryScript.describe(expected),
+                    HistoryScript.describe(read.entry() == null ? List.of() : List.of(read.entry())),
+                    "getAt hot @" + read.revision());
+        }
+    }
+
     @Test
     void historyCompactionAndPurgeProgressSurviveReopen() {
         writeScript();
