@@ -54,7 +54,7 @@ delta() {
         END { total = 0; for (k in keys) total += value[2, k] - value[1, k]; printf "%.9f", total }
     ' "$1" "$2"
 }
-# mean SUM COUNT SCALE: SUM/COUNT*SCALE with two decimals, or - without samples.
+# mean SUM COUNT SCALE: SUM/COUNT*SCALE with three decimals, or - without samples.
 mean() {
     awk -v s="$1" -v c="$2" -v k="$3" 'BEGIN { if (c > 0) printf "%.3f", s / c * k; else printf "-" }'
 }

@@ -158,7 +158,7 @@ final class RocksKvStore implements KvStore {
     }
 
     /** {@link #getAt} from the history records alone, in one snapshot. */
-    KvEntry historyAt(byte[] key, long revision) {
+    private KvEntry historyAt(byte[] key, long revision) {
         try (RocksView view = storage.view()) {
             RevisionUnavailableException.check(revision, view.compactRevision(), view.appliedIndex());
             try (RocksIterator records = view.iterator(storage.historyFamily())) {

@@ -6,6 +6,7 @@ import static io.rafty.storage.HistoryScript.describe;
 import static io.rafty.storage.HistoryScript.describeEvents;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,6 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -81,8 +84,8 @@ class RocksKvHistoryTest extends KvHistoryContractTest {
         record Read(long revision, KvEntry entry) {
         }
         List<Read> reads = new ArrayList<>();
-        java.util.concurrent.atomic.AtomicBoolean written = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicBoolean written = new AtomicBoolean();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread writer = new Thread(() -> {
             try {
                 for (int i = 1; i <= 600; i++) {
@@ -103,7 +106,7 @@ class RocksKvHistoryTest extends KvHistoryContractTest {
             reads.add(new Read(revision, store.getAt(bytes("hot"), revision)));
         }
         writer.join();
-        assertEquals(null, failure.get());
+        assertNull(failure.get());
         assertTrue(reads.size() > 1, "the reader ran beside the writer");
         for (Read read : reads) {
             List<KvEntry> expected = script.stateAt(read.revision(), bytes("hot"));
