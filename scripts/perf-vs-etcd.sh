@@ -16,13 +16,17 @@
 # sync+getData, and also the plain getData, which is only sequentially consistent and reported apart as
 # stale), and 1-client writes, each DURATION seconds measured after WARMUP seconds of the generator's
 # warm-up; VALUE_SIZE-byte values over the same KEYS keys for all. Then the system is stopped.
+# The generator is a fresh JVM per run, and its own JIT compiles for about its first ten seconds: with
+# a 3 s warm-up it spent ~2.7 CPU seconds compiling inside a 10 s run on this 2-core machine, CPU the
+# system under test lacked (Rafty's 64-client writes: 5 753-7 182/s after 3 s, 8 099-8 166/s after 12 s,
+# one cluster, interleaved). Hence WARMUP's default of 12 s.
 #
 # Prints one table: ops/s, p50 and p99 per system, interface and workload, and the ratios Rafty/etcd
 # (HTTP against etcd's gateway, gRPC against etcd's gRPC) and Rafty/ZooKeeper for writes, linearizable
 # reads and the 1-client write p50. Everything it prints, and every bench run's whole output, goes to
 # target/bench-logs/perf-vs-etcd-<timestamp>.txt.
 #
-#   scripts/perf-vs-etcd.sh                         # 30 s JIT warm-up, 10 s runs after 3 s: ~8 minutes
+#   scripts/perf-vs-etcd.sh                         # 30 s JIT warm-up, 10 s runs after 12 s: ~11 minutes
 #   QUICK=1 scripts/perf-vs-etcd.sh                 # everything short, about 2 minutes: a smoke test, not figures
 #   SYSTEMS="rafty zookeeper" DURATION=20 scripts/perf-vs-etcd.sh
 #
@@ -42,7 +46,7 @@ if [[ $QUICK == 1 ]]; then
     JIT_WARMUP=${JIT_WARMUP:-4}
 else
     DURATION=${DURATION:-10}
-    WARMUP=${WARMUP:-3}
+    WARMUP=${WARMUP:-12}
     JIT_WARMUP=${JIT_WARMUP:-30}
 fi
 CLIENTS=${CLIENTS:-64}

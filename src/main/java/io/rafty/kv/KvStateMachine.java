@@ -39,27 +39,44 @@ import java.util.Set;
  *       entry on, on every node alike.</li>
  * </ul>
  *
+ * A write reads the key's current entry first; the entries this state machine stored last are kept in
+ * a bounded {@link RecentWrites} cache, so a key written again soon is not read back from the store.
+ *
  * Not thread-safe: one caller applies at a time (the node's apply worker). The read helpers may be
  * called concurrently when the store allows it.
  */
 public final class KvStateMachine implements LeaseTable {
 
     private final KvStore store;
+    private final RecentWrites recent;
     private final boolean comparesIgnoreBatch;
     private final boolean readTxnBehind;
+    private final boolean recentKeptAcrossInstall;
 
     public KvStateMachine(KvStore store) {
         this(store, Set.of());
     }
 
     /**
-     * A state machine with deliberate bugs (only {@link DeliberateBug#TXN_COMPARES_IGNORE_BATCH} and
-     * {@link DeliberateBug#READ_TXN_ONE_REVISION_BEHIND} apply here).
+     * A state machine with deliberate bugs (only {@link DeliberateBug#TXN_COMPARES_IGNORE_BATCH},
+     * {@link DeliberateBug#READ_TXN_ONE_REVISION_BEHIND} and {@link DeliberateBug#RECENT_WRITES_KEPT_ACROSS_INSTALL}
+     * apply here), with a cache of recent writes of its own ({@link RecentWrites#withDefaultBound()}).
      */
     public KvStateMachine(KvStore store, Set<DeliberateBug> bugs) {
+        this(store, bugs, RecentWrites.withDefaultBound());
+    }
+
+    /**
+     * As {@link #KvStateMachine(KvStore, Set)}, with {@code recent} as the cache of recent writes: a host that
+     * builds a state machine per apply (the simulator) keeps one cache across them, as one long-lived state
+     * machine does.
+     */
+    public KvStateMachine(KvStore store, Set<DeliberateBug> bugs, RecentWrites recent) {
         this.store = Objects.requireNonNull(store, "store");
+        this.recent = Objects.requireNonNull(recent, "recent");
         this.comparesIgnoreBatch = bugs.contains(DeliberateBug.TXN_COMPARES_IGNORE_BATCH);
         this.readTxnBehind = bugs.contains(DeliberateBug.READ_TXN_ONE_REVISION_BEHIND);
+        this.recentKeptAcrossInstall = bugs.contains(DeliberateBug.RECENT_WRITES_KEPT_ACROSS_INSTALL);
     }
 
     /**
@@ -73,6 +90,9 @@ public final class KvStateMachine implements LeaseTable {
      */
     public List<KvResult> apply(List<Entry> committed) {
         long lastApplied = store.appliedIndex();
+        if (!recentKeptAcrossInstall) {
+            recent.validate(store.installs(), lastApplied);
+        }
         // Later commands in the batch must see earlier ones' effects before anything is stored.
         Changes batch = new Changes(store.compactRevision());
         List<Event> events = new ArrayList<>();
@@ -124,6 +144,7 @@ public final class KvStateMachine implements LeaseTable {
     private void write(Changes batch, List<Event> events, long lastApplied) {
         store.write(new KvStore.Batch(batch.overlay, events, new ArrayList<>(batch.dedups.values()), batch.leases,
                 batch.attachments(), batch.compactRevision, lastApplied, batch.auth));
+        recent.stored(batch.overlay, lastApplied);
     }
 
     /** The highest past revision a transaction command reads at (0: none). */
@@ -153,8 +174,15 @@ public final class KvStateMachine implements LeaseTable {
         final KvView stored = new KvView() {
             @Override
             public KvEntry get(byte[] key) {
-                KvEntry entry = store.get(key);
-                storedLeases.putIfAbsent(new Key(key), entry == null ? 0L : entry.lease());
+                Key k = new Key(key);
+                KvEntry entry = recent.get(k);
+                if (entry == null) {
+                    entry = store.get(key);
+                    if (entry != null) {
+                        recent.read(k, entry);
+                    }
+                }
+                storedLeases.putIfAbsent(k, entry == null ? 0L : entry.lease());
                 return entry;
             }
 

@@ -27,6 +27,13 @@ public interface KvStore extends AutoCloseable {
     /** Revisions below this are compacted (0 or 1 when nothing is). Moves only forward. */
     long compactRevision();
 
+    /**
+     * How many snapshot installs have replaced this store's contents since it was opened (0 for a fresh
+     * one). Something that remembers what it stored, as {@link RecentWrites} does, knows from this that the
+     * contents changed under it.
+     */
+    long installs();
+
     /** The entry for {@code key}, or null when absent. */
     KvEntry get(byte[] key);
 

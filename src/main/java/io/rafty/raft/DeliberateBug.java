@@ -67,5 +67,12 @@ public enum DeliberateBug {
      * Leases: a new leader does not extend the leases it takes over; it counts their TTL as spent under
      * the old leader and expires them at once, keys that were just kept alive included.
      */
-    LEASES_NOT_EXTENDED_ON_ELECTION
+    LEASES_NOT_EXTENDED_ON_ELECTION,
+    /**
+     * The state machine's cache of recently stored entries ({@code io.rafty.kv.RecentWrites}) is kept when
+     * a snapshot install or a restart replaces the store under it, so a write after the install reads a
+     * key's entry as it was before: a wrong version, create revision or {@code prev}, or a delete of a key
+     * the install had already removed.
+     */
+    RECENT_WRITES_KEPT_ACROSS_INSTALL
 }

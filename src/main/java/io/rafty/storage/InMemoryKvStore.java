@@ -39,6 +39,8 @@ public final class InMemoryKvStore implements KvStore {
     /** Per lease, the keys attached to it. */
     private final NavigableMap<Long, TreeSet<Key>> attached = new TreeMap<>();
     private long appliedIndex;
+    /** Snapshot installs since this store was created (a copy starts again from 0). */
+    private volatile long installs;
     private long compactRevision;
     /** Read by the event loop without the lock (see {@link KvStore#auth}); replaced whole. */
     private volatile io.rafty.kv.AuthState auth = io.rafty.kv.AuthState.EMPTY;
@@ -353,6 +355,12 @@ public final class InMemoryKvStore implements KvStore {
         compactRevision = image.compactRevision;
         auth = image.auth;
         this.appliedIndex = appliedIndex;
+        installs++;
+    }
+
+    @Override
+    public long installs() {
+        return installs;
     }
 
     @Override

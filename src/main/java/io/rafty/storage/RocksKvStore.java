@@ -42,6 +42,8 @@ final class RocksKvStore implements KvStore {
     private final RocksStorage storage;
     private volatile long appliedIndex;
     private volatile long compactRevision;
+    /** Snapshot installs since the store was opened; written under this object's lock. */
+    private volatile long installs;
     /**
      * Every {@code changes} record below this revision has been handled by the purge (guarded by this).
      * The purge seeks here rather than to the family's start, which it would reach only by stepping
@@ -592,6 +594,12 @@ final class RocksKvStore implements KvStore {
         purgedBelow = 0;
         loadLeases();
         loadAuth();
+        installs++;
+    }
+
+    @Override
+    public long installs() {
+        return installs;
     }
 
     /** How many history records are stored (a full scan: for tests). */

@@ -23,6 +23,11 @@ public abstract class ForwardingKvStore implements KvStore {
     }
 
     @Override
+    public long installs() {
+        return delegate.installs();
+    }
+
+    @Override
     public KvEntry get(byte[] key) {
         return delegate.get(key);
     }

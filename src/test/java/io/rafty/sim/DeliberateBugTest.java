@@ -106,4 +106,10 @@ class DeliberateBugTest {
     void newLeaderThatDoesNotExtendLeasesIsCaught() {
         assertFound(DeliberateBug.LEASES_NOT_EXTENDED_ON_ELECTION);
     }
+
+    /** A cache of recent writes kept across an install or a restart: a later write reads a key as it was before. */
+    @Test
+    void recentWritesKeptAcrossAnInstallAreCaught() {
+        assertFound(DeliberateBug.RECENT_WRITES_KEPT_ACROSS_INSTALL);
+    }
 }

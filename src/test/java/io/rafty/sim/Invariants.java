@@ -205,7 +205,17 @@ final class Invariants {
         }
     }
 
-    void onResult(SimHost host, long index, KvAnswer answer) {
+    void onResult(SimHost host, long index, KvAnswer answer, List<Event> events) {
+        if (index <= committed.size()) {
+            // The changes too, against the reference: versions, create revisions and prevs included, which the
+            // answer alone does not show.
+            String expected = SimWatcher.describe(eventsByRevision.getOrDefault(index, List.of()));
+            String got = SimWatcher.describe(events);
+            if (!expected.equals(got)) {
+                throw new InvariantViolation("state machines diverge: node " + host.id + " applied index " + index
+                        + " with changes " + got + ", the committed history has " + expected);
+            }
+        }
         while (results.size() < index) {
             results.add(null);
         }

@@ -10,6 +10,7 @@ import io.rafty.kv.KvEntry;
 import io.rafty.kv.KvResult;
 import io.rafty.kv.KvStateMachine;
 import io.rafty.kv.KvStore;
+import io.rafty.kv.RecentWrites;
 import io.rafty.node.NodeDriver;
 import io.rafty.node.NodeStatus;
 import io.rafty.node.Reply;
@@ -17,6 +18,7 @@ import io.rafty.node.RequestFailure;
 import io.rafty.node.StorageTask;
 import io.rafty.node.WatchHub;
 import io.rafty.node.WatchRequest;
+import io.rafty.raft.DeliberateBug;
 import io.rafty.raft.Entry;
 import io.rafty.raft.HardState;
 import io.rafty.raft.Membership;
@@ -153,6 +155,8 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
     private long nextStorageId;
 
     // Volatile: lost on a crash.
+    /** The state machine's cache of recent writes: one per process, across the state machines of its applies. */
+    private RecentWrites recentWrites;
     NodeDriver driver;
     RaftNode node;
     boolean up;
@@ -195,7 +199,8 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         this.disk = new InMemoryLogStore(nextStorageId++);
         this.kvStore = new InMemoryKvStore(parameters.bugs());
         this.syncedKv = new InMemoryKvStore(parameters.bugs());
-        this.stateMachine = new KvStateMachine(kvStore, parameters.bugs());
+        this.recentWrites = RecentWrites.withDefaultBound();
+        this.stateMachine = new KvStateMachine(kvStore, parameters.bugs(), recentWrites);
         this.snapshots = new InMemorySnapshotStore(disk, kvStore);
         this.persistWorker = new Worker("persist", parameters.persistDelayMinMicros(),
                 parameters.persistDelayMaxMicros());
@@ -243,7 +248,12 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
                 + (loseStateMachine ? 0 : syncedKv.appliedIndex()) + " from " + kvStore.appliedIndex());
         stopProcess();
         kvStore = loseStateMachine ? new InMemoryKvStore(parameters.bugs()) : syncedKv.copy();
-        stateMachine = new KvStateMachine(kvStore, parameters.bugs());
+        // The process's memory is gone with it, the cache of recent writes too; with the deliberate bug the
+        // cache is kept, as a state machine that survived its store would keep it.
+        if (!parameters.bugs().contains(DeliberateBug.RECENT_WRITES_KEPT_ACROSS_INSTALL)) {
+            recentWrites = RecentWrites.withDefaultBound();
+        }
+        stateMachine = new KvStateMachine(kvStore, parameters.bugs(), recentWrites);
         snapshots = new InMemorySnapshotStore(disk, kvStore);
     }
 
@@ -254,7 +264,8 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
         disk = new InMemoryLogStore(nextStorageId++);
         kvStore = new InMemoryKvStore(parameters.bugs());
         syncedKv = new InMemoryKvStore(parameters.bugs());
-        stateMachine = new KvStateMachine(kvStore, parameters.bugs());
+        recentWrites = RecentWrites.withDefaultBound();
+        stateMachine = new KvStateMachine(kvStore, parameters.bugs(), recentWrites);
         snapshots = new InMemorySnapshotStore(disk, kvStore);
         lostDisk = true;
     }
@@ -624,10 +635,10 @@ final class SimHost implements NodeDriver.Host, NodeDriver.Listener {
             @Override
             public void start() {
                 sim.invariants().onApply(SimHost.this, task.entries());
-                results.add(new KvStateMachine(deferred, parameters.bugs()).apply(task.entries()));
+                results.add(new KvStateMachine(deferred, parameters.bugs(), recentWrites).apply(task.entries()));
                 java.util.Map<Long, KvResult> byIndex = new java.util.HashMap<>();
                 for (KvResult result : results.get(0)) {
-                    sim.invariants().onResult(SimHost.this, result.index(), KvCommands.answer(result));
+                    sim.invariants().onResult(SimHost.this, result.index(), KvCommands.answer(result), result.events());
                     byIndex.put(result.index(), result);
                 }
                 for (Entry entry : task.entries()) {

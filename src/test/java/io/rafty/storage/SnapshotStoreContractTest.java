@@ -6,10 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.rafty.kv.Command;
+import io.rafty.kv.CommandCodec;
+import io.rafty.kv.Event;
 import io.rafty.kv.Key;
 import io.rafty.kv.KeySelector;
 import io.rafty.kv.KvEntry;
+import io.rafty.kv.KvResult;
+import io.rafty.kv.KvStateMachine;
 import io.rafty.kv.KvStore;
+import io.rafty.kv.Precondition;
 import io.rafty.raft.Entry;
 import io.rafty.raft.HardState;
 import io.rafty.raft.Membership;
@@ -130,6 +136,38 @@ abstract class SnapshotStoreContractTest {
         assertEquals(members, log.membership());
         log.save(null, List.of(Entry.command(4, 51, bytes("next"))));
         assertEquals(51, log.lastIndex());
+    }
+
+    @Test
+    void installsAreCounted() {
+        openEmpty();
+        assertEquals(0, kv.installs());
+        snapshots.install(new SnapshotMeta(5, 1, Membership.ofVoters(Set.of(1))), image(entry("a", "1", 5)));
+        snapshots.install(new SnapshotMeta(9, 1, Membership.ofVoters(Set.of(1))), image(entry("a", "2", 9)));
+        assertEquals(2, kv.installs());
+    }
+
+    /**
+     * A state machine that outlives an install (the node's one, with its cache of recent writes) writes the
+     * next change to a key from the installed entry, not from what it stored itself before. The install is at
+     * the very index the machine had applied, so only the store's install count can tell it apart.
+     */
+    @Test
+    void aWriteAfterAnInstallFollowsTheInstalledEntry() {
+        openEmpty();
+        KvStateMachine machine = new KvStateMachine(kv);
+        Command put = new Command.Put(bytes("k"), bytes("mine"), Precondition.NONE);
+        machine.apply(List.of(Entry.command(1, 1, CommandCodec.encode(put)), Entry.command(1, 2, CommandCodec.encode(put))));
+        assertEquals(2, kv.get(bytes("k")).version());
+        snapshots.install(new SnapshotMeta(2, 1, Membership.ofVoters(Set.of(1))),
+                image(new KvEntry(bytes("k"), bytes("theirs"), 2, 2, 1)));
+        Command next = new Command.Put(bytes("k"), bytes("next"), Precondition.NONE);
+        KvResult result = machine.apply(List.of(Entry.command(1, 3, CommandCodec.encode(next)))).get(0);
+        Event event = result.events().get(0);
+        assertArrayEquals(bytes("theirs"), event.prev().value(), "prev is the installed entry");
+        assertEquals(2, event.entry().createRevision());
+        assertEquals(2, event.entry().version());
+        assertEquals(2, kv.get(bytes("k")).version());
     }
 
     @Test
