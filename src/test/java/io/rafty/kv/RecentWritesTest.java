@@ -93,13 +93,7 @@ class RecentWritesTest {
     @Test
     void aKeyWrittenAgainIsNotReadFromTheStore() {
         List<String> reads = new ArrayList<>();
-        KvStore store = new ForwardingKvStore(new InMemoryKvStore()) {
-            @Override
-            public KvEntry get(byte[] key) {
-                reads.add(new String(key, StandardCharsets.UTF_8));
-                return delegate.get(key);
-            }
-        };
+        KvStore store = countingGets(reads);
         KvStateMachine machine = new KvStateMachine(store, Set.of(), new RecentWrites(1 << 20));
         long index = 0;
         for (int round = 0; round < 3; round++) {
@@ -123,18 +117,23 @@ class RecentWritesTest {
     @Test
     void aZeroBoundReadsEveryTime() {
         List<String> reads = new ArrayList<>();
-        KvStore store = new ForwardingKvStore(new InMemoryKvStore()) {
-            @Override
-            public KvEntry get(byte[] key) {
-                reads.add(new String(key, StandardCharsets.UTF_8));
-                return delegate.get(key);
-            }
-        };
+        KvStore store = countingGets(reads);
         KvStateMachine machine = new KvStateMachine(store, Set.of(), new RecentWrites(0));
         for (long index = 1; index <= 3; index++) {
             machine.apply(List.of(Entry.command(1, index, CommandCodec.encode(new Command.Put(bytes("a"), bytes("v"),
                     Precondition.NONE)))));
         }
         assertEquals(List.of("a", "a", "a"), reads);
+    }
+
+    /** An in-memory store that records every key read through {@code get}. */
+    private static KvStore countingGets(List<String> reads) {
+        return new ForwardingKvStore(new InMemoryKvStore()) {
+            @Override
+            public KvEntry get(byte[] key) {
+                reads.add(new String(key, StandardCharsets.UTF_8));
+                return delegate.get(key);
+            }
+        };
     }
 }
