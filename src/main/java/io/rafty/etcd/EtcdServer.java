@@ -4,6 +4,7 @@ import io.grpc.BindableService;
 import io.grpc.StatusRuntimeException;
 import io.rafty.config.NodeConfig;
 import io.rafty.security.NodeTls;
+import io.rafty.transport.CoalescedFlushes;
 import io.rafty.transport.QuietConnections;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -109,7 +110,12 @@ public final class EtcdServer extends VerticleBase {
                 // No idle timeout: a watch stream may stay quiet for hours, and etcd closes no idle connection.
                 .setTcpNoDelay(true);
         server = vertx.createHttpServer(options)
-                .connectionHandler(connection -> QuietConnections.quiet(connection, "etcd client"))
+                .connectionHandler(connection -> {
+                    QuietConnections.quiet(connection, "etcd client");
+                    if (CoalescedFlushes.ETCD) {
+                        CoalescedFlushes.install(connection);
+                    }
+                })
                 .requestHandler(grpc);
         return server.listen();
     }
