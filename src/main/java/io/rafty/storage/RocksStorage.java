@@ -12,6 +12,7 @@ import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
 import org.rocksdb.LRUCache;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
@@ -48,10 +49,21 @@ public final class RocksStorage implements AutoCloseable {
     /** RocksDB's own diagnostic LOG files are rotated; keep only a few so they cannot fill the disk. */
     private static final int INFO_LOG_FILES_KEPT = 5;
     /**
-     * Block cache of the {@code kv} family: key lookups (GETs, and the read every write does first to
-     * carry {@code createRevision} and {@code version} forward) of keys no longer in the memtable.
+     * Block cache of the {@code kv} family, in MiB ({@code -Drafty.rocksdb.blockCacheMb}, default 128): key
+     * lookups (GETs, and the read every write does first to carry {@code createRevision} and {@code version}
+     * forward) of keys no longer in the memtable. A miss reads the block from the file and decompresses it.
      */
-    static final long KV_BLOCK_CACHE_BYTES = 128L << 20;
+    static final long KV_BLOCK_CACHE_BYTES = Math.max(1, Long.getLong("rafty.rocksdb.blockCacheMb", 128)) << 20;
+    /**
+     * Compression of every family's tables ({@code -Drafty.rocksdb.compression}: {@code snappy}, RocksDB's
+     * default and ours, {@code lz4} or {@code none}); checked when storage opens, so a wrong name is the node's
+     * one-line startup error. Each block records its own compression, so a database written with one opens
+     * with another. On a 5 M-key store a state-machine apply (a read of the key, then the write) ran 23-31 %
+     * faster with LZ4 ({@code LargeStoreApplyBenchmark}), but the one 5 M-key cluster run with it fell further
+     * than the one without, so Snappy stays the default until an A/B of the cluster settles it
+     * (BENCHMARKS.md, issue 19).
+     */
+    static final String COMPRESSION = System.getProperty("rafty.rocksdb.compression", "snappy");
     /** Bloom filters on the {@code kv} family's tables and memtable, so a lookup skips what cannot hold the key. */
     private static final double KV_BLOOM_BITS_PER_KEY = 10;
     private static final double KV_MEMTABLE_BLOOM_RATIO = 0.1;
@@ -127,6 +139,7 @@ public final class RocksStorage implements AutoCloseable {
      */
     public static RocksStorage open(Path directory) {
         RocksDB.loadLibrary();
+        CompressionType compression = compression(COMPRESSION);
         try {
             Files.createDirectories(directory);
         } catch (IOException e) {
@@ -138,8 +151,8 @@ public final class RocksStorage implements AutoCloseable {
                 .setKeepLogFileNum(INFO_LOG_FILES_KEPT)
                 // State-machine writes skip the WAL (see unloggedWrites): every flush must cover all families.
                 .setAtomicFlush(true);
-        ColumnFamilyOptions familyOptions = growth(new ColumnFamilyOptions());
-        List<AutoCloseable> kvOptions = kvFamilyOptions();
+        ColumnFamilyOptions familyOptions = growth(new ColumnFamilyOptions(), compression);
+        List<AutoCloseable> kvOptions = kvFamilyOptions(compression);
         List<ColumnFamilyDescriptor> descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions),
                 new ColumnFamilyDescriptor(familyName(LOG_FAMILY), familyOptions),
@@ -163,19 +176,33 @@ public final class RocksStorage implements AutoCloseable {
         return new RocksStorage(directory, dbOptions, familyOptions, kvOptions, db, handles);
     }
 
-    /** The memtable and level-0 settings every family shares ({@link #WRITE_BUFFER_BYTES}, {@link #L0_COMPACTION_TRIGGER}). */
-    private static ColumnFamilyOptions growth(ColumnFamilyOptions options) {
+    static CompressionType compression(String name) {
+        return switch (name) {
+            case "snappy" -> CompressionType.SNAPPY_COMPRESSION;
+            case "lz4" -> CompressionType.LZ4_COMPRESSION;
+            case "none" -> CompressionType.NO_COMPRESSION;
+            default -> throw new StorageException(
+                    "rafty.rocksdb.compression must be snappy, lz4 or none, was '" + name + "'");
+        };
+    }
+
+    /**
+     * The memtable, level-0 and compression settings every family shares ({@link #WRITE_BUFFER_BYTES},
+     * {@link #L0_COMPACTION_TRIGGER}, {@link #COMPRESSION}).
+     */
+    private static ColumnFamilyOptions growth(ColumnFamilyOptions options, CompressionType compression) {
         return options.setWriteBufferSize(WRITE_BUFFER_BYTES)
+                .setCompressionType(compression)
                 .setLevel0FileNumCompactionTrigger(L0_COMPACTION_TRIGGER)
                 .setLevel0SlowdownWritesTrigger(Math.max(20, 2 * L0_COMPACTION_TRIGGER))
                 .setLevel0StopWritesTrigger(Math.max(36, 3 * L0_COMPACTION_TRIGGER));
     }
 
     /** The kv family's options first, then the cache and filter they reference. */
-    private static List<AutoCloseable> kvFamilyOptions() {
+    private static List<AutoCloseable> kvFamilyOptions(CompressionType compression) {
         LRUCache cache = new LRUCache(KV_BLOCK_CACHE_BYTES);
         BloomFilter bloom = new BloomFilter(KV_BLOOM_BITS_PER_KEY, false);
-        ColumnFamilyOptions options = growth(new ColumnFamilyOptions())
+        ColumnFamilyOptions options = growth(new ColumnFamilyOptions(), compression)
                 .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(bloom))
                 .setMemtablePrefixBloomSizeRatio(KV_MEMTABLE_BLOOM_RATIO)
                 .setMemtableWholeKeyFiltering(true);

@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.CompressionType;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -32,6 +33,15 @@ class RocksStorageTest {
             // The first owner keeps working.
             first.logStore().save(new HardState(1, 0, 0), List.of());
         }
+    }
+
+    @Test
+    void compressionIsNamedByTheNodesOptionAndAWrongNameIsAClearError() {
+        assertEquals(CompressionType.SNAPPY_COMPRESSION, RocksStorage.compression("snappy"));
+        assertEquals(CompressionType.LZ4_COMPRESSION, RocksStorage.compression("lz4"));
+        assertEquals(CompressionType.NO_COMPRESSION, RocksStorage.compression("none"));
+        StorageException failure = assertThrows(StorageException.class, () -> RocksStorage.compression("zstd"));
+        assertEquals("rafty.rocksdb.compression must be snappy, lz4 or none, was 'zstd'", failure.getMessage());
     }
 
     @Test
